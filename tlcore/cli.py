@@ -1,0 +1,183 @@
+"""Command-line interface over tlcore, for scripts and headless GPU servers (`python -m tlcore --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+
+from tlcore import backbones
+from tlcore.data import DatasetError
+from tlcore.paths import PathOutsideRoot
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tlcore", description="TL Studio: transfer learning on images.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a run headless from a config JSON, printing progress")
+    train.add_argument("--config", required=True, help="run config JSON (the config.json of any run works)")
+
+    summary = sub.add_parser("summary", help="parameter counts of the model the Train page would build")
+    summary.add_argument("--backbone", required=True, choices=backbones.names(), metavar="NAME",
+                         help="a Keras application name, e.g. MobileNetV2 (see `backbones`)")
+    summary.add_argument("--image-size", type=int, default=None, help="input size in pixels (default: backbone's)")
+    summary.add_argument("--classes", type=int, required=True, help="number of classes (2 gives one sigmoid unit)")
+    summary.add_argument("--fine-tune-at", type=int, default=None,
+                         help="freeze base layers below this index; omit to freeze the whole base")
+    summary.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
+                         help="pretrained weights keep BatchNorm frozen; random trains it (default: imagenet)")
+    summary.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    listing = sub.add_parser("backbones", help="the backbone registry with published figures")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sample = sub.add_parser("sample", help="write the built-in digits dataset and print its folder")
+    sample.add_argument("--json", action="store_true")
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a run's model on its test split")
+    evaluate.add_argument("run", help="run id (folder name under the runs directory)")
+    evaluate.add_argument("--json", action="store_true")
+
+    predict = sub.add_parser("predict", help="top-k classes for image files with a run's model")
+    predict.add_argument("run", help="run id")
+    predict.add_argument("images", nargs="+", help="image files")
+    predict.add_argument("--top-k", type=int, default=3)
+    predict.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except (DatasetError, PathOutsideRoot, KeyError, ValueError, FileNotFoundError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+def _train(args) -> int:
+    from tlcore.config import TrainConfig
+    from tlcore.runs import FINISHED, create_run
+    from tlcore.worker import run_job
+
+    config = TrainConfig.from_file(args.config)
+    config.validate()
+    run = create_run(config)
+    print(f"run {run.id} in {run.path}", flush=True)
+    import threading
+
+    done = threading.Event()
+
+    def report():  # a printer thread: progress lines without touching the training loop
+        last = None
+        while not done.wait(2.0):
+            status = run.status()
+            line = (f"{status.get('phase', '')}: epoch {status.get('epoch', '-')}/{status.get('epochs', '-')} "
+                    f"batch {status.get('batch', '-')}/{status.get('batches', '-')} "
+                    f"eta {status.get('eta_seconds', '-')}s")
+            if line != last:
+                print(line, flush=True)
+                last = line
+
+    printer = threading.Thread(target=report, daemon=True)
+    printer.start()
+    state = run_job(run, wait=False)
+    done.set()
+    status = run.status()
+    for row in run.history():
+        print(f"epoch {row['epoch']}: loss {row.get('loss')} accuracy {row.get('accuracy')} "
+              f"val_loss {row.get('val_loss')} val_accuracy {row.get('val_accuracy')}")
+    if state == FINISHED:
+        print(f"finished: test accuracy {status.get('test_accuracy'):.4f}; model at {run.model_path}")
+        return 0
+    print(f"{state}: {status.get('error', '')}", file=sys.stderr)
+    return 1
+
+
+def _summary(args) -> int:
+    from tlcore.config import TrainConfig
+    from tlcore.model import build_model, keras_param_counts
+
+    backbone = backbones.get(args.backbone)
+    size = args.image_size or backbone.default_size
+    config = TrainConfig(dataset="", backbone=backbone.name, image_size=size, fine_tune_at=args.fine_tune_at,
+                         weights=args.weights)
+    if args.classes < 2:
+        raise ValueError("--classes must be at least 2.")
+    # Counts do not depend on the weights' values, so nothing is downloaded.
+    counts = keras_param_counts(build_model(config, args.classes, load_weights=False))
+    result = {"backbone": backbone.name, "image_size": size, "classes": args.classes,
+              "fine_tune_at": args.fine_tune_at, "weights": args.weights, **asdict(counts)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{backbone.name} @ {size}px, {args.classes} classes, fine_tune_at={args.fine_tune_at}: "
+              f"total {counts.total:,}  trainable {counts.trainable:,}  non-trainable {counts.non_trainable:,}")
+    return 0
+
+
+def _backbones(args) -> int:
+    from tlcore.weights import status
+
+    rows = []
+    for row, backbone in zip(backbones.published_table(), backbones.REGISTRY.values()):
+        row["weights"] = status(backbone, backbone.default_size).label
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for row in rows:
+            top1 = f"{row['top1']:.1%}" if row["top1"] else "–"
+            print(f"{row['name']:<20} {row['default_size']:>4}px  top-1 {top1:>6}  weights {row['weights']}")
+    return 0
+
+
+def _sample(args) -> int:
+    from tlcore.sample import sample_dataset_path
+
+    path = sample_dataset_path()
+    print(json.dumps({"path": str(path)}) if args.json else path)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from tlcore.evaluate import evaluate_run
+
+    report = evaluate_run(args.run)
+    if args.json:
+        summary = {key: report[key] for key in ("split", "images", "accuracy", "loss", "class_names",
+                                                  "confusion_matrix", "per_class")}
+        print(json.dumps(summary))
+    else:
+        print(f"{report['split']}: accuracy {report['accuracy']:.4f}  loss {report['loss']:.4f} "
+              f"({report['images']} images)")
+    return 0
+
+
+def _predict(args) -> int:
+    from pathlib import Path
+
+    from tlcore.predict import Predictor
+
+    predictor = Predictor.for_run(args.run)
+    sources = []
+    for name in args.images:
+        if not Path(name).is_file():
+            raise FileNotFoundError(f"No such image file: {name}")
+        sources.append((name, Path(name)))
+    predictions = predictor.predict_files(sources, top_k=args.top_k)
+    if args.json:
+        print(json.dumps([{"image": p.name, "top": [{"class": c, "probability": prob} for c, prob in p.top],
+                           "error": p.error} for p in predictions]))
+    else:
+        for p in predictions:
+            print(p.name, p.error or ", ".join(f"{c} {prob:.1%}" for c, prob in p.top))
+    return 0 if all(p.error is None for p in predictions) else 1
+
+
+_COMMANDS = {"train": _train, "summary": _summary, "backbones": _backbones, "sample": _sample,
+             "evaluate": _evaluate, "predict": _predict}

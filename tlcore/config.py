@@ -1,0 +1,86 @@
+"""Run configurations as dataclasses with a JSON round-trip: what the form fills, the CLI reads and a run stores."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from tlcore.augment import AugmentConfig
+from tlcore.data import SplitConfig
+
+WEIGHTS_IMAGENET = "imagenet"
+WEIGHTS_RANDOM = "random"
+
+
+@dataclass
+class TrainConfig:
+    """Everything needed to reproduce one training phase; `python -m tlcore train --config` takes it as is.
+
+    `fine_tune_at`: base layers [0, fine_tune_at) stay frozen, the rest train; None freezes the whole base.
+    `parent_run`: set for a fine-tuning phase, which starts from that run's model and continues its epoch count.
+    """
+
+    dataset: str
+    backbone: str = "MobileNetV2"
+    image_size: int = 96
+    epochs: int = 5
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    fine_tune_at: int | None = None
+    augment: bool = False
+    augmentation: AugmentConfig = field(default_factory=AugmentConfig)
+    weights: str = WEIGHTS_IMAGENET  # "imagenet", "random", or a path to a weights file
+    dropout: float = 0.2
+    split: SplitConfig = field(default_factory=SplitConfig)
+    parent_run: str | None = None
+
+    @property
+    def is_fine_tune(self) -> bool:
+        return self.parent_run is not None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"Unknown config fields: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        if isinstance(values.get("split"), dict):
+            values["split"] = SplitConfig(**values["split"])
+        if isinstance(values.get("augmentation"), dict):
+            values["augmentation"] = AugmentConfig(**values["augmentation"])
+        if "dataset" not in values:
+            raise ValueError("The config needs a 'dataset' (a folder under the data root).")
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "TrainConfig":
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def validate(self) -> None:
+        """Raise ValueError with a user-facing message for values training cannot use."""
+        from tlcore import backbones
+
+        backbone = backbones.get(self.backbone)
+        if self.image_size < backbone.min_size:
+            raise ValueError(f"{self.backbone} needs images of at least {backbone.min_size} px (got {self.image_size}).")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("Epochs and batch size must be at least 1.")
+        if not 0 < self.learning_rate < 1:
+            raise ValueError("The learning rate must be between 0 and 1.")
+        if not 0 <= self.dropout < 1:
+            raise ValueError("Dropout must be in [0, 1).")
+
+    def fine_tune(self, parent_run: str, fine_tune_at: int, learning_rate: float | None = None,
+                  epochs: int = 5) -> "TrainConfig":
+        """Config of a fine-tuning phase after this one: default learning rate 10× lower, as the Keras guide advises."""
+        return replace(self, parent_run=parent_run, fine_tune_at=fine_tune_at,
+                       learning_rate=learning_rate if learning_rate is not None else self.learning_rate / 10,
+                       epochs=epochs)

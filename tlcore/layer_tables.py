@@ -1,0 +1,84 @@
+"""Per-layer parameter counts of each backbone's base, so freeze sliders show exact counts without TensorFlow.
+
+Tables ship in `tlcore/layer_tables/` (written by `python -m tlcore.layer_tables`); a backbone without one is built
+once with Keras (random weights: counts do not depend on weights or input size) and cached.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from tlcore.fileio import write_json_atomic
+from tlcore.paths import cache_root
+
+SHIPPED_DIR = Path(__file__).parent / "layer_tables_data"
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    name: str
+    kind: str  # Keras class name
+    trainable: int  # parameters trainable when the layer is unfrozen
+    non_trainable: int  # always frozen (BatchNorm moving statistics, normalisation constants)
+
+
+@dataclass(frozen=True)
+class LayerTable:
+    backbone: str
+    feature_dim: int
+    layers: list[LayerRow]
+
+    def to_dict(self) -> dict:
+        return {"backbone": self.backbone, "feature_dim": self.feature_dim,
+                "layers": [[row.name, row.kind, row.trainable, row.non_trainable] for row in self.layers]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LayerTable":
+        return cls(data["backbone"], int(data["feature_dim"]), [LayerRow(*row) for row in data["layers"]])
+
+
+@lru_cache(maxsize=None)
+def layer_table(backbone_name: str) -> LayerTable:
+    for folder in (SHIPPED_DIR, cache_root() / "layer_tables"):
+        path = folder / f"{backbone_name}.json"
+        if path.exists():
+            return LayerTable.from_dict(json.loads(path.read_text()))
+    table = measure_layer_table(backbone_name)
+    write_json_atomic(cache_root() / "layer_tables" / f"{backbone_name}.json", table.to_dict())
+    return table
+
+
+def measure_layer_table(backbone_name: str) -> LayerTable:
+    """Build the base with Keras and read every layer's weights (needs TensorFlow)."""
+    import numpy as np
+
+    from tlcore import backbones
+
+    backbone = backbones.get(backbone_name)
+    size = backbone.default_size
+    base = backbone.build_base(size, weights=None)
+    rows = []
+    for layer in base.layers:
+        trainable = int(sum(np.prod(w.shape) for w in layer.trainable_weights))
+        frozen = int(sum(np.prod(w.shape) for w in layer.non_trainable_weights))
+        rows.append(LayerRow(layer.name, type(layer).__name__, trainable, frozen))
+    feature_dim = int(base.output.shape[-1])
+    return LayerTable(backbone_name, feature_dim, rows)
+
+
+def main(argv: list[str]) -> None:
+    from tlcore import backbones
+
+    SHIPPED_DIR.mkdir(exist_ok=True)
+    for name in argv or backbones.names():
+        table = measure_layer_table(name)
+        (SHIPPED_DIR / f"{name}.json").write_text(json.dumps(table.to_dict(), separators=(",", ":")) + "\n")
+        print(f"{name}: {len(table.layers)} layers, feature dim {table.feature_dim}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,83 @@
+"""Predict with a trained run: the model is loaded once and called through a compiled function, not `predict`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tlcore.evaluate import probabilities_2d
+from tlcore.images import BadImage, load_array
+
+if TYPE_CHECKING:
+    import keras
+
+
+def load_model(path: Path) -> "keras.Model":
+    """Load a `.keras` file in safe mode (no arbitrary code), with TL Studio's layers registered."""
+    import keras
+
+    import tlcore.layers  # noqa: F401 - registers ImagePreprocess
+
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    name: str
+    top: list[tuple[str, float]]  # (class, probability), most likely first
+    error: str | None = None
+
+
+class Predictor:
+    """A run's model with a compiled single-call path; one per run per server (the page caches it)."""
+
+    def __init__(self, model_path: Path, class_names: list[str], image_size: int):
+        import tensorflow as tf
+
+        self.model = load_model(model_path)
+        self.class_names = class_names
+        self.image_size = image_size
+        signature = tf.TensorSpec((None, image_size, image_size, 3), tf.float32)
+        self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[signature],
+                                 reduce_retracing=True)
+
+    @classmethod
+    def for_run(cls, run_id: str) -> "Predictor":
+        from tlcore.runs import get_run
+
+        run = get_run(run_id)
+        if not run.model_path.exists():
+            raise ValueError(f"Run {run_id} has no saved model yet (state: {run.state}).")
+        return cls(run.model_path, run.class_names(), run.config().image_size)
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """(n, classes) probabilities for uint8 RGB images already at the model's size."""
+        outputs = self._call(np.asarray(images, dtype=np.float32)).numpy()
+        return probabilities_2d(outputs)
+
+    def predict_files(self, named_sources: list[tuple[str, bytes | Path]], top_k: int = 3) -> list[Prediction]:
+        """Top-k per image; an unreadable image gets an error entry instead of stopping the batch."""
+        arrays, names, results = [], [], {}
+        for name, source in named_sources:
+            try:
+                arrays.append(load_array(source, self.image_size))
+                names.append(name)
+            except BadImage as error:
+                results[name] = Prediction(name, [], f"{name} is not a usable image: {error}")
+        if arrays:
+            probabilities = self.probabilities(np.stack(arrays))
+            k = min(top_k, len(self.class_names))
+            for name, row in zip(names, probabilities):
+                order = np.argsort(row)[::-1][:k]
+                results[name] = Prediction(name, [(self.class_names[i], float(row[i])) for i in order])
+        return [results[name] for name, _ in named_sources]
+
+
+@lru_cache(maxsize=4)
+def cached_predictor(run_id: str, model_mtime: float) -> Predictor:
+    """Process-wide cache keyed by the model file's mtime, so a fine-tuned or re-saved model is reloaded."""
+    return Predictor.for_run(run_id)
