@@ -70,3 +70,13 @@ def load_array(source: str | os.PathLike | bytes, image_size: int) -> np.ndarray
 
 def is_image_name(name: str) -> bool:
     return Path(name).suffix.lower() in IMAGE_EXTENSIONS and not name.startswith(".")
+
+
+def thumbnail(source: str | os.PathLike | bytes, width: int = 64) -> Image.Image:
+    """A small RGB preview; tiny images (8×8 digits) are enlarged with hard edges instead of blurred."""
+    image = open_rgb(source)
+    scale = width // max(image.size)
+    if scale > 1:
+        image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+    image.thumbnail((width, width))
+    return image

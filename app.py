@@ -1,0 +1,17 @@
+"""TL Studio: the browser app. Declares the pages; each page is a short script over tlcore."""
+
+import streamlit as st
+
+st.set_page_config(page_title="TL Studio", page_icon="🧪", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
+    st.Page("pages/backbones.py", title="Backbones", icon=":material/account_tree:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/finetune.py", title="Fine-tune", icon=":material/tune:"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+    st.Page("pages/predict.py", title="Predict", icon=":material/image_search:"),
+]
+
+st.navigation(PAGES).run()

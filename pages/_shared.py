@@ -1,0 +1,112 @@
+"""Widgets several pages share: the current dataset, picking a run, and the live job monitor.
+
+UI only: every number comes from a tlcore call.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tlcore import figures, jobs
+from tlcore.data import DatasetError, DatasetScan, SplitConfig, scan_folder
+from tlcore.paths import PathOutsideRoot, data_root
+from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, get_run, list_runs
+from tlcore.sample import sample_dataset_path
+
+ACTIVE_POLL = "1s"
+
+
+def current_dataset() -> str:
+    """The dataset the user is working on: URL first (survives reloads), then the session, then the built-in sample."""
+    chosen = st.query_params.get("dataset") or st.session_state.get("dataset")
+    if not chosen:
+        chosen = str(sample_dataset_path().relative_to(data_root()))
+    st.session_state["dataset"] = chosen
+    return chosen
+
+
+def set_dataset(path: str) -> None:
+    st.session_state["dataset"] = path
+    st.query_params["dataset"] = path
+
+
+def load_scan(path: str) -> DatasetScan | None:
+    """Scan the folder, or show why it cannot be used (and return None)."""
+    try:
+        return scan_folder(path)
+    except (DatasetError, PathOutsideRoot) as error:
+        st.error(str(error), icon=":material/error:")
+        return None
+
+
+def split_config() -> SplitConfig:
+    return st.session_state.get("split_config", SplitConfig())
+
+
+def pick_run(label: str, predicate=None, key: str = "run_picker") -> Run | None:
+    """A run chosen from a select box (newest first), defaulting to the run in the URL."""
+    runs = [run for run in list_runs() if predicate is None or predicate(run)]
+    if not runs:
+        return None
+    ids = [run.id for run in runs]
+    wanted = st.query_params.get("run") or st.session_state.get("run")
+    index = ids.index(wanted) if wanted in ids else 0
+    labels = {run.id: f"{run.id} · {run.state}" for run in runs}
+    chosen = st.selectbox(label, ids, index=index, format_func=labels.get, key=key)
+    remember_run(chosen)
+    return get_run(chosen)
+
+
+def remember_run(run_id: str) -> None:
+    st.session_state["run"] = run_id
+    if st.query_params.get("run") != run_id:
+        st.query_params["run"] = run_id
+
+
+def job_monitor(run_id: str) -> None:
+    """Live progress of a job: polls its run folder every second while it is queued or running, then stops."""
+    try:
+        run = get_run(run_id)
+    except KeyError as error:
+        st.warning(str(error.args[0]))
+        return
+    active = jobs.refresh(run) in ACTIVE_STATES
+    st.fragment(_monitor_body, run_every=ACTIVE_POLL if active else None)(run_id, active)
+
+
+def _monitor_body(run_id: str, was_active: bool) -> None:
+    run = get_run(run_id)
+    state = jobs.refresh(run)
+    status = run.status()
+    if was_active and state not in ACTIVE_STATES:
+        st.rerun()  # the job ended: redraw the page without the polling timer
+    with st.container(border=True):
+        st.markdown(f"**Run `{run.id}`** — {state}")
+        if state == "queued":
+            position = jobs.queue_position(run)
+            st.info(f"Waiting in the queue: position {position}. It starts when the job(s) ahead finish.",
+                    icon=":material/hourglass_top:")
+        elif state == "running":
+            epochs = status.get("epochs") or 0
+            first = status.get("first_epoch", 1)
+            epoch, batch, batches = status.get("epoch") or first, status.get("batch") or 0, status.get("batches") or 1
+            done = ((epoch - first) + batch / batches) / max(1, epochs - first + 1) if epochs else 0.0
+            eta = status.get("eta_seconds")
+            st.progress(min(1.0, max(0.0, done)),
+                        text=f"{status.get('phase', 'starting')} · epoch {epoch}/{epochs or '?'} · batch "
+                             f"{batch}/{batches}" + (f" · about {eta:.0f} s left" if eta is not None else ""))
+        elif state in (FAILED, INTERRUPTED):
+            st.error(f"The job {state}: {status.get('error', 'no details')}", icon=":material/error:")
+        elif state == "cancelled":
+            st.warning(f"Cancelled after {status.get('epochs_done', 0)} completed epoch(s); the model trained so far "
+                       "is kept.", icon=":material/cancel:")
+        elif state == "finished":
+            accuracy = status.get("test_accuracy")
+            st.success(f"Finished: test accuracy {accuracy:.1%}" if accuracy is not None else "Finished.",
+                       icon=":material/check_circle:")
+        if state in ACTIVE_STATES and st.button("Cancel job", key=f"cancel_{run.id}"):
+            jobs.cancel(run)
+            st.toast("Cancel requested: the job stops after its current batch.")
+        history = run.history()
+        if history:
+            st.plotly_chart(figures.learning_curves(history), key=f"curves_{run.id}")

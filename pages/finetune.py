@@ -1,0 +1,49 @@
+"""Fine-tune: continue a finished run with part of the base unfrozen at a lower learning rate."""
+
+import streamlit as st
+
+from pages._shared import job_monitor, pick_run
+from tlcore import jobs
+from tlcore.layer_tables import layer_table
+from tlcore.model import count_params
+from tlcore.runs import FINISHED
+
+st.title("Fine-tune")
+st.markdown("Unfreeze the top of the pretrained base and train a little more at a low learning rate. BatchNorm "
+            "layers stay in inference mode; epochs continue from where the first phase ended.")
+parent = pick_run("Run to continue", lambda run: run.state == FINISHED and run.model_path.exists())
+if parent is None:
+    st.info("No finished run yet: train one on **Train** first.", icon=":material/info:")
+    st.stop()
+
+parent_config = parent.config()
+table = layer_table(parent_config.backbone)
+layer_count = len(table.layers)
+class_count = len(parent.class_names())
+fine_tune_at = st.slider(f"Unfreeze {parent_config.backbone} from layer (of {layer_count})", 0, layer_count - 1,
+                         (layer_count * 2) // 3)
+st.caption(f"Layer {fine_tune_at} is `{table.layers[fine_tune_at].name}`; layers below it stay frozen.")
+counts = count_params(parent_config.backbone, class_count, fine_tune_at, parent_config.weights != "random")
+c1, c2, c3 = st.columns(3)
+c1.metric("Total parameters", f"{counts.total:,}")
+c2.metric("Trainable", f"{counts.trainable:,}")
+c3.metric("Non-trainable", f"{counts.non_trainable:,}")
+
+c1, c2 = st.columns(2)
+learning_rate = c1.number_input("Learning rate (default: 10× lower than the run's)", 1e-7, 0.5,
+                                parent_config.learning_rate / 10, format="%.6f")
+epochs = c2.number_input("More epochs", 1, 500, 5)
+if st.button("Start fine-tuning", type="primary"):
+    try:
+        job = jobs.submit(parent_config.fine_tune(parent.id, fine_tune_at, float(learning_rate), int(epochs)))
+    except ValueError as error:
+        st.error(str(error), icon=":material/error:")
+    else:
+        st.session_state["finetune_job"] = job.id
+        st.query_params["job"] = job.id
+        st.rerun()
+
+job_id = st.query_params.get("job") or st.session_state.get("finetune_job")
+if job_id:
+    st.subheader("Fine-tuning job")
+    job_monitor(job_id)

@@ -1,0 +1,34 @@
+"""Home: what TL Studio does, and every run with its state."""
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import current_dataset
+from tlcore import jobs
+from tlcore.runs import list_runs
+
+st.title("TL Studio")
+st.markdown(
+    "Transfer learning on your images, in the browser: pick a dataset, choose a pretrained backbone, decide how much "
+    "of it to freeze, train in the background, fine-tune, evaluate and predict — no code needed."
+)
+dataset = current_dataset()
+st.markdown(
+    f"**Current dataset:** `{dataset}` · Steps: **Dataset** → **Backbones** → **Train** → **Fine-tune** → "
+    "**Evaluate** → **Predict** (left sidebar)."
+)
+
+st.subheader("Runs")
+runs = list_runs()
+for run in runs:
+    jobs.refresh(run)
+if runs:
+    table = pd.DataFrame([run.describe() for run in runs])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"val_accuracy": st.column_config.NumberColumn(format="percent"),
+                                "test_accuracy": st.column_config.NumberColumn(format="percent")})
+    waiting = jobs.queue()
+    if waiting:
+        st.caption("Queue: " + " → ".join(run.id for run in waiting))
+else:
+    st.info("No runs yet. Open **Train** to start one on the current dataset.", icon=":material/info:")
