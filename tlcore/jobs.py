@@ -36,6 +36,15 @@ def submit(config: TrainConfig) -> Run:
     return run
 
 
+def submit_task(kind: str, params: dict) -> Run:
+    """Queue a background task (see tlcore.tasks) and start its worker process."""
+    from tlcore.tasks import create_task
+
+    task = create_task(kind, params)
+    start_worker(task)
+    return task
+
+
 def start_worker(run: Run) -> None:
     _reap_children()
     with open(run.log_path, "ab") as log:
@@ -80,16 +89,23 @@ def refresh(run: Run) -> str:
     return state
 
 
+def all_jobs() -> list[Run]:
+    """Training runs and tasks: they share one queue because they share one GPU."""
+    from tlcore.tasks import list_tasks
+
+    return list_runs() + list_tasks()
+
+
 def queue() -> list[Run]:
-    """Queued runs in the order they will start (FIFO by queue time)."""
-    waiting = [run for run in list_runs() if refresh(run) == QUEUED]
+    """Queued jobs in the order they will start (FIFO by queue time)."""
+    waiting = [run for run in all_jobs() if refresh(run) == QUEUED]
     return sorted(waiting, key=lambda run: (run.status().get("queued_at", 0), run.id))
 
 
 def queue_position(run: Run) -> int | None:
     """1 for the next job to start; None when the run is not waiting."""
     for position, waiting in enumerate(queue(), start=1):
-        if waiting.id == run.id:
+        if waiting.path == run.path:
             return position
     return None
 
@@ -101,9 +117,9 @@ def wait_for_slot(run: Run, poll_s: float = 0.5) -> bool:
             run.update_status(state=CANCELLED, phase="cancelled before it started", finished_at=time.time())
             return False
         with scheduler_lock():
-            running = [r for r in list_runs() if r.id != run.id and refresh(r) == RUNNING]
+            running = [r for r in all_jobs() if r.path != run.path and refresh(r) == RUNNING]
             waiting = queue()
-            first_in_line = bool(waiting) and waiting[0].id == run.id
+            first_in_line = bool(waiting) and waiting[0].path == run.path
             if first_in_line and len(running) < max_parallel_jobs():
                 run.update_status(state=RUNNING, started_at=time.time(), pid=os.getpid())
                 return True

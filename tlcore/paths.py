@@ -28,6 +28,13 @@ def runs_root() -> Path:
     return root.resolve()
 
 
+def tasks_root() -> Path:
+    """Folder of background tasks that are not training runs (measurements, probes)."""
+    root = studio_home() / "tasks"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
 def cache_root() -> Path:
     root = studio_home() / "cache"
     root.mkdir(parents=True, exist_ok=True)

@@ -13,16 +13,21 @@ from tlcore.runs import CANCELLED, FAILED, FINISHED, RUNNING, Run
 
 
 def run_job(run: Run, wait: bool = True) -> str:
-    """Train the run, never letting an exception escape: failures are written to status.json for the page."""
+    """Run the job (training or a task), never letting an exception escape: failures are written to status.json for the page."""
     run.update_status(pid=os.getpid())
     if wait and not wait_for_slot(run):
         return CANCELLED
     if not wait:
         run.update_status(state=RUNNING, started_at=time.time())
     try:
-        from tlcore.train import train_run
+        from tlcore.tasks import is_task, run_task
 
-        outcome = train_run(run)
+        if is_task(run):
+            outcome = run_task(run)
+        else:
+            from tlcore.train import train_run
+
+            outcome = train_run(run)
     except BaseException as error:  # noqa: BLE001 - the page must show any failure, and the queue must go on
         print(traceback.format_exc(), flush=True)
         message = str(error) or type(error).__name__
@@ -32,8 +37,8 @@ def run_job(run: Run, wait: bool = True) -> str:
                           finished_at=time.time())
         return FAILED
     state = CANCELLED if outcome["cancelled"] else FINISHED
-    run.update_status(state=state, phase=state, finished_at=time.time(), test_accuracy=outcome["test_accuracy"],
-                      eta_seconds=0)
+    run.update_status(state=state, phase=state, finished_at=time.time(), eta_seconds=0,
+                      **{key: value for key, value in outcome.items() if key != "cancelled"})
     return state
 
 
