@@ -110,3 +110,55 @@ def _monitor_body(run_id: str, was_active: bool) -> None:
         history = run.history()
         if history:
             st.plotly_chart(figures.learning_curves(history), key=f"curves_{run.id}")
+
+
+def get_task(task_id: str) -> Run | None:
+    """A background task (measure, probe, …) by id, or None when there is no such task folder."""
+    from tlcore.paths import tasks_root
+    from tlcore.runs import _RUN_ID
+    from tlcore.tasks import is_task
+
+    if not task_id or not _RUN_ID.match(task_id) or task_id in (".", ".."):
+        return None
+    task = Run(tasks_root() / task_id)
+    return task if is_task(task) else None
+
+
+def task_monitor(task_id: str, render_result) -> None:
+    """Live progress of a background task, polling every second only while it is queued or running; when it has
+    finished, `render_result(result_dict)` draws the outcome."""
+    task = get_task(task_id)
+    if task is None:
+        st.warning(f"No task '{task_id}' (it may have been removed).")
+        return
+    active = jobs.refresh(task) in ACTIVE_STATES
+    st.fragment(_task_monitor_body, run_every=ACTIVE_POLL if active else None)(task_id, active, render_result)
+
+
+def _task_monitor_body(task_id: str, was_active: bool, render_result) -> None:
+    from tlcore.tasks import task_result
+
+    task = get_task(task_id)
+    state = jobs.refresh(task)
+    status = task.status()
+    if was_active and state not in ACTIVE_STATES:
+        st.rerun()  # the task ended: redraw the page without the polling timer
+    if state == "queued":
+        st.info(f"Task `{task.id}` waits in the queue: position {jobs.queue_position(task)}. It starts when the "
+                "job(s) ahead finish.", icon=":material/hourglass_top:")
+    elif state == "running":
+        st.progress(min(1.0, max(0.0, float(status.get("progress") or 0.0))),
+                    text=f"Task `{task.id}`: {status.get('phase') or 'starting'}")
+        if st.button("Cancel task", key=f"cancel_{task.id}"):
+            jobs.cancel(task)
+            st.toast("Cancel requested: the task stops at its next step.")
+    elif state in (FAILED, INTERRUPTED):
+        st.error(f"Task `{task.id}` {state}: {status.get('error', 'no details')}", icon=":material/error:")
+    elif state == "cancelled":
+        st.warning(f"Task `{task.id}` was cancelled.", icon=":material/cancel:")
+    elif state == "finished":
+        result = task_result(task)
+        if result is None:
+            st.error(f"Task `{task.id}` finished without a result file.", icon=":material/error:")
+        else:
+            render_result(result)

@@ -1,12 +1,24 @@
-"""Backbones: every registered Keras application with its published figures and whether its weights are here."""
+"""Backbones: every registered Keras application with its published figures, measured figures on this server,
+a quick probe on the current dataset, and weights status (with upload for offline servers)."""
 
 import pandas as pd
 import streamlit as st
 
-from tlcore import backbones, figures
+from pages._shared import current_dataset, task_monitor
+from tlcore import backbones, figures, jobs, measure
 from tlcore.backbones import PUBLISHED_SOURCE
 from tlcore.paths import keras_models_dir
-from tlcore.weights import status
+from tlcore.weights import WEIGHTS_HOST, WeightsFileRejected, install_weights, is_online, status
+
+PUBLISHED_COLUMNS = {
+    "name": "Backbone", "family": "Family", "default_size": "Default px", "min_size": "Min px",
+    "size_mb": st.column_config.NumberColumn("Size (MB)"),
+    "top1": st.column_config.NumberColumn("Top-1", format="percent"),
+    "top5": st.column_config.NumberColumn("Top-5", format="percent"),
+    "parameters_m": st.column_config.NumberColumn("Params (M)"),
+    "depth": "Depth", "cpu_ms": st.column_config.NumberColumn("CPU ms/step"),
+    "gpu_ms": st.column_config.NumberColumn("GPU ms/step"), "weights": "ImageNet weights",
+}
 
 st.title("Backbones")
 st.markdown("Pretrained networks to build on. Published figures are ImageNet results at each network's default "
@@ -21,18 +33,127 @@ table = pd.DataFrame(rows)
 families = st.multiselect("Families", sorted(table["family"].unique()))
 if families:
     table = table[table["family"].isin(families)]
-st.dataframe(
-    table, hide_index=True, width="stretch",
-    column_config={
-        "name": "Backbone", "family": "Family", "default_size": "Default px", "min_size": "Min px",
-        "size_mb": st.column_config.NumberColumn("Size (MB)"),
-        "top1": st.column_config.NumberColumn("Top-1", format="percent"),
-        "top5": st.column_config.NumberColumn("Top-5", format="percent"),
-        "parameters_m": st.column_config.NumberColumn("Params (M)"),
-        "depth": "Depth", "cpu_ms": st.column_config.NumberColumn("CPU ms/step"),
-        "gpu_ms": st.column_config.NumberColumn("GPU ms/step"), "weights": "ImageNet weights",
-    },
-)
+st.dataframe(table, hide_index=True, width="stretch", column_config=PUBLISHED_COLUMNS)
 st.caption(f"Source: {PUBLISHED_SOURCE}. Empty cells: the documentation gives no figure. Weights are looked for in "
            f"`{keras_models_dir()}`.")
-st.plotly_chart(figures.published_scatter(table.to_dict("records")), key="published_scatter")
+
+axis = st.radio("Plot top-1 against", ["cpu_ms", "size_mb"], horizontal=True, key="scatter_axis",
+                format_func={"cpu_ms": "published CPU latency", "size_mb": "size (MB)"}.get)
+st.plotly_chart(figures.published_scatter(table.to_dict("records"), x=axis), key="published_scatter")
+st.caption("Red diamonds: the Pareto front, where no other backbone is both at least as cheap and more accurate.")
+
+compare = st.multiselect("Compare side by side", backbones.names(), default=["MobileNetV2", "EfficientNetB0"],
+                         key="compare")
+if compare:
+    side_by_side = pd.DataFrame(rows).set_index("name").loc[compare].T.astype(str).replace({"None": "–", "nan": "–"})
+    st.dataframe(side_by_side, width="stretch", key="compare_table")
+
+# --- measured on this server ------------------------------------------------------------------------------------
+st.header("Measured on this server")
+st.markdown("Parameters, layers, feature size and latency of each base (no ImageNet top) at the input size you "
+            "choose, on the device this server would train on. Built with random weights: the weights' values "
+            "change neither speed nor counts, so nothing is downloaded.")
+measure_names = st.multiselect("Backbones to measure", backbones.names(), default=["MobileNetV2"], key="measure_names")
+measure_size = st.number_input("Input size (px)", min_value=32, max_value=600, value=96, step=16, key="measure_size")
+if st.button("Measure on this server", key="measure_button", disabled=not measure_names):
+    task = jobs.submit_task("measure", {"backbones": measure_names, "image_size": int(measure_size)})
+    st.session_state["measure_task"] = task.id
+
+
+def show_measurements(result: dict) -> None:
+    published = {row["name"]: row for row in backbones.published_table()}
+    records = []
+    for row in result["rows"]:
+        figures_row = published.get(row["backbone"], {})
+        records.append({
+            "Backbone": row["backbone"], "px": row["image_size"],
+            "Params (measured)": row.get("parameters"),
+            "Params M (published, with top)": figures_row.get("parameters_m"),
+            "Layers": row.get("layers"), "Depth (published)": figures_row.get("depth"),
+            "Feature dim": row.get("feature_dim"),
+            "ms/image, batch 1": row.get("ms_per_image_batch1"), "ms/image, batch 32": row.get("ms_per_image_batch32"),
+            "images/s, batch 32": row.get("images_per_s_batch32"),
+            "CPU ms/step (published)": figures_row.get("cpu_ms"),
+            "Note": row.get("error") or ("from cache" if row.get("cached") else "measured now"),
+        })
+    st.success(f"Measured on **{result.get('device') or 'no device (every backbone failed)'}** at "
+               f"{result['image_size']} px.", icon=":material/speed:")
+    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key="measure_table")
+    st.caption("Published latency is per inference step (batch of 32) at the default size on the documentation's "
+               "machine; measured latency is per image at the chosen size here (median after warm-up).")
+
+
+if st.session_state.get("measure_task"):
+    task_monitor(st.session_state["measure_task"], show_measurements)
+else:
+    earlier = measure.cached_measurements(int(measure_size))
+    if earlier:
+        show_measurements({"device": ", ".join(sorted({row["device"] for row in earlier})),
+                           "image_size": int(measure_size), "rows": [{**row, "cached": True} for row in earlier]})
+
+# --- quick probe ------------------------------------------------------------------------------------------------
+st.header("Quick probe on your data")
+dataset = current_dataset()
+st.markdown(f"Fits a logistic regression on pooled features of a stratified sample of **`{dataset}`** for each "
+            "selected backbone and ranks them by validation accuracy: evidence for your images, in minutes.")
+probe_names = st.multiselect("Backbones to probe", backbones.names(), default=["MobileNetV2"], key="probe_names")
+probe_cols = st.columns(3)
+probe_size = probe_cols[0].number_input("Input size (px)", min_value=32, max_value=600, value=96, step=16,
+                                        key="probe_size")
+per_class = probe_cols[1].number_input("Images per class (at most)", min_value=4, max_value=500, value=30,
+                                       key="probe_per_class")
+random_weights = probe_cols[2].checkbox("Random weights (no ImageNet)", key="probe_random",
+                                        help="Probe untrained features. Without this, backbones whose ImageNet "
+                                             "weights are not cached on this server are reported as unavailable.")
+if not random_weights:
+    missing = [name for name in probe_names if not status(backbones.get(name), int(probe_size)).cached]
+    if missing:
+        st.warning(f"ImageNet weights are not cached for: {', '.join(missing)}. They will be reported as "
+                   "unavailable (never silently random). Upload the weights below, or tick 'Random weights'.",
+                   icon=":material/cloud_off:")
+if st.button("Run quick probe", key="probe_button", disabled=not probe_names):
+    task = jobs.submit_task("probe", {"dataset": dataset, "backbones": probe_names, "image_size": int(probe_size),
+                                      "per_class": int(per_class),
+                                      "weights": "random" if random_weights else "imagenet"})
+    st.session_state["probe_task"] = task.id
+
+
+def show_probe(result: dict) -> None:
+    st.success(f"Probe of {result['images']} images ({result['classes']} classes, ≤{result['per_class']} per class) "
+               f"at {result['image_size']} px with {result['weights']} weights.", icon=":material/leaderboard:")
+    records = [{"Rank": row.get("rank"), "Backbone": row["backbone"], "Validation accuracy": row.get("val_accuracy"),
+                "Seconds": row.get("seconds"), "Images/s": row.get("images_per_s"),
+                "Feature dim": row.get("feature_dim"),
+                "Note": row.get("error") or ("from cache" if row.get("cached") else "")} for row in result["rows"]]
+    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key="probe_table",
+                 column_config={"Validation accuracy": st.column_config.NumberColumn(format="percent")})
+
+
+if st.session_state.get("probe_task"):
+    task_monitor(st.session_state["probe_task"], show_probe)
+
+# --- weights for an offline server ------------------------------------------------------------------------------
+with st.expander("Weights for an offline server"):
+    online = is_online()
+    st.markdown(("This server can reach the Keras weights host, so ImageNet weights download on first use. "
+                 if online else
+                 f"**This server is offline**: it cannot reach `{WEIGHTS_HOST[0]}`, so nothing is downloaded. ") +
+                "Upload a weights file (`.h5` or `.weights.h5`) for a backbone without its top; it is checked by "
+                "loading it into that architecture before it is stored where Keras looks for it.")
+    upload_name = st.selectbox("Backbone", backbones.names(), index=backbones.names().index("MobileNetV2"),
+                               key="upload_backbone")
+    upload_backbone = backbones.get(upload_name)
+    upload_size = st.number_input("Input size the weights are for (px)", min_value=32, max_value=600,
+                                  value=upload_backbone.default_size, key="upload_size")
+    upload_status = status(upload_backbone, int(upload_size))
+    st.caption(f"Expected file: `{upload_status.filename}` — currently **{upload_status.label}**.")
+    uploaded = st.file_uploader("Weights file", type=["h5"], key="weights_upload")
+    if uploaded is not None and st.button("Validate and install", key="install_weights"):
+        with st.spinner("Loading the file into the architecture (starts TensorFlow; ~20 s the first time)…"):
+            try:
+                path = install_weights(upload_backbone, int(upload_size), uploaded.getvalue())
+            except WeightsFileRejected as error:
+                st.error(str(error), icon=":material/error:")
+            else:
+                st.success(f"Installed: `{path}`. {upload_name} can now use ImageNet weights offline.",
+                           icon=":material/check_circle:")

@@ -41,6 +41,24 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run", help="run id (folder name under the runs directory)")
     evaluate.add_argument("--json", action="store_true")
 
+    measure = sub.add_parser("measure", help="parameters, layers, feature size and latency of bases on this device")
+    measure.add_argument("--backbone", action="append", required=True, choices=backbones.names(), metavar="NAME",
+                         help="a Keras application name; repeat for several")
+    measure.add_argument("--image-size", type=int, required=True, help="input size in pixels")
+    measure.add_argument("--no-cache", action="store_true", help="measure again even if a cached result exists")
+    measure.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    probe = sub.add_parser("probe", help="rank backbones by a linear probe on a stratified sample of a dataset")
+    probe.add_argument("--dataset", required=True, help="dataset folder (under the data root)")
+    probe.add_argument("--backbone", action="append", required=True, choices=backbones.names(), metavar="NAME",
+                       help="a Keras application name; repeat for several")
+    probe.add_argument("--image-size", type=int, default=96, help="input size in pixels (default 96)")
+    probe.add_argument("--per-class", type=int, default=30, help="at most this many images per class (default 30)")
+    probe.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
+                       help="imagenet uses cached weights only (never downloads); random must be asked for")
+    probe.add_argument("--seed", type=int, default=0)
+    probe.add_argument("--json", action="store_true", help="print JSON instead of text")
+
     predict = sub.add_parser("predict", help="top-k classes for image files with a run's model")
     predict.add_argument("run", help="run id")
     predict.add_argument("images", nargs="+", help="image files")
@@ -61,11 +79,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args) -> int:
     from tlcore.config import TrainConfig
+    from tlcore.data import scan_folder
     from tlcore.runs import FINISHED, create_run
     from tlcore.worker import run_job
 
     config = TrainConfig.from_file(args.config)
     config.validate()
+    scan_folder(config.dataset)  # a wrong dataset is a usage error (exit 2), found before a run folder is made
     run = create_run(config)
     print(f"run {run.id} in {run.path}", flush=True)
     import threading
@@ -179,5 +199,47 @@ def _predict(args) -> int:
     return 0 if all(p.error is None for p in predictions) else 1
 
 
-_COMMANDS = {"train": _train, "summary": _summary, "backbones": _backbones, "sample": _sample,
+def _measure(args) -> int:
+    from tlcore.measure import measure_task
+
+    def report(fraction, message):
+        if not args.json:
+            print(message, file=sys.stderr, flush=True)
+
+    result = measure_task({"backbones": args.backbone, "image_size": args.image_size,
+                           "use_cache": not args.no_cache}, report)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"device: {result['device']}")
+        for row in result["rows"]:
+            print(f"{row['backbone']:<20} {row['image_size']:>4}px  " + (
+                f"error: {row['error']}" if "error" in row else
+                f"params {row['parameters']:,}  layers {row['layers']}  features {row['feature_dim']}  "
+                f"{row['ms_per_image_batch1']:.2f} ms/img @1  {row['ms_per_image_batch32']:.2f} ms/img @32"))
+    return 0 if all("error" not in row for row in result["rows"]) else 1
+
+
+def _probe(args) -> int:
+    from tlcore.probe import run_probe
+
+    def report(fraction, message):
+        if not args.json:
+            print(message, file=sys.stderr, flush=True)
+
+    result = run_probe(args.dataset, args.backbone, args.image_size, weights=args.weights, per_class=args.per_class,
+                       seed=args.seed, report=report)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['images']} images, {result['classes']} classes, {result['image_size']}px, "
+              f"{result['weights']} weights")
+        for row in result["rows"]:
+            print(f"{row['rank'] or '-':>2}. {row['backbone']:<20} " + (
+                f"error: {row['error']}" if "error" in row else
+                f"val accuracy {row['val_accuracy']:.1%}  {row['seconds']:.1f} s  {row['images_per_s']:.0f} img/s"))
+    return 0 if all("error" not in row for row in result["rows"]) else 1
+
+
+_COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _summary, "backbones": _backbones, "sample": _sample,
              "evaluate": _evaluate, "predict": _predict}

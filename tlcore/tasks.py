@@ -20,6 +20,8 @@ from tlcore.runs import QUEUED, Run
 # kind → "module:function"; the target is stored in task.json when the task is created.
 TASK_KINDS: dict[str, str] = {
     "sleep": "tlcore.tasks:sleep_task",
+    "measure": "tlcore.measure:measure_task",
+    "probe": "tlcore.probe:probe_task",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -74,4 +75,82 @@ def imagenet_problem(backbone: Backbone, image_size: int) -> str | None:
     if backbone.fixed_weights_size and image_size != backbone.fixed_weights_size:
         return (f"{backbone.name}'s ImageNet weights only load at {backbone.fixed_weights_size}×"
                 f"{backbone.fixed_weights_size}; choose that image size or random initialisation.")
+    return None
+
+
+class WeightsFileRejected(ValueError):
+    """An uploaded weights file does not load into the backbone it was offered for; the message names the architecture."""
+
+
+def install_weights(backbone: Backbone | str, image_size: int, data: bytes) -> Path:
+    """Install an uploaded ImageNet weights file (`.h5` or Keras 3 `.weights.h5`) for an offline server.
+
+    The file is validated exactly as Keras will use it: the base (include_top=False) is built with it as `weights=`.
+    Only then is it moved (atomic rename) to the filename Keras looks for in `keras_models_dir()`. Imports TensorFlow.
+    """
+    import shutil
+    import tempfile
+
+    from tlcore import backbones
+
+    backbone = backbones.get(backbone) if isinstance(backbone, str) else backbone
+    rows = backbone.fixed_weights_size or backbone.weights_rows(image_size)
+    expected = (f"{backbone.name} without its top (include_top=False) at {rows}×{rows} px, "
+                f"as Keras saves it in `{backbone.weights_filename(image_size)}`")
+    if not data:
+        raise WeightsFileRejected(f"The file is empty. Expected ImageNet weights for {expected}.")
+    target = keras_models_dir() / backbone.weights_filename(image_size)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(dir=target.parent, prefix=".upload-"))
+    try:
+        legacy = workdir / "upload.h5"  # the format keras.applications reads from its cache
+        legacy.write_bytes(data)
+        problem = _convert_if_keras3_format(backbone, rows, legacy)
+        try:
+            backbone.build_base(rows, weights=str(legacy))
+        except Exception as error:  # noqa: BLE001 - h5py, Keras and TF raise many kinds; all mean "does not fit"
+            detail = problem or f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            raise WeightsFileRejected(
+                f"This file does not fit {backbone.name}: expected ImageNet weights for {expected}. ({detail})"
+            ) from None
+        os.replace(legacy, target)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        import keras
+
+        keras.backend.clear_session()
+    return target
+
+
+def _convert_if_keras3_format(backbone: Backbone, rows: int, path: Path) -> str | None:
+    """A Keras 3 `.weights.h5` file (from `model.save_weights`) is rewritten in place in the legacy layout Keras
+    applications load. Returns why it could not be, or None (also when the file is not in that format)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            keras3_layout = "layers" in handle and "layer_names" not in handle.attrs
+    except OSError:
+        return "not an HDF5 file"
+    if not keras3_layout:
+        return None
+    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group  # no public legacy writer
+
+    base = backbone.build_base(rows, weights=None)
+    keras3_copy = path.with_name("upload.weights.h5")
+    os.replace(path, keras3_copy)
+    import warnings
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            base.load_weights(str(keras3_copy))
+        skipped = [str(w.message) for w in caught if "freshly-initialized" in str(w.message)]
+        if skipped:  # Keras only warns when parts of the file match nothing: half-loaded is not loaded
+            raise ValueError(f"{len(skipped)} parts of the model found no weights in the file")
+    except Exception as error:  # noqa: BLE001
+        os.replace(keras3_copy, path)
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    with h5py.File(path, "w") as handle:
+        save_weights_to_hdf5_group(handle, base)
     return None
