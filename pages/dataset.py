@@ -21,15 +21,17 @@ def bad_files(path: str, fingerprint: str) -> list[dict]:
 st.title("Dataset")
 root = data_root()
 current = current_dataset()
+# Keyed: an unkeyed widget's identity includes its default, which follows `current`, so the first click or text typed
+# after a dataset change was reset to the new default and lost.
 source = st.radio("Source", ["Built-in sample: handwritten digits", "Folder on this server"], horizontal=True,
-                  index=0 if current == SAMPLE_NAME else 1)
+                  index=0 if current == SAMPLE_NAME else 1, key="dataset_source")
 if source.startswith("Built-in"):
     chosen = str(sample_dataset_path().relative_to(root))
 else:
     folders = sorted(entry.name for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith("."))
     st.caption(f"Data root: `{root}` — one sub-folder per class, e.g. `my-pets/cats/*.jpg`, `my-pets/dogs/*.jpg`.")
     typed = st.text_input("Folder (under the data root)", value=current if current != SAMPLE_NAME else "",
-                          placeholder=folders[0] if folders else "my-images")
+                          placeholder=folders[0] if folders else "my-images", key="dataset_folder")
     chosen = typed.strip()
     if folders:
         st.caption("Folders here: " + ", ".join(f"`{name}`" for name in folders))
@@ -70,9 +72,10 @@ for label, name in enumerate(scan.class_names):
 st.subheader("Split")
 saved = split_config()
 columns = st.columns(3)
-val_fraction = columns[0].slider("Validation share", 0.05, 0.4, saved.val_fraction, 0.05)
-test_fraction = columns[1].slider("Test share", 0.0, 0.4, saved.test_fraction, 0.05)
-seed = columns[2].number_input("Seed", 0, 2**31 - 1, saved.seed)
+# Keyed for the same reason as the source widgets: their defaults follow the saved split, which they update.
+val_fraction = columns[0].slider("Validation share", 0.05, 0.4, saved.val_fraction, 0.05, key="split_val")
+test_fraction = columns[1].slider("Test share", 0.0, 0.4, saved.test_fraction, 0.05, key="split_test")
+seed = columns[2].number_input("Seed", 0, 2**31 - 1, saved.seed, key="split_seed")
 config = SplitConfig(val_fraction, test_fraction, int(seed))
 st.session_state["split_config"] = config
 try:

@@ -147,6 +147,10 @@ def make_split(scan: DatasetScan, config: SplitConfig, excluded: list[BadFile] |
     bad_paths = {item.path for item in excluded}
     items = [item for item in scan.files if item[0] not in bad_paths]
     labels = [label for _, label in items]
+    unreadable_classes = [name for index, name in enumerate(scan.class_names) if index not in set(labels)]
+    if unreadable_classes:
+        raise DatasetError(f"No readable image left in: {', '.join(unreadable_classes)}. Replace the broken files "
+                           "or remove the folder.")
     try:
         rest, test = _stratified(items, labels, config.test_fraction, config.seed, train_test_split)
         rest_labels = [label for _, label in rest]

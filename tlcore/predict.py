@@ -61,20 +61,22 @@ class Predictor:
 
     def predict_files(self, named_sources: list[tuple[str, bytes | Path]], top_k: int = 3) -> list[Prediction]:
         """Top-k per image; an unreadable image gets an error entry instead of stopping the batch."""
-        arrays, names, results = [], [], {}
-        for name, source in named_sources:
+        # Keyed by position, not name: two uploads may share a name (photo.jpg from two folders).
+        arrays, readable, results = [], [], {}
+        for index, (name, source) in enumerate(named_sources):
             try:
                 arrays.append(load_array(source, self.image_size))
-                names.append(name)
+                readable.append(index)
             except BadImage as error:
-                results[name] = Prediction(name, [], f"{name} is not a usable image: {error}")
+                results[index] = Prediction(name, [], f"{name} is not a usable image: {error}")
         if arrays:
             probabilities = self.probabilities(np.stack(arrays))
             k = min(top_k, len(self.class_names))
-            for name, row in zip(names, probabilities):
+            for index, row in zip(readable, probabilities):
                 order = np.argsort(row)[::-1][:k]
-                results[name] = Prediction(name, [(self.class_names[i], float(row[i])) for i in order])
-        return [results[name] for name, _ in named_sources]
+                results[index] = Prediction(named_sources[index][0],
+                                            [(self.class_names[i], float(row[i])) for i in order])
+        return [results[index] for index in range(len(named_sources))]
 
 
 @lru_cache(maxsize=4)

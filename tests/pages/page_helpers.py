@@ -1,0 +1,45 @@
+"""Helpers for the page tests: find widgets by label, read metrics, write run folders by hand (no training)."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+# --- finding things on a page ------------------------------------------------------------------------------------
+
+def by_label(widgets, label: str, *, prefix: bool = False):
+    """The one widget whose label is `label` (or starts with it): pages give their widgets labels, not keys."""
+    found = [w for w in widgets if (w.label.startswith(label) if prefix else w.label == label)]
+    assert len(found) == 1, f"expected one widget labelled {label!r}, found {[w.label for w in widgets]}"
+    return found[0]
+
+
+def metric_value(at: AppTest, label: str) -> str:
+    return by_label(at.metric, label).value
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+# --- run folders written by hand (no training) ---------------------------------------------------------------------
+
+def make_run(config=None, *, state: str = "finished", class_names: list[str] | None = None, model: bytes | None = None,
+             history: list[dict] | None = None, evaluation: dict | None = None, **status):
+    """A run folder as the worker would leave it, via tlcore.runs; `model` bytes are written as model.keras."""
+    from tlcore.config import TrainConfig
+    from tlcore.runs import create_run
+
+    run = create_run(config or TrainConfig(dataset="sample-digits", weights="random"))
+    run.update_status(state=state, **status)
+    if class_names is not None:
+        from tlcore.fileio import write_json_atomic
+
+        write_json_atomic(run.path / "classes.json", class_names)
+    if model is not None:
+        run.model_path.write_bytes(model)
+    if history is not None:
+        run.write_history(history)
+    if evaluation is not None:
+        run.write_evaluation("test", evaluation)
+    return run

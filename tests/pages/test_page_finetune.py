@@ -1,0 +1,92 @@
+"""Fine-tune page: continue a finished run with part of the base unfrozen (no worker process is spawned)."""
+
+from page_helpers import by_label, make_run, metric_value, texts
+from tlcore import jobs
+from tlcore.config import TrainConfig
+from tlcore.layer_tables import layer_table
+from tlcore.model import count_params
+from tlcore.runs import get_run
+
+UNFREEZE = "Unfreeze MobileNetV2 from layer"
+LEARNING_RATE = "Learning rate (default: 10× lower than the run's)"
+MOBILENET_V2_LAYERS = len(layer_table("MobileNetV2").layers)
+
+
+def _finished_parent(**config_changes):
+    config = TrainConfig(dataset="sample-digits", backbone="MobileNetV2", image_size=96, learning_rate=2e-3,
+                         epochs=3, **config_changes)
+    # The page only checks that model.keras exists; no model is built here.
+    return make_run(config, state="finished", epochs_done=3, class_names=[str(d) for d in range(10)],
+                    model=b"stand-in for a saved model")
+
+
+def test_without_a_finished_run_shows_the_info(open_page):
+    make_run(state="failed", error="crashed")  # not finished: cannot be continued
+    make_run(state="finished")  # finished but without a model file
+
+    at = open_page("pages/finetune.py")
+
+    assert any(text.startswith("No finished run yet") for text in texts(at.info))
+    assert not at.button and not at.slider
+
+
+def test_defaults_follow_the_parent_run(open_page):
+    parent = _finished_parent()
+
+    at = open_page("pages/finetune.py")
+
+    assert by_label(at.selectbox, "Run to continue").value == parent.id
+    slider = by_label(at.slider, UNFREEZE, prefix=True)
+    assert MOBILENET_V2_LAYERS == 154
+    assert slider.value == (MOBILENET_V2_LAYERS * 2) // 3 == 102
+    assert slider.max == MOBILENET_V2_LAYERS - 1
+    assert by_label(at.number_input, LEARNING_RATE).value == 2e-4
+    expected = count_params("MobileNetV2", 10, 102, pretrained=True)
+    assert metric_value(at, "Trainable") == f"{expected.trainable:,}"
+    assert metric_value(at, "Total parameters") == f"{expected.total:,}"
+    assert at.query_params["run"] == parent.id
+
+
+def test_start_queues_a_fine_tuning_run_of_the_parent(open_page, studio, monkeypatch):
+    started = []
+    monkeypatch.setattr(jobs, "start_worker", started.append)
+    parent = _finished_parent()
+    at = open_page("pages/finetune.py")
+    by_label(at.slider, UNFREEZE, prefix=True).set_value(120).run()
+    by_label(at.number_input, "More epochs").set_value(2).run()
+    assert metric_value(at, "Trainable") == f"{count_params('MobileNetV2', 10, 120, True).trainable:,}"
+
+    by_label(at.button, "Start fine-tuning").click().run()
+
+    assert not at.exception and not at.error
+    job_id = at.query_params["job"]
+    assert [run.id for run in started] == [job_id]
+    job = get_run(job_id)
+    config = job.config()
+    assert config.parent_run == parent.id
+    assert config.fine_tune_at == 120
+    assert config.epochs == 2
+    assert config.learning_rate == 2e-4
+    assert (config.backbone, config.image_size, config.dataset) == ("MobileNetV2", 96, "sample-digits")
+    assert job.state == "queued"
+    assert any(f"`{job_id}`" in text and "queued" in text for text in texts(at.markdown))
+    assert any("position 1" in text for text in texts(at.info))
+
+
+def test_picking_another_run_changes_the_slider_range(open_page):
+    mobilenet = _finished_parent()
+    resnet = make_run(TrainConfig(dataset="sample-digits", backbone="ResNet50", learning_rate=1e-3), state="finished",
+                      class_names=["a", "b", "c"], model=b"x")
+    at = open_page("pages/finetune.py")
+    picker = by_label(at.selectbox, "Run to continue")
+    assert sorted(picker.options) == sorted(f"{run.id} · finished" for run in (mobilenet, resnet))
+    other = mobilenet if picker.value == resnet.id else resnet
+
+    picker.set_value(other.id).run()
+
+    backbone = other.config().backbone
+    layers = len(layer_table(backbone).layers)
+    slider = by_label(at.slider, f"Unfreeze {backbone} from layer", prefix=True)
+    assert (slider.max, slider.value) == (layers - 1, (layers * 2) // 3)
+    assert by_label(at.number_input, LEARNING_RATE).value == other.config().learning_rate / 10
+    assert at.query_params["run"] == other.id

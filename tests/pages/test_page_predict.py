@@ -1,0 +1,160 @@
+"""Predict page with a real (tiny, untrained) model: uploads through AppTest's file_uploader, top-k per image."""
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from page_helpers import by_label, make_run, texts
+
+pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 under NumPy 2, on every model call; not ours to fix
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+IMAGE_SIZE = 32
+PREDICT_TIMEOUT_S = 120  # the first run loads the model and traces the compiled call
+# An untrained head gives near-equal probabilities whose argmax flips with rounding. These heads answer the same for
+# every image (zero kernel, set bias), so the page must show a known class and percentage.
+CLASSES = ["ant", "bee", "cat"]
+HEAD_BIAS = [0.0, 3.0, 0.0]
+EXPECTED_TOP = "bee"
+EXPECTED_PERCENT = f"{np.exp(3) / (np.exp(3) + 2):.1%}"  # softmax(HEAD_BIAS)[1] = 90.9%
+BINARY_CLASSES = ["cats", "dogs"]  # two classes: one sigmoid unit, p = P(dogs)
+BINARY_BIAS = [-2.0]  # sigmoid(-2) = 11.9% dogs, so 88.1% cats
+
+
+def _save_tiny_model(folder, classes: list[str], bias: list[float]):
+    """A MobileNetV2@32 px model with random weights and the app's own head, saved as a `.keras` file."""
+    from tlcore.config import TrainConfig
+    from tlcore.model import build_model
+
+    model = build_model(TrainConfig(dataset="x", backbone="MobileNetV2", image_size=IMAGE_SIZE, weights="random",
+                                    fine_tune_at=None), len(classes))
+    head = model.get_layer("head")
+    kernel, _ = head.get_weights()
+    head.set_weights([np.zeros_like(kernel), np.array(bias, dtype="float32")])
+    path = folder / f"model-{len(classes)}.keras"
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    """{class count: saved model}, built once per module (TensorFlow imports once)."""
+    folder = tmp_path_factory.mktemp("tiny-models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(folder / "keras"))  # Keras reads it at import: keep ~/.keras out of it
+        patch.setenv("TLSTUDIO_HOME", str(folder / "home"))
+        return {3: _save_tiny_model(folder, CLASSES, HEAD_BIAS), 2: _save_tiny_model(folder, BINARY_CLASSES, BINARY_BIAS)}
+
+
+def _model_run(tiny_models, classes):
+    from tlcore.config import TrainConfig
+    from tlcore.predict import cached_predictor
+
+    cached_predictor.cache_clear()  # run ids repeat across tests' runs dirs; never reuse another test's predictor
+    run = make_run(TrainConfig(dataset="sample-digits", backbone="MobileNetV2", image_size=IMAGE_SIZE,
+                               weights="random"), state="finished", class_names=classes)
+    shutil.copy(tiny_models[len(classes)], run.model_path)
+    return run
+
+
+@pytest.fixture
+def model_run(studio, tiny_models):
+    return _model_run(tiny_models, CLASSES)
+
+
+def _png(colour, size=(40, 24)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _jpeg(colour, size=(24, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def _top_k_bars(at) -> list[list[str]]:
+    return [json.loads(chart.proto.spec)["data"][0]["y"] for chart in at.get("plotly_chart")]
+
+
+def test_without_a_model_shows_the_info(open_page):
+    make_run(state="failed", error="crashed before saving")
+
+    at = open_page("pages/predict.py")
+
+    assert any(text.startswith("No trained model yet") for text in texts(at.info))
+    assert not at.file_uploader
+
+
+def test_no_upload_asks_for_images(open_page, model_run):
+    at = open_page("pages/predict.py")
+
+    assert by_label(at.selectbox, "Model from run").value == model_run.id
+    uploader = by_label(at.file_uploader, "Images")
+    assert uploader.accept_multiple_files
+    top_k = by_label(at.slider, "Top-k")
+    assert (top_k.min, top_k.max, top_k.value) == (1, 3, 3)
+    assert "Upload one or more images to classify them." in texts(at.caption)
+    assert not at.error
+
+
+def test_uploads_show_the_top_class_and_refuse_a_non_image(open_page, model_run):
+    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    by_label(at.file_uploader, "Images").set_value([
+        ("red.png", _png((220, 30, 30)), "image/png"),
+        ("notes.png", b"these are notes, not pixels", "image/png"),
+        ("blue.jpg", _jpeg((20, 40, 200)), "image/jpeg"),
+    ])
+
+    at.run()
+
+    assert not at.exception
+    assert EXPECTED_PERCENT == "90.9%"
+    errors = texts(at.error)
+    assert len(errors) == 1
+    assert errors[0].startswith("notes.png is not a usable image: not an image")
+    lines = [text for text in texts(at.markdown) if text.startswith("**")]
+    assert lines == [f"**red.png: {EXPECTED_TOP}** ({EXPECTED_PERCENT})",
+                     f"**blue.jpg: {EXPECTED_TOP}** ({EXPECTED_PERCENT})"]
+    assert [image.captions for image in at.image] == [["red.png"], ["blue.jpg"]]
+    charts = _top_k_bars(at)
+    assert len(charts) == 2 and all(len(bars) == 3 for bars in charts)  # top-3 of 3 classes by default
+    assert charts[0][-1] == EXPECTED_TOP  # plotted bottom-up: the most likely class is the top bar
+
+    by_label(at.slider, "Top-k").set_value(1).run()
+
+    assert _top_k_bars(at) == [[EXPECTED_TOP], [EXPECTED_TOP]]
+
+
+def test_two_uploads_with_the_same_name_each_get_their_own_result(open_page, model_run):
+    # Two files called photo.png (say, from two folders): one readable, one not.
+    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    by_label(at.file_uploader, "Images").set_value([
+        ("photo.png", b"not an image", "image/png"),
+        ("photo.png", _png((30, 200, 30)), "image/png"),
+    ])
+
+    at.run()
+
+    assert len(at.error) == 1 and "photo.png is not a usable image" in at.error[0].value
+    assert [text for text in texts(at.markdown) if text.startswith("**")] == [
+        f"**photo.png: {EXPECTED_TOP}** ({EXPECTED_PERCENT})"]
+
+
+def test_two_class_model_reads_its_single_sigmoid_unit(open_page, studio, tiny_models):
+    _model_run(tiny_models, BINARY_CLASSES)
+    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    top_k = by_label(at.slider, "Top-k")
+    assert (top_k.max, top_k.value) == (2, 2)
+    by_label(at.file_uploader, "Images").set_value(("pet.png", _png((120, 90, 60)), "image/png"))
+
+    at.run()
+
+    assert not at.exception and not at.error
+    assert [text for text in texts(at.markdown) if text.startswith("**")] == ["**pet.png: cats** (88.1%)"]
+    assert _top_k_bars(at) == [["dogs", "cats"]]
