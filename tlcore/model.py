@@ -94,6 +94,8 @@ def set_freeze(base: "keras.Model", fine_tune_at: int | None, pretrained: bool =
             layer.trainable = not pretrained
             if not pretrained:
                 layer.momentum = SCRATCH_BATCHNORM_MOMENTUM
+        else:  # explicitly: with TF, `base.trainable = True` on an already trainable base does not reach its layers
+            layer.trainable = True
 
 
 def is_pretrained(config: TrainConfig) -> bool:

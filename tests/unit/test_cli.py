@@ -1,0 +1,155 @@
+"""`python -m tlcore …` as a user runs it: a real subprocess with this test's environment."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SUBCOMMANDS = ("train", "summary", "backbones", "sample", "evaluate", "predict")
+
+
+def tlcore(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-m", "tlcore", *args], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_help_mentions_every_subcommand():
+    done = tlcore("--help")
+
+    assert done.returncode == 0, done.stderr
+    for command in SUBCOMMANDS:
+        assert command in done.stdout
+    assert "usage: python -m tlcore" in done.stdout
+
+
+def test_missing_subcommand_is_a_usage_error():
+    done = tlcore()
+
+    assert done.returncode == 2
+    assert "required: command" in done.stderr
+
+
+def test_summary_prints_the_tensorflow_tutorial_counts():
+    done = tlcore("summary", "--backbone", "MobileNetV2", "--image-size", "160", "--classes", "2",
+                  "--fine-tune-at", "100", "--weights", "random", "--json")
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["total"] == 2259265
+    assert result["trainable"] == 1862721
+    assert result["non_trainable"] == 396544
+    assert (result["backbone"], result["image_size"], result["classes"], result["fine_tune_at"]) == \
+        ("MobileNetV2", 160, 2, 100)
+
+
+def test_summary_refuses_a_single_class():
+    done = tlcore("summary", "--backbone", "VGG16", "--classes", "1")
+
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: --classes must be at least 2."
+
+
+def test_summary_refuses_an_unknown_backbone():
+    done = tlcore("summary", "--backbone", "AlexNet", "--classes", "3")
+
+    assert done.returncode == 2
+    assert "invalid choice: 'AlexNet'" in done.stderr
+
+
+def test_backbones_lists_the_registry_with_weights_status(studio_dirs):
+    cached = studio_dirs.keras_home / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"fake weights: only their presence is checked")
+
+    done = tlcore("backbones", "--json")
+
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert len(rows) >= 40
+    assert rows["VGG16"]["weights"] == "cached"
+    assert rows["MobileNetV2"]["weights"] == "not cached"
+    assert rows["MobileNetV2"]["top1"] == 0.713
+
+
+def test_train_a_tiny_config_prints_finished(studio_dirs, tiny_dataset, make_config, tmp_path):
+    config = make_config(tiny_dataset("tiny", classes=("0", "1"), per_class=30))
+    (tmp_path / "config.json").write_text(config.to_json())
+
+    done = tlcore("train", "--config", str(tmp_path / "config.json"))
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "finished: test accuracy" in done.stdout
+    assert "epoch 1: loss" in done.stdout
+    (run_folder,) = list(studio_dirs.runs.iterdir())
+    assert f"run {run_folder.name} in {run_folder}" in done.stdout
+    status = json.loads((run_folder / "status.json").read_text())
+    assert status["state"] == "finished"
+    assert f"finished: test accuracy {status['test_accuracy']:.4f}" in done.stdout
+
+
+def test_train_refuses_a_dataset_outside_the_data_root(studio_dirs, make_config, tmp_path):
+    outside = tmp_path / "elsewhere"
+    (outside / "a").mkdir(parents=True)
+    (tmp_path / "config.json").write_text(make_config(str(outside)).to_json())
+
+    done = tlcore("train", "--config", str(tmp_path / "config.json"), timeout=120)
+
+    assert done.returncode == 2
+    assert f"error: '{outside}' is outside the data root {studio_dirs.data_root.resolve()}" in done.stderr
+    assert list(studio_dirs.runs.iterdir()) == []  # refused before a run folder is made
+
+
+def test_train_refuses_a_single_class_dataset(studio_dirs, tiny_dataset, make_config, tmp_path):
+    (tmp_path / "config.json").write_text(make_config(tiny_dataset("solo", classes=("4",), per_class=5)).to_json())
+
+    done = tlcore("train", "--config", str(tmp_path / "config.json"), timeout=120)
+
+    assert done.returncode == 2
+    assert "error: 'solo' has 1 class with images (4)" in done.stderr
+    assert list(studio_dirs.runs.iterdir()) == []
+
+
+def test_train_refuses_an_unknown_config_field(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"dataset": "tiny", "epoch": 3}))
+
+    done = tlcore("train", "--config", str(tmp_path / "config.json"))
+
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: Unknown config fields: epoch"
+
+
+def test_predict_reports_a_non_image_and_still_predicts_the_image(trained_run, studio_dirs, tmp_path):
+    image = studio_dirs.data_root / "tiny3" / trained_run.split().test[0][0]
+    text = tmp_path / "notanimage.txt"
+    text.write_text("not a picture")
+
+    done = tlcore("predict", trained_run.id, str(image), str(text), "--top-k", "2")
+
+    assert done.returncode == 1  # not every file could be predicted
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{image} ") and lines[0].count("%") == 2
+    assert lines[1] == (f"{text} {text} is not a usable image: not an image (Pillow cannot identify the format)")
+
+
+def test_evaluate_json_prints_the_runs_test_accuracy(trained_run):
+    done = tlcore("evaluate", trained_run.id, "--json")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["accuracy"] == pytest.approx(trained_run.status()["test_accuracy"], abs=1e-9)
+    assert 0.0 <= report["accuracy"] <= 1.0
+    assert report["images"] == 18 and report["class_names"] == ["0", "1", "2"]
+    assert sum(map(sum, report["confusion_matrix"])) == 18
+
+
+def test_evaluate_unknown_run(studio_dirs):
+    done = tlcore("evaluate", "2020-01-01_000000_vgg16")
+
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: No run '2020-01-01_000000_vgg16' in {studio_dirs.runs.resolve()}."
