@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from pages._shared import VIA_APP
+
 st.set_page_config(page_title="TL Studio", page_icon="🧪", layout="wide")
 
 PAGES = [
@@ -14,4 +16,5 @@ PAGES = [
     st.Page("pages/predict.py", title="Predict", icon=":material/image_search:"),
 ]
 
+st.session_state[VIA_APP] = True  # each page checks (and clears) this: see pages/_shared.run_through_app
 st.navigation(PAGES).run()

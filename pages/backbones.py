@@ -4,7 +4,7 @@ a quick probe on the current dataset, and weights status (with upload for offlin
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_dataset, task_monitor
+from pages._shared import current_dataset, run_through_app, task_monitor
 from tlcore import backbones, figures, jobs, measure
 from tlcore.backbones import PUBLISHED_SOURCE
 from tlcore.paths import keras_models_dir
@@ -20,6 +20,7 @@ PUBLISHED_COLUMNS = {
     "gpu_ms": st.column_config.NumberColumn("GPU ms/step"), "weights": "ImageNet weights",
 }
 
+run_through_app()
 st.title("Backbones")
 st.markdown("Pretrained networks to build on. Published figures are ImageNet results at each network's default "
             "input size; weights status says whether this server can use the pretrained weights.")

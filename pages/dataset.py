@@ -3,13 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_dataset, load_scan, set_dataset, split_config
+from pages._shared import current_dataset, load_scan, run_through_app, set_dataset, split_config
 from tlcore import figures
 from tlcore.data import BadFile, DatasetError, SplitConfig, find_bad_files, make_split, scan_folder
 from tlcore.images import thumbnail
 from tlcore.paths import data_root
 from tlcore.sample import SAMPLE_NAME, sample_dataset_path
 
+run_through_app()
 SAMPLES_PER_CLASS = 8
 
 

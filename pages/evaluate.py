@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import pick_run
+from pages._shared import pick_run, run_through_app
 from tlcore import figures
 
+run_through_app()
 st.title("Evaluate")
 run = pick_run("Run", lambda run: run.evaluation() is not None)
 if run is None:

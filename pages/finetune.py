@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from pages._shared import job_monitor, pick_run
+from pages._shared import job_monitor, pick_run, run_through_app
 from tlcore import jobs
 from tlcore.layer_tables import layer_table
 from tlcore.model import count_params
 from tlcore.runs import FINISHED
 
+run_through_app()
 st.title("Fine-tune")
 st.markdown("Unfreeze the top of the pretrained base and train a little more at a low learning rate. BatchNorm "
             "layers stay in inference mode; epochs continue from where the first phase ended.")

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_dataset
+from pages._shared import current_dataset, run_through_app
 from tlcore import jobs
 from tlcore.runs import list_runs
 
+run_through_app()
 st.title("TL Studio")
 st.markdown(
     "Transfer learning on your images, in the browser: pick a dataset, choose a pretrained backbone, decide how much "

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from pages._shared import pick_run
+from pages._shared import pick_run, run_through_app
 from tlcore import figures
 from tlcore.images import BadImage, thumbnail
 from tlcore.predict import cached_predictor
 
+run_through_app()
 st.title("Predict")
 run = pick_run("Model from run", lambda run: run.model_path.exists())
 if run is None:

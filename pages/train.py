@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from pages._shared import current_dataset, job_monitor, load_scan, remember_run, split_config
+from pages._shared import current_dataset, job_monitor, load_scan, remember_run, run_through_app, split_config
 from tlcore import backbones, jobs
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 from tlcore.layer_tables import layer_table
 from tlcore.model import count_params
 from tlcore.weights import imagenet_problem, status
 
+run_through_app()
 WEIGHT_CHOICES = {WEIGHTS_IMAGENET: "ImageNet (pretrained)", WEIGHTS_RANDOM: "Random initialisation (no pretrained weights)"}
 
 st.title("Train")
@@ -46,12 +47,14 @@ freeze_below = st.slider(f"Freeze base layers below index (the base has {layer_c
                          f"{layer_count} = whole base frozen)", 0, layer_count, layer_count)
 fine_tune_at = None if freeze_below == layer_count else freeze_below
 pretrained = weights != WEIGHTS_RANDOM
+batchnorm_note = " (BatchNorm layers stay frozen to keep their ImageNet statistics)." if pretrained else "."
 if fine_tune_at is None:
     st.caption("Feature extraction: the whole base is frozen; only the new head trains.")
+elif fine_tune_at == 0:
+    st.caption("Nothing frozen: the whole base trains" + batchnorm_note)
 else:
     st.caption(f"Layers 0–{freeze_below - 1} frozen; from layer {freeze_below} "
-               f"(`{table.layers[freeze_below].name}`) on, the base trains"
-               + (" (BatchNorm layers stay frozen to keep their ImageNet statistics)." if pretrained else "."))
+               f"(`{table.layers[freeze_below].name}`) on, the base trains" + batchnorm_note)
 if not pretrained and fine_tune_at is None:
     st.warning("A frozen, randomly initialised base extracts no useful features: move the slider to 0 to train "
                "the whole network from scratch.", icon=":material/warning:")

@@ -21,11 +21,6 @@ EPOCHS = 2                       # seeded: epoch 1 ends at chance (BatchNorm sta
 CHANCE = 0.10
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: with the page scripts in a folder named pages/, Streamlit's legacy multipage discovery serves a deep "
-    "link on a freshly started server by running pages/<name>.py directly (no app.py, no set_page_config, sidebar "
-    "listing app/_shared/...) until someone opens the root URL. Fix: rename pages/ (e.g. to views/); then remove "
-    "this marker."))
 def test_deep_link_on_a_fresh_server_uses_the_app_navigation(page, app_url, artifacts_dir):
     """A bookmarked page URL (e.g. /train?run=...) opened first after a server restart gets the app's own sidebar.
 
