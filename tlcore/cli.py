@@ -183,12 +183,11 @@ def _predict(args) -> int:
 
     from tlcore.predict import Predictor
 
+    missing = [name for name in args.images if not Path(name).is_file()]
+    if missing:  # before loading the model: a typo should not cost seconds
+        raise FileNotFoundError(f"No such image file: {', '.join(missing)}")
     predictor = Predictor.for_run(args.run)
-    sources = []
-    for name in args.images:
-        if not Path(name).is_file():
-            raise FileNotFoundError(f"No such image file: {name}")
-        sources.append((name, Path(name)))
+    sources = [(name, Path(name)) for name in args.images]
     predictions = predictor.predict_files(sources, top_k=args.top_k)
     if args.json:
         print(json.dumps([{"image": p.name, "top": [{"class": c, "probability": prob} for c, prob in p.top],

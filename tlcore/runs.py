@@ -129,20 +129,24 @@ def _number(value: str) -> float | str | None:
     return int(number) if number.is_integer() and "." not in value else number
 
 
+def new_folder(root: Path, base_id: str) -> Path:
+    """Create `root/base_id`, or `base_id-1`, `-2`, … when several are made in the same second (mkdir is atomic)."""
+    for attempt in range(10_000):
+        folder = root / (base_id if attempt == 0 else f"{base_id}-{attempt}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"Could not create a new folder for {base_id} in {root}.")
+
+
 def create_run(config: TrainConfig) -> Run:
     """Make a new run folder holding its config and a queued status; the id sorts by creation time."""
     root = runs_root()
     stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
     suffix = "_finetune" if config.is_fine_tune else ""
-    base_id = f"{stamp}_{config.backbone.lower()}{suffix}"
-    for attempt in range(1000):
-        run_id = base_id if attempt == 0 else f"{base_id}-{attempt}"
-        try:
-            (root / run_id).mkdir()
-            break
-        except FileExistsError:
-            continue
-    run = Run(root / run_id)
+    run = Run(new_folder(root, f"{stamp}_{config.backbone.lower()}{suffix}"))
     write_text_atomic(run.config_path, config.to_json() + "\n")
     run.update_status(state=QUEUED, queued_at=time.time(), pid=None)
     return run

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from tlcore.fileio import read_json, write_json_atomic
 from tlcore.paths import tasks_root
-from tlcore.runs import QUEUED, Run
+from tlcore.runs import QUEUED, Run, new_folder
 
 # kind → "module:function"; the target is stored in task.json when the task is created.
 TASK_KINDS: dict[str, str] = {
@@ -38,14 +38,7 @@ def create_task(kind: str, params: dict[str, Any]) -> Run:
         raise ValueError(f"Unknown task kind '{kind}'. Known: {', '.join(sorted(TASK_KINDS))}")
     root = tasks_root()
     stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
-    for attempt in range(1000):
-        task_id = f"{stamp}_{kind}" + (f"-{attempt}" if attempt else "")
-        try:
-            (root / task_id).mkdir()
-            break
-        except FileExistsError:
-            continue
-    task = Run(root / task_id)
+    task = Run(new_folder(root, f"{stamp}_{kind}"))
     write_json_atomic(task.path / "task.json", {"kind": kind, "target": TASK_KINDS[kind], "params": params})
     task.update_status(state=QUEUED, queued_at=time.time(), pid=None, kind=kind)
     return task
