@@ -8,7 +8,7 @@ from pages._shared import current_dataset, run_through_app, task_monitor
 from tlcore import backbones, figures, jobs, measure
 from tlcore.backbones import PUBLISHED_SOURCE
 from tlcore.paths import keras_models_dir
-from tlcore.weights import WEIGHTS_HOST, WeightsFileRejected, install_weights, is_online, status
+from tlcore.weights import WEIGHTS_HOST, WeightsFileRejected, install_weights, is_online, registry_rows, status
 
 PUBLISHED_COLUMNS = {
     "name": "Backbone", "family": "Family", "default_size": "Default px", "min_size": "Min px",
@@ -25,12 +25,7 @@ st.title("Backbones")
 st.markdown("Pretrained networks to build on. Published figures are ImageNet results at each network's default "
             "input size; weights status says whether this server can use the pretrained weights.")
 
-rows = []
-for backbone in backbones.REGISTRY.values():
-    row = backbone.to_row()
-    row["weights"] = status(backbone, backbone.default_size).label
-    rows.append(row)
-table = pd.DataFrame(rows)
+table = pd.DataFrame(registry_rows())
 families = st.multiselect("Families", sorted(table["family"].unique()))
 if families:
     table = table[table["family"].isin(families)]

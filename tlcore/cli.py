@@ -141,12 +141,9 @@ def _summary(args) -> int:
 
 
 def _backbones(args) -> int:
-    from tlcore.weights import status
+    from tlcore.weights import registry_rows
 
-    rows = []
-    for row, backbone in zip(backbones.published_table(), backbones.REGISTRY.values()):
-        row["weights"] = status(backbone, backbone.default_size).label
-        rows.append(row)
+    rows = registry_rows()
     if args.json:
         print(json.dumps(rows, indent=1))
     else:

@@ -70,6 +70,14 @@ def status(backbone: Backbone, image_size: int, probe_network: bool = False) -> 
     return WeightsStatus(backbone.name, filename, path, cached, online)
 
 
+def registry_rows() -> list[dict]:
+    """Every registered backbone's published figures plus its weights status at its default size (table and CLI)."""
+    from tlcore.backbones import REGISTRY
+
+    return [{**backbone.to_row(), "weights": status(backbone, backbone.default_size).label}
+            for backbone in REGISTRY.values()]
+
+
 def imagenet_problem(backbone: Backbone, image_size: int) -> str | None:
     """Why ImageNet weights cannot be used at this size, or None when they can."""
     if backbone.fixed_weights_size and image_size != backbone.fixed_weights_size:
