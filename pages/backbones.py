@@ -25,7 +25,8 @@ st.title("Backbones")
 st.markdown("Pretrained networks to build on. Published figures are ImageNet results at each network's default "
             "input size; weights status says whether this server can use the pretrained weights.")
 
-table = pd.DataFrame(registry_rows())
+rows = registry_rows()
+table = pd.DataFrame(rows)
 families = st.multiselect("Families", sorted(table["family"].unique()))
 if families:
     table = table[table["family"].isin(families)]
