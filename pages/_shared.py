@@ -132,14 +132,12 @@ def _monitor_body(run_id: str, was_active: bool) -> None:
 
 def get_task(task_id: str) -> Run | None:
     """A background task (measure, probe, …) by id, or None when there is no such task folder."""
-    from tlcore.paths import tasks_root
-    from tlcore.runs import _RUN_ID
-    from tlcore.tasks import is_task
+    from tlcore import tasks
 
-    if not task_id or not _RUN_ID.match(task_id) or task_id in (".", ".."):
+    try:
+        return tasks.get_task(task_id)
+    except KeyError:
         return None
-    task = Run(tasks_root() / task_id)
-    return task if is_task(task) else None
 
 
 def task_monitor(task_id: str, render_result) -> None:

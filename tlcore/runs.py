@@ -152,10 +152,15 @@ def create_run(config: TrainConfig) -> Run:
     return run
 
 
+def check_folder_id(folder_id: str, what: str = "run") -> None:
+    """Refuse ids that are not plain folder names (no '/', '..'), so a URL parameter cannot point elsewhere."""
+    if not folder_id or not _RUN_ID.match(folder_id) or folder_id in (".", ".."):
+        raise KeyError(f"'{folder_id}' is not a valid {what} id.")
+
+
 def get_run(run_id: str) -> Run:
     """A run by id; refuses ids that are not plain folder names."""
-    if not run_id or not _RUN_ID.match(run_id) or run_id in (".", ".."):
-        raise KeyError(f"'{run_id}' is not a valid run id.")
+    check_folder_id(run_id)
     path = runs_root() / run_id
     if not (path / "config.json").exists():
         raise KeyError(f"No run '{run_id}' in {runs_root()}.")

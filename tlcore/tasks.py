@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from tlcore.fileio import read_json, write_json_atomic
 from tlcore.paths import tasks_root
-from tlcore.runs import QUEUED, Run, new_folder
+from tlcore.runs import QUEUED, Run, check_folder_id, new_folder
 
 # kind → "module:function"; the target is stored in task.json when the task is created.
 TASK_KINDS: dict[str, str] = {
@@ -48,6 +48,15 @@ def list_tasks() -> list[Run]:
     root = tasks_root()
     tasks = [Run(entry) for entry in root.iterdir() if (entry / "task.json").exists()]
     return sorted(tasks, key=lambda task: task.id, reverse=True)
+
+
+def get_task(task_id: str) -> Run:
+    """A task by id; KeyError for an invalid id or a folder that holds no task."""
+    check_folder_id(task_id, "task")
+    task = Run(tasks_root() / task_id)
+    if not is_task(task):
+        raise KeyError(f"No task '{task_id}' in {tasks_root()}.")
+    return task
 
 
 def is_task(folder: Run) -> bool:
