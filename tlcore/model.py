@@ -67,13 +67,15 @@ def build_base(config: TrainConfig, load_weights: bool = True) -> "keras.Model":
     try:
         base = backbone.build_base(config.image_size, weights)
     except Exception as error:  # Keras raises various errors when a download fails
-        if weights == WEIGHTS_IMAGENET and not weights_module.status(backbone, config.image_size).cached:
-            advice = weights_module.status(backbone, config.image_size, probe_network=False)
-            raise WeightsUnavailable(
-                f"Could not download ImageNet weights for {backbone.name} ({type(error).__name__}: {error}). "
-                f"Copy `{advice.filename}` into `{advice.path.parent}/`, or choose random initialisation."
-            ) from error
-        raise
+        if weights != WEIGHTS_IMAGENET:
+            raise
+        weights_state = weights_module.status(backbone, config.image_size)
+        if weights_state.cached:
+            raise
+        raise WeightsUnavailable(
+            f"Could not download ImageNet weights for {backbone.name} ({type(error).__name__}: {error}). "
+            f"Copy `{weights_state.filename}` into `{weights_state.path.parent}/`, or choose random initialisation."
+        ) from error
     base.name = BASE_LAYER_NAME
     return base
 

@@ -91,6 +91,40 @@ def test_imagenet_weights_at_a_size_they_cannot_load_are_refused_not_replaced():
     assert resolve_weights(_config("NASNetMobile", None, "imagenet", image_size=224)) == "imagenet"
 
 
+def _failing_download(monkeypatch):
+    """Make the Keras constructor fail the way an offline download does, without touching the network."""
+    from tlcore.backbones import Backbone
+
+    def refuse(self, image_size, weights):
+        raise OSError("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(Backbone, "build_base", refuse)
+
+
+def test_failed_imagenet_download_names_the_file_and_folder_to_copy(monkeypatch, studio_dirs):
+    from tlcore.model import build_base
+
+    _failing_download(monkeypatch)
+    with pytest.raises(WeightsUnavailable) as refused:
+        build_base(_config("MobileNetV2", None, "imagenet", image_size=160))
+
+    message = str(refused.value)
+    assert "Could not download ImageNet weights for MobileNetV2 (OSError: URL fetch failure" in message
+    assert (f"Copy `mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5` into "
+            f"`{studio_dirs.keras_home / 'models'}/`, or choose random initialisation.") in message
+
+
+def test_a_failure_with_cached_weights_is_not_blamed_on_the_download(monkeypatch, studio_dirs):
+    from tlcore.model import build_base
+
+    cached = studio_dirs.keras_home / "models" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"not really weights")
+    _failing_download(monkeypatch)
+    with pytest.raises(OSError, match="URL fetch failure"):
+        build_base(_config("MobileNetV2", None, "imagenet", image_size=160))
+
+
 # --- against Keras -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("backbone", list(FINE_TUNE_MIDDLE))
 def test_count_params_equals_a_direct_keras_build(backbone):
