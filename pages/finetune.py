@@ -5,13 +5,13 @@ import streamlit as st
 from pages._shared import job_monitor, pick_run, run_through_app
 from tlcore import jobs
 from tlcore.layer_tables import layer_table
-from tlcore.model import count_params
+from tlcore.model import count_params, is_pretrained
 from tlcore.runs import FINISHED
 
 run_through_app()
 st.title("Fine-tune")
-st.markdown("Unfreeze the top of the pretrained base and train a little more at a low learning rate. BatchNorm "
-            "layers stay in inference mode; epochs continue from where the first phase ended.")
+st.markdown("Unfreeze the top of the base and train a little more at a low learning rate; epochs continue from "
+            "where the first phase ended.")
 parent = pick_run("Run to continue", lambda run: run.state == FINISHED and run.model_path.exists())
 if parent is None:
     st.info("No finished run yet: train one on **Train** first.", icon=":material/info:")
@@ -23,8 +23,11 @@ layer_count = len(table.layers)
 class_count = len(parent.class_names())
 fine_tune_at = st.slider(f"Unfreeze {parent_config.backbone} from layer (of {layer_count})", 0, layer_count - 1,
                          (layer_count * 2) // 3)
-st.caption(f"Layer {fine_tune_at} is `{table.layers[fine_tune_at].name}`; layers below it stay frozen.")
-counts = count_params(parent_config.backbone, class_count, fine_tune_at, parent_config.weights != "random")
+pretrained = is_pretrained(parent_config)
+st.caption(f"Layer {fine_tune_at} is `{table.layers[fine_tune_at].name}`; layers below it stay frozen. "
+           + ("BatchNorm layers stay frozen (inference mode) to keep their ImageNet statistics." if pretrained else
+              "This run started from random weights, so its BatchNorm layers keep learning."))
+counts = count_params(parent_config.backbone, class_count, fine_tune_at, pretrained)
 c1, c2, c3 = st.columns(3)
 c1.metric("Total parameters", f"{counts.total:,}")
 c2.metric("Trainable", f"{counts.trainable:,}")

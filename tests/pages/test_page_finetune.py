@@ -90,3 +90,21 @@ def test_picking_another_run_changes_the_slider_range(open_page):
     assert (slider.max, slider.value) == (layers - 1, (layers * 2) // 3)
     assert by_label(at.number_input, LEARNING_RATE).value == other.config().learning_rate / 10
     assert at.query_params["run"] == other.id
+
+
+def test_batchnorm_note_and_counts_follow_how_the_parent_started(open_page):
+    """Pretrained parents keep BatchNorm frozen; a parent trained from random weights lets it learn."""
+    _finished_parent()  # ImageNet weights (the default)
+
+    pretrained_page = open_page("pages/finetune.py")
+    captions = texts(pretrained_page.caption)
+    assert any("BatchNorm layers stay frozen (inference mode)" in text for text in captions)
+    assert metric_value(pretrained_page, "Trainable") == f"{count_params('MobileNetV2', 10, 102, True).trainable:,}"
+
+    scratch = _finished_parent(weights="random")
+    scratch_page = open_page("pages/finetune.py", query_params={"run": scratch.id})
+    captions = texts(scratch_page.caption)
+    assert any("started from random weights, so its BatchNorm layers keep learning" in text for text in captions)
+    assert not any("inference mode" in text for text in captions)
+    assert metric_value(scratch_page, "Trainable") == f"{count_params('MobileNetV2', 10, 102, False).trainable:,}"
+    assert count_params("MobileNetV2", 10, 102, False).trainable > count_params("MobileNetV2", 10, 102, True).trainable
