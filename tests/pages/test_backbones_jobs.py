@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    from tlcore import jobs, weights
+def started_tasks(studio, monkeypatch) -> list:
+    """The tasks the page starts, recorded instead of spawned: each test runs its task in-process."""
+    from tlcore import jobs
 
-    monkeypatch.setenv("TLSTUDIO_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("TLSTUDIO_DATA_ROOT", str(tmp_path / "data"))
-    monkeypatch.setenv("TLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setattr(weights, "is_online", lambda *args, **kwargs: False)
     started = []
-    monkeypatch.setattr(jobs, "start_worker", started.append)  # the test runs the task itself, in-process
+    monkeypatch.setattr(jobs, "start_worker", started.append)
     return started
 
 
-def _page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/backbones.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+@pytest.fixture
+def backbones_page(open_page) -> AppTest:
+    return open_page("pages/backbones.py", timeout=60)
 
 
 def _table(at: AppTest, column: str):
@@ -42,15 +26,15 @@ def _table(at: AppTest, column: str):
     return next(frame.value for frame in at.dataframe if column in frame.value.columns)
 
 
-def test_measure_button_runs_a_task_and_shows_measured_beside_published(home):
+def test_measure_button_runs_a_task_and_shows_measured_beside_published(started_tasks, backbones_page):
     from tlcore.worker import run_job
 
-    at = _page()
+    at = backbones_page
     at.number_input(key="measure_size").set_value(32)
     at.button(key="measure_button").click().run()
-    assert len(home) == 1 and home[0].status()["kind"] == "measure"
-    assert at.session_state["measure_task"] == home[0].id
-    assert run_job(home[0], wait=False) == "finished"
+    assert len(started_tasks) == 1 and started_tasks[0].status()["kind"] == "measure"
+    assert at.session_state["measure_task"] == started_tasks[0].id
+    assert run_job(started_tasks[0], wait=False) == "finished"
     at.run()
     assert not at.exception
     assert any("Measured on **CPU (" in s.value or "Measured on **" in s.value for s in at.success)
@@ -61,17 +45,17 @@ def test_measure_button_runs_a_task_and_shows_measured_beside_published(home):
     assert row["Feature dim"] == 1280 and row["ms/image, batch 1"] > 0 and row["CPU ms/step (published)"] == 25.9
 
 
-def test_probe_defaults_refuse_uncached_imagenet_and_run_with_random_weights(home):
+def test_probe_defaults_refuse_uncached_imagenet_and_run_with_random_weights(started_tasks, backbones_page):
     from tlcore.worker import run_job
 
-    at = _page()
+    at = backbones_page
     assert any("not cached for: MobileNetV2" in w.value for w in at.warning)
     assert any("This server is offline" in m.value for m in at.markdown)
     at.number_input(key="probe_size").set_value(32)
     at.number_input(key="probe_per_class").set_value(6)
     at.checkbox(key="probe_random").check()
     at.button(key="probe_button").click().run()
-    task = home[0]
+    task = started_tasks[0]
     assert task.status()["kind"] == "probe"
     assert run_job(task, wait=False) == "finished"
     at.run()
@@ -81,13 +65,13 @@ def test_probe_defaults_refuse_uncached_imagenet_and_run_with_random_weights(hom
     assert any("60 images (10 classes, ≤6 per class) at 32 px with random weights" in s.value for s in at.success)
 
 
-def test_failed_task_shows_its_error(home):
+def test_failed_task_shows_its_error(started_tasks, backbones_page):
     from tlcore.worker import run_job
 
-    at = _page()
+    at = backbones_page
     at.multiselect(key="measure_names").set_value(["InceptionV3"])
     at.number_input(key="measure_size").set_value(32)
     at.button(key="measure_button").click().run()
-    run_job(home[0], wait=False)
+    run_job(started_tasks[0], wait=False)
     at.run()
     assert "at least 75 px" in _table(at, "Params (measured)").iloc[0]["Note"]

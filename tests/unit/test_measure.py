@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tlcore import figures  # noqa: E402
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("TLSTUDIO_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    return tmp_path / "home"
+from tlcore import figures
 
 
 def test_pareto_front_keeps_only_unbeaten_points():
@@ -49,7 +36,7 @@ def test_published_scatter_draws_front_as_line():
     assert "NASNetLarge" not in front_trace.text  # 344.5 ms for 82.5%: EfficientNetB4 is faster and better
 
 
-def test_measure_mobilenetv2_at_32px_matches_keras_and_is_cached(home):
+def test_measure_mobilenetv2_at_32px_matches_keras_and_is_cached():
     from tlcore import measure
     from tlcore.layer_tables import layer_table
 
@@ -69,7 +56,7 @@ def test_measure_mobilenetv2_at_32px_matches_keras_and_is_cached(home):
     assert measure.cached_measurements(64) == []
 
 
-def test_measure_task_reports_progress_and_keeps_going_after_a_bad_size(home):
+def test_measure_task_reports_progress_and_keeps_going_after_a_bad_size():
     from tlcore import measure
 
     progress = []
@@ -81,7 +68,7 @@ def test_measure_task_reports_progress_and_keeps_going_after_a_bad_size(home):
     assert progress[-1] == (1.0, "done") and result["device"] == good["device"]
 
 
-def test_measure_task_runs_through_the_job_queue(home):
+def test_measure_task_runs_through_the_job_queue():
     from tlcore import tasks
     from tlcore.worker import run_job
 
@@ -91,7 +78,7 @@ def test_measure_task_runs_through_the_job_queue(home):
     assert task.status()["progress"] == 1.0
 
 
-def test_cli_measure_json(home, capsys):
+def test_cli_measure_json(capsys):
     import json
 
     from tlcore.cli import main

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 import numpy as np
-import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tlcore import probe  # noqa: E402
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("TLSTUDIO_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("TLSTUDIO_DATA_ROOT", str(tmp_path / "data"))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    return tmp_path
+from tlcore import probe
 
 
 def _synthetic(separation: float, seed: int = 0):
@@ -48,29 +31,23 @@ def test_rank_puts_better_extractor_first_and_failures_last():
     assert [(row["backbone"], row["rank"]) for row in ranked] == [("Good", 1), ("Noise", 2), ("Broken", None)]
 
 
-def test_stratified_sample_is_capped_per_class_and_seeded(home):
+def test_stratified_sample_is_capped_per_class_and_seeded(digits):
     from tlcore.data import scan_folder
-    from tlcore.sample import sample_dataset_path
 
-    scan = scan_folder(sample_dataset_path())
+    scan = scan_folder(digits)
     sample = probe.stratified_sample(scan, per_class=5, seed=3)
     assert len(sample) == 50 and np.bincount([label for _, label in sample]).tolist() == [5] * 10
     assert sample == probe.stratified_sample(scan, per_class=5, seed=3)
     assert sample != probe.stratified_sample(scan, per_class=5, seed=4)
 
 
-def _three_digits(home) -> Path:
-    from tlcore.sample import sample_dataset_path
-
-    source = sample_dataset_path()
-    target = home / "data" / "digits-0-1-7"
-    for digit in ("0", "1", "7"):
-        shutil.copytree(source / digit, target / digit)
-    return target
+def _three_digits(tiny_dataset) -> str:
+    """Every image of digits 0, 1 and 7, as a dataset of its own (its name under the data root)."""
+    return tiny_dataset("digits-0-1-7", classes=("0", "1", "7"), per_class=10_000)
 
 
-def test_real_probe_at_32px_random_weights_then_cached(home):
-    dataset = _three_digits(home)
+def test_real_probe_at_32px_random_weights_then_cached(tiny_dataset):
+    dataset = _three_digits(tiny_dataset)
     progress = []
     result = probe.run_probe(str(dataset), ["MobileNetV2", "VGG16"], 32, weights="random", per_class=12,
                              report=lambda fraction, message: progress.append(message))
@@ -88,8 +65,8 @@ def test_real_probe_at_32px_random_weights_then_cached(home):
     assert again["rows"][0]["val_accuracy"] == rows["VGG16"]["val_accuracy"]
 
 
-def test_imagenet_weights_not_cached_is_an_error_row_never_random(home):
-    dataset = _three_digits(home)
+def test_imagenet_weights_not_cached_is_an_error_row_never_random(tiny_dataset):
+    dataset = _three_digits(tiny_dataset)
     result = probe.run_probe(str(dataset), ["MobileNetV2"], 32, weights="imagenet", per_class=5)
     row = result["rows"][0]
     assert row["rank"] is None and "val_accuracy" not in row

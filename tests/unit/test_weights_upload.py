@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("TLSTUDIO_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    return tmp_path / "keras"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +26,7 @@ def weight_files(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["right.h5", "right.weights.h5"])
-def test_right_architecture_installs_and_loads_as_imagenet(keras_home, weight_files, name):
+def test_right_architecture_installs_and_loads_as_imagenet(studio_dirs, weight_files, name):
     import numpy as np
 
     from tlcore import backbones, weights
@@ -49,7 +35,8 @@ def test_right_architecture_installs_and_loads_as_imagenet(keras_home, weight_fi
     backbone = backbones.get("MobileNetV2")
     assert weights.status(backbone, 96).cached is False
     path = weights.install_weights("MobileNetV2", 96, (folder / name).read_bytes())
-    assert path == keras_home / "models" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5"
+    expected = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5"
+    assert path == studio_dirs.keras_home / "models" / expected
     assert weights.status(backbone, 96).cached is True
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp files left behind
     # Keras fixed its cache folder when first imported (before this test's KERAS_HOME), so load the installed file by
@@ -59,7 +46,7 @@ def test_right_architecture_installs_and_loads_as_imagenet(keras_home, weight_fi
 
 
 @pytest.mark.parametrize("name", ["wrong.h5", "wrong.weights.h5", "garbage"])
-def test_other_architecture_or_garbage_is_refused_naming_the_expected_one(keras_home, weight_files, name):
+def test_other_architecture_or_garbage_is_refused_naming_the_expected_one(studio_dirs, weight_files, name):
     from tlcore import backbones, weights
 
     folder, _ = weight_files
@@ -71,11 +58,11 @@ def test_other_architecture_or_garbage_is_refused_naming_the_expected_one(keras_
     assert "include_top=False" in message and "96×96" in message
     assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5" in message
     assert weights.status(backbones.get("MobileNetV2"), 96).cached is False
-    models = keras_home / "models"
+    models = studio_dirs.keras_home / "models"
     assert not models.exists() or list(models.iterdir()) == []
 
 
-def test_empty_upload_is_refused(keras_home):
+def test_empty_upload_is_refused():
     from tlcore import weights
 
     with pytest.raises(weights.WeightsFileRejected, match="empty"):
