@@ -64,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", help="image files")
     predict.add_argument("--top-k", type=int, default=3)
     predict.add_argument("--json", action="store_true")
+
+    scan = sub.add_parser("scan", help="per-class counts (per split when pre-split) and the dataset health report")
+    scan.add_argument("path", help="dataset folder (absolute, or relative to the data root)")
+    scan.add_argument("--counts-only", action="store_true", help="count from the listing only; decode no image")
+    scan.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    tfds = sub.add_parser("tfds", help="download a TensorFlow Datasets set and write it as a class-folder dataset")
+    tfds.add_argument("name", help="tf_flowers, cats_vs_dogs, cifar10 or rock_paper_scissors")
     return parser
 
 
@@ -237,5 +245,45 @@ def _probe(args) -> int:
     return 0 if all("error" not in row for row in result["rows"]) else 1
 
 
+def _scan(args) -> int:
+    from tlcore.data import count_images, scan_folder
+    from tlcore.dataset_settings import load_settings
+    from tlcore.health import health_report, summarize_sizes
+
+    output = {"path": args.path, "counts": count_images(args.path)}
+    if not args.counts_only:
+        scan = scan_folder(args.path)
+        progress = (lambda fraction, message: print(f"\r{message}", end="", file=sys.stderr)) if sys.stderr.isatty() \
+            else (lambda fraction, message: None)
+        health = health_report(scan, load_settings(args.path).split, progress)
+        health["sizes"] = summarize_sizes(health["sizes"])
+        output["health"] = health
+    if args.json:
+        print(json.dumps(output, indent=2, ensure_ascii=False))
+        return 0
+    for group, per_class in output["counts"].items():
+        print(f"{group}: " + ", ".join(f"{name} {count}" for name, count in per_class.items()))
+    health = output.get("health")
+    if health:
+        print(f"unreadable: {len(health['unreadable'])}  duplicate groups: {len(health['duplicates'])}  "
+              f"leaking across splits: {sum(group['leak'] for group in health['duplicates'])}")
+        for item in health["unreadable"]:
+            print(f"  {item['path']}: {item['message']}")
+        if health["imbalance"]["warning"]:
+            print(health["imbalance"]["warning"])
+    return 0
+
+
+def _tfds(args) -> int:
+    from tlcore.tfds_source import TfdsUnavailable, fetch
+
+    try:
+        print(fetch(args.name, lambda fraction, message: print(f"{fraction:.0%} {message}", file=sys.stderr)))
+    except TfdsUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 _COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _summary, "backbones": _backbones, "sample": _sample,
-             "evaluate": _evaluate, "predict": _predict}
+             "evaluate": _evaluate, "predict": _predict, "scan": _scan, "tfds": _tfds}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +14,35 @@ from PIL import Image, UnidentifiedImageError
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 
 
+# Why a file cannot be used, as stable codes the health report groups by (the message says it in a user's words).
+ZERO_BYTES = "zero bytes"
+TRUNCATED = "truncated or corrupt"
+NOT_AN_IMAGE = "not an image"
+UNSUPPORTED_MODE = "unsupported mode"
+DECOMPRESSION_BOMB = "decompression bomb"
+TOO_SMALL = "too small"
+UNREADABLE = "cannot be read"
+
+MIN_SIDE = 8  # px; the built-in digits are 8×8, anything smaller carries no usable picture
+# Modes with a defined 0..255 (or 16-bit) scale that `_to_rgb` converts; 32-bit float images ("F") have no fixed
+# scale, so converting them would silently give black or white pictures.
+SUPPORTED_MODES = frozenset({"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr", "LAB", "HSV",
+                             "I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
 class BadImage(ValueError):
-    """The bytes are not a readable image; the message says why in a user's words."""
+    """The bytes are not a readable image; the message says why in a user's words, `reason` is one of the codes."""
+
+    def __init__(self, message: str, reason: str = TRUNCATED):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    width: int
+    height: int
+    mode: str  # as stored in the file, before conversion to RGB
 
 
 def open_rgb(source: str | os.PathLike | bytes) -> Image.Image:
@@ -22,25 +51,47 @@ def open_rgb(source: str | os.PathLike | bytes) -> Image.Image:
     Alpha is composited on white (a transparent background reads as paper, not black), 16-bit greyscale is scaled
     down rather than clipped, and palette/CMYK images are converted by Pillow.
     """
+    return _decode(source)[0]
+
+
+def inspect_image(source: str | os.PathLike | bytes) -> ImageInfo:
+    """Decode fully (as training will) and return size and stored mode; BadImage also for images under MIN_SIDE px."""
+    _, info = _decode(source)
+    if min(info.width, info.height) < MIN_SIDE:
+        raise BadImage(f"too small ({info.width}×{info.height} px; at least {MIN_SIDE} px per side)", TOO_SMALL)
+    return info
+
+
+def _decode(source: str | os.PathLike | bytes) -> tuple[Image.Image, ImageInfo]:
     if isinstance(source, (bytes, bytearray)):
         if len(source) == 0:
-            raise BadImage("empty file (0 bytes)")
+            raise BadImage("empty file (0 bytes)", ZERO_BYTES)
         handle = io.BytesIO(source)
     else:
         path = Path(source)
         if path.stat().st_size == 0:
-            raise BadImage("empty file (0 bytes)")
+            raise BadImage("empty file (0 bytes)", ZERO_BYTES)
         handle = path
     try:
-        with Image.open(handle) as image:
-            image.load()
-            return _to_rgb(image)
+        with warnings.catch_warnings():
+            # Between MAX_IMAGE_PIXELS and twice that Pillow only warns, then decodes gigabytes: refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(handle) as image:
+                info = ImageInfo(image.width, image.height, image.mode)
+                if image.mode not in SUPPORTED_MODES:
+                    raise BadImage(f"unsupported colour mode {image.mode} (no fixed 0..255 scale to convert to RGB)",
+                                   UNSUPPORTED_MODE)
+                image.load()
+                return _to_rgb(image), info
     except UnidentifiedImageError as error:
-        raise BadImage("not an image (Pillow cannot identify the format)") from error
-    except Image.DecompressionBombError as error:
-        raise BadImage(f"image too large to decode safely ({error})") from error
+        raise BadImage("not an image (Pillow cannot identify the format)", NOT_AN_IMAGE) from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise BadImage(f"image too large to decode safely, a possible decompression bomb ({error})",
+                       DECOMPRESSION_BOMB) from error
     except (OSError, SyntaxError, ValueError) as error:
-        raise BadImage(f"truncated or corrupt image ({error})") from error
+        if isinstance(error, BadImage):
+            raise
+        raise BadImage(f"truncated or corrupt image ({error})", TRUNCATED) from error
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -112,7 +112,7 @@ def build_model(config: TrainConfig, class_count: int, load_weights: bool = True
 
     backbone = backbones.get(config.backbone)
     inputs = keras.Input(shape=(config.image_size, config.image_size, 3), name="image")
-    x = config.augmentation.build()(inputs) if config.augment else inputs
+    x = config.augmentation.build(config.image_size)(inputs) if config.augment else inputs
     x = ImagePreprocess(backbone.preprocess, name="preprocess")(x)
     base = build_base(config, load_weights)
     set_freeze(base, config.fine_tune_at, is_pretrained(config))

@@ -22,6 +22,8 @@ TASK_KINDS: dict[str, str] = {
     "sleep": "tlcore.tasks:sleep_task",
     "measure": "tlcore.measure:measure_task",
     "probe": "tlcore.probe:probe_task",
+    "health": "tlcore.health:health_task",
+    "tfds": "tlcore.tfds_source:tfds_task",
 }
 
 

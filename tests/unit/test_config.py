@@ -33,7 +33,8 @@ def test_json_is_plain_and_readable():
     data = json.loads(_full_config().to_json())
 
     assert data["split"] == {"val_fraction": 0.1, "test_fraction": 0.2, "seed": 7}
-    assert data["augmentation"] == {"flip": "vertical", "rotation": 0.05, "zoom": 0.0}
+    assert data["augmentation"] == {"flip": "vertical", "rotation": 0.05, "zoom": 0.0, "translation": 0.0,
+                                    "contrast": 0.0, "brightness": 0.0, "crop": 0.0}
     assert data["fine_tune_at"] == 120
 
 

@@ -12,7 +12,7 @@ from tlcore.data import BadFile, DatasetError, Split, SplitConfig, find_bad_file
 
 def _png(path: Path, shade: int = 0) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("L", (4, 4), shade).save(path)
+    Image.new("L", (8, 8), shade).save(path)
 
 
 def _dataset(root: Path, counts: dict[str, int]) -> Path:
@@ -81,7 +81,7 @@ def test_scan_refuses_a_folder_without_class_sub_folders(studio_dirs):
         scan_folder("loose")
 
     assert str(refused.value) == ("'loose' has no class sub-folders. Put the images of each class in their own "
-                                  "sub-folder, e.g. loose/cats/*.jpg and loose/dogs/*.jpg.")
+                                  "sub-folder, e.g. loose/cats/*.jpg and loose/dogs/*.jpg (or train/cats, val/cats, test/cats, …).")
 
 
 def test_scan_refuses_a_single_class(studio_dirs):

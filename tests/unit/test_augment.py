@@ -1,0 +1,50 @@
+"""tlcore.augment: every preview/training layer, crop keeping the input size, and old configs still loading."""
+
+import numpy as np
+import pytest
+
+from tlcore.augment import AugmentConfig
+from tlcore.config import TrainConfig
+
+
+def test_old_config_json_without_the_new_fields_loads_with_them_off():
+    config = TrainConfig.from_dict({"dataset": "d", "augmentation": {"flip": "vertical", "rotation": 0.05,
+                                                                     "zoom": 0.0}})
+
+    assert config.augmentation == AugmentConfig(flip="vertical", rotation=0.05, zoom=0.0)
+    assert (config.augmentation.translation, config.augmentation.crop) == (0.0, 0.0)
+
+
+def test_round_trip_through_a_dict_keeps_every_field_and_ignores_unknown_keys():
+    config = AugmentConfig("none", 0.0, 0.2, translation=0.1, contrast=0.3, brightness=0.2, crop=0.25)
+
+    assert AugmentConfig.from_dict({**config.to_dict(), "future_option": 1}) == config
+
+
+@pytest.mark.parametrize("field,value", [("rotation", 1.5), ("crop", -0.1), ("flip", "sideways")])
+def test_out_of_range_values_are_refused_by_name(field, value):
+    with pytest.raises(ValueError, match=field if field != "flip" else "flip mode"):
+        AugmentConfig(**{field: value})
+
+
+def test_all_seven_layers_in_order_and_crop_needs_the_image_size():
+    config = AugmentConfig("horizontal", 0.1, 0.1, translation=0.1, contrast=0.2, brightness=0.2, crop=0.2)
+
+    names = [type(layer).__name__ for layer in config.build(32).layers]
+
+    assert names == ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+                     "RandomBrightness", "RandomCrop", "Resizing"]
+    with pytest.raises(ValueError, match="image size"):
+        config.build()
+
+
+def test_crop_keeps_the_input_size_changes_pixels_in_training_and_leaves_inference_untouched():
+    images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3)).astype("float32")
+    layers = AugmentConfig(flip="none", rotation=0.0, zoom=0.0, crop=0.25).build(32)
+
+    trained = np.asarray(layers(images, training=True))
+    inferred = np.asarray(layers(images, training=False))
+
+    assert trained.shape == inferred.shape == (4, 32, 32, 3)
+    assert not np.allclose(trained, images)
+    assert np.allclose(inferred, images, atol=1e-3)
