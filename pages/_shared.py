@@ -57,8 +57,24 @@ def load_scan(path: str) -> DatasetScan | None:
         return None
 
 
+def dataset_settings():
+    """The split and augmentation stored with the current dataset (defaults when it was never configured)."""
+    from tlcore.dataset_settings import DatasetSettings, load_settings
+
+    try:
+        return load_settings(current_dataset())
+    except PathOutsideRoot:
+        return DatasetSettings()
+
+
 def split_config() -> SplitConfig:
-    return st.session_state.get("split_config", SplitConfig())
+    return dataset_settings().split
+
+
+def augmentation_config():
+    """(augment while training?, AugmentConfig) as stored with the current dataset."""
+    settings = dataset_settings()
+    return settings.augment, settings.augmentation
 
 
 def pick_run(label: str, predicate=None, key: str = "run_picker") -> Run | None:

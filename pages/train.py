@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._shared import current_dataset, job_monitor, load_scan, remember_run, run_through_app, split_config
+from pages._shared import augmentation_config, current_dataset, job_monitor, load_scan, remember_run, run_through_app, split_config
 from tlcore import backbones, jobs
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 from tlcore.layer_tables import layer_table
@@ -69,11 +69,13 @@ epochs = c1.number_input("Epochs", 1, 500, 5)
 batch_size = c2.number_input("Batch size", 1, 1024, 32)
 learning_rate = c3.number_input("Learning rate", 1e-6, 0.5, 1e-3, format="%.5f")
 dropout = c4.slider("Dropout", 0.0, 0.9, 0.2, 0.05)
-augment = st.toggle("Data augmentation (random flip, rotation, zoom; active only while training)", value=False)
+stored_augment, augmentation = augmentation_config()  # kept with the dataset; edited on the Dataset page
+augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
 
 config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(image_size), epochs=int(epochs),
                      batch_size=int(batch_size), learning_rate=float(learning_rate), fine_tune_at=fine_tune_at,
-                     augment=augment, weights=weights, dropout=float(dropout), split=split_config())
+                     augment=augment, weights=weights, dropout=float(dropout), split=split_config(),
+                     augmentation=augmentation)
 if st.button("Start training", type="primary", disabled=not weights_ok):
     try:
         run = jobs.submit(config)

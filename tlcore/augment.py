@@ -78,3 +78,18 @@ class AugmentConfig:
             layers.append(keras.layers.RandomCrop(kept, kept))
             layers.append(keras.layers.Resizing(image_size, image_size))
         return keras.Sequential(layers, name="augmentation")
+
+
+def preview(image, config: AugmentConfig, count: int = 9, seed: int = 0) -> list:
+    """`count` augmented copies of one RGB uint8 image, made by `config.build()` called with training=True.
+
+    One call per copy: some layers (RandomCrop) draw one transformation per batch, and each copy should show its own.
+    Seeded, so the same seed shows the same grid and a new seed re-rolls it.
+    """
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(seed)
+    layers = config.build(image.shape[0])
+    batch = np.asarray(image, dtype="float32")[None]
+    return [np.clip(np.asarray(layers(batch, training=True))[0], 0, 255).astype(np.uint8) for _ in range(count)]

@@ -17,11 +17,11 @@ def _png(shade: int) -> bytes:
 
 
 def _make_folder(data_root, name: str, classes: dict[str, int]):
-    for class_name, count in classes.items():
+    for position, (class_name, count) in enumerate(classes.items()):
         folder = data_root / name / class_name
         folder.mkdir(parents=True)
-        for index in range(count):
-            (folder / f"{class_name}_{index:02d}.png").write_bytes(_png(20 * index))
+        for index in range(count):  # every image different: identical ones would (rightly) be flagged as duplicates
+            (folder / f"{class_name}_{index:02d}.png").write_bytes(_png((20 * index + position) % 256))
     return data_root / name
 
 
@@ -40,9 +40,12 @@ def test_builtin_sample_by_default(open_page):
     assert metric_value(at, "Images") == "1,797"
     assert metric_value(at, "Classes") == "10"
     assert not at.error and not at.warning
-    # Sample thumbnails: one image row per class, captioned with the class name.
-    assert [image.captions[0] for image in at.image] == [str(digit) for digit in range(10)]
-    assert all(len(image.value) == 8 for image in at.image)
+    assert any(text == "All 1,797 images decode." for text in texts(at.success))
+    # First page of thumbnails: 24 images captioned "class · file name"; then the selected image shown large.
+    grid = at.image[0]
+    assert len(grid.value) == 24 and grid.captions[0] == "0 · digit_0000.png"
+    assert any(text.startswith("**digit_0000.png** · 8×8 px") and text.endswith("stored as L")
+               for text in texts(at.caption))
     # The split table covers every image exactly once.
     split_table: pd.DataFrame = at.dataframe[-1].value
     assert set(split_table.columns) == {"train", "val", "test"}
@@ -59,7 +62,9 @@ def test_split_sliders_change_the_split(open_page):
     after = at.dataframe[-1].value.sum()
     assert after["test"] == 0 and before["test"] > 0
     assert int(after.sum()) == 1797
-    assert at.session_state["split_config"].test_fraction == 0.0
+    from tlcore.dataset_settings import load_settings
+
+    assert load_settings("sample-digits").split.test_fraction == 0.0  # stored with the dataset
 
 
 def test_moving_a_split_slider_twice_keeps_the_last_value(open_page):
@@ -82,6 +87,30 @@ def test_split_settings_survive_a_visit_to_another_page(open_page):
     assert not at.exception
     assert by_label(at.slider, "Validation share").value == 0.25
     assert by_label(at.number_input, "Seed").value == 7
+
+
+def test_split_and_augmentation_stored_with_the_dataset_are_used_by_a_new_session_and_by_training(open_page):
+    from tlcore.runs import get_run
+
+    at = open_page("pages/dataset.py")
+    by_label(at.slider, "Validation share").set_value(0.3).run()
+    by_label(at.number_input, "Seed").set_value(11).run()
+    by_label(at.toggle, "Use augmentation when training on this dataset").set_value(True).run()
+    by_label(at.slider, "RandomCrop", prefix=True).set_value(0.2).run()
+    by_label(at.selectbox, "RandomFlip").set_value("vertical").run()
+
+    fresh = open_page("pages/dataset.py")  # another browser tab: no session state shared
+    train = open_page("pages/train.py")
+    toggle = by_label(train.toggle, "Data augmentation", prefix=True)
+    by_label(train.radio, "Starting weights").set_value("random").run()
+    by_label(train.button, "Start training").click().run()
+
+    assert by_label(fresh.slider, "Validation share").value == 0.3
+    assert by_label(fresh.slider, "RandomCrop", prefix=True).value == 0.2
+    assert toggle.value is True and "crop 0.2" in toggle.label
+    config = get_run(train.query_params["run"]).config()
+    assert (config.split.val_fraction, config.split.seed) == (0.3, 11)
+    assert config.augment and config.augmentation.crop == 0.2 and config.augmentation.flip == "vertical"
 
 
 def test_folder_outside_the_data_root_is_refused(open_page):
@@ -111,11 +140,12 @@ def test_user_folder_with_a_corrupt_image_lists_it(open_page, studio):
     assert metric_value(at, "Images") == "21"
     assert metric_value(at, "Classes") == "2"
     assert any("cats/notes.txt" in text for text in texts(at.caption))
-    assert any(text.startswith("1 file(s) cannot be read") for text in texts(at.warning))
-    bad_table: pd.DataFrame = at.dataframe[0].value
+    assert any(text.startswith("1 file(s) cannot be read and will be left out of training (1 not an image)")
+               for text in texts(at.warning))
+    bad_table: pd.DataFrame = next(frame.value for frame in at.dataframe if "reason" in frame.value.columns)
     assert bad_table["path"].tolist() == ["dogs/broken.png"]
-    assert "not an image" in bad_table["reason"][0]
-    # The broken file is left out of the split and of the samples.
+    assert bad_table["reason"][0] == "not an image"
+    # The broken file is left out of the split and of the thumbnails.
     assert int(at.dataframe[-1].value.to_numpy().sum()) == 20
     assert all("broken" not in caption for image in at.image for caption in image.captions)
     # The choice is remembered in the URL, so a reload keeps it.
@@ -145,3 +175,113 @@ def test_typing_a_second_folder_replaces_the_first(open_page, studio):
 
     assert metric_value(at, "Classes") == "3"
     assert at.query_params["dataset"] == "birds"
+
+
+# --- issue 3: pre-split folders, zip upload, TFDS offline, browsing, augmentation preview, background health ---------
+
+def test_presplit_folder_is_used_as_is(open_page, studio):
+    for split, count in (("train", 6), ("valid", 2), ("test", 3)):
+        _make_folder(studio.data_root / "signs", split, {"0": count, "1": count})
+
+    at = _type_folder(open_page("pages/dataset.py"), "signs")
+
+    assert any("Pre-split dataset: the existing `test/`, `train/`, `valid/` folders are used as they are" in text
+               for text in texts(at.info))
+    assert by_label(at.slider, "Validation share").disabled and by_label(at.slider, "Test share").disabled
+    table = at.dataframe[-1].value
+    assert table["train"].tolist() == [6, 6] and table["val"].tolist() == [2, 2] and table["test"].tolist() == [3, 3]
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_uploaded_zip_becomes_the_current_dataset(open_page, studio):
+    at = open_page("pages/dataset.py")
+    by_label(at.radio, "Source").set_value("Upload a .zip").run()
+    entries = {f"flowers/{name}/{i}.png": _png(i * 20 + len(name)) for name in ("roses", "tulips") for i in range(5)}
+
+    at.file_uploader[0].set_value(("flowers.zip", _zip(entries), "application/zip")).run()
+
+    assert not at.exception and not at.error
+    assert at.query_params["dataset"] == "flowers/flowers"
+    assert by_label(at.radio, "Source").value == FOLDER_SOURCE
+    assert metric_value(at, "Images") == "10" and metric_value(at, "Classes") == "2"
+    assert (studio.data_root / "flowers" / "flowers" / "roses" / "0.png").exists()
+
+
+def test_zip_with_a_parent_path_entry_is_refused_on_the_page(open_page, studio):
+    at = open_page("pages/dataset.py")
+    by_label(at.radio, "Source").set_value("Upload a .zip").run()
+
+    at.file_uploader[0].set_value(("evil.zip", _zip({"../evil.png": _png(1)}), "application/zip")).run()
+
+    assert texts(at.error) == ["Refused: the zip entry '../evil.png' points outside its folder ('..')."]
+    assert not (studio.data_root / "evil").exists() and not (studio.data_root.parent / "evil.png").exists()
+
+
+def test_tfds_offline_says_so_and_disables_the_download(open_page):
+    at = open_page("pages/dataset.py")
+    by_label(at.radio, "Source").set_value("TensorFlow Datasets").run()
+    by_label(at.selectbox, "TensorFlow Datasets name").set_value("cifar10").run()
+
+    assert any(text.startswith("This server is offline, so 'cifar10' cannot be downloaded") for text in
+               texts(at.warning))
+    assert by_label(at.button, "Download cifar10").disabled
+
+
+def test_class_filter_pages_and_the_large_view(open_page, studio):
+    _make_folder(studio.data_root, "pets", {"cats": 30, "dogs": 5})
+    at = _type_folder(open_page("pages/dataset.py"), "pets")
+
+    by_label(at.selectbox, "Class").set_value("cats").run()
+    by_label(at.number_input, "Page").set_value(2).run()
+
+    assert at.image[0].captions == [f"cats · cats_{i:02d}.png" for i in range(24, 30)]
+    by_label(at.selectbox, "Look at one image").set_value("cats/cats_25.png").run()
+    assert any(text.startswith("**cats_25.png** · 12×12 px") and "stored as RGB" in text for text in texts(at.caption))
+
+
+def test_augmentation_preview_is_a_3x3_grid_that_rerolls(open_page):
+    at = open_page("pages/dataset.py")
+    assert by_label(at.button, "Preview 9 augmentations")
+    by_label(at.slider, "RandomRotation", prefix=True).set_value(0.3).run()
+
+    by_label(at.button, "Preview 9 augmentations").click().run()
+    first = [image.value for image in at.image[-3:]]
+    by_label(at.button, "Re-roll").click().run()
+
+    assert not at.exception
+    grid = at.image[-3:]
+    assert [len(row.value) for row in grid] == [3, 3, 3]
+    assert grid[0].captions[0] == "training=True · #1"
+    assert [image.value for image in grid] != first
+
+
+def test_a_large_folder_is_checked_by_a_background_task(open_page, studio, monkeypatch):
+    import pages._dataset_health as health_ui
+    from tlcore import jobs
+    from tlcore.worker import run_job
+
+    started = []
+    monkeypatch.setattr(jobs, "start_worker", started.append)
+    monkeypatch.setattr(health_ui, "INLINE_LIMIT", 10)
+    root = _make_folder(studio.data_root, "pets", {"cats": 8, "dogs": 8})
+    (root / "dogs" / "empty.png").write_bytes(b"")
+    at = _type_folder(open_page("pages/dataset.py"), "pets")
+    assert any("the check runs in the background" in text for text in texts(at.info))
+
+    by_label(at.button, "Check all 17 images").click().run()
+    assert len(started) == 1 and started[0].status()["kind"] == "health"
+    assert run_job(started[0], wait=False) == "finished"
+    at.run()
+
+    assert any(text.startswith("1 file(s) cannot be read and will be left out of training (1 zero bytes)")
+               for text in texts(at.warning))
+    assert int(at.dataframe[-1].value.to_numpy().sum()) == 16

@@ -48,3 +48,17 @@ def test_crop_keeps_the_input_size_changes_pixels_in_training_and_leaves_inferen
     assert trained.shape == inferred.shape == (4, 32, 32, 3)
     assert not np.allclose(trained, images)
     assert np.allclose(inferred, images, atol=1e-3)
+
+
+def test_preview_gives_nine_different_images_of_the_input_size_and_a_seed_repeats_them():
+    from tlcore.augment import preview
+
+    image = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    config = AugmentConfig("horizontal", 0.2, 0.2, translation=0.1, contrast=0.3, brightness=0.2, crop=0.2)
+
+    grid = preview(image, config, seed=5)
+
+    assert len(grid) == 9 and all(tile.shape == (32, 32, 3) and tile.dtype == np.uint8 for tile in grid)
+    assert len({tile.tobytes() for tile in grid}) == 9
+    assert all(np.array_equal(a, b) for a, b in zip(grid, preview(image, config, seed=5)))
+    assert not np.array_equal(grid[0], preview(image, config, seed=6)[0])
