@@ -79,7 +79,7 @@ def scan_folder(user_path: str | os.PathLike) -> DatasetScan:
     skipped: list[str] = []
     for relative, class_name, is_image in _walk(root, split_folders, class_names):
         (files.append((relative, index_of[class_name])) if is_image else skipped.append(relative))
-    scan = DatasetScan(root=root, class_names=class_names, files=sorted(files), skipped=skipped,
+    scan = DatasetScan(root=root, class_names=class_names, files=sorted(files), skipped=sorted(skipped),
                        split_folders=split_folders)
     empty = [name for name, count in scan.class_counts.items() if count == 0]
     usable = [name for name, count in scan.class_counts.items() if count > 0]
@@ -132,18 +132,28 @@ def _layout(root: Path, user_path) -> tuple[dict[str, str], list[str]]:
 
 
 def _walk(root: Path, split_folders: dict[str, str], class_names: list[str]) -> Iterator[tuple[str, str, bool]]:
-    """(path relative to root with '/', class name, is an image) for every file under every class folder."""
+    """(path relative to root with '/', class name, is an image) for every file under every class folder.
+
+    Streams `os.scandir` entries (no per-folder name lists, no sorting), so memory stays flat however many files a
+    folder holds; callers sort what they keep.
+    """
     prefixes = [folder + "/" for folder in split_folders.values()] or [""]
     for prefix in prefixes:
         for class_name in class_names:
-            class_dir = root / prefix / class_name
-            if not class_dir.is_dir():
-                continue
-            for dirpath, dirnames, filenames in os.walk(class_dir):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                relative_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-                for name in sorted(filenames):
-                    yield f"{relative_dir}/{name}", class_name, is_image_name(name)
+            pending = [f"{prefix}{class_name}"]
+            while pending:
+                relative_dir = pending.pop()
+                try:
+                    entries = os.scandir(root / relative_dir)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                with entries:
+                    for entry in entries:
+                        if entry.is_dir():
+                            if not entry.name.startswith("."):
+                                pending.append(f"{relative_dir}/{entry.name}")
+                        else:
+                            yield f"{relative_dir}/{entry.name}", class_name, is_image_name(entry.name)
 
 
 def find_bad_files(scan: DatasetScan) -> list[BadFile]:

@@ -120,7 +120,7 @@ def load_array(source: str | os.PathLike | bytes, image_size: int) -> np.ndarray
 
 
 def is_image_name(name: str) -> bool:
-    return Path(name).suffix.lower() in IMAGE_EXTENSIONS and not name.startswith(".")
+    return not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
 def thumbnail(source: str | os.PathLike | bytes, width: int = 64) -> Image.Image:
