@@ -55,7 +55,6 @@ with split_tab:
                                       key=f"split_test::{scan.root}", disabled=scan.presplit)
     seed = columns[2].number_input("Seed", 0, 2**31 - 1, saved.seed, key=f"split_seed::{scan.root}")
     config = SplitConfig(val_fraction, test_fraction, int(seed))
-    st.session_state["split_config"] = config
     if config != saved:
         settings = replace(settings, split=config)
         save_settings(chosen, settings)

@@ -6,6 +6,7 @@ import pandas as pd
 from PIL import Image
 
 from page_helpers import by_label, metric_value, texts
+from tlcore.dataset_settings import load_settings
 
 FOLDER_SOURCE = "Folder on this server"
 
@@ -62,8 +63,6 @@ def test_split_sliders_change_the_split(open_page):
     after = at.dataframe[-1].value.sum()
     assert after["test"] == 0 and before["test"] > 0
     assert int(after.sum()) == 1797
-    from tlcore.dataset_settings import load_settings
-
     assert load_settings("sample-digits").split.test_fraction == 0.0  # stored with the dataset
 
 
@@ -73,7 +72,7 @@ def test_moving_a_split_slider_twice_keeps_the_last_value(open_page):
     for share in (0.2, 0.25, 0.3):
         by_label(at.slider, "Validation share").set_value(share).run()
         assert by_label(at.slider, "Validation share").value == share
-        assert at.session_state["split_config"].val_fraction == share
+        assert load_settings("sample-digits").split.val_fraction == share
 
 
 def test_split_settings_survive_a_visit_to_another_page(open_page):
