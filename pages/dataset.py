@@ -38,7 +38,7 @@ if scan.skipped:
                + ", ".join(f"`{name}`" for name in scan.skipped[:10]))
 st.plotly_chart(figures.class_counts(counts), key="class_counts")
 
-health_tab, browse_tab, augment_tab, split_tab = st.tabs(["Health", "Browse", "Augmentation", "Split"])
+browse_tab, health_tab, augment_tab, split_tab = st.tabs(["Browse", "Health", "Augmentation", "Split"])
 
 with split_tab:
     saved = settings.split

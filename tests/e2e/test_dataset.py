@@ -36,34 +36,39 @@ def test_upload_a_zip_then_health_thumbnails_and_augmentation(page, app_url, art
     page.goto(app_url)
     _wait_for_app(page)
     _open_page(page, "Dataset")
+    expect(_metric(page, "Images")).to_have_text("1,797", timeout=APP_TIMEOUT_MS)  # the sample, fully drawn
+    _wait_idle(page)
 
-    page.get_by_text("Upload a .zip", exact=True).click()
+    page.get_by_text("Upload a .zip", exact=True).click(timeout=APP_TIMEOUT_MS)
     _wait_idle(page)
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(zip_path))
     expect(_metric(page, "Images")).to_have_text("13", timeout=APP_TIMEOUT_MS)  # 12 images + the broken file
     expect(_metric(page, "Classes")).to_have_text("2")
     _wait_idle(page)
 
-    # Health: the broken file named with its reason, and the size/mode histograms
-    expect(page.get_by_text("1 file(s) cannot be read and will be left out of training (1 not an image)")) \
-        .to_be_visible(timeout=APP_TIMEOUT_MS)
-    expect(page.locator("[data-testid=stPlotlyChart]")).to_have_count(4)  # classes, sizes, modes, split
-    page.screenshot(path=str(artifacts_dir / "dataset-1-health.png"))
-
-    # Browse: thumbnails of the 12 readable images, the broken one left out
-    page.get_by_role("tab", name="Browse").click()
+    # Browse (the first tab): thumbnails of the 12 readable images, the broken one left out
     thumbnails = page.locator("[data-testid=stImage] img, .stImage img")
     expect(thumbnails.first).to_be_visible(timeout=APP_TIMEOUT_MS)
     expect(page.get_by_text("cats · cats_0.png", exact=True)).to_be_visible()
     expect(page.get_by_text("broken.jpg")).to_have_count(0)
-    page.screenshot(path=str(artifacts_dir / "dataset-2-thumbnails.png"))
+    page.screenshot(path=str(artifacts_dir / "dataset-1-thumbnails.png"))
+
+    # Health: the broken file named with its reason, and the size/mode histograms
+    page.get_by_role("tab", name="Health").click()
+    expect(page.get_by_text("1 file(s) cannot be read and will be left out of training (1 not an image)")) \
+        .to_be_visible(timeout=APP_TIMEOUT_MS)
+    expect(page.locator("[data-testid=stPlotlyChart]")).to_have_count(4)  # classes, sizes, modes, split
+    page.screenshot(path=str(artifacts_dir / "dataset-2-health.png"))
 
     # Augmentation: nine augmented copies made by the training layers, re-rolled on demand
     page.get_by_role("tab", name="Augmentation").click()
     page.get_by_role("button", name="Preview 9 augmentations").click()
     expect(page.get_by_text("training=True · #9", exact=True)).to_be_visible(timeout=PREVIEW_TIMEOUT_MS)
-    expect(page.get_by_role("button", name="Re-roll")).to_be_visible()
-    _wait_idle(page)
+    last_tile = page.locator("[data-testid=stImage] img").last
+    first_src = last_tile.get_attribute("src")  # media URLs are content hashes: a new picture gets a new URL
+    page.get_by_role("button", name="Re-roll").click()
+    expect(last_tile).not_to_have_attribute("src", first_src, timeout=PREVIEW_TIMEOUT_MS)
+    _wait_idle(page, PREVIEW_TIMEOUT_MS)
     page.get_by_text("training=True · #9", exact=True).scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "dataset-3-augmentation.png"))
     _assert_no_exception(page)
