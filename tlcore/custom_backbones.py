@@ -180,6 +180,12 @@ def suggested_preprocess(model: "keras.Model") -> str:
     return _cut_graph(model)[1]
 
 
+def inspect(model_path: str | Path) -> tuple[list[CutPoint], str]:
+    """Where the model at `model_path` can be cut, and the preprocessing its base needs (for the page's form)."""
+    model = load_model_safely(model_path)
+    return cut_points(model), suggested_preprocess(model)
+
+
 def create(name: str, model_path: str | Path, cut_at: str, source: str, preprocess: str | None = None) -> Backbone:
     """Save everything of the model at `model_path` below and including layer `cut_at` as backbone "custom-<name>".
 
