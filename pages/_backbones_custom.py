@@ -22,7 +22,11 @@ def custom_section() -> None:
     st.markdown("Train a CNN (or bring one), then transfer it: choose a `.keras` model, the layer to cut at, and "
                 "everything up to that layer becomes a base you can pick on **Train**, with its own trained "
                 "weights. Uploaded models load in Keras safe mode, so a file with code in it is refused.")
-    _existing()
+    _cut_form()
+    _existing()  # after the form: a backbone saved in this run is listed at once
+
+
+def _cut_form() -> None:
     model_path, source = _pick_model()
     if model_path is None:
         return
