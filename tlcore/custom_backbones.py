@@ -116,15 +116,15 @@ def load_model_safely(path: str | Path, shown_name: str | None = None) -> "keras
     """Load a `.keras` file in Keras safe mode (no arbitrary code: Lambda layers are refused). Imports TensorFlow."""
     import zipfile
 
+    path = Path(path)
+    shown = f"`{shown_name or path.name}`"
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):  # checked before TensorFlow is started
+        raise BadModelFile(f"{shown} is not a Keras model file: a `.keras` file (Keras 3 format) is a zip archive "
+                           "holding the model's config and weights. It may be corrupt or of another format.")
     import keras
 
     import tlcore.layers  # noqa: F401 - registers ImagePreprocess, which run models contain
 
-    path = Path(path)
-    shown = f"`{shown_name or path.name}`"
-    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
-        raise BadModelFile(f"{shown} is not a Keras model file: a `.keras` file (Keras 3 format) is a zip archive "
-                           "holding the model's config and weights. It may be corrupt or of another format.")
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # noqa: BLE001 - zip, JSON, h5py and Keras errors all mean "cannot use it"
