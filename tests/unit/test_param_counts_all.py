@@ -1,5 +1,6 @@
 """Every registered backbone at its default size: the counts the Train page shows (layer table, no TensorFlow) equal
-what Keras reports for the built model, half the base unfrozen with pretrained weights (BatchNorm kept frozen).
+what Keras reports for the built model (via `python -m tlcore summary`, so the CLI works for every backbone), half the
+base unfrozen with pretrained weights (BatchNorm kept frozen).
 
 Models are built in child processes, a batch each, so the memory of the largest bases is given back between batches.
 Run as a script (`python tests/unit/test_param_counts_all.py NAME...`) it is that child: one JSON line per backbone.
@@ -71,27 +72,30 @@ def test_every_backbone_counts_as_keras_does(batch):
 
 
 def _child(names: list[str]) -> None:
+    """Keras' counts through `python -m tlcore summary` (which builds the model at the default size without
+    downloading anything), beside the layer-table counts the Train page shows."""
+    import contextlib
     import gc
+    import io
     from dataclasses import astuple
 
     import keras
 
-    from tlcore import backbones
-    from tlcore.config import TrainConfig
+    from tlcore import cli
     from tlcore.layer_tables import layer_table
-    from tlcore.model import build_model, count_params, keras_param_counts
+    from tlcore.model import count_params
 
     for name in names:
         started = time.perf_counter()
-        backbone = backbones.get(name)
         fine_tune_at = len(layer_table(name).layers) // 2
-        config = TrainConfig(dataset="", backbone=name, image_size=backbone.default_size, fine_tune_at=fine_tune_at,
-                             weights="imagenet")
-        model = build_model(config, CLASSES, load_weights=False)
-        print(json.dumps({"name": name, "keras": astuple(keras_param_counts(model)),
-                          "table": astuple(count_params(name, CLASSES, fine_tune_at, pretrained=True)),
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = cli.main(["summary", "--backbone", name, "--classes", str(CLASSES), "--fine-tune-at",
+                             str(fine_tune_at), "--json"])
+        summary = json.loads(printed.getvalue()) if code == 0 else {}
+        print(json.dumps({"name": name, "keras": [summary.get(k) for k in ("total", "trainable", "non_trainable")],
+                          "table": list(astuple(count_params(name, CLASSES, fine_tune_at, pretrained=True))),
                           "seconds": round(time.perf_counter() - started, 2)}), flush=True)
-        del model
         keras.backend.clear_session()
         gc.collect()
 
