@@ -4,11 +4,13 @@ a quick probe on the current dataset, and weights status (with upload for offlin
 import pandas as pd
 import streamlit as st
 
+from pages._backbones_custom import custom_section
+from pages._backbones_weights import weights_section
 from pages._shared import current_dataset, run_through_app, task_monitor
 from tlcore import backbones, figures, jobs, measure
 from tlcore.backbones import PUBLISHED_SOURCE
 from tlcore.paths import keras_models_dir
-from tlcore.weights import WEIGHTS_HOST, WeightsFileRejected, install_weights, is_online, registry_rows, status
+from tlcore.weights import registry_rows, status
 
 PUBLISHED_COLUMNS = {
     "name": "Backbone", "family": "Family", "default_size": "Default px", "min_size": "Min px",
@@ -58,24 +60,9 @@ if st.button("Measure on this server", key="measure_button", disabled=not measur
 
 
 def show_measurements(result: dict) -> None:
-    published = {row["name"]: row for row in backbones.published_table()}
-    records = []
-    for row in result["rows"]:
-        figures_row = published.get(row["backbone"], {})
-        records.append({
-            "Backbone": row["backbone"], "px": row["image_size"],
-            "Params (measured)": row.get("parameters"),
-            "Params M (published, with top)": figures_row.get("parameters_m"),
-            "Layers": row.get("layers"), "Depth (published)": figures_row.get("depth"),
-            "Feature dim": row.get("feature_dim"),
-            "ms/image, batch 1": row.get("ms_per_image_batch1"), "ms/image, batch 32": row.get("ms_per_image_batch32"),
-            "images/s, batch 32": row.get("images_per_s_batch32"),
-            "CPU ms/step (published)": figures_row.get("cpu_ms"),
-            "Note": row.get("error") or ("from cache" if row.get("cached") else "measured now"),
-        })
     st.success(f"Measured on **{result.get('device') or 'no device (every backbone failed)'}** at "
                f"{result['image_size']} px.", icon=":material/speed:")
-    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key="measure_table")
+    st.dataframe(pd.DataFrame(measure.readable_rows(result)), hide_index=True, width="stretch", key="measure_table")
     st.caption("Published latency is per inference step (batch of 32) at the default size on the documentation's "
                "machine; measured latency is per image at the chosen size here (median after warm-up).")
 
@@ -129,28 +116,6 @@ def show_probe(result: dict) -> None:
 if st.session_state.get("probe_task"):
     task_monitor(st.session_state["probe_task"], show_probe)
 
-# --- weights for an offline server ------------------------------------------------------------------------------
-with st.expander("Weights for an offline server"):
-    online = is_online()
-    st.markdown(("This server can reach the Keras weights host, so ImageNet weights download on first use. "
-                 if online else
-                 f"**This server is offline**: it cannot reach `{WEIGHTS_HOST[0]}`, so nothing is downloaded. ") +
-                "Upload a weights file (`.h5` or `.weights.h5`) for a backbone without its top; it is checked by "
-                "loading it into that architecture before it is stored where Keras looks for it.")
-    upload_name = st.selectbox("Backbone", backbones.names(), index=backbones.names().index("MobileNetV2"),
-                               key="upload_backbone")
-    upload_backbone = backbones.get(upload_name)
-    upload_size = st.number_input("Input size the weights are for (px)", min_value=32, max_value=600,
-                                  value=upload_backbone.default_size, key="upload_size")
-    upload_status = status(upload_backbone, int(upload_size))
-    st.caption(f"Expected file: `{upload_status.filename}` — currently **{upload_status.label}**.")
-    uploaded = st.file_uploader("Weights file", type=["h5"], key="weights_upload")
-    if uploaded is not None and st.button("Validate and install", key="install_weights"):
-        with st.spinner("Loading the file into the architecture (starts TensorFlow; ~20 s the first time)…"):
-            try:
-                path = install_weights(upload_backbone, int(upload_size), uploaded.getvalue())
-            except WeightsFileRejected as error:
-                st.error(str(error), icon=":material/error:")
-            else:
-                st.success(f"Installed: `{path}`. {upload_name} can now use ImageNet weights offline.",
-                           icon=":material/check_circle:")
+# --- weights, and your own model as a backbone -----------------------------------------------------------------
+weights_section(compare)
+custom_section()

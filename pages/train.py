@@ -21,7 +21,7 @@ class_count = len(scan.class_names)
 st.caption(f"Dataset `{dataset}`: {len(scan.files):,} images in {class_count} classes (change it on **Dataset**).")
 
 left, right = st.columns(2)
-backbone = backbones.get(left.selectbox("Backbone", backbones.names(), index=backbones.names().index("MobileNetV2")))
+backbone = backbones.get(left.selectbox("Backbone", backbones.all_names(), index=backbones.names().index("MobileNetV2")))
 image_size = right.number_input("Image size (px)", min_value=backbone.min_size, max_value=1024,
                                 value=max(96, backbone.min_size), step=16)
 

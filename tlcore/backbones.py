@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # TensorFlow is imported lazily: only building a model needs it.
@@ -62,6 +63,11 @@ class Backbone:
         if self.preprocess == "none" and self.family in _FAMILIES_WITH_PREPROCESSING_FLAG:
             kwargs["include_preprocessing"] = True
         return self.constructor()(**kwargs)
+
+    @property
+    def own_weights_file(self) -> Path | None:
+        """A base whose trained weights are its own (a custom backbone's saved file); None: ImageNet weights."""
+        return None
 
     def block_of(self, layer_name: str) -> str | None:
         match = re.search(self.block_pattern, layer_name)
@@ -152,15 +158,27 @@ for _v, _fig in (("Tiny", (109.42, .813, None, 28.6)), ("Small", (192.29, .823, 
 
 
 def get(name: str) -> Backbone:
-    """Look a backbone up by its Keras name; the error lists the valid names."""
-    try:
+    """Look a backbone up by its Keras name, or a custom one ("custom-…"); the error lists the valid names."""
+    if name in REGISTRY:
         return REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"Unknown backbone '{name}'. Known: {', '.join(REGISTRY)}") from None
+    from tlcore import custom_backbones
+
+    custom = custom_backbones.load(name)
+    if custom is None:
+        raise KeyError(f"Unknown backbone '{name}'. Known: {', '.join(all_names())}")
+    return custom
 
 
 def names() -> list[str]:
+    """The Keras applications (what published figures exist for)."""
     return list(REGISTRY)
+
+
+def all_names() -> list[str]:
+    """Keras applications, then the custom backbones cut from your own models (tlcore.custom_backbones)."""
+    from tlcore import custom_backbones
+
+    return names() + custom_backbones.names()
 
 
 def published_table() -> list[dict[str, Any]]:

@@ -21,8 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--config", required=True, help="run config JSON (the config.json of any run works)")
 
     summary = sub.add_parser("summary", help="parameter counts of the model the Train page would build")
-    summary.add_argument("--backbone", required=True, choices=backbones.names(), metavar="NAME",
-                         help="a Keras application name, e.g. MobileNetV2 (see `backbones`)")
+    summary.add_argument("--backbone", required=True, choices=backbones.all_names(), metavar="NAME",
+                         help="a Keras application name, e.g. MobileNetV2, or a custom-… one (see `backbones`)")
     summary.add_argument("--image-size", type=int, default=None, help="input size in pixels (default: backbone's)")
     summary.add_argument("--classes", type=int, required=True, help="number of classes (2 gives one sigmoid unit)")
     summary.add_argument("--fine-tune-at", type=int, default=None,

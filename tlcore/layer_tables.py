@@ -43,9 +43,12 @@ class LayerTable:
 
 @lru_cache(maxsize=None)
 def layer_table(backbone_name: str) -> LayerTable:
-    for folder in (SHIPPED_DIR, cache_root() / "layer_tables"):
-        path = folder / f"{backbone_name}.json"
-        if path.exists():
+    from tlcore import custom_backbones
+
+    candidates = (SHIPPED_DIR / f"{backbone_name}.json", custom_backbones.layer_table_path(backbone_name),
+                  cache_root() / "layer_tables" / f"{backbone_name}.json")
+    for path in candidates:
+        if path is not None and path.exists():
             return LayerTable.from_dict(json.loads(path.read_text()))
     table = measure_layer_table(backbone_name)
     write_json_atomic(cache_root() / "layer_tables" / f"{backbone_name}.json", table.to_dict())
@@ -54,13 +57,16 @@ def layer_table(backbone_name: str) -> LayerTable:
 
 def measure_layer_table(backbone_name: str) -> LayerTable:
     """Build the base with Keras and read every layer's weights (needs TensorFlow)."""
-    import numpy as np
-
     from tlcore import backbones
 
     backbone = backbones.get(backbone_name)
-    size = backbone.default_size
-    base = backbone.build_base(size, weights=None)
+    return table_of(backbone.build_base(backbone.default_size, weights=None), backbone_name)
+
+
+def table_of(base, backbone_name: str) -> LayerTable:
+    """The layer table of a built, trainable base (a Keras model)."""
+    import numpy as np
+
     rows = []
     for layer in base.layers:
         trainable = int(sum(np.prod(w.shape) for w in layer.trainable_weights))

@@ -104,6 +104,33 @@ def measure_backbone(backbone_name: str, image_size: int, use_cache: bool = True
     return {**result, "cached": False}
 
 
+def _fmt(value: Any, pattern: str) -> str:
+    return "–" if value is None else format(value, pattern)
+
+
+def readable_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Measured figures beside the published ones, as text a person reads: thousands separators, milliseconds with
+    one decimal, the device each row was measured on; "–" where there is no figure."""
+    none = backbones.PublishedFigures(*(None,) * 7)  # a custom backbone has no published figures
+    rows = []
+    for row in result["rows"]:
+        entry = backbones.REGISTRY.get(row["backbone"])
+        published = entry.published if entry else none
+        rows.append({
+            "Backbone": row["backbone"], "Input (px)": row["image_size"], "Device": row.get("device", "–"),
+            "Parameters": _fmt(row.get("parameters"), ","),
+            "Published params (with top)": f"{published.parameters_m:.1f} M" if published.parameters_m else "–",
+            "Layers": _fmt(row.get("layers"), ","), "Published depth": _fmt(published.depth, ","),
+            "Feature dim": _fmt(row.get("feature_dim"), ","),
+            "ms / image, batch 1": _fmt(row.get("ms_per_image_batch1"), ".1f"),
+            "ms / image, batch 32": _fmt(row.get("ms_per_image_batch32"), ".1f"),
+            "Images / s, batch 32": _fmt(row.get("images_per_s_batch32"), ",.0f"),
+            "Published CPU ms / step": _fmt(published.cpu_ms, ".1f"),
+            "Note": row.get("error") or ("from cache" if row.get("cached") else "measured now"),
+        })
+    return rows
+
+
 def measure_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Task "measure": params {"backbones": [names], "image_size": int, "use_cache": bool}."""
     names = list(params["backbones"])

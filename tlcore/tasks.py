@@ -24,6 +24,7 @@ TASK_KINDS: dict[str, str] = {
     "probe": "tlcore.probe:probe_task",
     "health": "tlcore.health:health_task",
     "tfds": "tlcore.tfds_source:tfds_task",
+    "download_weights": "tlcore.weights_download:download_task",
 }
 
 

@@ -26,9 +26,12 @@ class WeightsStatus:
     path: Path
     cached: bool
     online: bool | None  # None: not probed
+    own: bool = False  # a custom backbone: its weights are its own saved file, there is no ImageNet file
 
     @property
     def label(self) -> str:
+        if self.own:
+            return "own weights"
         if self.cached:
             return "cached"
         if self.online is None:
@@ -37,6 +40,8 @@ class WeightsStatus:
 
     @property
     def advice(self) -> str:
+        if self.own:
+            return f"{self.backbone} starts from its own trained weights, saved in {self.path}."
         if self.cached:
             return f"ImageNet weights for {self.backbone} are cached at {self.path}."
         where = f"copy `{self.filename}` into `{self.path.parent}/`"
@@ -47,14 +52,25 @@ class WeightsStatus:
                 f"Or train from random initialisation, which needs far more data and epochs.")
 
 
+def weights_host() -> tuple[str, int]:
+    """The host weights come from: the Keras one, or the mirror in `$TLSTUDIO_WEIGHTS_MIRROR` (see weights_download)."""
+    from urllib.parse import urlsplit
+
+    mirror = urlsplit(os.environ.get("TLSTUDIO_WEIGHTS_MIRROR", ""))
+    if not mirror.hostname:
+        return WEIGHTS_HOST
+    return mirror.hostname, mirror.port or (443 if mirror.scheme == "https" else 80)
+
+
 def is_online(timeout: float = 1.5, max_age_s: float = 60.0) -> bool:
-    """Can this machine open a connection to the Keras weights host? Cached for a minute."""
-    key = "%s:%d" % WEIGHTS_HOST
+    """Can this machine open a connection to the weights host? Cached for a minute."""
+    host = weights_host()
+    key = "%s:%d" % host
     now = time.monotonic()
     if key in _probe_cache and now - _probe_cache[key][0] < max_age_s:
         return _probe_cache[key][1]
     try:
-        with socket.create_connection(WEIGHTS_HOST, timeout=timeout):
+        with socket.create_connection(host, timeout=timeout):
             reachable = True
     except OSError:
         reachable = False
@@ -63,6 +79,9 @@ def is_online(timeout: float = 1.5, max_age_s: float = 60.0) -> bool:
 
 
 def status(backbone: Backbone, image_size: int, probe_network: bool = False) -> WeightsStatus:
+    own = backbone.own_weights_file
+    if own is not None:
+        return WeightsStatus(backbone.name, own.name, own, cached=own.is_file(), online=None, own=True)
     filename = backbone.weights_filename(image_size)
     path = keras_models_dir() / filename
     cached = path.is_file() and path.stat().st_size > 0
@@ -71,11 +90,12 @@ def status(backbone: Backbone, image_size: int, probe_network: bool = False) -> 
 
 
 def registry_rows() -> list[dict]:
-    """Every registered backbone's published figures plus its weights status at its default size (table and CLI)."""
-    from tlcore.backbones import REGISTRY
+    """Every backbone's published figures plus its weights status at its default size (table and CLI); custom
+    backbones last."""
+    from tlcore import backbones
 
     return [{**backbone.to_row(), "weights": status(backbone, backbone.default_size).label}
-            for backbone in REGISTRY.values()]
+            for backbone in map(backbones.get, backbones.all_names())]
 
 
 def imagenet_problem(backbone: Backbone, image_size: int) -> str | None:
