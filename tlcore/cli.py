@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="freeze base layers below this index; omit to freeze the whole base")
     summary.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
                          help="pretrained weights keep BatchNorm frozen; random trains it (default: imagenet)")
+    summary.add_argument("--fine-tune-block", default=None, metavar="BLOCK",
+                         help="freeze the base below this block (e.g. block_13 for MobileNetV2) instead of an index")
+    summary.add_argument("--pooling", choices=("avg", "max", "flatten"), default="avg", help="head pooling")
+    summary.add_argument("--hidden-units", type=int, default=0, help="hidden dense layer in the head (0 = none)")
     summary.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     listing = sub.add_parser("backbones", help="the backbone registry with published figures")
@@ -124,18 +128,24 @@ def _summary(args) -> int:
 
     backbone = backbones.get(args.backbone)
     size = args.image_size or backbone.default_size
-    config = TrainConfig(dataset="", backbone=backbone.name, image_size=size, fine_tune_at=args.fine_tune_at,
-                         weights=args.weights)
+    fine_tune_at = args.fine_tune_at
+    if args.fine_tune_block is not None:
+        from tlcore.freeze import fine_tune_at_for_block
+
+        fine_tune_at = fine_tune_at_for_block(backbone.name, args.fine_tune_block)
+    config = TrainConfig(dataset="", backbone=backbone.name, image_size=size, fine_tune_at=fine_tune_at,
+                         weights=args.weights, pooling=args.pooling, hidden_units=args.hidden_units)
     if args.classes < 2:
         raise ValueError("--classes must be at least 2.")
     # Counts do not depend on the weights' values, so nothing is downloaded.
     counts = keras_param_counts(build_model(config, args.classes, load_weights=False))
     result = {"backbone": backbone.name, "image_size": size, "classes": args.classes,
-              "fine_tune_at": args.fine_tune_at, "weights": args.weights, **asdict(counts)}
+              "fine_tune_at": fine_tune_at, "weights": args.weights, "pooling": args.pooling,
+              "hidden_units": args.hidden_units, **asdict(counts)}
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{backbone.name} @ {size}px, {args.classes} classes, fine_tune_at={args.fine_tune_at}: "
+        print(f"{backbone.name} @ {size}px, {args.classes} classes, fine_tune_at={fine_tune_at}: "
               f"total {counts.total:,}  trainable {counts.trainable:,}  non-trainable {counts.non_trainable:,}")
     return 0
 

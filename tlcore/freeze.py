@@ -136,3 +136,7 @@ def block_of_layer(backbone_name: str, index: int) -> str:
 
 def layer_count(backbone_name: str) -> int:
     return len(layer_table(backbone_name).layers)
+
+
+def layer_name(backbone_name: str, index: int) -> str:
+    return layer_table(backbone_name).layers[index].name
