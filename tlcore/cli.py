@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     probe.add_argument("--seed", type=int, default=0)
     probe.add_argument("--json", action="store_true", help="print JSON instead of text")
 
+    resume = sub.add_parser("resume", help="continue an interrupted or failed run from its last completed epoch")
+    resume.add_argument("run", help="run id (folder name under the runs directory)")
+
     predict = sub.add_parser("predict", help="top-k classes for image files with a run's model")
     predict.add_argument("run", help="run id")
     predict.add_argument("images", nargs="+", help="image files")
@@ -117,6 +120,24 @@ def _train(args) -> int:
               f"val_loss {row.get('val_loss')} val_accuracy {row.get('val_accuracy')}")
     if state == FINISHED:
         print(f"finished: test accuracy {status.get('test_accuracy'):.4f}; model at {run.model_path}")
+        return 0
+    print(f"{state}: {status.get('error', '')}", file=sys.stderr)
+    return 1
+
+
+def _resume(args) -> int:
+    """Resume in this process (like `train`), printing the outcome; the run keeps its folder and history."""
+    from tlcore import jobs
+    from tlcore.runs import FINISHED, get_run
+    from tlcore.worker import run_job
+
+    run = jobs.resume(get_run(args.run), start=False)
+    print(f"resuming run {run.id} after epoch {run.status().get('resumed_from_epoch', 0)}", flush=True)
+    state = run_job(run, wait=False)
+    status = run.status()
+    if state == FINISHED:
+        epochs = [int(row["epoch"]) for row in run.history()]
+        print(f"finished: epochs {epochs[0]}..{epochs[-1]}, test accuracy {status.get('test_accuracy'):.4f}")
         return 0
     print(f"{state}: {status.get('error', '')}", file=sys.stderr)
     return 1
@@ -248,4 +269,4 @@ def _probe(args) -> int:
 
 
 _COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _summary, "backbones": _backbones, "sample": _sample,
-             "evaluate": _evaluate, "predict": _predict}
+             "evaluate": _evaluate, "predict": _predict, "resume": _resume}

@@ -17,6 +17,18 @@ LR_SCHEDULES = ("constant", "cosine", "plateau")
 
 
 @dataclass
+class GradualUnfreezing:
+    """Fine-tuning in stages within one job (tlcore.unfreezing): each stage unfreezes the next `blocks_per_stage`
+    blocks of the base, counted from its top, trains `epochs_per_stage` epochs, then the learning rate is multiplied
+    by `lr_factor` for the next stage."""
+
+    stages: int = 3
+    blocks_per_stage: int = 2
+    epochs_per_stage: int = 1
+    lr_factor: float = 0.5
+
+
+@dataclass
 class TrainConfig:
     """Everything needed to reproduce one training phase; `python -m tlcore train --config` takes it as is.
 
@@ -51,6 +63,7 @@ class TrainConfig:
     class_weights: bool = False  # weight classes inversely to their frequency (sklearn "balanced")
     mixed_precision: bool = False  # GPU only: mixed_float16
     xla: bool = False  # GPU only: jit_compile
+    gradual_unfreezing: GradualUnfreezing | None = None  # fine-tuning in stages, one phase each (one job)
 
     @property
     def is_fine_tune(self) -> bool:
@@ -71,6 +84,8 @@ class TrainConfig:
         values = dict(data)
         if isinstance(values.get("split"), dict):
             values["split"] = SplitConfig(**values["split"])
+        if isinstance(values.get("gradual_unfreezing"), dict):
+            values["gradual_unfreezing"] = GradualUnfreezing(**values["gradual_unfreezing"])
         if isinstance(values.get("augmentation"), dict):
             values["augmentation"] = AugmentConfig(**values["augmentation"])
         if "dataset" not in values:
@@ -102,6 +117,11 @@ class TrainConfig:
             raise ValueError("Hidden units and early-stopping patience must be 0 or more.")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError("Label smoothing must be in [0, 1).")
+        plan = self.gradual_unfreezing
+        if plan is not None and (min(plan.stages, plan.blocks_per_stage, plan.epochs_per_stage) < 1
+                                 or not 0 < plan.lr_factor <= 10):
+            raise ValueError("Gradual unfreezing needs at least 1 stage, block and epoch per stage, and a learning-rate "
+                             "factor in (0, 10].")
 
     def fine_tune(self, parent_run: str, fine_tune_at: int, learning_rate: float | None = None,
                   epochs: int = 5) -> "TrainConfig":
