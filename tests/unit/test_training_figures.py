@@ -1,4 +1,4 @@
-"""The freeze strip and devices: the strip's bars are the blocks split at the freeze boundary, with their counts."""
+"""The freeze strip (bars = blocks split at the freeze boundary, with their counts) and device detection."""
 
 import pytest
 
@@ -58,3 +58,4 @@ def test_gpus_listed_by_nvidia_smi_give_names_memory_and_replicas(monkeypatch):
 
     assert info.replicas == 2
     assert info.summary() == "NVIDIA A100-SXM4-40GB (40 GB), NVIDIA A100-SXM4-40GB (40 GB)"
+
