@@ -75,7 +75,7 @@ def cached_features(model: "keras.Model", images: "tf.data.Dataset", key: str) -
             os.rename(tmp, target)
         except OSError:  # another job got there first with the same features
             shutil.rmtree(tmp, ignore_errors=True)
-    return tf.data.Dataset.load(str(target))
+    return tf.data.Dataset.load(str(target)).cache()  # pooled features are small: read from disk once per job
 
 
 def feature_extractor(model: "keras.Model") -> "keras.Model":

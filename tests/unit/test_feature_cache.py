@@ -28,8 +28,10 @@ def _fit(config, fast: bool, epochs: int = 2):
 
 def test_head_on_cached_features_gives_the_plain_paths_results_and_reuses_the_cache(
         tiny_dataset, make_config, studio_dirs, monkeypatch):
-    config = make_config(tiny_dataset("tiny", classes=("0", "1", "7"), per_class=30), batch_size=16,
-                         learning_rate=1e-2)
+    # VGG16: with random weights (all there is offline) it has no BatchNorm to shrink its features to ~0, so the
+    # head really learns from them, and both paths must agree on real features.
+    config = make_config(tiny_dataset("tiny", classes=("0", "1", "7"), per_class=30), backbone="VGG16",
+                         batch_size=16)
     assert feature_cache.applies(config)
     plain_model, plain = _fit(config, fast=False)
     fast_model, fast = _fit(config, fast=True)
@@ -37,19 +39,19 @@ def test_head_on_cached_features_gives_the_plain_paths_results_and_reuses_the_ca
     # Same data order, same seeds, same head weights at the start: the same curves up to float noise.
     assert fast["val_accuracy"] == pytest.approx(plain["val_accuracy"], abs=0.02)
     assert fast["loss"] == pytest.approx(plain["loss"], rel=1e-3)
-    assert plain["loss"][-1] < plain["loss"][0]  # the head learned something
+    assert plain["val_accuracy"][-1] >= 0.75  # the head learned from the features (3 classes: chance is 1/3)
     # The full model holds the trained head: it predicts like the plain model.
     head_weights = fast_model.get_layer("head").get_weights()[0]
     assert head_weights == pytest.approx(plain_model.get_layer("head").get_weights()[0], abs=1e-3)
 
     cached = sorted(path.name for path in (studio_dirs.home / "cache" / "features").iterdir())
-    assert len(cached) == 2 and cached[0].startswith("mobilenetv2-32-train-") and "-val-" in cached[1]
+    assert len(cached) == 2 and cached[0].startswith("vgg16-32-train-") and "-val-" in cached[1]
     monkeypatch.setattr(feature_cache, "feature_extractor",
                         lambda model: pytest.fail("features were computed again instead of read from the cache"))
     root, split = prepare_split(config)
     key = feature_cache.feature_key(config, root, "train", split.train)
     features = list(feature_cache.cached_features(fast_model, None, key).as_numpy_iterator())
-    assert len(features) == len(split.train) and features[0][0].shape == (1280,)
+    assert len(features) == len(split.train) and features[0][0].shape == (512,)
 
 
 def test_cache_key_changes_with_what_changes_the_features(tiny_dataset, make_config):
