@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages._shared import current_dataset, job_monitor, load_scan, remember_run, run_through_app, split_config
+from pages._lr_finder import lr_finder_panel
 from pages._train_freeze import counts_and_strip, freeze_controls
 from pages._train_options import device_options, head_options, show_code, tensorboard_hint, training_options
 from tlcore import backbones, jobs
@@ -54,6 +55,7 @@ config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(ima
                      augment=augment, weights=weights, split=split_config(), **head, **training, **device)
 with counts_area:
     head_ok = counts_and_strip(config, class_count, pretrained)
+lr_finder_panel(config)  # its "Use this rate" fills the learning-rate input above
 show_code(config, scan.root, class_count)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
