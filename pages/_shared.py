@@ -131,6 +131,7 @@ def _monitor_body(run_id: str, was_active: bool) -> None:
                              f"{batch}/{batches}" + (f" · about {eta:.0f} s left" if eta is not None else ""))
         elif state in (FAILED, INTERRUPTED):
             st.error(f"The job {state}: {status.get('error', 'no details')}", icon=":material/error:")
+            _resume_button(run, status)
         elif state == "cancelled":
             st.warning(f"Cancelled after {status.get('epochs_done', 0)} completed epoch(s); the model trained so far "
                        "is kept.", icon=":material/cancel:")
@@ -144,6 +145,18 @@ def _monitor_body(run_id: str, was_active: bool) -> None:
         history = run.history()
         if history:
             st.plotly_chart(figures.learning_curves(history), key=f"curves_{run.id}")
+
+
+def _resume_button(run: Run, status: dict) -> None:
+    """Resume an interrupted or failed run from its last completed epoch (tlcore.checkpoints keeps one per epoch)."""
+    done = status.get("epochs_done") or 0
+    if st.button(f"Resume from epoch {done + 1}", key=f"resume_{run.id}", icon=":material/play_arrow:"):
+        try:
+            jobs.resume(run)
+        except ValueError as error:
+            st.error(str(error), icon=":material/error:")
+        else:
+            st.rerun()  # the whole page: the monitor polls again now that the run is queued
 
 
 def get_task(task_id: str) -> Run | None:

@@ -1,12 +1,13 @@
-"""Train: backbone, freeze depth with live parameter counts, head and optimizer settings; Start runs a job."""
+"""Train: backbone, freeze depth (block or index) with live counts, head and training options; Start runs a job."""
 
 import streamlit as st
 
 from pages._shared import augmentation_config, current_dataset, job_monitor, load_scan, remember_run, run_through_app, split_config
+from pages._lr_finder import lr_finder_panel
+from pages._train_freeze import counts_and_strip, freeze_controls
+from pages._train_options import device_options, head_options, show_code, tensorboard_hint, training_options
 from tlcore import backbones, jobs
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
-from tlcore.layer_tables import layer_table
-from tlcore.model import count_params
 from tlcore.weights import imagenet_problem, status
 
 run_through_app()
@@ -41,42 +42,24 @@ if weights == WEIGHTS_IMAGENET:
         st.error(weights_state.advice, icon=":material/cloud_off:")
         weights_ok = False
 
-table = layer_table(backbone.name)
-layer_count = len(table.layers)
-freeze_below = st.slider(f"Freeze base layers below index (the base has {layer_count} layers; "
-                         f"{layer_count} = whole base frozen)", 0, layer_count, layer_count)
-fine_tune_at = None if freeze_below == layer_count else freeze_below
 pretrained = weights != WEIGHTS_RANDOM
-batchnorm_note = " (BatchNorm layers stay frozen to keep their ImageNet statistics)." if pretrained else "."
-if fine_tune_at is None:
-    st.caption("Feature extraction: the whole base is frozen; only the new head trains.")
-elif fine_tune_at == 0:
-    st.caption("Nothing frozen: the whole base trains" + batchnorm_note)
-else:
-    st.caption(f"Layers 0–{freeze_below - 1} frozen; from layer {freeze_below} "
-               f"(`{table.layers[freeze_below].name}`) on, the base trains" + batchnorm_note)
-if not pretrained and fine_tune_at is None:
-    st.warning("A frozen, randomly initialised base extracts no useful features: move the slider to 0 to train "
-               "the whole network from scratch.", icon=":material/warning:")
-counts = count_params(backbone.name, class_count, fine_tune_at, pretrained)
-c1, c2, c3 = st.columns(3)
-c1.metric("Total parameters", f"{counts.total:,}")
-c2.metric("Trainable", f"{counts.trainable:,}")
-c3.metric("Non-trainable", f"{counts.non_trainable:,}")
-
-c1, c2, c3, c4 = st.columns(4)
-epochs = c1.number_input("Epochs", 1, 500, 5)
-batch_size = c2.number_input("Batch size", 1, 1024, 32)
-learning_rate = c3.number_input("Learning rate", 1e-6, 0.5, 1e-3, format="%.5f")
-dropout = c4.slider("Dropout", 0.0, 0.9, 0.2, 0.05)
+st.subheader("Freeze depth")
+fine_tune_at = freeze_controls(backbone.name, pretrained)
+counts_area = st.container()  # filled once the head is known: counts depend on it
+head = head_options()
+training = training_options(scan)
 stored_augment, augmentation = augmentation_config()  # kept with the dataset; edited on the Dataset page
 augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
+device = device_options(training["batch_size"])
 
-config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(image_size), epochs=int(epochs),
-                     batch_size=int(batch_size), learning_rate=float(learning_rate), fine_tune_at=fine_tune_at,
-                     augment=augment, weights=weights, dropout=float(dropout), split=split_config(),
-                     augmentation=augmentation)
-if st.button("Start training", type="primary", disabled=not weights_ok):
+config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(image_size), fine_tune_at=fine_tune_at,
+                     augment=augment, weights=weights, split=split_config(),
+                     augmentation=augmentation, **head, **training, **device)
+with counts_area:
+    head_ok = counts_and_strip(config, class_count, pretrained)
+lr_finder_panel(config)  # its "Use this rate" fills the learning-rate input above
+show_code(config, scan.root, class_count)
+if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
         run = jobs.submit(config)
     except ValueError as error:
@@ -89,3 +72,4 @@ run_id = st.query_params.get("run") or st.session_state.get("run")
 if run_id:
     st.subheader("Job")
     job_monitor(run_id)
+    tensorboard_hint(run_id)

@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="freeze base layers below this index; omit to freeze the whole base")
     summary.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
                          help="pretrained weights keep BatchNorm frozen; random trains it (default: imagenet)")
+    summary.add_argument("--fine-tune-block", default=None, metavar="BLOCK",
+                         help="freeze the base below this block (e.g. block_13 for MobileNetV2) instead of an index")
+    summary.add_argument("--pooling", choices=("avg", "max", "flatten"), default="avg", help="head pooling")
+    summary.add_argument("--hidden-units", type=int, default=0, help="hidden dense layer in the head (0 = none)")
     summary.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     listing = sub.add_parser("backbones", help="the backbone registry with published figures")
@@ -58,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="imagenet uses cached weights only (never downloads); random must be asked for")
     probe.add_argument("--seed", type=int, default=0)
     probe.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    resume = sub.add_parser("resume", help="continue an interrupted or failed run from its last completed epoch")
+    resume.add_argument("run", help="run id (folder name under the runs directory)")
 
     predict = sub.add_parser("predict", help="top-k classes for image files with a run's model")
     predict.add_argument("run", help="run id")
@@ -126,24 +133,48 @@ def _train(args) -> int:
     return 1
 
 
+def _resume(args) -> int:
+    """Resume in this process (like `train`), printing the outcome; the run keeps its folder and history."""
+    from tlcore import jobs
+    from tlcore.runs import FINISHED, get_run
+    from tlcore.worker import run_job
+
+    run = jobs.resume(get_run(args.run), start=False)
+    print(f"resuming run {run.id} after epoch {run.status().get('resumed_from_epoch', 0)}", flush=True)
+    state = run_job(run, wait=False)
+    status = run.status()
+    if state == FINISHED:
+        epochs = [int(row["epoch"]) for row in run.history()]
+        print(f"finished: epochs {epochs[0]}..{epochs[-1]}, test accuracy {status.get('test_accuracy'):.4f}")
+        return 0
+    print(f"{state}: {status.get('error', '')}", file=sys.stderr)
+    return 1
+
+
 def _summary(args) -> int:
     from tlcore.config import TrainConfig
     from tlcore.model import build_model, keras_param_counts
 
     backbone = backbones.get(args.backbone)
     size = args.image_size or backbone.default_size
-    config = TrainConfig(dataset="", backbone=backbone.name, image_size=size, fine_tune_at=args.fine_tune_at,
-                         weights=args.weights)
+    fine_tune_at = args.fine_tune_at
+    if args.fine_tune_block is not None:
+        from tlcore.freeze import fine_tune_at_for_block
+
+        fine_tune_at = fine_tune_at_for_block(backbone.name, args.fine_tune_block)
+    config = TrainConfig(dataset="", backbone=backbone.name, image_size=size, fine_tune_at=fine_tune_at,
+                         weights=args.weights, pooling=args.pooling, hidden_units=args.hidden_units)
     if args.classes < 2:
         raise ValueError("--classes must be at least 2.")
     # Counts do not depend on the weights' values, so nothing is downloaded.
     counts = keras_param_counts(build_model(config, args.classes, load_weights=False))
     result = {"backbone": backbone.name, "image_size": size, "classes": args.classes,
-              "fine_tune_at": args.fine_tune_at, "weights": args.weights, **asdict(counts)}
+              "fine_tune_at": fine_tune_at, "weights": args.weights, "pooling": args.pooling,
+              "hidden_units": args.hidden_units, **asdict(counts)}
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{backbone.name} @ {size}px, {args.classes} classes, fine_tune_at={args.fine_tune_at}: "
+        print(f"{backbone.name} @ {size}px, {args.classes} classes, fine_tune_at={fine_tune_at}: "
               f"total {counts.total:,}  trainable {counts.trainable:,}  non-trainable {counts.non_trainable:,}")
     return 0
 
@@ -286,4 +317,4 @@ def _tfds(args) -> int:
 
 
 _COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _summary, "backbones": _backbones, "sample": _sample,
-             "evaluate": _evaluate, "predict": _predict, "scan": _scan, "tfds": _tfds}
+             "evaluate": _evaluate, "predict": _predict, "scan": _scan, "tfds": _tfds, "resume": _resume}

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Iterator
 
 from tlcore.config import TrainConfig
-from tlcore.runs import (ACTIVE_STATES, CANCELLED, INTERRUPTED, QUEUED, RUNNING, Run, create_run, list_runs,
-                         pid_alive)
+from tlcore.runs import (ACTIVE_STATES, CANCELLED, FAILED, INTERRUPTED, QUEUED, RUNNING, Run, create_run,
+                         list_runs, pid_alive)
 from tlcore.paths import runs_root
 
+RESUMABLE_STATES = (INTERRUPTED, FAILED)
 _children: list[subprocess.Popen] = []  # kept only to reap finished workers (no zombies in the server)
 
 
@@ -55,6 +56,27 @@ def start_worker(run: Run) -> None:
             cwd=str(Path(__file__).resolve().parent.parent),
         )
     _children.append(process)  # the worker records its own pid in status.json: one writer per file
+
+
+def resume(run: Run, start: bool = True) -> Run:
+    """Queue an interrupted or failed run again; its worker goes on from the last completed epoch (tlcore.checkpoints).
+
+    Checked and re-queued under the scheduler lock, so two clicks on Resume start one worker, not two.
+    """
+    from tlcore.tasks import is_task
+
+    with scheduler_lock():
+        state = refresh(run)
+        if is_task(run) or state not in RESUMABLE_STATES:
+            what = "task" if is_task(run) else f"run ({state})"
+            raise ValueError(f"'{run.id}' cannot be resumed: only an interrupted or failed training run can, "
+                             f"and this is a {what}.")
+        run.cancel_path.unlink(missing_ok=True)
+        run.update_status(state=QUEUED, phase="queued to resume", queued_at=time.time(), pid=None, error=None,
+                          resumed_from_epoch=run.status().get("epochs_done", 0))
+    if start:
+        start_worker(run)
+    return run
 
 
 def _reap_children() -> None:

@@ -1,6 +1,8 @@
 """Build the transfer-learning model step by step, as the Keras guide teaches, and count its parameters.
 
-inputs (raw RGB 0..255) → [augmentation] → preprocessing → base (training=False) → pooling → dropout → dense head
+inputs (raw RGB 0..255) → [augmentation] → preprocessing → base (training=False) → pooling → [hidden dense]
+→ dropout → classifier. The classifier outputs probabilities (one sigmoid unit for two classes, else softmax), which
+evaluation, prediction and export rely on; label smoothing goes into the loss.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tlcore import backbones
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
+from tlcore.feature_maps import feature_map_side
 from tlcore.layer_tables import LayerTable, layer_table
 from tlcore.weights import WeightsUnavailable, imagenet_problem
 from tlcore import weights as weights_module
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 BASE_LAYER_NAME = "base"
 BATCHNORM_KINDS = frozenset({"BatchNormalization"})
 SCRATCH_BATCHNORM_MOMENTUM = 0.9
+POOLING_FLATTEN = "flatten"
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,14 @@ def head_units(class_count: int) -> int:
     return 1 if class_count == 2 else class_count
 
 
-def count_params(backbone_name: str, class_count: int, fine_tune_at: int | None,
-                 pretrained: bool = True) -> ParamCounts:
-    """Parameter counts of the model `build_model` would make, from the layer table alone (no TensorFlow needed)."""
+def count_params(backbone_name: str, class_count: int, fine_tune_at: int | None, pretrained: bool = True, *,
+                 pooling: str = "avg", hidden_units: int = 0, image_size: int | None = None) -> ParamCounts:
+    """Parameter counts of the model `build_model` would make, from the layer table alone (no TensorFlow needed).
+
+    Flatten pooling keeps the base's whole feature map, so its head depends on `image_size` (see feature_map_side).
+    """
     table = layer_table(backbone_name)
-    head = table.feature_dim * head_units(class_count) + head_units(class_count)
+    head = head_param_count(backbone_name, class_count, pooling, hidden_units, image_size)
     frozen_upto = len(table.layers) if fine_tune_at is None else max(0, min(fine_tune_at, len(table.layers)))
     base_trainable = sum(layer.trainable for layer in table.layers[frozen_upto:]
                          if not (pretrained and layer.kind in BATCHNORM_KINDS))
@@ -46,6 +53,31 @@ def count_params(backbone_name: str, class_count: int, fine_tune_at: int | None,
     trainable = base_trainable + head
     total = base_total + head
     return ParamCounts(total=total, trainable=trainable, non_trainable=total - trainable)
+
+
+def config_param_counts(config: TrainConfig, class_count: int) -> ParamCounts:
+    """`count_params` for the model a TrainConfig describes: what `model.summary()` of that model reports."""
+    return count_params(config.backbone, class_count, config.fine_tune_at, is_pretrained(config),
+                        pooling=config.pooling, hidden_units=config.hidden_units, image_size=config.image_size)
+
+
+def pooled_feature_count(backbone_name: str, pooling: str, image_size: int | None) -> int:
+    """Length of the feature vector the head receives."""
+    channels = layer_table(backbone_name).feature_dim
+    if pooling != POOLING_FLATTEN:
+        return channels
+    if image_size is None:
+        raise ValueError("Flatten pooling needs the image size: its feature map grows with the input.")
+    return channels * feature_map_side(backbone_name, image_size) ** 2
+
+
+def head_param_count(backbone_name: str, class_count: int, pooling: str = "avg", hidden_units: int = 0,
+                     image_size: int | None = None) -> int:
+    """Weights and biases of the optional hidden layer and the classifier (always trainable)."""
+    width = pooled_feature_count(backbone_name, pooling, image_size)
+    hidden = width * hidden_units + hidden_units if hidden_units else 0
+    width = hidden_units or width
+    return hidden + width * head_units(class_count) + head_units(class_count)
 
 
 def resolve_weights(config: TrainConfig) -> str | None:
@@ -117,18 +149,67 @@ def build_model(config: TrainConfig, class_count: int, load_weights: bool = True
     base = build_base(config, load_weights)
     set_freeze(base, config.fine_tune_at, is_pretrained(config))
     x = base(x, training=False)  # as the Keras guide writes it; set_freeze is what keeps BatchNorm in inference mode
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    x = keras.layers.Dropout(config.dropout, name="dropout")(x)
-    units = head_units(class_count)
-    outputs = keras.layers.Dense(units, activation="sigmoid" if units == 1 else "softmax", name="head")(x)
+    outputs = add_head(pool_features(x, config.pooling), config, class_count)
     return keras.Model(inputs, outputs, name=f"tlstudio_{backbone.name.lower()}")
 
 
-def compile_model(model: "keras.Model", learning_rate: float, class_count: int) -> None:
+_POOLING_LAYERS = {"avg": "GlobalAveragePooling2D", "max": "GlobalMaxPooling2D", POOLING_FLATTEN: "Flatten"}
+
+
+def pool_features(feature_map, pooling: str):
+    """The base's feature map → one vector per image."""
     import keras
 
-    loss = "binary_crossentropy" if head_units(class_count) == 1 else "sparse_categorical_crossentropy"
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
+    return getattr(keras.layers, _POOLING_LAYERS[pooling])(name="pool")(feature_map)
+
+
+def add_head(features, config: TrainConfig, class_count: int):
+    """Pooled features → [hidden ReLU dense] → dropout → classifier (float32, so mixed precision keeps it exact)."""
+    import keras
+
+    x = features
+    if config.hidden_units:
+        x = keras.layers.Dense(config.hidden_units, activation="relu", name="hidden")(x)
+    x = keras.layers.Dropout(config.dropout, name="dropout")(x)
+    units = head_units(class_count)
+    return keras.layers.Dense(units, activation="sigmoid" if units == 1 else "softmax", dtype="float32",
+                              name="head")(x)
+
+
+def uses_one_hot_labels(config: TrainConfig, class_count: int) -> bool:
+    """Keras's sparse categorical loss has no label smoothing, so smoothed multi-class runs train on one-hot labels."""
+    return config.label_smoothing > 0 and head_units(class_count) > 1
+
+
+def make_loss(config: TrainConfig, class_count: int):
+    import keras
+
+    if head_units(class_count) == 1:
+        return keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing)
+    if uses_one_hot_labels(config, class_count):
+        return keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy()
+
+
+def make_optimizer(config: TrainConfig, learning_rate):
+    """`learning_rate` is a float or a Keras schedule (see tlcore.train.learning_rate_for)."""
+    import keras
+
+    optimizers = {
+        "adam": lambda: keras.optimizers.Adam(learning_rate),
+        "adamw": lambda: keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay),
+        "sgd": lambda: keras.optimizers.SGD(learning_rate, momentum=config.momentum),
+        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate),
+    }
+    return optimizers[config.optimizer]()
+
+
+def compile_model(model: "keras.Model", learning_rate, class_count: int, config: TrainConfig | None = None,
+                  jit_compile: bool | str = "auto") -> None:
+    """Compile with the config's optimizer and loss (Adam and plain cross-entropy when no config is given)."""
+    config = config or TrainConfig(dataset="")
+    model.compile(optimizer=make_optimizer(config, learning_rate), loss=make_loss(config, class_count),
+                  metrics=["accuracy"], jit_compile=jit_compile)
 
 
 def keras_param_counts(model: "keras.Model") -> ParamCounts:
@@ -144,5 +225,5 @@ def base_of(model: "keras.Model") -> "keras.Model":
     return model.get_layer(BASE_LAYER_NAME)
 
 
-__all__ = ["ParamCounts", "LayerTable", "build_model", "compile_model", "count_params", "keras_param_counts",
-           "set_freeze", "base_of", "head_units"]
+__all__ = ["ParamCounts", "LayerTable", "build_model", "compile_model", "count_params", "config_param_counts",
+           "keras_param_counts", "set_freeze", "base_of", "head_units", "add_head", "pool_features"]

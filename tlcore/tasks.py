@@ -25,6 +25,7 @@ TASK_KINDS: dict[str, str] = {
     "health": "tlcore.health:health_task",
     "tfds": "tlcore.tfds_source:tfds_task",
     "download_weights": "tlcore.weights_download:download_task",
+    "lr_finder": "tlcore.lr_finder:lr_finder_task",
 }
 
 

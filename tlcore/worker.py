@@ -8,6 +8,7 @@ import time
 import traceback
 from pathlib import Path
 
+from tlcore.checkpoints import clear_backups
 from tlcore.jobs import wait_for_slot
 from tlcore.runs import CANCELLED, FAILED, FINISHED, RUNNING, Run
 
@@ -37,6 +38,7 @@ def run_job(run: Run, wait: bool = True) -> str:
                           finished_at=time.time())
         return FAILED
     state = CANCELLED if outcome["cancelled"] else FINISHED
+    clear_backups(run)  # only an unfinished run needs its per-epoch backups
     run.update_status(state=state, phase=state, finished_at=time.time(), eta_seconds=0,
                       **{key: value for key, value in outcome.items() if key != "cancelled"})
     return state

@@ -193,7 +193,7 @@ def test_finished_run_shows_test_accuracy_and_curves(open_page):
     at = open_page("pages/train.py", query_params={"run": run.id})
 
     assert "Finished: test accuracy 93.4%" in texts(at.success)
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("plotly_chart")) == 2  # the freeze strip of the form, and the run's learning curves
 
 
 def test_unknown_run_in_the_url_is_a_warning_not_a_crash(open_page):
