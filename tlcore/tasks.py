@@ -22,6 +22,7 @@ TASK_KINDS: dict[str, str] = {
     "sleep": "tlcore.tasks:sleep_task",
     "measure": "tlcore.measure:measure_task",
     "probe": "tlcore.probe:probe_task",
+    "evaluate": "tlcore.evaluate:evaluate_task",
 }
 
 
