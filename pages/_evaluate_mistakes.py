@@ -10,14 +10,14 @@ from tlcore import evaluation_figures
 from tlcore.mistakes import cell_files, most_confused_pairs, nonempty_cells, thumbnails, top_losses
 
 CELL_IMAGES_SHOWN = 60
-THUMB_PX = 96
+THUMB_PX = 120
 
 
 def confusion_section(run_id: str, report: dict, predictions: pd.DataFrame | None, dataset: str) -> None:
     matrix, names = report["confusion_matrix"], report["class_names"]
     normalise = st.toggle("Row-normalised (share of each true class)", value=False)
     event = st.plotly_chart(evaluation_figures.confusion_cells(matrix, names, normalise), key=f"confusion_{run_id}",
-                            on_select="rerun", selection_mode="points")
+                            on_select="rerun", selection_mode="points", width="content")
     if predictions is None:
         return
     cells = {(cell.true, cell.predicted): cell.label for cell in nonempty_cells(matrix, names)}

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
 CELL_PX = 44  # height per class row; the square markers fill most of it
+CELL_COLOURS = [[0.0, "#f7fbff"], [1.0, "#5aa0d8"]]  # light enough for dark text in every cell
+TEXT_COLOUR = "#1f2328"
 
 
 def confusion_cells(matrix: list[list[int]], class_names: list[str], normalise: bool = False) -> go.Figure:
@@ -29,20 +31,26 @@ def confusion_cells(matrix: list[list[int]], class_names: list[str], normalise: 
             text.append(f"{value:.0%}" if normalise else str(int(count)))
             custom.append([class_names[t], class_names[p], int(count)])
     size = CELL_PX - 6
+    top = 1.0 if normalise else max(max(values, default=1.0), 1.0)
     figure = go.Figure(go.Scatter(
-        x=xs, y=ys, mode="markers+text", text=text, customdata=custom, textfont=dict(size=11),
-        marker=dict(symbol="square", size=size, color=values, colorscale="Blues", showscale=True,
-                    cmin=0, cmax=1 if normalise else max(max(values, default=1.0), 1.0),
+        x=xs, y=ys, mode="markers+text", text=text, customdata=custom, textfont=dict(size=12, color=TEXT_COLOUR),
+        marker=dict(symbol="square", size=size, color=values, colorscale=CELL_COLOURS, showscale=True,
+                    cmin=0, cmax=top,
                     line=dict(width=1, color="#d0d7de")),
+        # a clicked cell must not fade the others (plotly's default for unselected points)
+        selected=dict(marker=dict(opacity=1.0), textfont=dict(color=TEXT_COLOUR)),
+        unselected=dict(marker=dict(opacity=1.0), textfont=dict(color=TEXT_COLOUR)),
         hovertemplate="true %{customdata[0]}<br>predicted %{customdata[1]}<br>%{customdata[2]} image(s)"
                       "<extra>click to see them</extra>"))
     figure.update_layout(
-        title="Confusion matrix" + (" (row-normalised)" if normalise else "") + " · click a cell to see its images",
+        title="Confusion matrix" + (" (row-normalised)" if normalise else "") +
+              "<br><sup>click a cell to see its images</sup>",
         xaxis=dict(title="predicted", type="category", categoryorder="array", categoryarray=class_names,
-                   showgrid=False, side="top"),
+                   showgrid=False),
         yaxis=dict(title="true", type="category", categoryorder="array", categoryarray=class_names,
                    autorange="reversed", showgrid=False),
-        clickmode="event+select", dragmode=False, height=140 + CELL_PX * len(class_names), **_LAYOUT)
+        clickmode="event+select", dragmode=False, height=140 + CELL_PX * len(class_names),
+        width=max(560, 220 + int(CELL_PX * 1.5) * len(class_names)), **_LAYOUT)
     return figure
 
 

@@ -70,7 +70,7 @@ def test_metrics_top_k_and_calibration_from_the_stored_predictions(open_page, st
     assert metric_value(at, "Expected calibration error") == f"{report['calibration']['ece']:.3f}"
     by_label(at.number_input, "k for top-k accuracy").set_value(1).run()
     assert metric_value(at, "Top-1 accuracy") == "77.8%"
-    assert _chart_titles(at)[:2] == ["Confusion matrix · click a cell to see its images",
+    assert _chart_titles(at)[:2] == ["Confusion matrix<br><sup>click a cell to see its images</sup>",
                                      f"Reliability diagram · ECE {report['calibration']['ece']:.3f}"]
     per_class = at.dataframe[1].value
     assert per_class["class"].tolist() == CLASSES and per_class["support"].tolist() == [3, 3, 3]
@@ -117,13 +117,13 @@ def test_validation_report_is_labelled_as_such(open_page):
 def test_normalise_toggle_redraws_the_confusion_matrix(open_page, studio):
     _evaluated_run(studio, history=HISTORY)
     at = open_page("pages/evaluate.py")
-    assert _chart_titles(at)[0] == "Confusion matrix · click a cell to see its images"
+    assert _chart_titles(at)[0] == "Confusion matrix<br><sup>click a cell to see its images</sup>"
     assert "Learning curves" in _chart_titles(at)
 
     by_label(at.toggle, "Row-normalised (share of each true class)").set_value(True).run()
 
     assert not at.exception
-    assert _chart_titles(at)[0] == "Confusion matrix (row-normalised) · click a cell to see its images"
+    assert _chart_titles(at)[0] == "Confusion matrix (row-normalised)<br><sup>click a cell to see its images</sup>"
     cells = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["text"]
     assert cells[3:6] == ["33%", "67%", "0%"]  # true dog: one of three taken for a cat
 

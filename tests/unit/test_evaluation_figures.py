@@ -19,7 +19,7 @@ def test_confusion_cells_are_square_points_carrying_their_cell():
     assert (points.y[1], points.x[1], points.text[1]) == ("cat", "dog", "1")
     assert list(points.text) == ["2", "1", "0", "1", "2", "0", "0", "1", "3"]
     assert figure.layout.yaxis.autorange == "reversed" and list(figure.layout.xaxis.categoryarray) == CLASSES
-    assert figure.layout.title.text.startswith("Confusion matrix ·")
+    assert figure.layout.title.text == "Confusion matrix<br><sup>click a cell to see its images</sup>"
 
 
 def test_row_normalised_cells_show_shares_of_the_true_class():
