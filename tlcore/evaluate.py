@@ -97,16 +97,16 @@ def predictions_csv(files: list[str], y_true: np.ndarray, probabilities: np.ndar
     probabilities = np.asarray(probabilities, dtype=np.float64)
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = probabilities.argmax(axis=1)
-    p_true = _renormalised(probabilities)[np.arange(len(y_true)), y_true] if len(y_true) else np.zeros(0)
+    p_true = _renormalised(probabilities)[np.arange(len(y_true)), y_true]
     table = pd.DataFrame({
         "file": files,
         "true": [class_names[i] for i in y_true],
         "predicted": [class_names[i] for i in y_pred],
-        "confidence": probabilities.max(axis=1) if len(y_true) else [],
+        "confidence": probabilities.max(axis=1),
         "loss": -np.log(p_true),
     })
     for index, name in enumerate(class_names):
-        table[PROBABILITY_PREFIX + name] = probabilities[:, index] if len(y_true) else []
+        table[PROBABILITY_PREFIX + name] = probabilities[:, index]
     buffer = io.StringIO()
     table.to_csv(buffer, index=False, float_format="%.6g")
     return buffer.getvalue()
@@ -161,10 +161,9 @@ def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]
     from tlcore.pipeline import load_arrays
 
     images, labels = load_arrays(root, items, image_size)
-    outputs = model.predict(images, batch_size=batch_size, verbose=0) if len(images) else np.zeros((0, 1))
+    outputs = model.predict(images, batch_size=batch_size, verbose=0) if len(images) else \
+        np.zeros((0, len(class_names)))
     probabilities = probabilities_2d(outputs)
-    if len(images) == 0:
-        probabilities = np.zeros((0, len(class_names)))
     report = classification_report(labels, probabilities, class_names, split_name,
                                    files=[relative for relative, _ in items])
     if run is not None:
