@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from tlcore import figures, jobs
+from tlcore.compare import BEST_BADGE, is_best
 from tlcore.data import DatasetError, DatasetScan, SplitConfig, scan_folder
 from tlcore.paths import PathOutsideRoot, data_root
 from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, get_run, list_runs
@@ -85,7 +86,7 @@ def pick_run(label: str, predicate=None, key: str = "run_picker") -> Run | None:
     ids = [run.id for run in runs]
     wanted = st.query_params.get("run") or st.session_state.get("run")
     index = ids.index(wanted) if wanted in ids else 0
-    labels = {run.id: f"{run.id} · {run.state}" for run in runs}
+    labels = {run.id: f"{run.id} · {run.state}" + (f" · {BEST_BADGE}" if is_best(run) else "") for run in runs}
     chosen = st.selectbox(label, ids, index=index, format_func=labels.get, key=key)
     remember_run(chosen)
     return get_run(chosen)

@@ -1,32 +1,53 @@
-"""Evaluate: test-split metrics, confusion matrix and per-class precision/recall/F1 of a run."""
+"""Evaluate: a run's stored test (or validation) metrics, its mistakes image by image, calibration, and runs compared.
 
-import pandas as pd
+Every view is drawn from files stored with the run (eval/test.json, eval/test_predictions.csv); TensorFlow never runs
+here: a run evaluated before predictions were stored is re-evaluated as a background task.
+"""
+
 import streamlit as st
 
+from pages import _evaluate_compare as compare_ui
+from pages import _evaluate_mistakes as mistakes_ui
+from pages import _evaluate_report as report_ui
 from pages._shared import pick_run, run_through_app
 from tlcore import figures
+from tlcore.evaluate import is_complete, load_predictions
+from tlcore.runs import ACTIVE_STATES
 
 run_through_app()
 st.title("Evaluate")
-run = pick_run("Run", lambda run: run.evaluation() is not None)
-if run is None:
-    st.info("No evaluated run yet: runs are evaluated on their test split when training ends.", icon=":material/info:")
-    st.stop()
 
-report = run.evaluation()
-split_label = "Test" if report["split"] == "test" else "Validation (no test split)"
-c1, c2, c3 = st.columns(3)
-c1.metric(f"{split_label} accuracy", f"{report['accuracy']:.1%}")
-c2.metric(f"{split_label} loss", f"{report['loss']:.3f}")
-c3.metric("Images", f"{report['images']:,}")
 
-normalise = st.toggle("Row-normalised (share of each true class)", value=False)
-st.plotly_chart(figures.confusion_matrix(report["confusion_matrix"], report["class_names"], normalise),
-                key="confusion")
-st.subheader("Per class")
-per_class = pd.DataFrame(report["per_class"])
-st.dataframe(per_class, hide_index=True, width="stretch",
-             column_config={name: st.column_config.NumberColumn(format="%.3f") for name in ("precision", "recall", "f1")})
-history = run.history()
-if history:
-    st.plotly_chart(figures.learning_curves(history), key="eval_curves")
+def can_be_evaluated(run) -> bool:
+    return run.evaluation() is not None or (run.model_path.exists() and run.state not in ACTIVE_STATES)
+
+
+def show_run_evaluation() -> None:
+    run = pick_run("Run", can_be_evaluated)
+    if run is None:
+        st.info("No evaluated run yet: runs are evaluated on their test split when training ends.",
+                icon=":material/info:")
+        return
+    report = run.evaluation()
+    if not is_complete(run):
+        report_ui.reevaluate_offer(run)
+    if report is None:
+        return
+    predictions = load_predictions(run) if "calibration" in report else None
+    dataset = run.config().dataset
+    k = report_ui.headline(report, predictions)
+    compare_ui.best_marker(run)
+
+    st.header("Confusion matrix")
+    mistakes_ui.confusion_section(run.id, report, predictions, dataset)
+    if predictions is not None:
+        mistakes_ui.mistakes_section(report, predictions, dataset)
+        report_ui.calibration_section(report)
+    report_ui.per_class_table(report)
+    history = run.history()
+    if history:
+        st.plotly_chart(figures.learning_curves(history), key="eval_curves")
+    compare_ui.compare_section(run, k)
+
+
+show_run_evaluation()

@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="write the built-in digits dataset and print its folder")
     sample.add_argument("--json", action="store_true")
 
-    evaluate = sub.add_parser("evaluate", help="evaluate a run's model on its test split")
+    evaluate = sub.add_parser("evaluate", help="a run's stored test metrics (evaluated first if they are missing)")
     evaluate.add_argument("run", help="run id (folder name under the runs directory)")
+    evaluate.add_argument("--again", action="store_true", help="evaluate the model again even if metrics are stored")
     evaluate.add_argument("--json", action="store_true")
 
     measure = sub.add_parser("measure", help="parameters, layers, feature size and latency of bases on this device")
@@ -201,16 +202,17 @@ def _sample(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from tlcore.evaluate import evaluate_run
+    from tlcore.evaluate import evaluate_run, stored_or_fresh_metrics
 
-    report = evaluate_run(args.run)
+    if args.again:
+        evaluate_run(args.run)
+    report = stored_or_fresh_metrics(args.run)
     if args.json:
-        summary = {key: report[key] for key in ("split", "images", "accuracy", "loss", "class_names",
-                                                  "confusion_matrix", "per_class")}
-        print(json.dumps(summary))
+        print(json.dumps(report))
     else:
-        print(f"{report['split']}: accuracy {report['accuracy']:.4f}  loss {report['loss']:.4f} "
-              f"({report['images']} images)")
+        top_k = "  ".join(f"top-{k} {value:.4f}" for k, value in report["top_k_accuracy"].items())
+        print(f"{report['split']}: accuracy {report['accuracy']:.4f}  loss {report['loss']:.4f}  {top_k}  "
+              f"ECE {report['ece']:.4f} ({report['images']} images)")
     return 0
 
 

@@ -26,6 +26,7 @@ TASK_KINDS: dict[str, str] = {
     "tfds": "tlcore.tfds_source:tfds_task",
     "download_weights": "tlcore.weights_download:download_task",
     "lr_finder": "tlcore.lr_finder:lr_finder_task",
+    "evaluate": "tlcore.evaluate:evaluate_task",
 }
 
 

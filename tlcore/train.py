@@ -189,6 +189,5 @@ def train_run(run: Run) -> dict[str, Any]:
 
     test_items = split.test or split.val
     report = evaluate_model(model, root, test_items, split.class_names, config.image_size,
-                            split_name="test" if split.test else "validation")
-    run.write_evaluation("test", report)
+                            split_name="test" if split.test else "validation", run=run)
     return {"cancelled": progress.cancelled, "test_accuracy": report["accuracy"]}

@@ -137,15 +137,45 @@ def test_predict_reports_a_non_image_and_still_predicts_the_image(trained_run, s
     assert lines[1] == (f"{text} {text} is not a usable image: not an image (Pillow cannot identify the format)")
 
 
-def test_evaluate_json_prints_the_runs_test_accuracy(trained_run):
+def test_evaluate_json_prints_the_stored_metrics(trained_run):
+    stored = trained_run.evaluation()
+
     done = tlcore("evaluate", trained_run.id, "--json")
 
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
+    assert report["run"] == trained_run.id and report["split"] == "test"
     assert report["accuracy"] == pytest.approx(trained_run.status()["test_accuracy"], abs=1e-9)
-    assert 0.0 <= report["accuracy"] <= 1.0
     assert report["images"] == 18 and report["class_names"] == ["0", "1", "2"]
     assert sum(map(sum, report["confusion_matrix"])) == 18
+    assert report["top_k_accuracy"] == stored["top_k_accuracy"] and list(report["top_k_accuracy"]) == ["2"]
+    assert report["ece"] == stored["calibration"]["ece"] and report["calibration_bins"] == 10
+    assert [row["support"] for row in report["per_class"]] == [6, 6, 6]
+    assert "y_true" not in report and "files" not in report  # metrics only, not the per-image lists
+
+
+def test_evaluate_prints_what_is_stored_without_evaluating_again(trained_run):
+    report = trained_run.evaluation()
+    trained_run.write_evaluation("test", {**report, "accuracy": 0.123, "loss": 4.5})
+    trained_run.model_path.unlink()  # evaluating again would fail: the stored metrics must be what is printed
+
+    done = tlcore("evaluate", trained_run.id)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("test: accuracy 0.1230  loss 4.5000  top-2 ")
+    assert f"ECE {report['calibration']['ece']:.4f} (18 images)" in done.stdout
+
+
+def test_evaluate_a_run_without_a_model_is_a_one_line_error(studio_dirs):
+    from tlcore.config import TrainConfig
+    from tlcore.runs import create_run
+
+    run = create_run(TrainConfig(dataset="pets"))
+
+    done = tlcore("evaluate", run.id, "--json")
+
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"error: Run {run.id} has no trained model yet (state: queued).\n"
 
 
 def test_evaluate_unknown_run(studio_dirs):

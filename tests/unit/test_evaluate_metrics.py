@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
+from sklearn.metrics import (accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support,
+                             top_k_accuracy_score)
 
-from tlcore.evaluate import classification_report, probabilities_2d
+from tlcore.evaluate import (classification_report, is_complete, load_predictions, metrics_summary, probabilities_2d,
+                             store_evaluation, top_k_accuracy, top_k_of)
 
 CLASSES = ["cat", "dog", "fox"]
 Y_TRUE = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 2])
@@ -86,20 +88,87 @@ def test_binary_report_from_sigmoid_outputs():
     assert report["confusion_matrix"] == [[2, 0], [1, 1]]
 
 
+def test_top_k_accuracy_equals_scikit_learn(report):
+    assert report["top_k_accuracy"] == {"2": pytest.approx(top_k_accuracy_score(Y_TRUE, PROBABILITIES, k=2))}
+    assert top_k_accuracy(Y_TRUE, PROBABILITIES, 1) == pytest.approx(0.6) == report["accuracy"]
+    assert top_k_accuracy(Y_TRUE, PROBABILITIES, 3) == 1.0  # k = all classes
+
+
+def test_top_k_is_stored_for_k_2_to_5_below_the_class_count():
+    rng = np.random.default_rng(0)
+    y_true, probabilities = rng.integers(0, 10, 50), rng.dirichlet(np.ones(10), 50)
+
+    report = classification_report(y_true, probabilities, [str(i) for i in range(10)])
+
+    assert list(report["top_k_accuracy"]) == ["2", "3", "4", "5"]
+    for k in (2, 3, 4, 5):
+        assert report["top_k_accuracy"][str(k)] == pytest.approx(top_k_accuracy_score(y_true, probabilities, k=k))
+    assert classification_report(np.array([0, 1]), np.array([[.7, .3], [.4, .6]]), ["a", "b"])["top_k_accuracy"] == {}
+
+
+def test_calibration_is_stored_with_the_report(report):
+    assert report["calibration"]["n_bins"] == 10
+    assert report["calibration"]["ece"] == pytest.approx(metrics_summary(report)["ece"])
+    assert sum(row["images"] for row in report["calibration"]["bins"]) == 10
+
+
+def test_stored_predictions_give_the_same_metrics_as_scikit_learn(studio_dirs, report):
+    from tlcore.config import TrainConfig
+    from tlcore.runs import create_run
+
+    run = create_run(TrainConfig(dataset="pets"))
+    assert not is_complete(run)
+    store_evaluation(run, report, PROBABILITIES)
+
+    predictions = load_predictions(run)
+    assert is_complete(run)
+    assert predictions["file"].tolist() == report["files"]
+    assert predictions["true"].tolist() == [CLASSES[i] for i in Y_TRUE]
+    assert predictions["predicted"].tolist() == [CLASSES[i] for i in PROBABILITIES.argmax(axis=1)]
+    assert predictions["loss"].mean() == pytest.approx(log_loss(Y_TRUE, PROBABILITIES), rel=1e-5)
+    for k in (1, 2, 3):
+        assert top_k_of(predictions, CLASSES, k) == pytest.approx(top_k_accuracy_score(Y_TRUE, PROBABILITIES, k=k))
+    assert (predictions["true"] == predictions["predicted"]).mean() == pytest.approx(accuracy_score(
+        Y_TRUE, PROBABILITIES.argmax(axis=1)))
+
+
+def test_class_names_that_look_like_numbers_stay_text(studio_dirs):
+    from tlcore.config import TrainConfig
+    from tlcore.runs import create_run
+
+    run = create_run(TrainConfig(dataset="digits"))
+    names = ["0", "1", "NA"]
+    probabilities = np.array([[.8, .1, .1], [.1, .1, .8]])
+    store_evaluation(run, classification_report(np.array([0, 2]), probabilities, names, files=["a", "b"]),
+                     probabilities)
+
+    predictions = load_predictions(run)
+    assert predictions["true"].tolist() == ["0", "NA"] and top_k_of(predictions, names, 1) == 1.0
+
+
 # --- on a trained run ----------------------------------------------------------------------------------------------
-def test_evaluate_run_reproduces_the_training_test_accuracy(trained_run):
-    from tlcore.evaluate import evaluate_run
+def test_training_stores_predictions_and_the_evaluate_task_rebuilds_them(trained_run):
+    """An older run (no predictions file, report without calibration) is evaluated again by the "evaluate" task."""
+    from tlcore.tasks import create_task, run_task, task_result
 
     stored = trained_run.evaluation()
+    assert is_complete(trained_run)  # training itself stored everything
+    assert load_predictions(trained_run)["file"].tolist() == [path for path, _ in trained_run.split().test]
     (trained_run.path / "eval" / "test.json").unlink()
+    (trained_run.path / "eval" / "test_predictions.csv").unlink()
 
-    report = evaluate_run(trained_run.id)
+    task = create_task("evaluate", {"run": trained_run.id})
+    assert run_task(task) == {"cancelled": False}
 
+    report = trained_run.evaluation()
+    assert task_result(task) == {"run": trained_run.id, "split": "test", "accuracy": report["accuracy"]}
     assert report["accuracy"] == pytest.approx(trained_run.status()["test_accuracy"], abs=1e-9)
     assert report["confusion_matrix"] == stored["confusion_matrix"]
     assert report["images"] == len(trained_run.split().test) == 18  # 15% of 3 × 40
     assert report["files"] == [path for path, _ in trained_run.split().test]
-    assert trained_run.evaluation()["accuracy"] == report["accuracy"]  # written back to eval/test.json
+    predictions = load_predictions(trained_run)
+    assert len(predictions) == 18 and is_complete(trained_run)
+    assert predictions["predicted"].tolist() == [report["class_names"][i] for i in report["y_pred"]]
 
 
 def test_evaluate_run_without_a_model_says_so(studio_dirs):
