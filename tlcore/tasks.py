@@ -22,6 +22,9 @@ TASK_KINDS: dict[str, str] = {
     "sleep": "tlcore.tasks:sleep_task",
     "measure": "tlcore.measure:measure_task",
     "probe": "tlcore.probe:probe_task",
+    "export": "tlcore.export:export_task",
+    "batch_predict": "tlcore.batch_predict:batch_predict_task",
+    "evaluate_external": "tlcore.external:evaluate_external_task",
 }
 
 
