@@ -44,8 +44,8 @@ class Prediction:
 class Predictor:
     """A run's model with a compiled single-call path; one per run per server (the page caches it)."""
 
-    def __init__(self, model_path: Path, class_names: list[str], image_size: int):
-        self.model = load_model(model_path)
+    def __init__(self, model_path: Path, class_names: list[str], image_size: int, model: "keras.Model | None" = None):
+        self.model = load_model(model_path) if model is None else model
         self.class_names = class_names
         self.image_size = image_size
         self._call = compiled_call(self.model)
@@ -96,3 +96,18 @@ class Predictor:
 def cached_predictor(run_id: str, model_mtime: float) -> Predictor:
     """Process-wide cache keyed by the model file's mtime, so a fine-tuned or re-saved model is reloaded."""
     return Predictor.for_run(run_id)
+
+
+def predictor_for(source: dict) -> Predictor:
+    """A model source as pages and tasks pass it: {"run": id}, or {"external": path, "classes": [...]}."""
+    if "run" in source:
+        return Predictor.for_run(source["run"])
+    from tlcore.external import load_external
+
+    return load_external(Path(source["external"]), list(source["classes"]))
+
+
+@lru_cache(maxsize=4)
+def cached_external_predictor(path: str, model_mtime: float, class_names: tuple[str, ...]) -> Predictor:
+    """Like `cached_predictor`, for an external `.keras` file checked by tlcore.external."""
+    return predictor_for({"external": path, "classes": list(class_names)})
