@@ -30,3 +30,8 @@ st.dataframe(per_class, hide_index=True, width="stretch",
 history = run.history()
 if history:
     st.plotly_chart(figures.learning_curves(history), key="eval_curves")
+
+# --- An external model (a .keras file trained elsewhere) on a dataset folder: UI in pages/_external.py ------------
+from pages._external import external_evaluation_section  # noqa: E402
+
+external_evaluation_section()

@@ -6,13 +6,14 @@ A zip is read in memory, entry by entry; one holding absolute paths or `..` is r
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 
 from tlcore.images import is_image_name
-from tlcore.paths import resolve_dataset_path
+from tlcore.paths import cache_root, resolve_dataset_path
 
 CHUNK = 64
 CSV_COLUMNS = ["image", "predicted", "probability", "top_k", "error"]
@@ -41,23 +42,38 @@ def unsafe_entry(name: str) -> bool:
     return path.is_absolute() or ".." in path.parts or (len(normalised) > 1 and normalised[1] == ":")
 
 
-def zip_image_names(path: Path) -> list[str]:
-    """Image entries of a zip, refusing the whole archive if any entry is unsafe."""
+def zip_image_names(path: Path, label: str | None = None) -> list[str]:
+    """Image entries of a zip, refusing the whole archive if any entry is unsafe. `label`: the name the user knows."""
+    label = label or path.name
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
-        raise BatchInputError(f"{path.name} is not a readable zip file ({error}).") from error
+        raise BatchInputError(f"{label} is not a readable zip file ({error}).") from error
     with archive:
         names = archive.namelist()
     unsafe = [name for name in names if unsafe_entry(name)]
     if unsafe:
-        raise BatchInputError(f"{path.name} was refused: it holds entries with absolute paths or '..' "
+        raise BatchInputError(f"{label} was refused: it holds entries with absolute paths or '..' "
                               f"({', '.join(unsafe[:3])}). Nothing was read.")
     images = [name for name in names if not name.endswith("/") and is_image_name(PurePosixPath(name).name)
               and not any(part.startswith((".", "__MACOSX")) for part in PurePosixPath(name).parts)]
     if not images:
-        raise BatchInputError(f"{path.name} holds no image files.")
+        raise BatchInputError(f"{label} holds no image files.")
     return sorted(images)
+
+
+def store_zip(data: bytes) -> Path:
+    """Keep an uploaded zip where the task process can read it, named by its content."""
+    if not data:
+        raise BatchInputError("The uploaded zip is empty (0 bytes).")
+    folder = cache_root() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
+    if not path.exists():
+        staging = path.with_suffix(".partial")
+        staging.write_bytes(data)
+        staging.replace(path)
+    return path
 
 
 def _zip_chunks(path: Path, names: list[str]) -> Iterator[list[tuple[str, bytes]]]:
@@ -95,7 +111,7 @@ def rows_to_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def batch_predict_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
-    """Task entry point (kind "batch_predict"): params {"model": model source, "folder" or "zip": ..., "top_k": k}.
+    """Task entry point (kind "batch_predict"): params {"model": model source, "folder" or "zip" (+ "zip_name"), "top_k"}.
 
     The model source is what `tlcore.predict.predictor_for` takes: {"run": id} or {"external": path, "classes": [...]}.
     """
@@ -103,8 +119,9 @@ def batch_predict_task(params: dict[str, Any], report: Callable[[float, str], No
 
     if params.get("zip"):
         zip_path = Path(params["zip"])
-        names = zip_image_names(zip_path)
-        source, chunks, total = zip_path.name, _zip_chunks(zip_path, names), len(names)
+        source = params.get("zip_name") or zip_path.name
+        names = zip_image_names(zip_path, source)
+        chunks, total = _zip_chunks(zip_path, names), len(names)
     else:
         sources = folder_sources(params["folder"])
         source, chunks, total = params["folder"], _folder_chunks(sources), len(sources)

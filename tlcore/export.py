@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -201,6 +202,16 @@ def check_export(runner: Runner, images: np.ndarray, labels: np.ndarray, referen
     }
 
 
+def _zip_folder(folder: Path, name: str) -> Path:
+    """A folder export (SavedModel) as one downloadable zip, with labels.txt beside it."""
+    archive = folder / name
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path != archive:
+                bundle.write(path, path.relative_to(folder))
+    return archive
+
+
 def _replace_folder(staging: Path, target: Path) -> None:
     """Swap a fully written folder into place, so exports/<format>/ is never half-written."""
     old = target.with_name(f".{target.name}.old")
@@ -270,10 +281,12 @@ def _export_one(fmt: ExportFormat, model, exports: Path, context: ExportContext,
     try:
         artifact = fmt.save(model, staging, context)
         write_text_atomic(staging / "labels.txt", labels_text(class_names))
+        download = _zip_folder(staging, f"{fmt.name}.zip") if artifact.is_dir() else artifact
         target = exports / fmt.name
         _replace_folder(staging, target)
         artifact = target / artifact.name
-        row.update(path=str(artifact.relative_to(exports)), size_bytes=size_bytes(artifact))
+        row.update(path=str(artifact.relative_to(exports)), size_bytes=size_bytes(artifact),
+                   download=f"{fmt.name}/{download.name}")
         row.update(check_export(fmt.load(artifact), images, labels, reference, fmt.is_float))
     except ExportUnavailable as error:
         row["error"] = str(error)

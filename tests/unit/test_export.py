@@ -67,6 +67,11 @@ def test_the_report_and_labels_are_stored_in_the_run(exported):
     for name in ALL_FORMATS:
         assert (run.path / "exports" / name / "labels.txt").read_text() == "0\n1\n2\n"
     assert (run.path / "exports" / "savedmodel" / "savedmodel" / "saved_model.pb").exists()
+    import zipfile
+
+    with zipfile.ZipFile(run.path / "exports" / report["formats"]["savedmodel"]["download"]) as bundle:
+        assert {"labels.txt", "savedmodel/saved_model.pb"} <= set(bundle.namelist())
+    assert report["formats"]["tflite-int8"]["download"] == "tflite-int8/model.tflite"
     assert not list((run.path / "exports").glob(".*"))  # no staging or work folders left behind
     assert progress[-1] == (1.0, "done") and [f for f, _ in progress] == sorted(f for f, _ in progress)
 
