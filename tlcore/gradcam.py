@@ -21,6 +21,11 @@ _COLOUR_STOPS = np.array([[0, 0, 96], [0, 128, 255], [0, 255, 200], [255, 230, 0
                          dtype=np.float64)
 
 
+# At small input sizes a base's last map is tiny (MobileNetV2 at 32 px: 1×1), which cannot show where anything is;
+# then the last map at least this many cells wide is explained instead.
+MIN_MAP_SIZE = 4
+
+
 class GradCamUnavailable(ValueError):
     """The model has no spatial feature map to explain, or a shape Grad-CAM cannot follow."""
 
@@ -34,6 +39,9 @@ class GradCam:
 
 
 def _is_spatial(layer) -> bool:
+    """A layer whose output is a feature map (padding adds a border that is not in the image, so it is skipped)."""
+    if type(layer).__name__ in ("InputLayer", "ZeroPadding2D"):
+        return False
     try:
         return len(layer.output.shape) == 4
     except (AttributeError, ValueError):  # layers never called (no output) or with several outputs
@@ -46,16 +54,22 @@ def _nested_models(model: "keras.Model") -> list:
     return [layer for layer in model.layers if isinstance(layer, keras.Model)]
 
 
+def _last_usable_map(layers: list) -> object:
+    """The last 4-D output at least MIN_MAP_SIZE wide; if none is, the widest (latest among equals)."""
+    wide = [layer for layer in layers if (layer.output.shape[1] or MIN_MAP_SIZE) >= MIN_MAP_SIZE]
+    return wide[-1] if wide else max(reversed(layers), key=lambda layer: layer.output.shape[1] or 0)
+
+
 def target_layer(model: "keras.Model") -> tuple[object | None, object]:
-    """(the nested base holding it or None, the last layer with a 4-D output): the map Grad-CAM explains."""
+    """(the nested base holding it or None, its last usable feature map): the map Grad-CAM explains."""
     for holder in reversed(_nested_models(model)):
         inner = [layer for layer in holder.layers if _is_spatial(layer)]
         if inner:
-            return holder, inner[-1]
-    top_level = [layer for layer in model.layers if _is_spatial(layer) and not type(layer).__name__ == "InputLayer"]
+            return holder, _last_usable_map(inner)
+    top_level = [layer for layer in model.layers if _is_spatial(layer)]
     if not top_level:
         raise GradCamUnavailable("This model has no convolutional feature map, so Grad-CAM cannot explain it.")
-    return None, top_level[-1]
+    return None, _last_usable_map(top_level)
 
 
 class Explainer:

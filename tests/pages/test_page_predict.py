@@ -178,7 +178,7 @@ def test_grad_cam_for_the_predicted_and_a_chosen_class(open_page, model_run):
 
     assert not at.exception and not at.error
     assert by_label(at.selectbox, "Grad-CAM class").value == "bee"  # the predicted class first
-    assert at.image[1].captions == ["Grad-CAM: bee (90.9%) · layer base/out_relu"]
+    assert at.image[1].captions == ["Grad-CAM: bee (90.9%) · layer base/block_6_expand_relu"]
 
     by_label(at.selectbox, "Grad-CAM class").set_value("ant").run()
 
@@ -257,10 +257,11 @@ def test_export_starts_a_task_and_the_stored_report_shows_parity(open_page, mode
 
     at = open_page("pages/predict.py")
 
-    table = at.dataframe[-1].value
-    assert table["format"].tolist() == ["TFLite int8 (calibrated)", "Keras (.keras)"]
+    table = at.table[-1].value
+    assert table.index.tolist() == ["TFLite int8 (calibrated)", "Keras (.keras)"]
     assert table["parity"].tolist() == ["reported (no threshold)", "passed (≥ 99 % top-1 agreement)"]
-    assert table["top-1 agreement"].tolist() == [0.95, 1.0]
+    assert table["top-1 agreement"].tolist() == ["95.0%", "100.0%"]
+    assert table.loc["Keras (.keras)", "size"] == "1.50 MB"
     assert [button.label for button in at.get("download_button")] == ["tflite-int8", "labels.txt"]
 
     by_label(at.multiselect, "Formats").set_value(["keras", "tflite-f16"])

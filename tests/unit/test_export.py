@@ -5,8 +5,6 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import TRAINED_DATASET, _point_env_at, link_tree
-
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
@@ -16,11 +14,16 @@ ALL_FORMATS = ["keras", "savedmodel", "tflite-f32", "tflite-f16", "tflite-int8"]
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, trained_run_master):
     """All five formats of a copy of the shared trained run, exported once for the module (about 40 s)."""
+    from tlcore.runs import Run
+
     base = tmp_path_factory.mktemp("export")
+    dataset = Run(trained_run_master).config().dataset
+    shutil.copytree(trained_run_master.parent.parent / "data" / dataset, base / "data" / dataset)
+    shutil.copytree(trained_run_master, base / "runs" / trained_run_master.name)
     with pytest.MonkeyPatch.context() as patch:
-        dirs = _point_env_at(patch.setenv, base)
-        link_tree(trained_run_master.parent.parent / "data" / TRAINED_DATASET, dirs.data_root / TRAINED_DATASET)
-        shutil.copytree(trained_run_master, dirs.runs / trained_run_master.name)
+        for variable, folder in (("TLSTUDIO_HOME", "home"), ("TLSTUDIO_DATA_ROOT", "data"),
+                                 ("TLSTUDIO_RUNS_DIR", "runs"), ("KERAS_HOME", "keras")):
+            patch.setenv(variable, str(base / folder))
         from tlcore.export import export_run
         from tlcore.runs import get_run
 
@@ -83,7 +86,7 @@ def test_a_tflite_export_predicts_what_the_app_predicts(exported):
     from tlcore.predict import Predictor
 
     items = run.split().test
-    images, _ = load_arrays(run.path.parent.parent / "data" / TRAINED_DATASET, items, 32)
+    images, _ = load_arrays(run.path.parent.parent / "data" / run.config().dataset, items, 32)
     app = Predictor(run.model_path, run.class_names(), 32).probabilities(images)
 
     tflite = FORMATS["tflite-f32"].load(run.path / "exports" / "tflite-f32" / "model.tflite")(images[:1])

@@ -109,14 +109,21 @@ def test_a_single_sigmoid_unit_explains_both_classes():
     assert red.probability + green.probability == pytest.approx(1.0, abs=1e-5)
 
 
-def test_the_app_model_is_explained_at_the_base_output(trained_run_master):
+def test_the_app_model_is_explained_at_its_last_map_wide_enough_to_localise(trained_run_master):
+    from tlcore.config import TrainConfig
+    from tlcore.gradcam import target_layer
+    from tlcore.model import build_model
     from tlcore.predict import load_model
 
     explainer = Explainer(load_model(trained_run_master / "model.keras"))
     cam = explainer.explain(np.full((32, 32, 3), 200, np.uint8), class_index=1)
+    at_160 = build_model(TrainConfig(dataset="x", backbone="MobileNetV2", image_size=160, weights="random"), 3,
+                         load_weights=False)
 
-    assert explainer.layer_name == "base/out_relu"  # MobileNetV2's last feature map
+    # At 32 px MobileNetV2 ends in a 1×1 map, which cannot localise: the last map at least 4×4 is explained instead
+    assert explainer.layer_name == "base/block_6_expand_relu"
     assert cam.heatmap.shape == (32, 32) and cam.class_index == 1
+    assert target_layer(at_160)[1].name == "out_relu"  # 5×5: the base's own output
 
 
 def test_a_model_without_feature_maps_is_refused_with_a_message():
