@@ -6,14 +6,14 @@ A zip is read in memory, entry by entry; one holding absolute paths or `..` is r
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 
 from tlcore.images import is_image_name
-from tlcore.paths import cache_root, resolve_dataset_path
+from tlcore.paths import resolve_dataset_path
+from tlcore.uploads import keep_upload
 
 CHUNK = 64
 CSV_COLUMNS = ["image", "predicted", "probability", "top_k", "error"]
@@ -66,14 +66,7 @@ def store_zip(data: bytes) -> Path:
     """Keep an uploaded zip where the task process can read it, named by its content."""
     if not data:
         raise BatchInputError("The uploaded zip is empty (0 bytes).")
-    folder = cache_root() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
-    if not path.exists():
-        staging = path.with_suffix(".partial")
-        staging.write_bytes(data)
-        staging.replace(path)
-    return path
+    return keep_upload(data, "uploads", ".zip")
 
 
 def _zip_chunks(path: Path, names: list[str]) -> Iterator[list[tuple[str, bytes]]]:

@@ -6,7 +6,6 @@ probabilities: one sigmoid unit for two classes, or one unit per class.
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +13,8 @@ from typing import Any, Callable
 import numpy as np
 
 from tlcore.model import head_units
-from tlcore.paths import cache_root, resolve_dataset_path
+from tlcore.paths import resolve_dataset_path
+from tlcore.uploads import keep_upload
 
 MAX_CLASSES_SHOWN = 8
 
@@ -40,14 +40,7 @@ def store_upload(data: bytes) -> Path:
     """Keep an uploaded model under the cache folder, named by its content (an upload twice is stored once)."""
     if not data:
         raise ExternalModelError("The uploaded model file is empty (0 bytes).")
-    folder = cache_root() / "external-models"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.keras"
-    if not path.exists():
-        staging = path.with_suffix(".partial")
-        staging.write_bytes(data)
-        staging.replace(path)
-    return path
+    return keep_upload(data, "external-models", ".keras")
 
 
 def model_path_under_data_root(user_path: str) -> Path:
