@@ -268,3 +268,16 @@ def test_export_starts_a_task_and_the_stored_report_shows_parity(open_page, mode
     at.button(key="export_go").click().run()
 
     assert _task_params(studio, "export") == [{"run": model_run.id, "formats": ["keras", "tflite-f16"]}]
+
+
+def test_images_picked_from_the_dataset_are_predicted(open_page, model_run):
+    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    by_label(at.toggle, "Pick from the dataset").set_value(True).run()
+    by_label(at.selectbox, "Class folder of sample-digits").set_value("7").run()
+
+    picked = by_label(at.multiselect, "Dataset images")
+    assert picked.value == ["7/digit_0007.png"]  # the class's first image, preselected
+
+    assert not at.exception and not at.error
+    assert [text for text in texts(at.markdown) if text.startswith("**")] == [
+        f"**7/digit_0007.png: {EXPECTED_TOP}** ({EXPECTED_PERCENT})"]
