@@ -51,3 +51,8 @@ def show_run_evaluation() -> None:
 
 
 show_run_evaluation()
+
+# --- An external model (a .keras file trained elsewhere) on a dataset folder: UI in pages/_external.py ------------
+from pages._external import external_evaluation_section  # noqa: E402
+
+external_evaluation_section()

@@ -1,38 +1,52 @@
-"""Predict: upload images and see the model's top classes for each."""
+"""Predict: classify uploads, a camera photo or dataset images; Grad-CAM; batch prediction; export the model."""
 
 import streamlit as st
 
+from pages._external import load_checked, pick_external_model
+from pages._predict_batch import batch_section
+from pages._predict_export import export_section
+from pages._predict_inputs import chosen_images
+from pages._predict_results import show_predictions
 from pages._shared import pick_run, run_through_app
-from tlcore import figures
-from tlcore.images import BadImage, thumbnail
+from tlcore.external import ExternalModelError
 from tlcore.predict import cached_predictor
 
 run_through_app()
 st.title("Predict")
-run = pick_run("Model from run", lambda run: run.model_path.exists())
-if run is None:
-    st.info("No trained model yet: train one on **Train** first.", icon=":material/info:")
-    st.stop()
+RUN, EXTERNAL = "A run of this studio", "An external .keras file"
+origin = st.radio("Model", [RUN, EXTERNAL], horizontal=True, key="predict_model_origin")
+run = None
+if origin == RUN:
+    run = pick_run("Model from run", lambda run: run.model_path.exists())
+    if run is None:
+        st.info("No trained model yet: train one on **Train** first, or choose an external .keras file.",
+                icon=":material/info:")
+        st.stop()
+    class_names, source = run.class_names(), {"run": run.id}
+else:
+    external = pick_external_model()
+    if external is None:
+        st.stop()
+    class_names, source = external.class_names, external.source
 
-uploads = st.file_uploader("Images", accept_multiple_files=True,
-                           type=["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"])
-top_k = st.slider("Top-k", 1, max(1, len(run.class_names())), min(3, len(run.class_names())))
-if not uploads:
+named = chosen_images()
+left, right = st.columns(2)
+top_k = left.slider("Top-k", 1, max(1, len(class_names)), min(3, len(class_names)))
+explain = right.toggle("Grad-CAM", key="predict_gradcam",
+                       help="Heatmap of the image regions that raised the chosen class's probability.")
+if not named:
     st.caption("Upload one or more images to classify them.")
-    st.stop()
+else:
+    with st.spinner("Loading the model…"):
+        try:  # loaded once per server: tlcore caches the predictor by model file and modification time
+            predictor = (cached_predictor(run.id, run.model_path.stat().st_mtime) if run else
+                         load_checked(external.path, class_names, external.path.name))
+        except ExternalModelError as error:
+            st.error(str(error), icon=":material/error:")
+            st.stop()
+    show_predictions(predictor, named, top_k, explain)
 
-with st.spinner("Loading the model…"):
-    predictor = cached_predictor(run.id, run.model_path.stat().st_mtime)
-named = [(upload.name, upload.getvalue()) for upload in uploads]
-for index, ((name, data), prediction) in enumerate(zip(named, predictor.predict_files(named, top_k=top_k))):
-    if prediction.error:
-        st.error(prediction.error, icon=":material/broken_image:")
-        continue
-    left, right = st.columns([1, 3])
-    try:
-        left.image(thumbnail(data, 160), caption=name)
-    except BadImage:
-        left.caption(name)
-    best, probability = prediction.top[0]
-    right.markdown(f"**{name}: {best}** ({probability:.1%})")
-    right.plotly_chart(figures.top_k(prediction.top), key=f"topk_{index}")
+st.divider()
+batch_section(source, class_names, top_k)
+if run is not None:
+    export_section(run)

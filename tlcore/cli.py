@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
     tfds = sub.add_parser("tfds", help="download a TensorFlow Datasets set and write it as a class-folder dataset")
     tfds.add_argument("name", help="tf_flowers, cats_vs_dogs, cifar10 or rock_paper_scissors")
+    _add_export_parser(sub)
     return parser
 
 
@@ -320,3 +321,38 @@ def _tfds(args) -> int:
 
 _COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _summary, "backbones": _backbones, "sample": _sample,
              "evaluate": _evaluate, "predict": _predict, "scan": _scan, "tfds": _tfds, "resume": _resume}
+
+
+def _add_export_parser(sub) -> None:
+    from tlcore.export import FORMATS
+
+    export = sub.add_parser("export", help="export a run's model and check each file against the app's predictions")
+    export.add_argument("run", help="run id")
+    export.add_argument("--format", action="append", choices=list(FORMATS), metavar="FORMAT",
+                        help=f"one of {', '.join(FORMATS)}; repeat for several (default: all)")
+    export.add_argument("--json", action="store_true", help="print the report JSON instead of text")
+
+
+def _export(args) -> int:
+    from tlcore.export import FORMATS, export_run
+
+    def report(fraction, message):
+        if not args.json:
+            print(message, file=sys.stderr, flush=True)
+
+    result = export_run(args.run, args.format, report)
+    rows = [result["formats"][name] for name in (args.format or FORMATS)]
+    if args.json:
+        print(json.dumps({**result, "formats": {row["format"]: row for row in rows}}))
+    for row in rows if not args.json else []:
+        if "error" in row:
+            print(f"{row['format']:<12} error: {row['error']}")
+            continue
+        verdict = {True: "parity passed", False: "PARITY FAILED", None: "no parity threshold"}[row["parity_passed"]]
+        print(f"{row['format']:<12} {row['size_bytes'] / 1e6:8.2f} MB  test accuracy {row['test_accuracy']:.1%}  "
+              f"{row['latency_ms']:.2f} ms/image  top-1 agreement {row['top1_agreement']:.1%}  {verdict}  "
+              f"→ {row['path']}")
+    return 0 if all("error" not in row and row["parity_passed"] is not False for row in rows) else 1
+
+
+_COMMANDS["export"] = _export

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -25,6 +25,15 @@ def load_model(path: Path) -> "keras.Model":
     return keras.saving.load_model(path, safe_mode=True)
 
 
+def compiled_call(model: "keras.Model") -> Callable[[np.ndarray], np.ndarray]:
+    """`model(x, training=False)` traced once as a tf.function: a one-image call costs a fraction of `model.predict`."""
+    import tensorflow as tf
+
+    signature = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
+    call = tf.function(lambda x: model(x, training=False), input_signature=[signature], reduce_retracing=True)
+    return lambda images: call(np.asarray(images, dtype=np.float32)).numpy()
+
+
 @dataclass(frozen=True)
 class Prediction:
     name: str
@@ -35,15 +44,12 @@ class Prediction:
 class Predictor:
     """A run's model with a compiled single-call path; one per run per server (the page caches it)."""
 
-    def __init__(self, model_path: Path, class_names: list[str], image_size: int):
-        import tensorflow as tf
-
-        self.model = load_model(model_path)
+    def __init__(self, model_path: Path, class_names: list[str], image_size: int, model: "keras.Model | None" = None):
+        self.model = load_model(model_path) if model is None else model
         self.class_names = class_names
         self.image_size = image_size
-        signature = tf.TensorSpec((None, image_size, image_size, 3), tf.float32)
-        self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[signature],
-                                 reduce_retracing=True)
+        self._call = compiled_call(self.model)
+        self._explainer = None
 
     @classmethod
     def for_run(cls, run_id: str) -> "Predictor":
@@ -56,8 +62,15 @@ class Predictor:
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """(n, classes) probabilities for uint8 RGB images already at the model's size."""
-        outputs = self._call(np.asarray(images, dtype=np.float32)).numpy()
-        return probabilities_2d(outputs)
+        return probabilities_2d(self._call(images))
+
+    def explain(self, image: np.ndarray, class_index: int | None = None):
+        """Grad-CAM for one image at the model's size (tlcore.gradcam), the explainer built on first use."""
+        from tlcore.gradcam import Explainer
+
+        if self._explainer is None:
+            self._explainer = Explainer(self.model)
+        return self._explainer.explain(image, class_index)
 
     def predict_files(self, named_sources: list[tuple[str, bytes | Path]], top_k: int = 3) -> list[Prediction]:
         """Top-k per image; an unreadable image gets an error entry instead of stopping the batch."""
@@ -83,3 +96,18 @@ class Predictor:
 def cached_predictor(run_id: str, model_mtime: float) -> Predictor:
     """Process-wide cache keyed by the model file's mtime, so a fine-tuned or re-saved model is reloaded."""
     return Predictor.for_run(run_id)
+
+
+def predictor_for(source: dict) -> Predictor:
+    """A model source as pages and tasks pass it: {"run": id}, or {"external": path, "classes": [...]}."""
+    if "run" in source:
+        return Predictor.for_run(source["run"])
+    from tlcore.external import load_external
+
+    return load_external(Path(source["external"]), list(source["classes"]))
+
+
+@lru_cache(maxsize=4)
+def cached_external_predictor(path: str, model_mtime: float, class_names: tuple[str, ...]) -> Predictor:
+    """Like `cached_predictor`, for an external `.keras` file checked by tlcore.external."""
+    return predictor_for({"external": path, "classes": list(class_names)})

@@ -27,6 +27,9 @@ TASK_KINDS: dict[str, str] = {
     "download_weights": "tlcore.weights_download:download_task",
     "lr_finder": "tlcore.lr_finder:lr_finder_task",
     "evaluate": "tlcore.evaluate:evaluate_task",
+    "export": "tlcore.export:export_task",
+    "batch_predict": "tlcore.batch_predict:batch_predict_task",
+    "evaluate_external": "tlcore.external:evaluate_external_task",
 }
 
 

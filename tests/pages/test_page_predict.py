@@ -1,8 +1,11 @@
-"""Predict page with a real (tiny, untrained) model: uploads through AppTest's file_uploader, top-k per image."""
+"""Predict page with a real (tiny, untrained) model: uploads through AppTest's file_uploader, top-k per image;
+Grad-CAM; external models (corrupt and mismatched ones refused with a message); batch prediction and export as
+tasks, and the stored export report with its parity rows."""
 
 import io
 import json
 import shutil
+import zipfile
 
 import numpy as np
 import pytest
@@ -158,3 +161,123 @@ def test_two_class_model_reads_its_single_sigmoid_unit(open_page, studio, tiny_m
     assert not at.exception and not at.error
     assert [text for text in texts(at.markdown) if text.startswith("**")] == ["**pet.png: cats** (88.1%)"]
     assert _top_k_bars(at) == [["dogs", "cats"]]
+
+
+# --- Grad-CAM, external models, batch prediction, export -----------------------------------------------------
+def _task_params(studio, kind):
+    tasks = [json.loads(path.read_text()) for path in (studio.home / "tasks").glob("*/task.json")]
+    return [task["params"] for task in tasks if task["kind"] == kind]
+
+
+def test_grad_cam_for_the_predicted_and_a_chosen_class(open_page, model_run):
+    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    by_label(at.file_uploader, "Images").set_value(("red.png", _png((220, 30, 30)), "image/png"))
+    by_label(at.toggle, "Grad-CAM").set_value(True)
+
+    at.run()
+
+    assert not at.exception and not at.error
+    assert by_label(at.selectbox, "Grad-CAM class").value == "bee"  # the predicted class first
+    assert at.image[1].captions == ["Grad-CAM: bee (90.9%) · layer base/block_6_expand_relu"]
+
+    by_label(at.selectbox, "Grad-CAM class").set_value("ant").run()
+
+    assert at.image[1].captions[0].startswith("Grad-CAM: ant (4.5%)")
+
+
+def test_a_corrupt_external_upload_gets_a_clear_message(open_page):
+    at = open_page("pages/predict.py")
+    by_label(at.radio, "Model").set_value("An external .keras file").run()
+    assert "Choose a model file and give its class names." in texts(at.info)
+
+    by_label(at.file_uploader, "Model file (.keras)").set_value(("mine.keras", b"PK\x03\x04 half a file",
+                                                                 "application/octet-stream"))
+    by_label(at.text_input, "…or class names, comma-separated").set_value("cat, dog").run()
+
+    assert texts(at.error) == ["mine.keras is not a readable .keras file: a .keras file is a zip archive and this "
+                               "one is not (corrupt, truncated, or another format such as .h5)."]
+    assert not any(uploader.label == "Images" for uploader in at.file_uploader)
+
+
+def test_an_external_model_with_the_wrong_class_count_is_refused_then_predicts(open_page, tiny_models):
+    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    by_label(at.radio, "Model").set_value("An external .keras file").run()
+    by_label(at.file_uploader, "Model file (.keras)").set_value(("three.keras", tiny_models[3].read_bytes(),
+                                                                 "application/octet-stream"))
+    by_label(at.file_uploader, "labels.txt (one class a line, in output order)").set_value(
+        ("labels.txt", b"cat\ndog\n", "text/plain"))
+    at.run()
+
+    assert texts(at.error) == ["three.keras has 3 output units but 2 class names were given (cat, dog). Give one "
+                               "name per output, in output order (3 names)."]
+
+    by_label(at.file_uploader, "labels.txt (one class a line, in output order)").set_value(
+        ("labels.txt", "\n".join(CLASSES).encode(), "text/plain"))
+    at.run()
+    by_label(at.file_uploader, "Images").set_value(("red.png", _png((220, 30, 30)), "image/png")).run()
+
+    assert not at.error
+    assert [text for text in texts(at.markdown) if text.startswith("**red")] == ["**red.png: bee** (90.9%)"]
+    assert not any(e.label.startswith("Export") for e in at.expander)  # exports are of runs only
+
+
+def test_batch_prediction_of_a_folder_starts_a_task_and_an_unsafe_zip_is_refused(open_page, model_run, studio):
+    at = open_page("pages/predict.py")
+    at.button(key="batch_go").click().run()
+
+    assert _task_params(studio, "batch_predict") == [{"model": {"run": model_run.id}, "top_k": 3,
+                                                      "folder": "sample-digits"}]
+    assert any("waits in the queue" in text for text in texts(at.info))
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../escape.png", _png((1, 2, 3)))
+    by_label(at.radio, "Images from").set_value("Zip upload").run()
+    by_label(at.file_uploader, "Zip of images").set_value(("photos.zip", buffer.getvalue(), "application/zip")).run()
+
+    assert texts(at.error) == ["photos.zip was refused: it holds entries with absolute paths or '..' "
+                               "(../escape.png). Nothing was read."]
+    assert at.button(key="batch_go").disabled
+
+
+def test_export_starts_a_task_and_the_stored_report_shows_parity(open_page, model_run, studio):
+    from tlcore.fileio import write_json_atomic
+
+    exports = model_run.path / "exports"
+    (exports / "tflite-int8").mkdir(parents=True)
+    (exports / "tflite-int8" / "model.tflite").write_bytes(b"x" * 1000)
+    (exports / "labels.txt").write_text("ant\nbee\ncat\n")
+    row = dict(format="tflite-int8", label="TFLite int8 (calibrated)", path="tflite-int8/model.tflite",
+               download="tflite-int8/model.tflite", size_bytes=1_500_000, test_accuracy=0.9, latency_ms=1.25,
+               top1_agreement=0.95, max_probability_difference=0.02, parity_required=None, parity_passed=None)
+    write_json_atomic(exports / "report.json", {"formats": {"tflite-int8": row, "keras": {
+        **row, "format": "keras", "label": "Keras (.keras)", "top1_agreement": 1.0, "parity_required": 0.99,
+        "parity_passed": True, "download": "keras/model.keras"}}, "checked_on": "test", "images": 18,
+        "app_model_latency_ms": 2.5})
+
+    at = open_page("pages/predict.py")
+
+    table = at.table[-1].value
+    assert table.index.tolist() == ["TFLite int8 (calibrated)", "Keras (.keras)"]
+    assert table["parity"].tolist() == ["reported (no threshold)", "passed (≥ 99 % top-1 agreement)"]
+    assert table["top-1 agreement"].tolist() == ["95.0%", "100.0%"]
+    assert table.loc["Keras (.keras)", "size"] == "1.50 MB"
+    assert [button.label for button in at.get("download_button")] == ["tflite-int8", "labels.txt"]
+
+    by_label(at.multiselect, "Formats").set_value(["keras", "tflite-f16"])
+    at.button(key="export_go").click().run()
+
+    assert _task_params(studio, "export") == [{"run": model_run.id, "formats": ["keras", "tflite-f16"]}]
+
+
+def test_images_picked_from_the_dataset_are_predicted(open_page, model_run):
+    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    by_label(at.toggle, "Pick from the dataset").set_value(True).run()
+    by_label(at.selectbox, "Class folder of sample-digits").set_value("7").run()
+
+    picked = by_label(at.multiselect, "Dataset images")
+    assert picked.value == ["7/digit_0007.png"]  # the class's first image, preselected
+
+    assert not at.exception and not at.error
+    assert [text for text in texts(at.markdown) if text.startswith("**")] == [
+        f"**7/digit_0007.png: {EXPECTED_TOP}** ({EXPECTED_PERCENT})"]

@@ -1,0 +1,77 @@
+"""Predict page in a real browser: upload a digit, see its top-k and its Grad-CAM, then export the model as TFLite
+float32 and see the export's parity row. Uses the session's tiny trained run (no training here).
+
+Screenshots go to test-artifacts/e2e/predict-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+APP_TIMEOUT_MS = 60_000
+TRAINED_DATASET = "tiny3"  # the dataset of tests/conftest.py's trained run
+EXPORT_TIMEOUT_MS = 240_000  # a worker process: TF start-up, SavedModel export, TFLite conversion and the check
+
+
+@pytest.fixture
+def served_run(trained_run_master, studio_env):
+    """The shared trained run and its dataset, copied into the folders the app under test reads."""
+    shutil.copytree(trained_run_master.parent.parent / "data" / TRAINED_DATASET, studio_env["data"] / TRAINED_DATASET)
+    shutil.copytree(trained_run_master, studio_env["runs"] / trained_run_master.name)
+    return studio_env["runs"] / trained_run_master.name
+
+
+def test_upload_see_top_k_and_grad_cam_then_export(page, app_url, served_run, studio_env, artifacts_dir):
+    page.goto(f"{app_url}/predict?run={served_run.name}")
+    _wait_idle(page)
+    expect(page.get_by_role("heading", name="Predict")).to_be_visible(timeout=APP_TIMEOUT_MS)
+
+    digit = sorted((studio_env["data"] / TRAINED_DATASET / "2").glob("*.png"))[0]
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(digit))
+    expect(page.get_by_text(re.compile(rf"{re.escape(digit.name)}: [012] \(\d+\.\d%\)"))).to_be_visible(
+        timeout=APP_TIMEOUT_MS)
+    expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible(timeout=APP_TIMEOUT_MS)
+
+    page.get_by_text("Grad-CAM", exact=True).click()
+    caption = page.get_by_text(re.compile(r"^Grad-CAM: [012] \(\d+\.\d%\) · layer base/\w+$"))
+    expect(caption).to_be_visible(timeout=APP_TIMEOUT_MS)
+    expect(page.locator("[data-testid=stImage] img").nth(1)).to_be_visible()
+    _wait_idle(page)
+    page.screenshot(path=str(artifacts_dir / "predict-1-top-k-and-grad-cam.png"))
+
+    page.get_by_text("Export the model").click()
+    formats = page.locator("[data-testid=stMultiSelect]").filter(has_text="Formats")
+    formats.get_by_role("button", name=re.compile("Clear all", re.I)).first.click()
+    _wait_idle(page)
+    formats.locator("input").fill("TFLite float32")
+    formats.locator("input").press("Enter")
+    _wait_idle(page)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Export", exact=True).click()
+    parity = page.locator("[data-testid=stTable] tr").filter(has_text="TFLite float32")
+    expect(parity).to_contain_text("passed (≥ 99 % top-1 agreement)", timeout=EXPORT_TIMEOUT_MS)
+    expect(parity).to_contain_text("100.0%")
+    expect(page.get_by_role("button", name="tflite-f32")).to_be_visible()
+    _wait_idle(page)
+    parity.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "predict-2-export-parity.png"))
+    assert (served_run / "exports" / "tflite-f32" / "model.tflite").stat().st_size > 100_000
+    exceptions = page.locator("[data-testid=stException]")
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def _wait_idle(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """Until the rerun an interaction caused is over (no skeleton, no running icon, no stale element)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid=stSkeleton]')
+               && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
+               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
+        timeout=timeout_ms)
