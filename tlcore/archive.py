@@ -108,7 +108,8 @@ def _copy_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], stag
 
 
 def _looks_like_classes(folder: Path) -> bool:
-    """True when the folder's only sub-folder is itself the dataset's single class (then it is not a wrapper)."""
+    """True when the zip's only top folder holds images itself, i.e. it is a class folder, not a wrapper around the
+    class folders (a zip made from `pets/` holds `pets/cats/…`, `pets/dogs/…`: then `pets/` is the dataset)."""
     only = next(entry for entry in folder.iterdir() if not entry.name.startswith("."))
     return any(entry.is_file() for entry in only.iterdir()) if only.is_dir() else True
 

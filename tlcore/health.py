@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Callable
 
-from tlcore.data import DatasetScan, Split, SplitConfig, check_file, make_split, scan_folder
+from tlcore.data import BadFile, DatasetError, DatasetScan, Split, SplitConfig, check_file, make_split, scan_folder
 from tlcore.fileio import read_json, write_json_atomic
 from tlcore.images import BadImage, inspect_image
 from tlcore.paths import cache_root
@@ -151,8 +151,7 @@ def duplicate_groups(scan: DatasetScan, records: dict[str, list], split: Split |
 
 
 def _split_or_error(scan, config, unreadable) -> tuple[Split | None, str | None]:
-    from tlcore.data import BadFile, DatasetError
-
+    """The split training would use (for leakage and split counts), or why there is none."""
     try:
         return make_split(scan, config, excluded=[BadFile(i["path"], i["message"]) for i in unreadable]), None
     except DatasetError as error:
