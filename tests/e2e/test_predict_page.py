@@ -1,5 +1,6 @@
-"""Predict page in a real browser: upload a digit, see its top-k and its Grad-CAM, then export the model as TFLite
-float32 and see the export's parity row. Uses the session's tiny trained run (no training here).
+"""Predict page in a real browser: upload a digit, see its top-k and its Grad-CAM, then export the model and see the
+export's parity row (the cheapest format, .keras; tests/unit/test_export.py checks every format). Uses the session's
+tiny trained run (no training here).
 
 Screenshots go to test-artifacts/e2e/predict-*.png.
 """
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 APP_TIMEOUT_MS = 60_000
 TRAINED_DATASET = "tiny3"  # the dataset of tests/conftest.py's trained run
-EXPORT_TIMEOUT_MS = 240_000  # a worker process: TF start-up, SavedModel export, TFLite conversion and the check
+EXPORT_TIMEOUT_MS = 240_000  # a worker process: TF start-up, saving, reloading and the check
 
 
 @pytest.fixture
@@ -50,19 +51,19 @@ def test_upload_see_top_k_and_grad_cam_then_export(page, app_url, served_run, st
     formats = page.locator("[data-testid=stMultiSelect]").filter(has_text="Formats")
     formats.get_by_role("button", name=re.compile("Clear all", re.I)).first.click()
     _wait_idle(page)
-    formats.locator("input").fill("TFLite float32")
+    formats.locator("input").fill("Keras (.keras)")
     formats.locator("input").press("Enter")
     _wait_idle(page)
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Export", exact=True).click()
-    parity = page.locator("[data-testid=stTable] tr").filter(has_text="TFLite float32")
+    parity = page.locator("[data-testid=stTable] tr").filter(has_text="Keras (.keras)")
     expect(parity).to_contain_text("passed (≥ 99 % top-1 agreement)", timeout=EXPORT_TIMEOUT_MS)
     expect(parity).to_contain_text("100.0%")
-    expect(page.get_by_role("button", name="tflite-f32")).to_be_visible()
+    expect(page.get_by_role("button", name="keras", exact=True)).to_be_visible()
     _wait_idle(page)
     parity.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "predict-2-export-parity.png"))
-    assert (served_run / "exports" / "tflite-f32" / "model.tflite").stat().st_size > 100_000
+    assert (served_run / "exports" / "keras" / "model.keras").stat().st_size > 100_000
     exceptions = page.locator("[data-testid=stException]")
     assert exceptions.count() == 0, exceptions.first.inner_text()
 

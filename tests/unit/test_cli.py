@@ -185,12 +185,12 @@ def test_evaluate_unknown_run(studio_dirs):
     assert done.stderr.strip() == f"error: No run '2020-01-01_000000_vgg16' in {studio_dirs.runs.resolve()}."
 
 
-def test_export_writes_the_format_and_prints_its_parity(trained_run):
-    # The cheapest format: every format's conversion and check is tested in-process in test_export.py.
-    done = tlcore("export", trained_run.id, "--format", "keras")
+def test_export_writes_the_format_and_prints_its_parity(trained_run, capsys):
+    # In-process (no second TensorFlow start-up) and the cheapest format: every format is checked in test_export.py.
+    from tlcore.cli import main
 
-    assert done.returncode == 0, done.stderr[-3000:]
-    line, = done.stdout.strip().splitlines()
+    assert main(["export", trained_run.id, "--format", "keras"]) == 0
+    line, = capsys.readouterr().out.strip().splitlines()
     assert line.startswith("keras ") and "top-1 agreement 100.0%  parity passed" in line
     assert line.endswith("→ keras/model.keras")
     assert (trained_run.path / "exports" / "keras" / "model.keras").stat().st_size > 100_000
@@ -209,12 +209,12 @@ def test_bad_export_or_predict_input_exits_2_with_one_line(args, message):
     assert done.stderr.strip().startswith(message) and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_predict_json_gives_top_k_per_image(trained_run, studio_dirs):
+def test_predict_json_gives_top_k_per_image(trained_run, studio_dirs, capsys):
+    from tlcore.cli import main
+
     image = studio_dirs.data_root / "tiny3" / trained_run.split().test[0][0]
 
-    done = tlcore("predict", trained_run.id, str(image), "--top-k", "2", "--json")
-
-    assert done.returncode == 0, done.stderr[-3000:]
-    (entry,) = json.loads(done.stdout)
+    assert main(["predict", trained_run.id, str(image), "--top-k", "2", "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
     assert entry["image"] == str(image) and entry["error"] is None
     assert len(entry["top"]) == 2 and entry["top"][0]["probability"] >= entry["top"][1]["probability"]
