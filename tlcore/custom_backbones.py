@@ -103,7 +103,8 @@ def load(name: str) -> CustomBackbone | None:
 def names() -> list[str]:
     if not root().exists():
         return []
-    return sorted(b.name for b in (_from_folder(folder) for folder in root().iterdir() if folder.is_dir()) if b)
+    folders = [f for f in root().iterdir() if f.is_dir() and not f.name.startswith(".")]  # not uploads, half-saved
+    return sorted(backbone.name for backbone in map(_from_folder, folders) if backbone)
 
 
 def layer_table_path(name: str) -> Path | None:

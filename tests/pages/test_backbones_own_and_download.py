@@ -52,13 +52,10 @@ def test_online_download_button_starts_the_task_and_shows_its_progress(started_t
 
 
 @pytest.fixture
-def run_with_model(studio, trained_run_master):
+def run_with_model(trained_run, studio):
     """The shared tiny trained run (MobileNetV2 at 32 px, 3 classes), copied into this studio's runs folder."""
-    from tests.conftest import TRAINED_DATASET, link_tree
-
-    link_tree(trained_run_master.parent.parent / "data" / TRAINED_DATASET, studio.data_root / TRAINED_DATASET)
-    shutil.copytree(trained_run_master, studio.runs_dir / trained_run_master.name)
-    return trained_run_master.name
+    shutil.copytree(trained_run.path, studio.runs_dir / trained_run.id)
+    return trained_run.id
 
 
 def test_cut_a_runs_model_and_train_page_offers_it_with_exact_counts(run_with_model, open_page):

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import TRAINED_DATASET, tiny_config
 from tlcore import backbones, cli, custom_backbones, weights
 from tlcore.layer_tables import layer_table
 from tlcore.model import count_params
@@ -46,13 +45,13 @@ def test_a_cut_backbone_is_a_registry_entry_with_its_own_weights(lab_backbone, t
     assert rows["custom-lab"]["weights"] == "own weights" and rows["custom-lab"]["source"] == f"run {trained_run.id}"
 
 
-def test_train_a_new_run_on_the_cut_base_and_counts_match_keras(lab_backbone, trained_run):
+def test_train_a_new_run_on_the_cut_base_and_counts_match_keras(lab_backbone, trained_run, make_config):
     from tlcore.model import base_of, keras_param_counts, set_freeze
     from tlcore.predict import load_model
     from tlcore.runs import FINISHED, create_run
     from tlcore.worker import run_job
 
-    run = create_run(tiny_config(TRAINED_DATASET, backbone="custom-lab", weights="imagenet"))
+    run = create_run(make_config(trained_run.config().dataset, backbone="custom-lab", weights="imagenet"))
     assert run_job(run, wait=False) == FINISHED, run.status().get("error")
 
     model = load_model(run.model_path)
