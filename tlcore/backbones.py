@@ -126,15 +126,15 @@ _register("MobileNetV2", "MobileNet", "mobilenet_v2", 224, 32, "tf",
 for _variant in ("Small", "Large"):
     _register(f"MobileNetV3{_variant}", "MobileNetV3", "mobilenet_v3", 224, 32, "none",
               (None,) * 7, f"weights_mobilenet_v3_{_variant.lower()}_224_1.0_float_no_top_v2.h5",
-              r"^(expanded_conv(?:_\d+)?)/")
+              r"^(expanded_conv(?:_\d+)?)_")
 for _depth, _fig in ((121, (33, .750, .923, 8.1, 242, 77.1, 5.4)), (169, (57, .762, .932, 14.3, 338, 96.4, 6.3)),
                      (201, (80, .773, .936, 20.2, 402, 127.2, 6.7))):
     _register(f"DenseNet{_depth}", "DenseNet", "densenet", 224, 32, "torch", _fig,
               _TF_KERNELS.format(f"densenet{_depth}"), r"^((?:conv|pool)\d)_")
 _register("NASNetMobile", "NASNet", "nasnet", 224, 32, "tf",
-          (23, .744, .919, 5.3, 389, 27.0, 6.7), "nasnet_mobile_no_top.h5", r"_(\d+)$", fixed_weights_size=224)
+          (23, .744, .919, 5.3, 389, 27.0, 6.7), "nasnet_mobile_no_top.h5", r"_((?:stem|reduce)_\d+|\d+)$", fixed_weights_size=224)
 _register("NASNetLarge", "NASNet", "nasnet", 331, 32, "tf",
-          (343, .825, .960, 88.9, 533, 344.5, 20.0), "nasnet_large_no_top.h5", r"_(\d+)$", fixed_weights_size=331)
+          (343, .825, .960, 88.9, 533, 344.5, 20.0), "nasnet_large_no_top.h5", r"_((?:stem|reduce)_\d+|\d+)$", fixed_weights_size=331)
 for _b, _size, _fig in (
     (0, 224, (29, .771, .933, 5.3, 132, 46.0, 4.9)), (1, 240, (31, .791, .944, 7.9, 186, 60.2, 5.6)),
     (2, 260, (36, .801, .949, 9.2, 186, 80.8, 6.5)), (3, 300, (48, .816, .957, 12.3, 210, 140.0, 8.8)),

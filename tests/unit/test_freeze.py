@@ -12,6 +12,9 @@ from tlcore.model import count_params
     ("VGG16", ["stem"] + [f"block{i}" for i in range(1, 6)]),
     ("ResNet50", ["stem", "conv1", "conv2", "conv3", "conv4", "conv5"]),
     ("EfficientNetB0", ["stem"] + [f"block{i}" for i in range(1, 8)] + ["top"]),
+    ("MobileNetV3Small", ["stem", "expanded_conv"] + [f"expanded_conv_{i}" for i in range(1, 11)] + ["top"]),
+    ("NASNetMobile", ["stem", "stem_1", "stem_2"] + [f"block_{i}" for i in range(4)] + ["reduce_4"]
+     + [f"block_{i}" for i in range(5, 9)] + ["reduce_8"] + [f"block_{i}" for i in range(9, 13)] + ["top"]),
 ])
 def test_blocks_are_the_backbones_own_stages_in_order(backbone, stages):
     assert [block.name for block in freeze.blocks(backbone)] == stages
@@ -26,6 +29,12 @@ def test_blocks_cover_every_layer_once_with_all_its_parameters(backbone):
     assert all(a.last_layer + 1 == b.first_layer for a, b in zip(found, found[1:]))
     assert len({block.name for block in found}) == len(found)
     assert sum(block.total_params for block in found) == sum(r.trainable + r.non_trainable for r in rows)
+
+
+@pytest.mark.parametrize("backbone", backbones.names())
+def test_every_backbone_can_be_frozen_by_several_of_its_own_stages(backbone):
+    stages = [block for block in freeze.blocks(backbone) if block.name not in (freeze.STEM, freeze.TOP)]
+    assert len(stages) >= 4
 
 
 def test_auto_numbered_layer_names_do_not_make_blocks():
