@@ -26,7 +26,8 @@ backbone = backbones.get(left.selectbox("Backbone", backbones.all_names(), index
 image_size = right.number_input("Image size (px)", min_value=backbone.min_size, max_value=1024,
                                 value=max(96, backbone.min_size), step=16)
 
-weights = st.radio("Starting weights", list(WEIGHT_CHOICES), format_func=WEIGHT_CHOICES.get, horizontal=True)
+weight_labels = {**WEIGHT_CHOICES, WEIGHTS_IMAGENET: "Its own trained weights"} if backbone.own_weights_file else WEIGHT_CHOICES
+weights = st.radio("Starting weights", list(weight_labels), format_func=weight_labels.get, horizontal=True)
 weights_ok = True
 if weights == WEIGHTS_IMAGENET:
     problem = imagenet_problem(backbone, int(image_size))
