@@ -9,6 +9,7 @@ import streamlit as st
 from pages import _evaluate_compare as compare_ui
 from pages import _evaluate_mistakes as mistakes_ui
 from pages import _evaluate_report as report_ui
+from pages._external import external_evaluation_section
 from pages._shared import pick_run, run_through_app
 from tlcore import figures
 from tlcore.evaluate import is_complete, load_predictions
@@ -51,8 +52,4 @@ def show_run_evaluation() -> None:
 
 
 show_run_evaluation()
-
-# --- An external model (a .keras file trained elsewhere) on a dataset folder: UI in pages/_external.py ------------
-from pages._external import external_evaluation_section  # noqa: E402
-
-external_evaluation_section()
+external_evaluation_section()  # a .keras file trained elsewhere, on a dataset folder
