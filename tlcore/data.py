@@ -205,6 +205,11 @@ class Split:
     test: list[tuple[str, int]]
     excluded: list[BadFile] = field(default_factory=list)
 
+    @property
+    def held_out(self) -> tuple[str, list[tuple[str, int]]]:
+        """("test", its files), or ("validation", …) when there is no test split: what a model is measured on."""
+        return ("test", self.test) if self.test else ("validation", self.val)
+
     def counts(self) -> dict[str, dict[str, int]]:
         """{split name: {class name: count}} for tables and charts."""
         result = {}

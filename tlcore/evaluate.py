@@ -183,9 +183,9 @@ def evaluate_run(run_id: str) -> dict[str, Any]:
         raise ValueError(f"Run {run_id} has no trained model yet (state: {run.state}).")
     config = run.config()
     root = scan_folder(config.dataset).root
-    items = split.test or split.val
+    split_name, items = split.held_out
     return evaluate_model(load_model(run.model_path), root, items, split.class_names, config.image_size,
-                          "test" if split.test else "validation", run=run)
+                          split_name, run=run)
 
 
 def evaluate_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:

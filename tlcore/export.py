@@ -243,7 +243,7 @@ def export_run(run_id: str, formats: list[str] | None = None,
     root = scan_folder(config.dataset).root
     report(0.02, "loading the model and the test split")
     predictor = Predictor(run.model_path, split.class_names, config.image_size)
-    test_items = split.test or split.val
+    checked_on, test_items = split.held_out
     images, labels = load_arrays(root, test_items, config.image_size)
     reference = predictor.probabilities(images) if len(images) else np.zeros((0, len(split.class_names)))
 
@@ -258,7 +258,7 @@ def export_run(run_id: str, formats: list[str] | None = None,
     context = ExportContext(exports, calibration_images)
     results = read_report(run)
     results.update(run=run.id, class_names=split.class_names, image_size=config.image_size,
-                   checked_on="test" if split.test else "validation", images=int(len(images)),
+                   checked_on=checked_on, images=int(len(images)),
                    app_model_latency_ms=single_image_latency_ms(predictor.probabilities, images[0])
                    if len(images) else None)
     for step, name in enumerate(formats):

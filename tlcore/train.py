@@ -187,7 +187,7 @@ def train_run(run: Run) -> dict[str, Any]:
     run.update_status(phase="evaluating")
     from tlcore.evaluate import evaluate_model
 
-    test_items = split.test or split.val
-    report = evaluate_model(model, root, test_items, split.class_names, config.image_size,
-                            split_name="test" if split.test else "validation", run=run)
+    split_name, test_items = split.held_out
+    report = evaluate_model(model, root, test_items, split.class_names, config.image_size, split_name=split_name,
+                            run=run)
     return {"cancelled": progress.cancelled, "test_accuracy": report["accuracy"]}

@@ -233,3 +233,9 @@ def test_class_whose_every_file_is_broken_is_named(studio_dirs):
         make_split(scan, SplitConfig(), excluded=find_bad_files(scan))
 
     assert str(refused.value) == "No readable image left in: dogs. Replace the broken files or remove the folder."
+
+
+def test_a_model_is_measured_on_the_test_split_or_on_validation_when_there_is_none():
+    files = dict(train=[("a.png", 0)], val=[("b.png", 1)])
+    assert Split(["x", "y"], **files, test=[("c.png", 0)]).held_out == ("test", [("c.png", 0)])
+    assert Split(["x", "y"], **files, test=[]).held_out == ("validation", [("b.png", 1)])
