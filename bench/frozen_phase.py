@@ -36,12 +36,12 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from tlcore import feature_cache
-    from tlcore.config import TrainConfig
-    from tlcore.model import build_model, compile_model
-    from tlcore.pipeline import load_arrays
-    from tlcore.sample import sample_dataset_path
-    from tlcore.train import prepare_split
+    from tlcore.config.training import TrainConfig
+    from tlcore.datasets.pipeline import load_arrays
+    from tlcore.datasets.sample import sample_dataset_path
+    from tlcore.modeling.model import build_model, compile_model
+    from tlcore.training import feature_cache
+    from tlcore.training.fit import prepare_split
 
     sample_dataset_path()
     config = TrainConfig(dataset="sample-digits", backbone=args.backbone, image_size=args.image_size,

@@ -14,8 +14,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tlcore.config import WEIGHTS_RANDOM, TrainConfig  # noqa: E402
-from tlcore.model import build_model, count_params, keras_param_counts  # noqa: E402
+from tlcore.config.training import WEIGHTS_RANDOM, TrainConfig
+from tlcore.modeling.model import build_model, count_params, keras_param_counts
 
 
 def main() -> None:

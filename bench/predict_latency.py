@@ -20,10 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from tlcore.config import TrainConfig  # noqa: E402
-from tlcore.evaluate import probabilities_2d  # noqa: E402
-from tlcore.model import build_model  # noqa: E402
-from tlcore.predict import Predictor  # noqa: E402
+from tlcore.config.training import TrainConfig
+from tlcore.inference.predictor import Predictor, probabilities_2d
+from tlcore.modeling.model import build_model
 
 CLASSES = 10
 

@@ -25,8 +25,8 @@ def main() -> None:
     started = time.perf_counter()
     root, name = make_folder(count)
     print(f"built {count:,} files in {time.perf_counter() - started:.1f} s under {root}")
-    from tlcore import images
-    from tlcore.data import count_images, scan_folder
+    from tlcore.datasets.scan import count_images, scan_folder
+    from tlcore.storage import images
 
     decoded = []
     original = images._decode

@@ -26,7 +26,7 @@ def peak_kib(function, *args) -> float:
 
 
 def main() -> None:
-    from tlcore.data import count_images, scan_folder
+    from tlcore.datasets.scan import count_images, scan_folder
 
     rows = []
     for count in (10_000, 100_000):

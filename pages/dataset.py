@@ -5,14 +5,14 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from pages._dataset_augment import augmentation_section
-from pages._dataset_browse import browse_section
-from pages._dataset_health import health_section
-from pages._dataset_sources import choose_dataset
-from pages._shared import current_dataset, load_scan, run_through_app, set_dataset
+from pages.dataset_parts.augment import augmentation_section
+from pages.dataset_parts.browse import browse_section
+from pages.dataset_parts.health import health_section
+from pages.dataset_parts.sources import choose_dataset
+from pages.shared.widgets import current_dataset, load_scan, run_through_app, set_dataset
 from tlcore import figures
-from tlcore.data import BadFile, DatasetError, SplitConfig, make_split
-from tlcore.dataset_settings import load_settings, save_settings
+from tlcore.config import SplitConfig
+from tlcore.datasets import BadFile, DatasetError, load_settings, make_split, save_settings
 
 run_through_app()
 

@@ -6,13 +6,13 @@ here: a run evaluated before predictions were stored is re-evaluated as a backgr
 
 import streamlit as st
 
-from pages import _evaluate_compare as compare_ui
-from pages import _evaluate_mistakes as mistakes_ui
-from pages import _evaluate_report as report_ui
-from pages._external import external_evaluation_section
-from pages._shared import pick_run, run_through_app
+from pages.evaluate_parts import compare as compare_ui
+from pages.evaluate_parts import mistakes as mistakes_ui
+from pages.evaluate_parts import report as report_ui
+from pages.shared.external_model import external_evaluation_section
+from pages.shared.widgets import pick_run, run_through_app
 from tlcore import figures
-from tlcore.evaluate import is_complete, load_predictions
+from tlcore.evaluation import is_complete, load_predictions
 from tlcore.runs import ACTIVE_STATES
 
 run_through_app()

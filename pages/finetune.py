@@ -3,9 +3,9 @@ several freeze depths in a sweep. The run's phases are shown as one learning cur
 
 import streamlit as st
 
-from pages._finetune_plans import gradual_plan, single_phase_plan, sweep_plan
-from pages._shared import job_monitor, pick_run, run_through_app
-from tlcore import tuning_figures, unfreezing
+from pages.finetune_parts.plans import gradual_plan, single_phase_plan, sweep_plan
+from pages.shared.widgets import job_monitor, pick_run, run_through_app
+from tlcore import figures, training
 from tlcore.runs import FINISHED
 
 run_through_app()
@@ -17,10 +17,10 @@ if parent is None:
     st.info("No finished run yet: train one on **Train** first.", icon=":material/info:")
     st.stop()
 
-phases = unfreezing.phase_table(parent)
+phases = training.phase_table(parent)
 if parent.history():
     with st.expander(f"Phases of `{parent.id}` ({len(phases)})", expanded=len(phases) > 1):
-        st.plotly_chart(tuning_figures.phase_curves(parent.history()), key="phase_curves")
+        st.plotly_chart(figures.phase_curves(parent.history()), key="phase_curves")
         st.dataframe(phases, hide_index=True, column_config={
             "learning rate": st.column_config.NumberColumn(format="%.2e"),
             "trainable params": st.column_config.NumberColumn(format="localized"),

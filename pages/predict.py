@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from pages._external import load_checked, pick_external_model
-from pages._predict_batch import batch_section
-from pages._predict_export import export_section
-from pages._predict_inputs import chosen_images
-from pages._predict_results import show_predictions
-from pages._shared import pick_run, run_through_app
-from tlcore.external import ExternalModelError
-from tlcore.predict import cached_predictor
+from pages.predict_parts.batch import batch_section
+from pages.predict_parts.export import export_section
+from pages.predict_parts.inputs import chosen_images
+from pages.predict_parts.results import show_predictions
+from pages.shared.external_model import load_checked, pick_external_model
+from pages.shared.widgets import pick_run, run_through_app
+from tlcore.inference import cached_predictor
+from tlcore.layers import BadModelFile
 
 run_through_app()
 st.title("Predict")
@@ -41,7 +41,7 @@ else:
         try:  # loaded once per server: tlcore caches the predictor by model file and modification time
             predictor = (cached_predictor(run.id, run.model_path.stat().st_mtime) if run else
                          load_checked(external.path, class_names, external.path.name))
-        except ExternalModelError as error:
+        except BadModelFile as error:
             st.error(str(error), icon=":material/error:")
             st.stop()
     show_predictions(predictor, named, top_k, explain)

@@ -2,13 +2,21 @@
 
 import streamlit as st
 
-from pages._shared import augmentation_config, current_dataset, job_monitor, load_scan, remember_run, run_through_app, split_config
-from pages._lr_finder import lr_finder_panel
-from pages._train_freeze import counts_and_strip, freeze_controls
-from pages._train_options import device_options, head_options, show_code, tensorboard_hint, training_options
+from pages.shared.lr_finder import lr_finder_panel
+from pages.shared.widgets import (
+    augmentation_config,
+    current_dataset,
+    job_monitor,
+    load_scan,
+    remember_run,
+    run_through_app,
+    split_config,
+)
+from pages.train_parts.freeze import counts_and_strip, freeze_controls
+from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
 from tlcore import backbones, jobs
+from tlcore.backbones import imagenet_problem, status
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
-from tlcore.weights import imagenet_problem, status
 
 run_through_app()
 WEIGHT_CHOICES = {WEIGHTS_IMAGENET: "ImageNet (pretrained)", WEIGHTS_RANDOM: "Random initialisation (no pretrained weights)"}

@@ -58,7 +58,7 @@ def _point_env_at(setenv, base: Path) -> StudioDirs:
 def _stop_leftover_workers(test_folder: Path) -> None:
     """A test that failed half-way may leave job processes running on its folders; end them (by pid, only those
     working under this test's tmp_path) so they do not slow the tests that follow."""
-    jobs = sys.modules.get("tlcore.jobs")
+    jobs = sys.modules.get("tlcore.jobs.scheduler")
     if jobs is None:
         return
     for child in list(jobs._children):
@@ -67,10 +67,23 @@ def _stop_leftover_workers(test_folder: Path) -> None:
             child.wait(timeout=30)
 
 
+@pytest.fixture
+def pretend_online(monkeypatch):
+    """`pretend_online(True | False)`: every network probe of tlcore answers that (module and package surface)."""
+    def answer(online: bool) -> None:
+        def probe(*args, **kwargs):
+            return online
+
+        monkeypatch.setattr("tlcore.storage.network.is_online", probe)
+        monkeypatch.setattr("tlcore.storage.is_online", probe)
+
+    return answer
+
+
 @pytest.fixture(autouse=True)
 def studio_dirs(tmp_path, monkeypatch) -> StudioDirs:
     """Point every folder tlcore uses into this test's tmp_path, and forget any network probe."""
-    from tlcore import weights
+    from tlcore.storage import network as weights
 
     dirs = _point_env_at(monkeypatch.setenv, tmp_path / "studio")
     monkeypatch.delenv("TLSTUDIO_MAX_JOBS", raising=False)
@@ -105,11 +118,11 @@ def make_subset(digits: Path, target: Path, classes=("0", "1"), per_class: int =
 
 @pytest.fixture(scope="session")
 def digits_master(tmp_path_factory) -> Path:
-    """The built-in digits, written once per session by tlcore.sample into a folder no test writes to."""
+    """The built-in digits, written once per session by tlcore.datasets.sample into a folder no test writes to."""
     base = tmp_path_factory.mktemp("digits-master")
     with pytest.MonkeyPatch.context() as patch:
         _point_env_at(patch.setenv, base)
-        from tlcore.sample import sample_dataset_path
+        from tlcore.datasets.sample import sample_dataset_path
 
         return sample_dataset_path()
 
@@ -133,7 +146,7 @@ def tiny_dataset(digits, studio_dirs):
 
 def tiny_config(dataset: str, **changes):
     """The cheapest real training: MobileNetV2 at 32 px, random weights, frozen base, one epoch."""
-    from tlcore.config import TrainConfig
+    from tlcore.config.training import TrainConfig
 
     values = dict(dataset=dataset, backbone="MobileNetV2", image_size=32, epochs=1, batch_size=32,
                   learning_rate=1e-3, fine_tune_at=None, weights="random")
@@ -161,7 +174,7 @@ def trained_run_master(tmp_path_factory, digits_master) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         dirs = _point_env_at(patch.setenv, base)
         make_subset(digits_master, dirs.data_root / TRAINED_DATASET, TRAINED_CLASSES, 40)
-        from tlcore.runs import FINISHED, create_run
+        from tlcore.runs.folders import FINISHED, create_run
         from tlcore.worker import run_job
 
         run = create_run(tiny_config(TRAINED_DATASET))
@@ -173,7 +186,7 @@ def trained_run_master(tmp_path_factory, digits_master) -> Path:
 @pytest.fixture
 def trained_run(trained_run_master, studio_dirs):
     """A private copy of the shared trained run in this test's runs folder, its dataset under this test's data root."""
-    from tlcore.runs import get_run
+    from tlcore.runs.folders import get_run
 
     link_tree(trained_run_master.parent.parent / "data" / TRAINED_DATASET, studio_dirs.data_root / TRAINED_DATASET)
     shutil.copytree(trained_run_master, studio_dirs.runs / trained_run_master.name)
@@ -183,7 +196,7 @@ def trained_run(trained_run_master, studio_dirs):
 # --- jobs ----------------------------------------------------------------------------------------------------------
 def wait_for(run, condition, timeout: float = 180.0, what: str = "condition"):
     """Poll a run's status (through jobs.refresh, as the pages do) until `condition(status)` holds."""
-    from tlcore import jobs
+    from tlcore.jobs import scheduler as jobs
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import asdict
 
 from tlcore import backbones
-from tlcore.data import DatasetError
-from tlcore.paths import PathOutsideRoot
+from tlcore.datasets import DatasetError
+from tlcore.storage import PathOutsideRoot
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,12 +95,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args) -> int:
     from tlcore.config import TrainConfig
-    from tlcore.data import scan_folder
+    from tlcore.datasets import scan_folder
+    from tlcore.modeling import check_config
     from tlcore.runs import FINISHED, create_run
     from tlcore.worker import run_job
 
     config = TrainConfig.from_file(args.config)
-    config.validate()
+    check_config(config)
     scan_folder(config.dataset)  # a wrong dataset is a usage error (exit 2), found before a run folder is made
     run = create_run(config)
     print(f"run {run.id} in {run.path}", flush=True)
@@ -155,13 +155,13 @@ def _resume(args) -> int:
 
 def _summary(args) -> int:
     from tlcore.config import TrainConfig
-    from tlcore.model import build_model, keras_param_counts
+    from tlcore.modeling import build_model, keras_param_counts
 
     backbone = backbones.get(args.backbone)
     size = args.image_size or backbone.default_size
     fine_tune_at = args.fine_tune_at
     if args.fine_tune_block is not None:
-        from tlcore.freeze import fine_tune_at_for_block
+        from tlcore.backbones import fine_tune_at_for_block
 
         fine_tune_at = fine_tune_at_for_block(backbone.name, args.fine_tune_block)
     config = TrainConfig(dataset="", backbone=backbone.name, image_size=size, fine_tune_at=fine_tune_at,
@@ -182,7 +182,7 @@ def _summary(args) -> int:
 
 
 def _backbones(args) -> int:
-    from tlcore.weights import registry_rows
+    from tlcore.backbones import registry_rows
 
     rows = registry_rows()
     if args.json:
@@ -195,7 +195,7 @@ def _backbones(args) -> int:
 
 
 def _sample(args) -> int:
-    from tlcore.sample import sample_dataset_path
+    from tlcore.datasets import sample_dataset_path
 
     path = sample_dataset_path()
     print(json.dumps({"path": str(path)}) if args.json else path)
@@ -203,7 +203,7 @@ def _sample(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from tlcore.evaluate import evaluate_run, stored_or_fresh_metrics
+    from tlcore.evaluation import evaluate_run, stored_or_fresh_metrics
 
     if args.again:
         evaluate_run(args.run)
@@ -220,7 +220,7 @@ def _evaluate(args) -> int:
 def _predict(args) -> int:
     from pathlib import Path
 
-    from tlcore.predict import Predictor
+    from tlcore.inference import Predictor
 
     missing = [name for name in args.images if not Path(name).is_file()]
     if missing:  # before loading the model: a typo should not cost seconds
@@ -238,7 +238,7 @@ def _predict(args) -> int:
 
 
 def _measure(args) -> int:
-    from tlcore.measure import measure_task
+    from tlcore.backbones import measure_task
 
     def report(fraction, message):
         if not args.json:
@@ -259,7 +259,7 @@ def _measure(args) -> int:
 
 
 def _probe(args) -> int:
-    from tlcore.probe import run_probe
+    from tlcore.backbones import run_probe
 
     def report(fraction, message):
         if not args.json:
@@ -280,9 +280,7 @@ def _probe(args) -> int:
 
 
 def _scan(args) -> int:
-    from tlcore.data import count_images, scan_folder
-    from tlcore.dataset_settings import load_settings
-    from tlcore.health import health_report, summarize_sizes
+    from tlcore.datasets import count_images, health_report, load_settings, scan_folder, summarize_sizes
 
     output = {"path": args.path, "counts": count_images(args.path)}
     if not args.counts_only:
@@ -309,7 +307,7 @@ def _scan(args) -> int:
 
 
 def _tfds(args) -> int:
-    from tlcore.tfds_source import TfdsUnavailable, fetch
+    from tlcore.datasets import TfdsUnavailable, fetch
 
     try:
         print(fetch(args.name, lambda fraction, message: print(f"{fraction:.0%} {message}", file=sys.stderr)))
@@ -324,7 +322,7 @@ _COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _
 
 
 def _add_export_parser(sub) -> None:
-    from tlcore.export import FORMATS
+    from tlcore.inference import FORMATS
 
     export = sub.add_parser("export", help="export a run's model and check each file against the app's predictions")
     export.add_argument("run", help="run id")
@@ -334,7 +332,7 @@ def _add_export_parser(sub) -> None:
 
 
 def _export(args) -> int:
-    from tlcore.export import FORMATS, export_run
+    from tlcore.inference import FORMATS, export_run
 
     def report(fraction, message):
         if not args.json:

@@ -8,9 +8,9 @@ import time
 import traceback
 from pathlib import Path
 
-from tlcore.checkpoints import clear_backups
-from tlcore.jobs import wait_for_slot
-from tlcore.runs import CANCELLED, FAILED, FINISHED, RUNNING, Run
+from tlcore.jobs.scheduler import wait_for_slot
+from tlcore.runs.folders import CANCELLED, FAILED, FINISHED, RUNNING, Run
+from tlcore.training.checkpoints import clear_backups
 
 
 def run_job(run: Run, wait: bool = True) -> str:
@@ -21,12 +21,12 @@ def run_job(run: Run, wait: bool = True) -> str:
     if not wait:
         run.update_status(state=RUNNING, started_at=time.time())
     try:
-        from tlcore.tasks import is_task, run_task
+        from tlcore.jobs.tasks import is_task, run_task
 
         if is_task(run):
             outcome = run_task(run)
         else:
-            from tlcore.train import train_run
+            from tlcore.training.phase import train_run
 
             outcome = train_run(run)
     except BaseException as error:  # noqa: BLE001 - the page must show any failure, and the queue must go on

@@ -9,7 +9,6 @@ import zipfile
 
 import pytest
 from PIL import Image, ImageDraw
-
 from test_workflow import APP_TIMEOUT_MS, _assert_no_exception, _metric, _open_page, _wait_for_app, _wait_idle
 
 expect = pytest.importorskip("playwright.sync_api").expect

@@ -10,7 +10,6 @@ import shutil
 
 import numpy as np
 import pytest
-
 from test_workflow import _assert_no_exception, _open_page, _wait_for_app, _wait_idle
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -30,9 +29,9 @@ PROBABILITIES = np.array([  # two mistakes: a 1 taken for a 0, a 2 taken for a 1
 @pytest.fixture
 def two_runs(studio_env, digits_master, monkeypatch):
     """Two evaluated runs of the sample digits that differ only in learning rate, in the server's folders."""
-    from tlcore.config import TrainConfig
-    from tlcore.evaluate import classification_report, store_evaluation
-    from tlcore.runs import create_run
+    from tlcore.config.training import TrainConfig
+    from tlcore.evaluation.metrics import classification_report, store_evaluation
+    from tlcore.runs.folders import create_run
 
     for variable, name in (("TLSTUDIO_HOME", "home"), ("TLSTUDIO_DATA_ROOT", "data"), ("TLSTUDIO_RUNS_DIR", "runs")):
         monkeypatch.setenv(variable, str(studio_env[name]))

@@ -9,9 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from test_workflow import APP_TIMEOUT_MS, TRAIN_TIMEOUT_MS, _assert_no_exception, _set_number, _wait_for_app, \
-    _wait_idle
+from test_workflow import APP_TIMEOUT_MS, TRAIN_TIMEOUT_MS, _assert_no_exception, _set_number, _wait_for_app, _wait_idle
 
 expect = pytest.importorskip("playwright.sync_api").expect
 

@@ -7,11 +7,18 @@ import re
 from pathlib import Path
 
 import pytest
+from test_workflow import (
+    APP_TIMEOUT_MS,
+    TRAIN_TIMEOUT_MS,
+    _metric_number,
+    _set_number,
+    _Steps,
+    _wait_for_app,
+    _wait_idle,
+)
 
-from test_workflow import APP_TIMEOUT_MS, TRAIN_TIMEOUT_MS, _metric_number, _set_number, _Steps, _wait_for_app, \
-    _wait_idle
-from tlcore import freeze
-from tlcore.model import count_params
+from tlcore.backbones import freeze_blocks as freeze
+from tlcore.modeling.model import count_params
 
 expect = pytest.importorskip("playwright.sync_api").expect
 

@@ -1,7 +1,7 @@
 """Fixtures for the page tests: an isolated studio per test and a way to open one page of the app with AppTest.
 
 Pages are opened the way a user reaches them: `app.py` (which declares `st.navigation`) with the page switched to,
-so `from pages._shared import ...` resolves against the repo root exactly as under `streamlit run`.
+so `from pages.shared.widgets import ...` resolves against the repo root exactly as under `streamlit run`.
 AppTest runs scripts in this process, so every folder the app reads comes from env variables set per test.
 """
 
@@ -40,23 +40,23 @@ class Studio:
 
 @pytest.fixture(scope="session")
 def sample_digits_master(tmp_path_factory) -> Path:
-    """The built-in digits folder, written once per session by tlcore.sample itself (~3 s), then hard-linked per test."""
+    """The built-in digits folder, written once per session by tlcore.datasets.sample itself (~3 s), then hard-linked per test."""
     home = tmp_path_factory.mktemp("sample-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TLSTUDIO_HOME", str(home))
         patch.setenv("TLSTUDIO_DATA_ROOT", str(home / "data"))
-        from tlcore.sample import sample_dataset_path
+        from tlcore.datasets.sample import sample_dataset_path
 
         return sample_dataset_path()
 
 
 @pytest.fixture
-def studio(tmp_path, monkeypatch, sample_digits_master) -> Studio:
+def studio(tmp_path, monkeypatch, sample_digits_master, pretend_online) -> Studio:
     """Fresh data root (holding the digits sample), runs dir and Keras home; offline; no cached page data."""
     import streamlit as st
 
-    from tlcore import jobs, weights
-    from tlcore.sample import SAMPLE_NAME
+    from tlcore.datasets.sample import SAMPLE_NAME
+    from tlcore.jobs import scheduler as jobs
 
     paths = Studio(home=tmp_path / "home", data_root=tmp_path / "data", runs_dir=tmp_path / "runs",
                    keras_home=tmp_path / "keras")
@@ -70,7 +70,7 @@ def studio(tmp_path, monkeypatch, sample_digits_master) -> Studio:
     # Hard links, not symlinks: the app resolves symlinks and would (rightly) refuse a target outside the data root.
     shutil.copytree(sample_digits_master, paths.data_root / SAMPLE_NAME, copy_function=os.link)
     # Deterministic network answer: these machines are offline, and a test must not depend on it either way.
-    monkeypatch.setattr(weights, "is_online", lambda *args, **kwargs: False)
+    pretend_online(False)
     # Never spawn a training process from a page test; a test that wants to see the call replaces this again.
     monkeypatch.setattr(jobs, "start_worker", lambda run: None)
     st.cache_data.clear()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-
 # --- finding things on a page ------------------------------------------------------------------------------------
 
 def by_label(widgets, label: str, *, prefix: bool = False):
@@ -26,14 +25,14 @@ def texts(elements) -> list[str]:
 
 def make_run(config=None, *, state: str = "finished", class_names: list[str] | None = None, model: bytes | None = None,
              history: list[dict] | None = None, evaluation: dict | None = None, **status):
-    """A run folder as the worker would leave it, via tlcore.runs; `model` bytes are written as model.keras."""
-    from tlcore.config import TrainConfig
-    from tlcore.runs import create_run
+    """A run folder as the worker would leave it, via tlcore.runs.folders; `model` bytes are written as model.keras."""
+    from tlcore.config.training import TrainConfig
+    from tlcore.runs.folders import create_run
 
     run = create_run(config or TrainConfig(dataset="sample-digits", weights="random"))
     run.update_status(state=state, **status)
     if class_names is not None:
-        from tlcore.fileio import write_json_atomic
+        from tlcore.storage.atomic import write_json_atomic
 
         write_json_atomic(run.path / "classes.json", class_names)
     if model is not None:

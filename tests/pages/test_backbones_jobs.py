@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 @pytest.fixture
 def started_tasks(studio, monkeypatch) -> list:
     """The tasks the page starts, recorded instead of spawned: each test runs its task in-process."""
-    from tlcore import jobs
+    from tlcore.jobs import scheduler as jobs
 
     started = []
     monkeypatch.setattr(jobs, "start_worker", started.append)

@@ -6,16 +6,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from page_helpers import by_label
+from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 @pytest.fixture
 def started_tasks(studio, monkeypatch) -> list:
-    from tlcore import jobs
+    from tlcore.jobs import scheduler as jobs
 
     started = []
     monkeypatch.setattr(jobs, "start_worker", started.append)
@@ -30,10 +29,9 @@ def test_offline_no_download_button_and_the_upload_route_named(open_page):
     assert at.multiselect(key="weights_names").value == ["MobileNetV2", "EfficientNetB0"]
 
 
-def test_online_download_button_starts_the_task_and_shows_its_progress(started_tasks, open_page, monkeypatch):
-    from tlcore import weights
+def test_online_download_button_starts_the_task_and_shows_its_progress(started_tasks, open_page, monkeypatch, pretend_online):
 
-    monkeypatch.setattr(weights, "is_online", lambda *args, **kwargs: True)
+    pretend_online(True)
     at = open_page("pages/backbones.py", timeout=60)
     assert {b.key for b in at.button} >= {"download_MobileNetV2", "download_EfficientNetB0"}
     assert any(m.value == "downloadable" for m in at.markdown)
@@ -44,7 +42,7 @@ def test_online_download_button_starts_the_task_and_shows_its_progress(started_t
     assert task.status()["kind"] == "download_weights"
     assert (task.path / "task.json").read_text().count('"backbone": "EfficientNetB0"') == 1
     task.update_status(state="running", pid=None, progress=0.4, phase="downloaded 12.0 of 29.1 MB")
-    monkeypatch.setattr("tlcore.jobs.refresh", lambda run: run.status()["state"])  # no pid to check
+    monkeypatch.setattr("tlcore.jobs.scheduler.refresh", lambda run: run.status()["state"])  # no pid to check
     at.run()
     bars = at.get("progress")
     assert len(bars) == 1 and bars[0].value == 40
@@ -59,7 +57,7 @@ def run_with_model(trained_run, studio):
 
 
 def test_cut_a_runs_model_and_train_page_offers_it_with_exact_counts(run_with_model, open_page):
-    from tlcore.model import count_params
+    from tlcore.modeling.model import count_params
 
     at = open_page("pages/backbones.py", timeout=60)
     assert at.selectbox(key="custom_run").value == run_with_model

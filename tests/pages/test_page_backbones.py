@@ -1,7 +1,6 @@
 """Backbones page: the registry as a table, published figures, weights status, family filter."""
 
 import pandas as pd
-
 from page_helpers import by_label
 
 

@@ -3,10 +3,10 @@
 import io
 
 import pandas as pd
+from page_helpers import by_label, metric_value, texts
 from PIL import Image
 
-from page_helpers import by_label, metric_value, texts
-from tlcore.dataset_settings import load_settings
+from tlcore.datasets.settings import load_settings
 
 FOLDER_SOURCE = "Folder on this server"
 
@@ -89,7 +89,7 @@ def test_split_settings_survive_a_visit_to_another_page(open_page):
 
 
 def test_split_and_augmentation_stored_with_the_dataset_are_used_by_a_new_session_and_by_training(open_page):
-    from tlcore.runs import get_run
+    from tlcore.runs.folders import get_run
 
     at = open_page("pages/dataset.py")
     by_label(at.slider, "Validation share").set_value(0.3).run()
@@ -264,8 +264,8 @@ def test_augmentation_preview_is_a_3x3_grid_that_rerolls(open_page):
 
 
 def test_a_large_folder_is_checked_by_a_background_task(open_page, studio, monkeypatch):
-    import pages._dataset_health as health_ui
-    from tlcore import jobs
+    import pages.dataset_parts.health as health_ui
+    from tlcore.jobs import scheduler as jobs
     from tlcore.worker import run_job
 
     started = []

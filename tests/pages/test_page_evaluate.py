@@ -5,10 +5,10 @@ import json
 
 import numpy as np
 import pandas as pd
-
 from page_helpers import by_label, make_run, metric_value, texts
-from tlcore.config import TrainConfig
-from tlcore.evaluate import classification_report, store_evaluation
+
+from tlcore.config.training import TrainConfig
+from tlcore.evaluation.metrics import classification_report, store_evaluation
 
 CLASSES = ["cat", "dog", "fox"]
 # Seven of nine right: one dog taken for a cat, one fox for a dog.
@@ -130,7 +130,7 @@ def test_normalise_toggle_redraws_the_confusion_matrix(open_page, studio):
 
 def test_an_older_run_offers_a_re_evaluation_task(open_page, monkeypatch):
     """Report without predictions (evaluated by an older version): metrics shown, Re-evaluate queues a task."""
-    from tlcore import tasks
+    from tlcore.jobs import tasks
 
     old = {key: value for key, value in _report().items() if key not in ("top_k_accuracy", "calibration")}
     run = make_run(state="finished", evaluation=old, model=b"not really a model")

@@ -1,11 +1,12 @@
 """Fine-tune page: continue a finished run with part of the base unfrozen (no worker process is spawned)."""
 
 from page_helpers import by_label, make_run, metric_value, texts
-from tlcore import jobs
-from tlcore.config import TrainConfig
-from tlcore.layer_tables import layer_table
-from tlcore.model import count_params
-from tlcore.runs import get_run
+
+from tlcore.backbones.catalog import layer_table
+from tlcore.config.training import TrainConfig
+from tlcore.jobs import scheduler as jobs
+from tlcore.modeling.model import count_params
+from tlcore.runs.folders import get_run
 
 UNFREEZE = "Unfreeze MobileNetV2 from layer"
 LEARNING_RATE = "Learning rate (default: 10× lower than the run's)"

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pandas as pd
-
 from page_helpers import make_run, texts
-from tlcore.evaluate import classification_report
+
+from tlcore.evaluation.metrics import classification_report
 
 
 def test_no_runs_shows_the_info(open_page):

@@ -9,9 +9,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from page_helpers import by_label, make_run, texts
+from PIL import Image
 
 pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 under NumPy 2, on every model call; not ours to fix
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
@@ -30,8 +29,8 @@ BINARY_BIAS = [-2.0]  # sigmoid(-2) = 11.9% dogs, so 88.1% cats
 
 def _save_tiny_model(folder, classes: list[str], bias: list[float]):
     """A MobileNetV2@32 px model with random weights and the app's own head, saved as a `.keras` file."""
-    from tlcore.config import TrainConfig
-    from tlcore.model import build_model
+    from tlcore.config.training import TrainConfig
+    from tlcore.modeling.model import build_model
 
     model = build_model(TrainConfig(dataset="x", backbone="MobileNetV2", image_size=IMAGE_SIZE, weights="random",
                                     fine_tune_at=None), len(classes))
@@ -54,8 +53,8 @@ def tiny_models(tmp_path_factory):
 
 
 def _model_run(tiny_models, classes):
-    from tlcore.config import TrainConfig
-    from tlcore.predict import cached_predictor
+    from tlcore.config.training import TrainConfig
+    from tlcore.inference.predictor import cached_predictor
 
     cached_predictor.cache_clear()  # run ids repeat across tests' runs dirs; never reuse another test's predictor
     run = make_run(TrainConfig(dataset="sample-digits", backbone="MobileNetV2", image_size=IMAGE_SIZE,
@@ -194,8 +193,9 @@ def test_a_corrupt_external_upload_gets_a_clear_message(open_page):
                                                                  "application/octet-stream"))
     by_label(at.text_input, "…or class names, comma-separated").set_value("cat, dog").run()
 
-    assert texts(at.error) == ["mine.keras is not a readable .keras file: a .keras file is a zip archive and this "
-                               "one is not (corrupt, truncated, or another format such as .h5)."]
+    assert texts(at.error) == ["`mine.keras` is not a Keras model file: a `.keras` file (Keras 3 format) is a zip "
+                               "archive holding the model's config and weights, and this one is not (corrupt, "
+                               "truncated, or another format such as .h5)."]
     assert not any(uploader.label == "Images" for uploader in at.file_uploader)
 
 
@@ -241,7 +241,7 @@ def test_batch_prediction_of_a_folder_starts_a_task_and_an_unsafe_zip_is_refused
 
 
 def test_export_starts_a_task_and_the_stored_report_shows_parity(open_page, model_run, studio):
-    from tlcore.fileio import write_json_atomic
+    from tlcore.storage.atomic import write_json_atomic
 
     exports = model_run.path / "exports"
     (exports / "tflite-int8").mkdir(parents=True)

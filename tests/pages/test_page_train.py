@@ -4,12 +4,13 @@ import os
 import subprocess
 
 import pytest
-
 from page_helpers import by_label, make_run, metric_value, texts
-from tlcore import backbones, jobs
-from tlcore.config import TrainConfig
-from tlcore.model import count_params
-from tlcore.runs import get_run
+
+from tlcore.backbones import catalog as backbones
+from tlcore.config.training import TrainConfig
+from tlcore.jobs import scheduler as jobs
+from tlcore.modeling.model import count_params
+from tlcore.runs.folders import get_run
 
 FREEZE = "Freeze base layers below index"
 MOBILENET_V2_96 = backbones.get("MobileNetV2").weights_filename(96)

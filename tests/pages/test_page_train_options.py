@@ -2,10 +2,12 @@
 "Show me the code" and the TensorBoard command. No worker process is spawned."""
 
 from page_helpers import by_label, make_run, metric_value, texts
-from tlcore import freeze, jobs
-from tlcore.config import TrainConfig
-from tlcore.model import config_param_counts
-from tlcore.runs import get_run
+
+from tlcore.backbones import freeze_blocks as freeze
+from tlcore.config.training import TrainConfig
+from tlcore.jobs import scheduler as jobs
+from tlcore.modeling.model import config_param_counts
+from tlcore.runs.folders import get_run
 
 BLOCK = "Train from block"
 FREEZE = "Freeze base layers below index"

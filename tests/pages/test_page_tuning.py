@@ -4,14 +4,16 @@ No worker process is spawned: `jobs.start_worker` records the runs it was given;
 """
 
 import pytest
-
 from page_helpers import by_label, make_run, metric_value, texts
-from tlcore import freeze, jobs, sweep
-from tlcore.config import TrainConfig
-from tlcore.fileio import write_json_atomic
-from tlcore.model import count_params
-from tlcore.runs import get_run
-from tlcore.tasks import create_task
+
+from tlcore.backbones import freeze_blocks as freeze
+from tlcore.config.training import TrainConfig
+from tlcore.jobs import scheduler as jobs
+from tlcore.jobs.tasks import create_task
+from tlcore.modeling.model import count_params
+from tlcore.runs.folders import get_run
+from tlcore.storage.atomic import write_json_atomic
+from tlcore.training import sweep
 
 HISTORY = [{"epoch": 1, "phase": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.40,
             "learning_rate": 1e-3},

@@ -9,9 +9,10 @@ import textwrap
 from pathlib import Path
 
 from page_helpers import by_label
-from tlcore.fault_injection import FAULT_ENV
-from tlcore.runs import get_run
-from tlcore.sample import SAMPLE_NAME
+
+from tlcore.datasets.sample import SAMPLE_NAME
+from tlcore.runs.folders import get_run
+from tlcore.training.fault_injection import FAULT_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -19,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 SERVER_THAT_DIES = textwrap.dedent("""
     import os, signal, sys
     from tlcore import jobs
-    from tlcore.config import TrainConfig
+    from tlcore.config.training import TrainConfig
 
     run = jobs.submit(TrainConfig.from_dict(__import__("json").loads(sys.argv[1])))
     print(run.id, flush=True)

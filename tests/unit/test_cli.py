@@ -167,8 +167,8 @@ def test_evaluate_prints_what_is_stored_without_evaluating_again(trained_run):
 
 
 def test_evaluate_a_run_without_a_model_is_a_one_line_error(studio_dirs):
-    from tlcore.config import TrainConfig
-    from tlcore.runs import create_run
+    from tlcore.config.training import TrainConfig
+    from tlcore.runs.folders import create_run
 
     run = create_run(TrainConfig(dataset="pets"))
 

@@ -1,0 +1,1 @@
+"""The Backbones page's sections: weights, your own model as a backbone."""

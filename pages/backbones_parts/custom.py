@@ -1,0 +1,96 @@
+"""Backbones page, your own model as a backbone: pick a run's model or upload one, cut it, save the base. UI only.
+
+Loading a model needs TensorFlow, so it happens only when the user asks to see the layers (the page itself starts
+without it).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tlcore import backbones
+from tlcore.layers import BadModelFile
+from tlcore.runs import get_run, list_runs
+
+PREPROCESS_LABELS = {"none": "none: the model scales its input itself (or took raw 0–255 pixels)",
+                     "tf": "scale to [-1, 1]", "torch": "ImageNet mean / std", "caffe": "BGR minus ImageNet mean"}
+
+
+def custom_section() -> None:
+    st.header("Your own model as a backbone")
+    st.markdown("Train a CNN (or bring one), then transfer it: choose a `.keras` model, the layer to cut at, and "
+                "everything up to that layer becomes a base you can pick on **Train**, with its own trained "
+                "weights. Uploaded models load in Keras safe mode, so a file with code in it is refused.")
+    _cut_form()
+    _existing()  # after the form: a backbone saved in this run is listed at once
+
+
+def _cut_form() -> None:
+    model_path, source = _pick_model()
+    if model_path is None:
+        return
+    inspected = st.session_state.setdefault("custom_inspected", {})
+    if str(model_path) not in inspected:
+        if not st.button("Show its layers", key="custom_inspect"):
+            return
+        with st.spinner("Loading the model (starts TensorFlow; ~20 s the first time)…"):
+            try:
+                inspected[str(model_path)] = backbones.inspect_model(model_path)
+            except BadModelFile as error:
+                st.error(str(error), icon=":material/error:")
+                return
+    points, suggested = inspected[str(model_path)]
+    if not points:
+        st.error("This model has no layer with an image-shaped output (height × width × channels) to cut at.",
+                 icon=":material/error:")
+        return
+    labels = {point.name: point.label for point in points}
+    cut_at = st.selectbox("Cut after layer (output shape, parameters up to there)", list(labels),
+                          index=len(points) - 1, format_func=labels.get, key="custom_cut")
+    preprocess = st.selectbox("Input preprocessing", list(PREPROCESS_LABELS),
+                              index=list(PREPROCESS_LABELS).index(suggested), format_func=PREPROCESS_LABELS.get,
+                              key="custom_preprocess", help="Suggested from the model: a run's model keeps the "
+                                                            "preprocessing it was trained with.")
+    name = st.text_input("Name (lower-case letters, digits, - or _)", key="custom_name")
+    if st.button("Save as backbone", key="custom_save", disabled=not name):
+        try:
+            backbone = backbones.create_custom(name, model_path, cut_at, source, preprocess)
+        except (ValueError, BadModelFile) as error:
+            st.error(str(error), icon=":material/error:")
+        else:
+            st.success(f"Saved **{backbone.name}** ({source}, cut after `{cut_at}`): choose it as the backbone on "
+                       "**Train**.", icon=":material/check_circle:")
+
+
+def _existing() -> None:
+    names = backbones.custom_names()
+    if names:
+        rows = [{"Backbone": b.name, "From": b.source, "Cut after": b.cut_at, "Input (px)": b.input_size or "any",
+                 "Preprocessing": b.preprocess} for b in map(backbones.get, names)]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="custom_table")
+
+
+def _pick_model():
+    """(path of the chosen .keras model, a description of where it came from), or (None, None)."""
+    origin = st.radio("Model", ["run", "upload"], horizontal=True, key="custom_origin",
+                      format_func={"run": "from an earlier run", "upload": "upload a .keras file"}.get)
+    if origin == "run":
+        run_ids = [run.id for run in list_runs() if run.model_path.exists()]
+        if not run_ids:
+            st.info("No run has a saved model yet: train one on **Train**, or upload a model.",
+                    icon=":material/info:")
+            return None, None
+        run_id = st.selectbox("Run", run_ids, key="custom_run")
+        return get_run(run_id).model_path, f"run {run_id}"
+    uploaded = st.file_uploader("Model file", type=["keras"], key="custom_upload")
+    if uploaded is None:
+        return None, None
+    saved = st.session_state.setdefault("custom_uploads", {})
+    if uploaded.file_id not in saved:
+        try:
+            saved[uploaded.file_id] = backbones.save_model_upload(uploaded.name, uploaded.getvalue())
+        except BadModelFile as error:
+            st.error(str(error), icon=":material/error:")
+            return None, None
+    return saved[uploaded.file_id], f"uploaded {uploaded.name}"

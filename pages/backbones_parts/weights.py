@@ -1,0 +1,71 @@
+"""Backbones page, ImageNet weights: download with a progress bar when online, upload on an offline server. UI only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.shared.widgets import task_monitor
+from tlcore import backbones, jobs, storage
+from tlcore.backbones import WeightsFileRejected, install_weights, status
+from tlcore.storage import weights_host
+
+
+def weights_section(selected: list[str]) -> None:
+    st.header("ImageNet weights")
+    online = storage.is_online()  # looked up at call time: tests replace it
+    host = weights_host()[0]
+    if online:
+        st.markdown(f"This server can reach `{host}`: download a backbone's weights here. The file is checked "
+                    "against the hash Keras publishes for it before it is installed where Keras looks.")
+    else:
+        st.warning(f"This server is offline: it cannot reach `{host}`, so nothing can be downloaded. Copy the "
+                   "weights file from a machine with internet and install it with **Upload a weights file** below.",
+                   icon=":material/cloud_off:")
+    names = st.multiselect("Backbones", backbones.names(), default=[n for n in selected if n in backbones.REGISTRY],
+                           key="weights_names")
+    for name in names:
+        _weights_row(backbones.get(name), online)
+    _upload_form()
+
+
+def _weights_row(backbone: backbones.Backbone, online: bool) -> None:
+    size = backbone.fixed_weights_size or backbone.default_size
+    state = status(backbone, size, probe_network=True)
+    left, middle, right = st.columns([4, 2, 2], vertical_alignment="center")
+    left.markdown(f"**{backbone.name}** · `{state.filename}`")
+    middle.markdown(state.label)
+    task_key = f"download_task_{backbone.name}"
+    if online and not state.cached and right.button(f"Download {backbone.name}", key=f"download_{backbone.name}"):
+        st.session_state[task_key] = jobs.submit_task("download_weights",
+                                                      {"backbone": backbone.name, "image_size": size}).id
+    if st.session_state.get(task_key):
+        task_monitor(st.session_state[task_key], _show_download)
+
+
+def _show_download(result: dict) -> None:
+    check = "its Keras hash checked" if result["hash_checked"] else "checked by loading it (Keras gives no hash)"
+    st.success(f"Installed `{result['path']}` ({result['bytes'] / 1e6:,.1f} MB, {check}). {result['backbone']} "
+               "can now use ImageNet backbones.", icon=":material/check_circle:")
+
+
+def _upload_form() -> None:
+    with st.expander("Upload a weights file (offline server)"):
+        st.markdown("Upload a weights file (`.h5` or `.weights.h5`) for a backbone without its top; it is checked "
+                    "by loading it into that architecture before it is stored where Keras looks for it.")
+        upload_name = st.selectbox("Backbone", backbones.names(), index=backbones.names().index("MobileNetV2"),
+                                   key="upload_backbone")
+        upload_backbone = backbones.get(upload_name)
+        upload_size = st.number_input("Input size the weights are for (px)", min_value=32, max_value=600,
+                                      value=upload_backbone.default_size, key="upload_size")
+        upload_status = status(upload_backbone, int(upload_size))
+        st.caption(f"Expected file: `{upload_status.filename}` — currently **{upload_status.label}**.")
+        uploaded = st.file_uploader("Weights file", type=["h5"], key="weights_upload")
+        if uploaded is not None and st.button("Validate and install", key="install_weights"):
+            with st.spinner("Loading the file into the architecture (starts TensorFlow; ~20 s the first time)…"):
+                try:
+                    path = install_weights(upload_backbone, int(upload_size), uploaded.getvalue())
+                except WeightsFileRejected as error:
+                    st.error(str(error), icon=":material/error:")
+                else:
+                    st.success(f"Installed: `{path}`. {upload_name} can now use ImageNet weights offline.",
+                               icon=":material/check_circle:")

@@ -1,0 +1,1 @@
+"""The Dataset page's sections: sources, health, browse, augmentation preview."""

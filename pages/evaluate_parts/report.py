@@ -1,0 +1,65 @@
+"""Evaluate page, UI only: the headline metrics, calibration, per-class table, and the Re-evaluate task for runs
+evaluated before per-image predictions were stored."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages.shared.widgets import task_monitor
+from tlcore import figures, jobs
+from tlcore.evaluation import DEFAULT_BINS, top_k_of
+from tlcore.runs import Run
+
+
+def split_label(report: dict) -> str:
+    return "Test" if report["split"] == "test" else "Validation (no test split)"
+
+
+def headline(report: dict, predictions: pd.DataFrame | None) -> int:
+    """Accuracy, loss, top-k (k chosen here) and image count; returns k."""
+    label, classes = split_label(report), len(report["class_names"])
+    k = st.number_input("k for top-k accuracy", min_value=1, max_value=max(1, classes), value=min(2, classes),
+                        key="top_k") if predictions is not None else 2
+    columns = st.columns(5 if predictions is not None else 3)
+    columns[0].metric(f"{label} accuracy", f"{report['accuracy']:.1%}")
+    columns[1].metric(f"{label} loss", f"{report['loss']:.3f}")
+    columns[2].metric("Images", f"{report['images']:,}")
+    if predictions is not None:
+        columns[3].metric(f"Top-{k} accuracy", f"{top_k_of(predictions, report['class_names'], k):.1%}")
+        columns[4].metric("Expected calibration error", f"{report['calibration']['ece']:.3f}")
+    return int(k)
+
+
+def calibration_section(report: dict) -> None:
+    st.subheader("Calibration")
+    st.plotly_chart(figures.reliability_diagram(report["calibration"]), key="reliability")
+    st.caption(f"Confidence is the top-1 probability, put in {DEFAULT_BINS} equal-width bins. ECE = Σ (share of "
+               "images in bin) × |accuracy − mean confidence| over the bins: 0 means the model is exactly as sure as "
+               "it is right.")
+
+
+def per_class_table(report: dict) -> None:
+    st.subheader("Per class")
+    st.dataframe(pd.DataFrame(report["per_class"]), hide_index=True, width="stretch", key="per_class",
+                 column_config={name: st.column_config.NumberColumn(format="%.3f")
+                                for name in ("precision", "recall", "f1")})
+
+
+def reevaluate_offer(run: Run) -> None:
+    """Older runs lack the stored per-image predictions: evaluate again as a background task (never in the page)."""
+    task_key = f"reevaluate_task_{run.id}"
+    if task_key in st.session_state:
+        task_monitor(st.session_state[task_key],
+                     lambda result: st.success(f"Re-evaluated: {split_label(result).lower()} accuracy "
+                                               f"{result['accuracy']:.1%}.", icon=":material/check_circle:"))
+        return
+    if not run.model_path.exists():
+        st.info("This run has no saved model, so it cannot be evaluated again.", icon=":material/info:")
+        return
+    st.info("This run was evaluated before per-image predictions were kept: top-k accuracy, the images of each "
+            "confusion cell, the top losses and calibration need a re-evaluation. It runs as a background job.",
+            icon=":material/info:")
+    if st.button("Re-evaluate", icon=":material/refresh:"):
+        st.session_state[task_key] = jobs.submit_task("evaluate", {"run": run.id}).id
+        st.rerun()

@@ -1,0 +1,1 @@
+"""The Fine-tune page's plans: one phase, gradual unfreezing, freeze-depth sweep."""

@@ -1,0 +1,1 @@
+"""The Predict page's sections: inputs, results, batch prediction, export."""

@@ -1,0 +1,47 @@
+"""UI for batch prediction: a folder under the data root or an uploaded zip → a background task → table and CSV."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages.shared.widgets import current_dataset, task_monitor
+from tlcore import jobs
+from tlcore.figures import predicted_class_counts
+from tlcore.inference import BatchInputError, rows_to_csv, store_zip, zip_image_names
+
+TASK_KEY = "batch_predict_task"
+
+
+def batch_section(model_source: dict, class_names: list[str], top_k: int) -> None:
+    with st.expander("Batch prediction: a folder or a zip", icon=":material/folder_zip:"):
+        kind = st.radio("Images from", ["Folder under the data root", "Zip upload"], horizontal=True,
+                        key="batch_kind")
+        params = {"model": model_source, "top_k": top_k}
+        if kind == "Zip upload":
+            upload = st.file_uploader("Zip of images", type=["zip"], key="batch_zip")
+            if upload is not None:
+                try:
+                    zip_path = store_zip(upload.getvalue())
+                    st.caption(f"{len(zip_image_names(zip_path, upload.name)):,} images in {upload.name}.")
+                    params.update(zip=str(zip_path), zip_name=upload.name)
+                except BatchInputError as error:  # refused before any task starts
+                    st.error(str(error), icon=":material/error:")
+        else:
+            params["folder"] = st.text_input("Folder", value=current_dataset(), key="batch_folder",
+                                             help="Every image under it, sub-folders included.")
+        if st.button("Predict all", disabled=not (params.get("zip") or params.get("folder")), key="batch_go"):
+            st.session_state[TASK_KEY] = jobs.submit_task("batch_predict", params).id
+        if st.session_state.get(TASK_KEY):
+            task_monitor(st.session_state[TASK_KEY], lambda result: _show(result, class_names))
+
+
+def _show(result: dict, class_names: list[str]) -> None:
+    rows = result["rows"]
+    st.markdown(f"**{result['images']:,} images** from `{result['source']}`"
+                + (f" · {result['errors']} unreadable" if result["errors"] else ""))
+    st.plotly_chart(predicted_class_counts(rows, class_names), key="batch_counts")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={"probability": st.column_config.NumberColumn(format="%.3f")})
+    st.download_button("Download CSV", rows_to_csv(rows), file_name="predictions.csv", mime="text/csv",
+                       key="batch_csv", icon=":material/download:")

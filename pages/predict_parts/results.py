@@ -1,0 +1,41 @@
+"""UI for one prediction per image: thumbnail, top-k bars and, when asked, Grad-CAM for any class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from tlcore import figures
+from tlcore.inference import GradCamUnavailable, overlay
+from tlcore.storage import BadImage, load_array, open_rgb, thumbnail
+
+
+def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: int, explain: bool) -> None:
+    for index, ((name, source), prediction) in enumerate(zip(named, predictor.predict_files(named, top_k=top_k))):
+        if prediction.error:
+            st.error(prediction.error, icon=":material/broken_image:")
+            continue
+        columns = st.columns([1, 2, 1.4] if explain else [1, 3])
+        try:
+            columns[0].image(thumbnail(source, 160), caption=name)
+        except BadImage:
+            columns[0].caption(name)
+        best, probability = prediction.top[0]
+        columns[1].markdown(f"**{name}: {best}** ({probability:.1%})")
+        columns[1].plotly_chart(figures.top_k(prediction.top), key=f"topk_{index}")
+        if explain:
+            with columns[2]:
+                _grad_cam(predictor, source, best, index)
+
+
+def _grad_cam(predictor, source, predicted: str, index: int) -> None:
+    names = predictor.class_names
+    chosen = st.selectbox("Grad-CAM class", names, index=names.index(predicted), key=f"gradcam_class_{index}")
+    try:
+        cam = predictor.explain(load_array(source, predictor.image_size), names.index(chosen))
+    except GradCamUnavailable as error:
+        st.warning(str(error), icon=":material/visibility_off:")
+        return
+    st.image(overlay(open_rgb(source), cam.heatmap, width=224),
+             caption=f"Grad-CAM: {chosen} ({cam.probability:.1%}) · layer {cam.layer}")

@@ -1,0 +1,68 @@
+"""tlcore.datasets.pipeline and tlcore.datasets.augmentation: what training is fed, decoded by the same code as everything else."""
+
+import numpy as np
+
+from tlcore.storage.images import load_array
+
+
+def _items(digits, per_class=3):
+    return [(f"{c}/{path.name}", int(c)) for c in ("0", "1") for path in sorted((digits / c).glob("*.png"))[:per_class]]
+
+
+def test_load_arrays_stacks_uint8_images_and_labels(digits):
+    from tlcore.datasets.pipeline import load_arrays
+
+    items = _items(digits)
+
+    images, labels = load_arrays(digits, items, 32)
+
+    assert images.shape == (6, 32, 32, 3) and images.dtype == np.uint8
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert np.array_equal(images[4], load_array(digits / items[4][0], 32))
+
+
+def test_load_arrays_of_an_empty_split(digits):
+    from tlcore.datasets.pipeline import load_arrays
+
+    images, labels = load_arrays(digits, [], 48)
+
+    assert images.shape == (0, 48, 48, 3) and labels.shape == (0,)
+
+
+def test_dataset_batches_uint8_images_with_binary_labels_as_a_column(digits):
+    from tlcore.datasets.pipeline import make_dataset
+
+    items = _items(digits)
+
+    batches = list(make_dataset(digits, items, 32, batch_size=4, binary=True).as_numpy_iterator())
+
+    assert [images.shape for images, _ in batches] == [(4, 32, 32, 3), (2, 32, 32, 3)]
+    assert batches[0][0].dtype == np.uint8
+    assert batches[0][1].shape == (4, 1) and batches[0][1].dtype == np.float32
+    assert np.concatenate([labels for _, labels in batches]).ravel().tolist() == [0, 0, 0, 1, 1, 1]
+    assert np.array_equal(batches[1][0][1], load_array(digits / items[5][0], 32))  # order kept without shuffle
+
+
+def test_dataset_for_many_classes_has_integer_labels_and_shuffles_reproducibly(digits):
+    from tlcore.datasets.pipeline import make_dataset
+
+    items = _items(digits, per_class=5)
+
+    def labels(seed):
+        dataset = make_dataset(digits, items, 32, batch_size=10, binary=False, shuffle=True, seed=seed)
+        return next(dataset.as_numpy_iterator())[1]
+
+    first = labels(seed=3)
+    assert first.dtype == np.int32 and sorted(first.tolist()) == [0] * 5 + [1] * 5
+    assert first.tolist() == labels(seed=3).tolist()
+
+
+def test_augmentation_builds_only_the_enabled_layers():
+    from tlcore.config.augmentation import AugmentConfig
+    from tlcore.datasets.augmentation import augmentation_layers
+
+    assert [type(layer).__name__ for layer in augmentation_layers(AugmentConfig()).layers] == \
+        ["RandomFlip", "RandomRotation", "RandomZoom"]
+    assert [type(layer).__name__ for layer in augmentation_layers(AugmentConfig(flip="none", rotation=0.0, zoom=0.2)).layers] == \
+        ["RandomZoom"]
+    assert augmentation_layers(AugmentConfig(flip="vertical")).layers[0].mode == "vertical"

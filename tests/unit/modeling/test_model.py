@@ -1,0 +1,303 @@
+"""tlcore.modeling.model and tlcore.backbones.layer_tables: parameter counts from the tables equal what Keras builds, freeze rules.
+
+Building models needs TensorFlow, imported here only inside fixtures and tests (tables need none).
+"""
+
+import gc
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tlcore.backbones import registry as backbones
+from tlcore.backbones.catalog import layer_table
+from tlcore.backbones.layer_tables import LayerTable, measure_layer_table
+from tlcore.backbones.registry import REGISTRY
+from tlcore.backbones.weights import WeightsUnavailable
+from tlcore.config.training import TrainConfig
+from tlcore.modeling.model import ParamCounts, count_params, head_units, resolve_weights
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+# A mid-network fine_tune_at for each backbone (index into its base layers).
+FINE_TUNE_MIDDLE = {"MobileNetV2": 100, "ResNet50": 120, "VGG16": 11, "EfficientNetB0": 150}
+
+
+def _config(backbone: str, fine_tune_at, weights: str, image_size: int = 32, **extra) -> TrainConfig:
+    return TrainConfig(dataset="unused", backbone=backbone, image_size=image_size, fine_tune_at=fine_tune_at,
+                       weights=weights, **extra)
+
+
+# --- pure table arithmetic -----------------------------------------------------------------------------------------
+def test_tensorflow_tutorial_numbers():
+    # TF "Transfer learning and fine-tuning" tutorial: MobileNetV2 @160, one sigmoid unit, fine_tune_at = 100.
+    assert count_params("MobileNetV2", 2, 100, pretrained=False) == ParamCounts(2_259_265, 1_862_721, 396_544)
+
+
+def test_frozen_base_leaves_only_the_head_trainable():
+    assert count_params("MobileNetV2", 2, None) == ParamCounts(2_259_265, 1_281, 2_257_984)  # 1280 weights + bias
+    assert count_params("MobileNetV2", 10, None).trainable == 12_810
+    assert count_params("VGG16", 5, None).trainable == 512 * 5 + 5
+
+
+def test_pretrained_weights_keep_batchnorm_frozen():
+    table = layer_table("MobileNetV2")
+    batchnorm = sum(row.trainable for row in table.layers if row.kind == "BatchNormalization")
+
+    pretrained = count_params("MobileNetV2", 3, 0, pretrained=True)
+    scratch = count_params("MobileNetV2", 3, 0, pretrained=False)
+
+    assert batchnorm == 34_112
+    assert scratch.trainable - pretrained.trainable == batchnorm
+    assert scratch.total == pretrained.total
+    assert count_params("VGG16", 3, 0, pretrained=True) == count_params("VGG16", 3, 0, pretrained=False)  # no BN
+
+
+def test_fine_tune_at_past_the_last_layer_is_the_same_as_frozen():
+    layers = len(layer_table("MobileNetV2").layers)
+
+    assert count_params("MobileNetV2", 4, layers) == count_params("MobileNetV2", 4, 10_000) == \
+        count_params("MobileNetV2", 4, None)
+
+
+def test_head_is_one_sigmoid_unit_for_two_classes():
+    assert [head_units(n) for n in (2, 3, 10)] == [1, 3, 10]
+
+
+def test_counting_needs_no_tensorflow():
+    # Pages count parameters on every slider move; importing TensorFlow there would cost ~20 s.
+    code = ("import sys; from tlcore.modeling.model import count_params; import tlcore.jobs.scheduler, tlcore.figures.common, tlcore.cli;"
+            "c = count_params('ResNet50', 3, 100); print(c.total, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(count_params("ResNet50", 3, 100).total), "False", "False"]
+
+
+# --- weights argument ----------------------------------------------------------------------------------------------
+def test_resolve_weights():
+    assert resolve_weights(_config("MobileNetV2", None, "random")) is None
+    assert resolve_weights(_config("MobileNetV2", None, "imagenet")) == "imagenet"
+    assert resolve_weights(_config("MobileNetV2", None, "/models/my_weights.h5")) == "/models/my_weights.h5"
+
+
+def test_imagenet_weights_at_a_size_they_cannot_load_are_refused_not_replaced():
+    with pytest.raises(WeightsUnavailable) as refused:
+        resolve_weights(_config("NASNetMobile", None, "imagenet", image_size=96))
+
+    assert str(refused.value) == ("NASNetMobile's ImageNet weights only load at 224×224; choose that image size "
+                                  "or random initialisation.")
+    assert resolve_weights(_config("NASNetMobile", None, "imagenet", image_size=224)) == "imagenet"
+
+
+def _failing_download(monkeypatch):
+    """Make the Keras constructor fail the way an offline download does, without touching the network."""
+    from tlcore.backbones.registry import Backbone
+
+    def refuse(self, image_size, weights):
+        raise OSError("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(Backbone, "build_base", refuse)
+
+
+def test_failed_imagenet_download_names_the_file_and_folder_to_copy(monkeypatch, studio_dirs):
+    from tlcore.modeling.model import build_base
+
+    _failing_download(monkeypatch)
+    with pytest.raises(WeightsUnavailable) as refused:
+        build_base(_config("MobileNetV2", None, "imagenet", image_size=160))
+
+    message = str(refused.value)
+    assert "Could not download ImageNet weights for MobileNetV2 (OSError: URL fetch failure" in message
+    assert (f"Copy `mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5` into "
+            f"`{studio_dirs.keras_home / 'models'}/`, or choose random initialisation.") in message
+
+
+def test_a_failure_with_cached_weights_is_not_blamed_on_the_download(monkeypatch, studio_dirs):
+    from tlcore.modeling.model import build_base
+
+    cached = studio_dirs.keras_home / "models" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"not really weights")
+    _failing_download(monkeypatch)
+    with pytest.raises(OSError, match="URL fetch failure"):
+        build_base(_config("MobileNetV2", None, "imagenet", image_size=160))
+
+
+# --- against Keras -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("backbone", list(FINE_TUNE_MIDDLE))
+def test_count_params_equals_a_direct_keras_build(backbone):
+    from tlcore.modeling.model import build_model, keras_param_counts
+
+    fine_tune_at = FINE_TUNE_MIDDLE[backbone]
+    model = build_model(_config(backbone, fine_tune_at, "random"), 2, load_weights=False)
+
+    assert keras_param_counts(model) == count_params(backbone, 2, fine_tune_at, pretrained=False)
+
+
+def test_tutorial_model_built_by_keras_has_the_tutorial_numbers():
+    from tlcore.modeling.model import build_model, keras_param_counts
+
+    model = build_model(_config("MobileNetV2", 100, "random", image_size=160), 2, load_weights=False)
+
+    assert keras_param_counts(model) == ParamCounts(2_259_265, 1_862_721, 396_544)
+    assert model.output_shape == (None, 1)
+    assert model.get_layer("head").get_config()["activation"] == "sigmoid"
+
+
+@pytest.fixture(scope="module")
+def built_models():
+    """One Keras build per (backbone, classes); tests re-apply the freeze, as fine-tuning does to a loaded model."""
+    from tlcore.modeling.model import build_model
+
+    cache = {}
+
+    def get(backbone: str, classes: int):
+        if (backbone, classes) not in cache:
+            cache[backbone, classes] = build_model(_config(backbone, None, "imagenet"), classes, load_weights=False)
+        return cache[backbone, classes]
+
+    yield get
+    cache.clear()
+
+
+@pytest.mark.parametrize("backbone", list(FINE_TUNE_MIDDLE))
+@pytest.mark.parametrize("classes", [2, 10])
+@pytest.mark.parametrize("weights", ["imagenet", "random"])
+def test_count_params_equals_keras_for_every_freeze(built_models, backbone, classes, weights):
+    from tlcore.modeling.model import base_of, keras_param_counts, set_freeze
+
+    model = built_models(backbone, classes)
+    pretrained = weights == "imagenet"
+    # From frozen to partly unfrozen, then deeper (the order a student fine-tunes in), then frozen again.
+    for fine_tune_at in (None, FINE_TUNE_MIDDLE[backbone], 0, 10_000):
+        set_freeze(base_of(model), fine_tune_at, pretrained)
+
+        assert keras_param_counts(model) == count_params(backbone, classes, fine_tune_at, pretrained), \
+            f"fine_tune_at={fine_tune_at}"
+
+
+def test_set_freeze_freezes_below_fine_tune_at_and_batchnorm_only_when_pretrained(built_models):
+    from tlcore.modeling.model import SCRATCH_BATCHNORM_MOMENTUM, base_of, set_freeze
+
+    base = base_of(built_models("MobileNetV2", 2))
+    layers = base.layers
+
+    def is_batchnorm(layer):
+        return type(layer).__name__ == "BatchNormalization"
+
+    set_freeze(base, 100, pretrained=True)
+    above = [layer for layer in layers[100:] if layer.weights]
+    assert not any(layer.trainable for layer in layers[:100])
+    assert all(layer.trainable for layer in above if not is_batchnorm(layer))
+    assert not any(layer.trainable for layer in above if is_batchnorm(layer))
+
+    set_freeze(base, 100, pretrained=False)
+    top_batchnorm = [layer for layer in above if is_batchnorm(layer)]
+    assert top_batchnorm and all(layer.trainable for layer in top_batchnorm)
+    assert {layer.momentum for layer in top_batchnorm} == {SCRATCH_BATCHNORM_MOMENTUM}
+
+    set_freeze(base, None)
+    assert not base.trainable and not any(layer.trainable for layer in layers)
+
+
+def test_fine_tuning_a_saved_fine_tuned_model_deeper_unfreezes_the_layers_in_between(tmp_path):
+    # A second fine-tuning phase: the parent was saved with layers [0, 100) frozen; the child asks for [0, 50).
+    from tlcore.layers.loading import load_model
+    from tlcore.modeling.model import base_of, build_model, keras_param_counts, set_freeze
+
+    build_model(_config("MobileNetV2", 100, "random"), 3, load_weights=False).save(tmp_path / "parent.keras")
+    child = load_model(tmp_path / "parent.keras")
+
+    set_freeze(base_of(child), 50, pretrained=False)
+
+    assert all(layer.trainable for layer in base_of(child).layers[50:100])
+    assert keras_param_counts(child) == count_params("MobileNetV2", 3, 50, pretrained=False)
+
+
+def test_model_reads_top_to_bottom(built_models):
+    model = built_models("VGG16", 10)
+
+    assert [layer.name for layer in model.layers] == ["image", "preprocess", "base", "pool", "dropout", "head"]
+    assert model.get_layer("preprocess").mode == "caffe"
+    assert model.get_layer("dropout").rate == 0.2
+    assert model.output_shape == (None, 10)
+    assert model.get_layer("head").get_config()["activation"] == "softmax"
+
+
+def test_augmentation_sits_before_preprocessing_and_adds_no_parameters():
+    from tlcore.config.augmentation import AugmentConfig
+    from tlcore.modeling.model import build_model, keras_param_counts
+
+    config = _config("MobileNetV2", None, "random", augment=True,
+                     augmentation=AugmentConfig(flip="horizontal", rotation=0.1, zoom=0.0))
+    model = build_model(config, 3, load_weights=False)
+
+    assert [layer.name for layer in model.layers][:3] == ["image", "augmentation", "preprocess"]
+    assert [type(layer).__name__ for layer in model.get_layer("augmentation").layers] == \
+        ["RandomFlip", "RandomRotation"]
+    assert keras_param_counts(model) == count_params("MobileNetV2", 3, None, pretrained=False)
+
+
+# --- shipped layer tables ------------------------------------------------------------------------------------------
+def _keras_default_name(kind: str) -> str:
+    """Keras names an unnamed layer after its class in snake case ("Conv2D" → "conv2d"), plus "_N" per process."""
+    intermediate = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", kind)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+
+
+def _comparable(table: LayerTable):
+    """Rows with Keras' auto-numbered names (input_layer_7, conv2d_12) masked: the number depends on what the
+    process built before, so it differs between any two builds; explicit names, kinds and counts must match."""
+    rows = []
+    for row in table.layers:
+        auto = re.fullmatch(rf"{re.escape(_keras_default_name(row.kind))}(_\d+)?", row.name)
+        rows.append((f"<auto {row.kind}>" if auto else row.name, row.kind, row.trainable, row.non_trainable))
+    return table.backbone, table.feature_dim, rows
+
+
+def _check_shipped_table(name: str) -> None:
+    shipped = LayerTable.from_dict(json.loads((REPO_ROOT / "tlcore" / "backbones" / "layer_tables_data" / f"{name}.json").read_text()))
+    assert _comparable(measure_layer_table(REGISTRY[name])) == _comparable(shipped)
+
+
+@pytest.mark.parametrize("name", ["MobileNetV2", "VGG16"])
+def test_shipped_layer_table_matches_keras(name):
+    _check_shipped_table(name)
+    assert len(layer_table(name).layers) == {"MobileNetV2": 154, "VGG16": 19}[name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in backbones.names() if n not in ("MobileNetV2", "VGG16")])
+def test_every_shipped_layer_table_matches_keras(name):
+    _check_shipped_table(name)
+    gc.collect()  # the largest bases hold gigabytes
+
+
+def test_every_backbone_has_a_shipped_table():
+    shipped = {path.stem for path in (REPO_ROOT / "tlcore" / "backbones" / "layer_tables_data").glob("*.json")}
+
+    assert shipped == set(backbones.names())
+
+
+def test_backbone_without_a_shipped_table_is_measured_once_and_cached(studio_dirs, monkeypatch, tmp_path):
+    from tlcore.backbones import layer_tables
+
+    monkeypatch.setattr(layer_tables, "SHIPPED_DIR", tmp_path / "no-tables")
+    layer_tables.table_for.cache_clear()
+    try:
+        table = layer_tables.table_for(REGISTRY["VGG16"])
+        cached = studio_dirs.home / "cache" / "layer_tables" / "VGG16.json"
+
+        assert cached.is_file()
+        assert LayerTable.from_dict(json.loads(cached.read_text())) == table
+        assert table.feature_dim == 512 and sum(r.trainable for r in table.layers) == 14_714_688
+
+        layer_tables.table_for.cache_clear()  # a new process: the cached file is read, nothing is built
+        monkeypatch.setattr(layer_tables, "measure_layer_table", lambda backbone: pytest.fail("measured again"))
+        assert layer_tables.table_for(REGISTRY["VGG16"]) == table
+    finally:
+        layer_tables.table_for.cache_clear()

@@ -1,0 +1,72 @@
+"""tlcore.storage.paths: folders come from the environment, and a dataset path can never leave the data root."""
+
+import pytest
+
+from tlcore.storage.paths import (
+    PathOutsideRoot,
+    cache_root,
+    data_root,
+    keras_models_dir,
+    resolve_dataset_path,
+    runs_root,
+)
+
+
+def test_folders_follow_the_environment(studio_dirs):
+    assert data_root() == studio_dirs.data_root.resolve()
+    assert runs_root() == studio_dirs.runs.resolve()
+    assert cache_root() == studio_dirs.home / "cache" and cache_root().is_dir()
+    assert keras_models_dir() == studio_dirs.keras_home / "models"
+
+
+def test_data_and_runs_default_under_the_studio_home(studio_dirs, monkeypatch):
+    monkeypatch.delenv("TLSTUDIO_DATA_ROOT")
+    monkeypatch.delenv("TLSTUDIO_RUNS_DIR")
+
+    assert data_root() == (studio_dirs.home / "data").resolve() and data_root().is_dir()
+    assert runs_root() == (studio_dirs.home / "runs").resolve() and runs_root().is_dir()
+
+
+def test_relative_path_is_taken_under_the_data_root(studio_dirs):
+    (studio_dirs.data_root / "flowers" / "roses").mkdir(parents=True)
+
+    assert resolve_dataset_path("flowers") == studio_dirs.data_root.resolve() / "flowers"
+    assert resolve_dataset_path("flowers/roses/..") == studio_dirs.data_root.resolve() / "flowers"
+
+
+def test_absolute_path_inside_the_root_is_accepted(studio_dirs):
+    inside = studio_dirs.data_root / "pets"
+    inside.mkdir()
+
+    assert resolve_dataset_path(str(inside)) == inside.resolve()
+    assert resolve_dataset_path(studio_dirs.data_root) == studio_dirs.data_root.resolve()
+
+
+@pytest.mark.parametrize("escape", ["..", "../runs", "pets/../../home", "/etc", "/"])
+def test_dot_dot_and_outside_absolute_paths_are_refused_naming_the_root(studio_dirs, escape):
+    (studio_dirs.data_root / "pets").mkdir()
+
+    with pytest.raises(PathOutsideRoot) as refused:
+        resolve_dataset_path(escape)
+
+    message = str(refused.value)
+    assert f"'{escape}' is outside the data root {studio_dirs.data_root.resolve()}" in message
+    assert "TLSTUDIO_DATA_ROOT" in message
+
+
+def test_symlink_leading_out_of_the_root_is_refused(studio_dirs, tmp_path):
+    secret = tmp_path / "secret"
+    (secret / "class_a").mkdir(parents=True)
+    (studio_dirs.data_root / "innocent").symlink_to(secret, target_is_directory=True)
+
+    with pytest.raises(PathOutsideRoot, match=f"outside the data root {studio_dirs.data_root.resolve()}"):
+        resolve_dataset_path("innocent")
+    with pytest.raises(PathOutsideRoot):
+        resolve_dataset_path("innocent/class_a")
+
+
+def test_symlink_staying_inside_the_root_is_accepted(studio_dirs):
+    (studio_dirs.data_root / "real").mkdir()
+    (studio_dirs.data_root / "alias").symlink_to(studio_dirs.data_root / "real", target_is_directory=True)
+
+    assert resolve_dataset_path("alias") == studio_dirs.data_root.resolve() / "real"

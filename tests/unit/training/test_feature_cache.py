@@ -1,0 +1,76 @@
+"""Fast frozen phase: the head trained on cached pooled features matches plain `model.fit` through the frozen base."""
+
+import pytest
+
+from tlcore.training import feature_cache
+from tlcore.training.fit import prepare_split
+
+
+def _fit(config, fast: bool, epochs: int = 2):
+    import keras
+
+    from tlcore.datasets.pipeline import make_dataset
+    from tlcore.modeling.model import build_model, compile_model
+
+    root, split = prepare_split(config)
+    keras.utils.set_random_seed(config.split.seed)
+    model = build_model(config, len(split.class_names))
+    compile_model(model, config.learning_rate, len(split.class_names))
+    if fast:
+        history = feature_cache.fit_head_on_cached_features(model, config, root, split, False, epochs=epochs, verbose=0)
+    else:
+        train = make_dataset(root, split.train, config.image_size, config.batch_size, False, shuffle=True,
+                             seed=config.split.seed)
+        val = make_dataset(root, split.val, config.image_size, config.batch_size, False)
+        history = model.fit(train, validation_data=val, epochs=epochs, verbose=0)
+    return model, history.history
+
+
+def test_head_on_cached_features_gives_the_plain_paths_results_and_reuses_the_cache(
+        tiny_dataset, make_config, studio_dirs, monkeypatch):
+    # VGG16: with random weights (all there is offline) it has no BatchNorm to shrink its features to ~0, so the
+    # head really learns from them, and both paths must agree on real features.
+    config = make_config(tiny_dataset("tiny", classes=("0", "1", "7"), per_class=30), backbone="VGG16",
+                         batch_size=16)
+    assert feature_cache.applies(config)
+    plain_model, plain = _fit(config, fast=False)
+    fast_model, fast = _fit(config, fast=True)
+
+    # Same data order, same seeds, same head weights at the start: the same curves up to float noise.
+    assert fast["val_accuracy"] == pytest.approx(plain["val_accuracy"], abs=0.02)
+    assert fast["loss"] == pytest.approx(plain["loss"], rel=1e-3)
+    assert plain["loss"][-1] < plain["loss"][0]  # the head learned from the features
+    # The full model holds the trained head: it predicts like the plain model.
+    head_weights = fast_model.get_layer("head").get_weights()[0]
+    assert head_weights == pytest.approx(plain_model.get_layer("head").get_weights()[0], abs=1e-3)
+
+    cached = sorted(path.name for path in (studio_dirs.home / "cache" / "features").iterdir())
+    assert len(cached) == 2 and cached[0].startswith("vgg16-32-train-") and "-val-" in cached[1]
+    monkeypatch.setattr(feature_cache, "feature_extractor",
+                        lambda model: pytest.fail("features were computed again instead of read from the cache"))
+    root, split = prepare_split(config)
+    key = feature_cache.feature_key(config, root, "train", split.train)
+    features = list(feature_cache.cached_features(fast_model, None, key).as_numpy_iterator())
+    assert len(features) == len(split.train) and features[0][0].shape == (512,)
+
+
+def test_cache_key_changes_with_what_changes_the_features(tiny_dataset, make_config):
+    config = make_config(tiny_dataset())
+    root, split = prepare_split(config)
+    key = feature_cache.feature_key(config, root, "train", split.train)
+
+    assert key == feature_cache.feature_key(config, root, "train", split.train)
+    for changed in (make_config(config.dataset, image_size=48), make_config(config.dataset, backbone="MobileNet"),
+                    make_config(config.dataset, weights="imagenet")):
+        assert feature_cache.feature_key(changed, root, "train", split.train) != key
+    assert feature_cache.feature_key(config, root, "val", split.train) != key
+    assert feature_cache.feature_key(config, root, "train", split.train[1:]) != key
+    (root / split.train[0][0]).write_bytes((root / split.train[1][0]).read_bytes() + b"\0")  # an image changed
+    assert feature_cache.feature_key(config, root, "train", split.train) != key
+
+
+def test_fast_path_only_when_the_base_cannot_change(make_config):
+    assert feature_cache.applies(make_config("d"))
+    assert not feature_cache.applies(make_config("d", fine_tune_at=100))
+    assert not feature_cache.applies(make_config("d", augment=True))
+    assert not feature_cache.applies(make_config("d", parent_run="x", fine_tune_at=None))

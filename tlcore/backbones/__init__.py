@@ -1,0 +1,45 @@
+"""The backbone catalog: the Keras applications registry, custom backbones, layer tables, blocks, weights, measure, probe."""
+
+from tlcore.backbones.catalog import all_names, get, layer_table
+from tlcore.backbones.custom import create_custom, custom_names, inspect_model, save_model_upload
+from tlcore.backbones.freeze_blocks import (
+    block_names,
+    block_of_layer,
+    blocks,
+    fine_tune_at_for_block,
+    layer_count,
+    layer_name,
+)
+from tlcore.backbones.measure import cached_measurements, measure_task, readable_rows
+from tlcore.backbones.probe import run_probe
+from tlcore.backbones.registry import Backbone, PUBLISHED_SOURCE, REGISTRY, names
+from tlcore.backbones.weights import WeightsFileRejected, imagenet_problem, install_weights, registry_rows, status
+
+__all__ = [
+    "all_names",
+    "get",
+    "layer_table",
+    "create_custom",
+    "custom_names",
+    "inspect_model",
+    "save_model_upload",
+    "block_names",
+    "block_of_layer",
+    "blocks",
+    "fine_tune_at_for_block",
+    "layer_count",
+    "layer_name",
+    "cached_measurements",
+    "measure_task",
+    "readable_rows",
+    "run_probe",
+    "Backbone",
+    "PUBLISHED_SOURCE",
+    "REGISTRY",
+    "names",
+    "WeightsFileRejected",
+    "imagenet_problem",
+    "install_weights",
+    "registry_rows",
+    "status",
+]

@@ -1,0 +1,156 @@
+"""Where ImageNet weights come from, and a plain answer when they cannot be had (offline is normal)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tlcore.backbones.registry import Backbone
+from tlcore.storage import network
+from tlcore.storage.paths import keras_models_dir
+
+__all__ = ["WeightsUnavailable", "WeightsStatus", "status", "registry_rows", "imagenet_problem", "WeightsFileRejected", "install_weights"]
+
+
+class WeightsUnavailable(RuntimeError):
+    """ImageNet weights are neither cached nor downloadable; the message says where to put the file."""
+
+
+@dataclass(frozen=True)
+class WeightsStatus:
+    backbone: str
+    filename: str
+    path: Path
+    cached: bool
+    online: bool | None  # None: not probed
+    own: bool = False  # a custom backbone: its weights are its own saved file, there is no ImageNet file
+
+    @property
+    def label(self) -> str:
+        if self.own:
+            return "own weights"
+        if self.cached:
+            return "cached"
+        if self.online is None:
+            return "not cached"
+        return "downloadable" if self.online else "missing (offline)"
+
+    @property
+    def advice(self) -> str:
+        if self.own:
+            return f"{self.backbone} starts from its own trained weights, saved in {self.path}."
+        if self.cached:
+            return f"ImageNet weights for {self.backbone} are cached at {self.path}."
+        where = f"copy `{self.filename}` into `{self.path.parent}/`"
+        if self.online:
+            return f"ImageNet weights for {self.backbone} will be downloaded on first use (or {where})."
+        return (f"ImageNet weights for {self.backbone} are not cached and this server cannot download them. "
+                f"To use them offline, {where} (the file Keras would download), then reload. "
+                f"Or train from random initialisation, which needs far more data and epochs.")
+
+
+def status(backbone: Backbone, image_size: int, probe_network: bool = False) -> WeightsStatus:
+    own = backbone.own_weights_file
+    if own is not None:
+        return WeightsStatus(backbone.name, own.name, own, cached=own.is_file(), online=None, own=True)
+    filename = backbone.weights_filename(image_size)
+    path = keras_models_dir() / filename
+    cached = path.is_file() and path.stat().st_size > 0
+    online = network.is_online() if (probe_network and not cached) else None
+    return WeightsStatus(backbone.name, filename, path, cached, online)
+
+
+def registry_rows() -> list[dict]:
+    """Every backbone's published figures plus its weights status at its default size (table and CLI); custom
+    backbones last."""
+    from tlcore.backbones import catalog as backbones
+
+    return [{**backbone.to_row(), "weights": status(backbone, backbone.default_size).label}
+            for backbone in map(backbones.get, backbones.all_names())]
+
+
+def imagenet_problem(backbone: Backbone, image_size: int) -> str | None:
+    """Why ImageNet weights cannot be used at this size, or None when they can."""
+    if backbone.fixed_weights_size and image_size != backbone.fixed_weights_size:
+        return (f"{backbone.name}'s ImageNet weights only load at {backbone.fixed_weights_size}×"
+                f"{backbone.fixed_weights_size}; choose that image size or random initialisation.")
+    return None
+
+
+class WeightsFileRejected(ValueError):
+    """An uploaded weights file does not load into the backbone it was offered for; the message names the architecture."""
+
+
+def install_weights(backbone: Backbone | str, image_size: int, data: bytes) -> Path:
+    """Install an uploaded ImageNet weights file (`.h5` or Keras 3 `.weights.h5`) for an offline server.
+
+    The file is validated exactly as Keras will use it: the base (include_top=False) is built with it as `weights=`.
+    Only then is it moved (atomic rename) to the filename Keras looks for in `keras_models_dir()`. Imports TensorFlow.
+    """
+    import shutil
+    import tempfile
+
+    from tlcore.backbones import catalog as backbones
+
+    backbone = backbones.get(backbone) if isinstance(backbone, str) else backbone
+    rows = backbone.fixed_weights_size or backbone.weights_rows(image_size)
+    expected = (f"{backbone.name} without its top (include_top=False) at {rows}×{rows} px, "
+                f"as Keras saves it in `{backbone.weights_filename(image_size)}`")
+    if not data:
+        raise WeightsFileRejected(f"The file is empty. Expected ImageNet weights for {expected}.")
+    target = keras_models_dir() / backbone.weights_filename(image_size)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(dir=target.parent, prefix=".upload-"))
+    try:
+        legacy = workdir / "upload.h5"  # the format keras.applications reads from its cache
+        legacy.write_bytes(data)
+        problem = _convert_if_keras3_format(backbone, rows, legacy)
+        try:
+            backbone.build_base(rows, weights=str(legacy))
+        except Exception as error:  # noqa: BLE001 - h5py, Keras and TF raise many kinds; all mean "does not fit"
+            detail = problem or f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            raise WeightsFileRejected(
+                f"This file does not fit {backbone.name}: expected ImageNet weights for {expected}. ({detail})"
+            ) from None
+        os.replace(legacy, target)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        import keras
+
+        keras.backend.clear_session()
+    return target
+
+
+def _convert_if_keras3_format(backbone: Backbone, rows: int, path: Path) -> str | None:
+    """A Keras 3 `.weights.h5` file (from `model.save_weights`) is rewritten in place in the legacy layout Keras
+    applications load. Returns why it could not be, or None (also when the file is not in that format)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            keras3_layout = "layers" in handle and "layer_names" not in handle.attrs
+    except OSError:
+        return "not an HDF5 file"
+    if not keras3_layout:
+        return None
+    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group  # no public legacy writer
+
+    base = backbone.build_base(rows, weights=None)
+    keras3_copy = path.with_name("upload.weights.h5")
+    os.replace(path, keras3_copy)
+    import warnings
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            base.load_weights(str(keras3_copy))
+        skipped = [str(w.message) for w in caught if "freshly-initialized" in str(w.message)]
+        if skipped:  # Keras only warns when parts of the file match nothing: half-loaded is not loaded
+            raise ValueError(f"{len(skipped)} parts of the model found no weights in the file")
+    except Exception as error:  # noqa: BLE001
+        os.replace(keras3_copy, path)
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    with h5py.File(path, "w") as handle:
+        save_weights_to_hdf5_group(handle, base)
+    return None

@@ -1,0 +1,49 @@
+"""TODO docstring (config.augmentation)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+__all__ = ["FLIP_MODES", "AugmentConfig"]
+
+
+FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical", "none")
+
+
+@dataclass
+class AugmentConfig:
+    """Strengths are fractions as the Keras layers take them (rotation 0.1 = ±10% of a full turn = ±36°).
+
+    Fields added after the first release default to 0 (off), so older config.json files load unchanged.
+    """
+
+    flip: str = "horizontal"  # "horizontal", "vertical", "horizontal_and_vertical" or "none"
+    rotation: float = 0.1
+    zoom: float = 0.1
+    translation: float = 0.0  # shift up to this fraction of height and width
+    contrast: float = 0.0  # contrast factor range 1 ± contrast
+    brightness: float = 0.0  # add up to ± this fraction of the 0..255 range
+    crop: float = 0.0  # cut up to this fraction off the image, then resize back to the model's input size
+
+    def __post_init__(self) -> None:
+        if self.flip not in FLIP_MODES:
+            raise ValueError(f"Unknown flip mode '{self.flip}'; expected one of {', '.join(FLIP_MODES)}.")
+        for name in ("rotation", "zoom", "translation", "contrast", "brightness", "crop"):
+            value = getattr(self, name)
+            if not 0 <= float(value) < 1:
+                raise ValueError(f"Augmentation '{name}' must be between 0 and 1 (got {value}).")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AugmentConfig":
+        """Unknown keys are ignored so a config written by a newer version still loads."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+    def describe(self) -> str:
+        parts = [f"flip {self.flip}"] if self.flip != "none" else []
+        parts += [f"{name} {getattr(self, name):g}" for name in
+                  ("rotation", "zoom", "translation", "contrast", "brightness", "crop") if getattr(self, name) > 0]
+        return ", ".join(parts) or "none"

@@ -1,0 +1,14 @@
+"""TODO docstring (config.split)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SplitConfig"]
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 42

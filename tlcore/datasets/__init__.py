@@ -1,0 +1,37 @@
+"""Image-folder datasets: scan, split, stored settings, health, sample, TFDS, thumbnails, tf.data, augmentation."""
+
+from tlcore.datasets.augmentation import preview
+from tlcore.datasets.health import cached_report, health_report, summarize_sizes
+from tlcore.datasets.sample import SAMPLE_NAME, sample_dataset_path
+from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, count_images, scan_folder
+from tlcore.datasets.settings import DatasetSettings, load_settings, save_settings
+from tlcore.datasets.split import make_split
+from tlcore.datasets.tfds import CATALOG, TfdsUnavailable, fetch, folder_name, is_ready, offline_message
+from tlcore.datasets.thumbnails import cached_thumbnail, describe, page_of
+
+__all__ = [
+    "preview",
+    "cached_report",
+    "health_report",
+    "summarize_sizes",
+    "SAMPLE_NAME",
+    "sample_dataset_path",
+    "BadFile",
+    "DatasetError",
+    "DatasetScan",
+    "count_images",
+    "scan_folder",
+    "DatasetSettings",
+    "load_settings",
+    "save_settings",
+    "make_split",
+    "CATALOG",
+    "TfdsUnavailable",
+    "fetch",
+    "folder_name",
+    "is_ready",
+    "offline_message",
+    "cached_thumbnail",
+    "describe",
+    "page_of",
+]

@@ -1,0 +1,183 @@
+"""Dataset health report: counts and imbalance, unusable files by reason, duplicates and split leakage, image sizes.
+
+The expensive part (reading, hashing and decoding every file once) is cached on disk by the scan's fingerprint, so a
+folder whose listing has not changed is never decoded twice; training reuses it to leave out broken files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Callable
+
+from tlcore.config.split import SplitConfig
+from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, check_file, iter_bad_files, scan_folder
+from tlcore.datasets.split import Split, make_split
+from tlcore.storage.atomic import read_json, write_json_atomic
+from tlcore.storage.images import BadImage, inspect_image
+from tlcore.storage.paths import cache_root
+
+__all__ = ["Report", "IMBALANCE_RATIO", "analysis_path", "cached_report", "analyse_files", "health_report", "summarize_sizes", "imbalance", "duplicate_groups", "health_task", "find_bad_files"]
+
+Report = Callable[[float, str], None]
+IMBALANCE_RATIO = 3.0  # largest / smallest class count from which the report warns
+_ANALYSIS_VERSION = 1
+
+
+def _no_report(fraction: float, message: str) -> None:
+    """Progress sink when nobody is watching (CLI without a terminal, tests)."""
+
+
+def analysis_path(scan: DatasetScan) -> Path:
+    return cache_root() / "health" / f"{scan.fingerprint}.json"
+
+
+def cached_report(scan: DatasetScan) -> dict | None:
+    """The per-file analysis of this exact listing, if one was made before."""
+    data = read_json(analysis_path(scan))
+    return data if data and data.get("version") == _ANALYSIS_VERSION else None
+
+
+def analyse_files(scan: DatasetScan, report: Report = _no_report) -> dict:
+    """Read every file once: content hash, size and stored colour mode, or why it cannot be used. Cached."""
+    cached = cached_report(scan)
+    if cached is not None:
+        return cached
+    files: dict[str, list] = {}
+    unreadable: list[dict] = []
+    total = len(scan.files)
+    every = max(1, total // 100)
+    for done, (relative, _) in enumerate(scan.files, start=1):
+        path = scan.root / relative
+        try:
+            content = path.read_bytes()
+        except OSError:
+            reason, message = check_file(path)  # names the OS error the same way training does
+            unreadable.append({"path": relative, "reason": reason, "message": message})
+            continue
+        digest = hashlib.sha256(content).hexdigest()
+        try:
+            info = inspect_image(content)
+        except BadImage as error:
+            unreadable.append({"path": relative, "reason": error.reason, "message": str(error)})
+            files[relative] = [digest, None, None, None]
+        else:
+            files[relative] = [digest, info.width, info.height, info.mode]
+        if done % every == 0 or done == total:
+            report(done / max(1, total), f"checked {done:,}/{total:,} images")
+    analysis = {"version": _ANALYSIS_VERSION, "fingerprint": scan.fingerprint, "files": files,
+                "unreadable": unreadable}
+    write_json_atomic(analysis_path(scan), analysis)
+    return analysis
+
+
+def health_report(scan: DatasetScan, split_config: SplitConfig | None = None, report: Report = _no_report) -> dict:
+    """Everything the Dataset page and `python -m tlcore scan --json` show, as plain JSON-able data."""
+    analysis = analyse_files(scan, report)
+    unreadable = analysis["unreadable"]
+    bad_paths = {item["path"] for item in unreadable}
+    usable = [(path, label) for path, label in scan.files if path not in bad_paths]
+    counts = Counter(label for _, label in usable)
+    class_counts = {name: counts.get(index, 0) for index, name in enumerate(scan.class_names)}
+    split, split_error = _split_or_error(scan, split_config or SplitConfig(), unreadable)
+    records = analysis["files"]
+    decoded = [records[path] for path, _ in usable if path in records]
+    return {
+        "dataset": scan.root.name,
+        "fingerprint": scan.fingerprint,
+        "images": len(scan.files),
+        "usable_images": len(usable),
+        "classes": scan.class_names,
+        "class_counts": class_counts,
+        "presplit": scan.presplit,
+        "split_counts": split.counts() if split else {},
+        "split_error": split_error,
+        "imbalance": imbalance(class_counts),
+        "unreadable": unreadable,
+        "unreadable_by_reason": dict(Counter(item["reason"] for item in unreadable)),
+        "skipped": scan.skipped,
+        "modes": dict(Counter(record[3] for record in decoded)),
+        "duplicates": duplicate_groups(scan, records, split),
+        "sizes": {"width": [r[1] for r in decoded], "height": [r[2] for r in decoded],
+                  "aspect": [round(r[1] / r[2], 3) for r in decoded]},
+    }
+
+
+def summarize_sizes(sizes: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """min / median / max of each size list, for text and JSON output where every value would be too much."""
+    import numpy as np
+
+    return {key: ({"min": float(np.min(values)), "median": float(np.median(values)), "max": float(np.max(values))}
+                  if values else {}) for key, values in sizes.items()}
+
+
+def imbalance(class_counts: dict[str, int]) -> dict:
+    """Largest/smallest ratio, a warning from IMBALANCE_RATIO on, and scikit-learn's 'balanced' class weights."""
+    import numpy as np
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = {name: count for name, count in class_counts.items() if count > 0}
+    if len(present) < 2:
+        return {"ratio": None, "warning": None, "class_weights": {}}
+    labels = np.repeat(np.arange(len(present)), list(present.values()))
+    weights = compute_class_weight("balanced", classes=np.arange(len(present)), y=labels)
+    largest, smallest = max(present, key=present.get), min(present, key=present.get)
+    ratio = present[largest] / present[smallest]
+    warning = None
+    if ratio >= IMBALANCE_RATIO:
+        warning = (f"Imbalanced: '{largest}' has {present[largest]:,} images, {ratio:.1f}× the {present[smallest]:,} "
+                   f"of '{smallest}'. The model will favour the large classes; add images to the small ones or train "
+                   "with the suggested class weights.")
+    return {"ratio": round(ratio, 3), "warning": warning,
+            "class_weights": {name: round(float(w), 4) for name, w in zip(present, weights)}}
+
+
+def duplicate_groups(scan: DatasetScan, records: dict[str, list], split: Split | None) -> list[dict]:
+    """Files with byte-identical content; `leak` when copies sit in different splits (train/val/test)."""
+    by_hash: dict[str, list[str]] = defaultdict(list)
+    for path, record in records.items():
+        if record[1] is not None:  # unreadable files (all empty files share one hash) are reported apart
+            by_hash[record[0]].append(path)
+    split_of = {}
+    if split is not None:
+        split_of = {path: name for name in ("train", "val", "test") for path, _ in getattr(split, name)}
+    label_of = dict(scan.files)
+    groups = []
+    for paths in by_hash.values():
+        if len(paths) < 2:
+            continue
+        paths = sorted(paths)
+        splits = sorted({split_of[p] for p in paths if p in split_of})
+        classes = sorted({scan.class_names[label_of[p]] for p in paths})
+        groups.append({"paths": paths, "splits": splits, "classes": classes, "leak": len(splits) > 1})
+    return sorted(groups, key=lambda group: (not group["leak"], group["paths"]))
+
+
+def _split_or_error(scan, config, unreadable) -> tuple[Split | None, str | None]:
+    """The split training would use (for leakage and split counts), or why there is none."""
+    try:
+        return make_split(scan, config, excluded=[BadFile(i["path"], i["message"]) for i in unreadable]), None
+    except DatasetError as error:
+        return None, str(error)
+
+
+def health_task(params: dict, report: Report) -> dict:
+    """Task entry point (kind "health"): the report for params["dataset"] with the dataset's stored split."""
+    from tlcore.datasets.settings import load_settings
+
+    scan = scan_folder(params["dataset"])
+    return health_report(scan, load_settings(params["dataset"]).split, report)
+
+
+def find_bad_files(scan: DatasetScan) -> list[BadFile]:
+    """Decode every image once; those that fail are reported with a reason and left out of training.
+
+    A health report already computed for this exact listing is reused instead of decoding everything again.
+    """
+    from tlcore.datasets.health import cached_report
+
+    report = cached_report(scan)
+    if report is not None:
+        return [BadFile(item["path"], item["message"]) for item in report["unreadable"]]
+    return [BadFile(relative, message) for relative, _, message in iter_bad_files(scan)]

@@ -1,0 +1,130 @@
+"""TensorFlow Datasets image-classification sets by name, downloaded on demand and written out as an ordinary
+class-folder dataset under the data root, so they go through exactly the code path of a user's own folder.
+
+TFDS keeps its download in `cache/tfds/`; the image folder is written once (marked complete) and reused after that.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from tlcore.storage.paths import cache_root, data_root
+
+__all__ = ["Report", "TfdsDataset", "CATALOG", "TfdsUnavailable", "folder_name", "dataset_folder", "is_ready", "tfds_cache", "offline_message", "fetch", "tfds_task"]
+
+Report = Callable[[float, str], None]
+_COMPLETE_MARKER = ".complete"
+
+
+@dataclass(frozen=True)
+class TfdsDataset:
+    name: str  # the TFDS name
+    title: str
+    splits: tuple[str, ...]  # TFDS splits written out; more than one gives a pre-split train/ test/ folder
+    download_mb: int  # as listed in the TFDS catalog, so the page can say what a download costs
+
+
+CATALOG = {entry.name: entry for entry in (
+    TfdsDataset("tf_flowers", "Flowers: 5 kinds, 3,670 photos", ("train",), 218),
+    TfdsDataset("cats_vs_dogs", "Cats vs dogs: 23,262 photos", ("train",), 787),
+    TfdsDataset("cifar10", "CIFAR-10: 10 classes, 60,000 images of 32×32 px", ("train", "test"), 163),
+    TfdsDataset("rock_paper_scissors", "Rock, paper, scissors: 2,892 hand images", ("train", "test"), 220),
+)}
+
+
+class TfdsUnavailable(RuntimeError):
+    """The dataset cannot be fetched (offline, unknown name, download failed); the message gives the way round."""
+
+
+def folder_name(name: str) -> str:
+    return f"tfds-{name}"
+
+
+def dataset_folder(name: str) -> Path:
+    return data_root() / folder_name(name)
+
+
+def is_ready(name: str) -> bool:
+    return (dataset_folder(name) / _COMPLETE_MARKER).exists()
+
+
+def tfds_cache() -> Path:
+    return cache_root() / "tfds"
+
+
+def offline_message(name: str) -> str:
+    return (f"This server is offline, so '{name}' cannot be downloaded. On a machine with internet run "
+            f"`python -c \"import tensorflow_datasets as tfds; tfds.builder('{name}').download_and_prepare()\"`, "
+            f"then copy ~/tensorflow_datasets/{name} to {tfds_cache() / name} here and try again; or upload the "
+            "images as a .zip of class folders, or use a folder already on this server.")
+
+
+def fetch(name: str, report: Report = lambda fraction, message: None) -> Path:
+    """Download (if needed) and write `data_root()/tfds-<name>/` as class folders; returns that folder."""
+    if name not in CATALOG:
+        raise TfdsUnavailable(f"Unknown dataset '{name}'. Available: {', '.join(CATALOG)}.")
+    if is_ready(name):
+        return dataset_folder(name)
+    import tensorflow_datasets as tfds
+
+    from tlcore.storage.network import is_online
+
+    builder = tfds.builder(name, data_dir=str(tfds_cache()))
+    if not builder.is_prepared():
+        if not is_online():
+            raise TfdsUnavailable(offline_message(name))
+        report(0.0, f"downloading {name} (about {CATALOG[name].download_mb} MB)…")
+        try:
+            builder.download_and_prepare()
+        except Exception as error:  # network, disk, checksum: every one of them gets the offline route
+            raise TfdsUnavailable(f"Downloading '{name}' failed ({type(error).__name__}: {error}). "
+                                  + offline_message(name)) from error
+    return _write_class_folders(builder, CATALOG[name], report)
+
+
+def _write_class_folders(builder, entry: TfdsDataset, report: Report) -> Path:
+    import tensorflow_datasets as tfds
+
+    class_names = builder.info.features["label"].names
+    target = dataset_folder(entry.name)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=data_root()))
+    try:
+        for split_index, split in enumerate(entry.splits):
+            prefix = staging / split if len(entry.splits) > 1 else staging
+            dataset = builder.as_dataset(split=split, decoders={"image": tfds.decode.SkipDecoding()})
+            total = int(dataset.cardinality()) if int(dataset.cardinality()) > 0 else 0
+            for index, example in enumerate(tfds.as_numpy(dataset)):
+                class_dir = prefix / class_names[int(example["label"])]
+                class_dir.mkdir(parents=True, exist_ok=True)
+                encoded = bytes(example["image"])
+                (class_dir / f"{split}_{index:06d}{_extension(encoded)}").write_bytes(encoded)
+                if total and (index + 1) % max(1, total // 50) == 0:
+                    done = (split_index + (index + 1) / total) / len(entry.splits)
+                    report(done, f"writing {split} images: {index + 1:,}/{total:,}")
+        (staging / _COMPLETE_MARKER).write_text(f"written by tlcore.datasets.tfds from TFDS '{entry.name}'\n")
+        if target.exists():
+            shutil.rmtree(target)  # an incomplete earlier attempt
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _extension(encoded: bytes) -> str:
+    """TFDS keeps images as the original encoded bytes; name each file after its real format."""
+    if encoded.startswith(b"\x89PNG"):
+        return ".png"
+    if encoded.startswith(b"\xff\xd8"):
+        return ".jpg"
+    return ".bin"  # not an image format the scan recognises: it shows up as skipped rather than silently misread
+
+
+def tfds_task(params: dict, report: Report) -> dict:
+    """Task entry point (kind "tfds"): fetch params["name"]; the result names the dataset folder."""
+    folder = fetch(params["name"], report)
+    return {"dataset": folder.name, "path": str(folder)}

@@ -1,0 +1,82 @@
+"""Where a model goes wrong, from the stored per-image predictions: a confusion cell's images, the most confident
+mistakes, and the class pairs confused most often."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Cell", "nonempty_cells", "cell_files", "top_losses", "most_confused_pairs", "thumbnails"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the confusion matrix: images of class `true` that the model called `predicted`."""
+    true: str
+    predicted: str
+    count: int
+
+    @property
+    def label(self) -> str:
+        kind = "right" if self.true == self.predicted else "wrong"
+        return f"true {self.true} → predicted {self.predicted} ({self.count} image{'s' * (self.count != 1)}, {kind})"
+
+
+def nonempty_cells(matrix: list[list[int]], class_names: list[str], mistakes_first: bool = True) -> list[Cell]:
+    """Cells holding at least one image; mistakes first (largest first), then the diagonal."""
+    cells = [Cell(class_names[t], class_names[p], int(count))
+             for t, row in enumerate(matrix) for p, count in enumerate(row) if count]
+    if mistakes_first:
+        cells.sort(key=lambda cell: (cell.true == cell.predicted, -cell.count))
+    return cells
+
+
+def cell_files(predictions: "pd.DataFrame", true: str, predicted: str) -> list[str]:
+    """Exactly the files in one confusion cell, in the stored (split) order."""
+    mask = (predictions["true"] == true) & (predictions["predicted"] == predicted)
+    return predictions.loc[mask, "file"].tolist()
+
+
+def top_losses(predictions: "pd.DataFrame", count: int = 12) -> list[dict[str, Any]]:
+    """The most confident mistakes: wrong predictions ordered by loss (−log p(true class)), highest first."""
+    wrong = predictions[predictions["true"] != predictions["predicted"]]
+    worst = wrong.sort_values(["loss", "file"], ascending=[False, True]).head(count)
+    return [{"file": row.file, "true": row.true, "predicted": row.predicted,
+             "probability": float(row.confidence), "loss": float(row.loss)} for row in worst.itertuples()]
+
+
+def most_confused_pairs(matrix: list[list[int]], class_names: list[str], count: int = 10) -> list[dict[str, Any]]:
+    """Off-diagonal cells, largest first: which true class is taken for which, how often and as a share of it."""
+    pairs = []
+    for t, row in enumerate(matrix):
+        total = sum(row)
+        for p, images in enumerate(row):
+            if t != p and images:
+                pairs.append({"true": class_names[t], "predicted": class_names[p], "images": int(images),
+                              "share_of_true_class": images / total})
+    pairs.sort(key=lambda pair: (-pair["images"], pair["true"], pair["predicted"]))
+    return pairs[:count]
+
+
+def thumbnails(dataset: str, files: list[str], width: int = 96) -> list[tuple[str, Any]]:
+    """(file, PIL thumbnail or None when the file is gone or unreadable) for files relative to a dataset folder."""
+    from tlcore.storage.images import BadImage, thumbnail
+    from tlcore.storage.paths import PathOutsideRoot, resolve_dataset_path
+
+    try:
+        root = resolve_dataset_path(dataset)
+    except PathOutsideRoot:
+        return [(name, None) for name in files]
+    shown = []
+    for name in files:
+        path = (root / name).resolve()
+        try:
+            if root not in path.parents:  # a hand-edited predictions file must not reach outside the dataset
+                raise BadImage("outside the dataset folder")
+            shown.append((name, thumbnail(path, width)))
+        except (BadImage, OSError):
+            shown.append((name, None))
+    return shown

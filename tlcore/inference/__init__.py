@@ -1,0 +1,31 @@
+"""Predict with a model: one predictor, model sources, Grad-CAM, batch prediction, export."""
+
+from tlcore.inference.batch import BatchInputError, rows_to_csv, store_zip, zip_image_names
+from tlcore.inference.export import FORMATS, export_run, exports_dir, read_report
+from tlcore.inference.gradcam import GradCamUnavailable, overlay
+from tlcore.inference.predictor import Predictor, cached_predictor
+from tlcore.inference.sources import (
+    cached_external_predictor,
+    model_path_under_data_root,
+    parse_class_names,
+    store_upload,
+)
+
+__all__ = [
+    "BatchInputError",
+    "rows_to_csv",
+    "store_zip",
+    "zip_image_names",
+    "FORMATS",
+    "export_run",
+    "exports_dir",
+    "read_report",
+    "GradCamUnavailable",
+    "overlay",
+    "Predictor",
+    "cached_predictor",
+    "cached_external_predictor",
+    "model_path_under_data_root",
+    "parse_class_names",
+    "store_upload",
+]

@@ -1,0 +1,305 @@
+"""Export a run's model as .keras, TensorFlow SavedModel and TFLite (float32 / float16 / int8), each checked.
+
+Every export is reloaded from disk and run on the test split next to the in-app model: file size, test accuracy,
+single-image latency and top-1 agreement with the app (≥ 99 % required for float formats; int8 is reported as it is).
+Results live in the run folder: `exports/<format>/` (the model and labels.txt) and `exports/report.json`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from tlcore.inference.predictor import probabilities_2d
+from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
+
+if TYPE_CHECKING:
+    import keras
+
+    from tlcore.runs.folders import Run
+
+__all__ = ["FLOAT_PARITY_REQUIRED", "REPRESENTATIVE_IMAGES", "LATENCY_CALLS", "Runner", "ExportUnavailable", "ExportFormat", "ExportContext", "tflite_interpreter", "FORMATS", "exports_dir", "read_report", "labels_text", "size_bytes", "single_image_latency_ms", "check_export", "export_run", "export_task"]
+
+FLOAT_PARITY_REQUIRED = 0.99
+REPRESENTATIVE_IMAGES = 100
+LATENCY_CALLS = 20
+
+Runner = Callable[[np.ndarray], np.ndarray]  # float32 (n, h, w, 3) raw RGB → model outputs
+
+
+class ExportUnavailable(RuntimeError):
+    """This server cannot produce or run a format (e.g. no TFLite interpreter); the message says why."""
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str  # the CLI's --format value and the folder under exports/
+    label: str
+    is_float: bool
+    save: Callable[["keras.Model", Path, "ExportContext"], Path]  # writes into the folder, returns the artifact
+    load: Callable[[Path], Runner]
+
+
+@dataclass
+class ExportContext:
+    """What several formats share: a SavedModel to convert from, training images to calibrate int8."""
+
+    exports: Path
+    calibration_images: Callable[[], np.ndarray]
+    _saved_model: Path | None = None
+
+    def saved_model(self, model: "keras.Model") -> Path:
+        if self._saved_model is None or not self._saved_model.exists():
+            self._saved_model = self.exports / ".work" / "savedmodel"
+            shutil.rmtree(self._saved_model, ignore_errors=True)
+            model.export(str(self._saved_model), format="tf_saved_model", verbose=False)
+        return self._saved_model
+
+
+# --- the formats ---------------------------------------------------------------------------------------------------
+def _save_keras(model, folder: Path, context: ExportContext) -> Path:
+    path = folder / "model.keras"
+    model.save(path)
+    return path
+
+
+def _load_keras(path: Path) -> Runner:
+    from tlcore.inference.predictor import compiled_call
+    from tlcore.layers.loading import load_model
+
+    return compiled_call(load_model(path))
+
+
+def _save_savedmodel(model, folder: Path, context: ExportContext) -> Path:
+    source = context.saved_model(model)
+    shutil.copytree(source, folder / "savedmodel")
+    return folder / "savedmodel"
+
+
+def _load_savedmodel(path: Path) -> Runner:
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))  # kept by the closure: its variables die with it
+    return lambda images: loaded.serve(tf.constant(images, dtype=tf.float32)).numpy()
+
+
+def _tflite_saver(quantisation: str):
+    def save(model, folder: Path, context: ExportContext) -> Path:
+        import tensorflow as tf
+
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(context.saved_model(model)))
+        if quantisation == "float16":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.target_spec.supported_types = [tf.float16]
+        elif quantisation == "int8":
+            # Weights and activations in int8, calibrated on training images; input and output stay float32 so
+            # the file takes the same raw RGB pixels as every other export.
+            images = context.calibration_images()
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: ([image[None]] for image in images)
+        path = folder / "model.tflite"
+        path.write_bytes(converter.convert())
+        return path
+
+    return save
+
+
+def tflite_interpreter(path: Path):
+    """The LiteRT interpreter when installed, else TensorFlow's own (deprecated in TF 2.21 but still shipped)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            import tensorflow as tf
+
+            Interpreter = tf.lite.Interpreter
+        except AttributeError as error:
+            raise ExportUnavailable("No TFLite interpreter on this server: tf.lite.Interpreter is gone from this "
+                                    "TensorFlow and the ai_edge_litert package is not installed.") from error
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated.*")
+        return Interpreter(model_path=str(path))
+
+
+def _load_tflite(path: Path) -> Runner:
+    interpreter = tflite_interpreter(path)
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    shape = [None]
+
+    def run(images: np.ndarray) -> np.ndarray:
+        if shape[0] != images.shape:
+            interpreter.resize_tensor_input(input_index, images.shape)
+            interpreter.allocate_tensors()
+            shape[0] = images.shape
+        interpreter.set_tensor(input_index, images.astype(np.float32))
+        interpreter.invoke()
+        return interpreter.get_tensor(output_index).copy()
+
+    return run
+
+
+FORMATS: dict[str, ExportFormat] = {fmt.name: fmt for fmt in (
+    ExportFormat("keras", "Keras (.keras)", True, _save_keras, _load_keras),
+    ExportFormat("savedmodel", "TensorFlow SavedModel", True, _save_savedmodel, _load_savedmodel),
+    ExportFormat("tflite-f32", "TFLite float32", True, _tflite_saver("float32"), _load_tflite),
+    ExportFormat("tflite-f16", "TFLite float16 weights", True, _tflite_saver("float16"), _load_tflite),
+    ExportFormat("tflite-int8", "TFLite int8 (calibrated)", False, _tflite_saver("int8"), _load_tflite),
+)}
+
+
+# --- running and checking ------------------------------------------------------------------------------------------
+def exports_dir(run: "Run") -> Path:
+    return run.path / "exports"
+
+
+def read_report(run: "Run") -> dict[str, Any]:
+    return read_json(exports_dir(run) / "report.json", default={"formats": {}})
+
+
+def labels_text(class_names: list[str]) -> str:
+    return "".join(f"{name}\n" for name in class_names)
+
+
+def size_bytes(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _in_batches(runner: Runner, images: np.ndarray, batch: int = 32) -> np.ndarray:
+    return np.concatenate([runner(images[i:i + batch]) for i in range(0, len(images), batch)])
+
+
+def single_image_latency_ms(runner: Runner, image: np.ndarray, calls: int = LATENCY_CALLS) -> float:
+    """Median wall time of one-image calls after warm-up (the first calls trace or allocate)."""
+    batch = image[None].astype(np.float32)
+    for _ in range(3):
+        runner(batch)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        runner(batch)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000)
+
+
+def check_export(runner: Runner, images: np.ndarray, labels: np.ndarray, reference: np.ndarray,
+                 is_float: bool) -> dict[str, Any]:
+    """Test accuracy and agreement with the in-app model's probabilities on the same images."""
+    probabilities = probabilities_2d(_in_batches(runner, images.astype(np.float32)))
+    predicted = probabilities.argmax(axis=1)
+    agreement = float(np.mean(predicted == reference.argmax(axis=1))) if len(images) else 1.0
+    return {
+        "test_accuracy": float(np.mean(predicted == labels)) if len(images) else None,
+        "top1_agreement": agreement,
+        "max_probability_difference": float(np.abs(probabilities - reference).max()) if len(images) else 0.0,
+        "parity_required": FLOAT_PARITY_REQUIRED if is_float else None,
+        "parity_passed": agreement >= FLOAT_PARITY_REQUIRED if is_float else None,
+        "latency_ms": single_image_latency_ms(runner, images[0]) if len(images) else None,
+    }
+
+
+def _zip_folder(folder: Path, name: str) -> Path:
+    """A folder export (SavedModel) as one downloadable zip, with labels.txt beside it."""
+    archive = folder / name
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path != archive:
+                bundle.write(path, path.relative_to(folder))
+    return archive
+
+
+def _replace_folder(staging: Path, target: Path) -> None:
+    """Swap a fully written folder into place, so exports/<format>/ is never half-written."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def export_run(run_id: str, formats: list[str] | None = None,
+               report: Callable[[float, str], None] | None = None) -> dict[str, Any]:
+    """Write the chosen formats (default: all) into the run's exports/ folder, check each, update report.json."""
+    from tlcore.datasets.pipeline import load_arrays
+    from tlcore.datasets.scan import scan_folder
+    from tlcore.inference.predictor import Predictor
+    from tlcore.runs.folders import get_run
+
+    report = report or (lambda fraction, message: None)
+    formats = list(formats or FORMATS)
+    unknown = [name for name in formats if name not in FORMATS]
+    if unknown:
+        raise ValueError(f"Unknown export format {', '.join(unknown)}; choose from {', '.join(FORMATS)}.")
+    run = get_run(run_id)
+    split = run.split()
+    if split is None or not run.model_path.exists():
+        raise ValueError(f"Run {run_id} has no trained model to export (state: {run.state}).")
+    config = run.config()
+    root = scan_folder(config.dataset).root
+    report(0.02, "loading the model and the test split")
+    predictor = Predictor(run.model_path, split.class_names, config.image_size)
+    checked_on, test_items = split.held_out
+    images, labels = load_arrays(root, test_items, config.image_size)
+    reference = predictor.probabilities(images) if len(images) else np.zeros((0, len(split.class_names)))
+
+    def calibration_images() -> np.ndarray:
+        rng = np.random.default_rng(0)
+        chosen = rng.permutation(len(split.train))[:REPRESENTATIVE_IMAGES]
+        return load_arrays(root, [split.train[i] for i in chosen], config.image_size)[0].astype(np.float32)
+
+    exports = exports_dir(run)
+    exports.mkdir(exist_ok=True)
+    write_text_atomic(exports / "labels.txt", labels_text(split.class_names))
+    context = ExportContext(exports, calibration_images)
+    results = read_report(run)
+    results.update(run=run.id, class_names=split.class_names, image_size=config.image_size,
+                   checked_on=checked_on, images=int(len(images)),
+                   app_model_latency_ms=single_image_latency_ms(predictor.probabilities, images[0])
+                   if len(images) else None)
+    for step, name in enumerate(formats):
+        fmt = FORMATS[name]
+        report(0.05 + 0.9 * step / len(formats), f"{fmt.label}: writing and checking ({step + 1}/{len(formats)})")
+        results["formats"][name] = _export_one(fmt, predictor.model, exports, context, images, labels, reference,
+                                               split.class_names)
+        write_json_atomic(exports / "report.json", results)
+    shutil.rmtree(exports / ".work", ignore_errors=True)
+    report(1.0, "done")
+    return results
+
+
+def _export_one(fmt: ExportFormat, model, exports: Path, context: ExportContext, images, labels, reference,
+                class_names: list[str]) -> dict[str, Any]:
+    staging = exports / f".{fmt.name}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    row: dict[str, Any] = {"format": fmt.name, "label": fmt.label, "exported_at": time.time()}
+    try:
+        artifact = fmt.save(model, staging, context)
+        write_text_atomic(staging / "labels.txt", labels_text(class_names))
+        download = _zip_folder(staging, f"{fmt.name}.zip") if artifact.is_dir() else artifact
+        target = exports / fmt.name
+        _replace_folder(staging, target)
+        artifact = target / artifact.name
+        row.update(path=str(artifact.relative_to(exports)), size_bytes=size_bytes(artifact),
+                   download=f"{fmt.name}/{download.name}")
+        row.update(check_export(fmt.load(artifact), images, labels, reference, fmt.is_float))
+    except ExportUnavailable as error:
+        row["error"] = str(error)
+    except Exception as error:  # noqa: BLE001 - one failing format must not lose the others' results
+        row["error"] = f"{type(error).__name__}: {error}"
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return row
+
+
+def export_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    """Task entry point (kind "export"): params {"run": id, "formats": [...]}."""
+    return export_run(params["run"], params.get("formats"), report)

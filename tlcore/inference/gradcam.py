@@ -1,0 +1,176 @@
+"""Grad-CAM: which part of the image made the model choose a class (Selvaraju et al., 2017).
+
+The class score's gradient with respect to the last spatial feature map of the base, averaged over space, weighs
+that map's channels; the weighted sum (ReLU'd) is the heatmap. TL Studio models nest the base as one layer, so the
+forward pass is replayed layer by layer with the base swapped for a copy that also returns the target layer's output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["MIN_MAP_SIZE", "GradCamUnavailable", "GradCam", "target_layer", "Explainer", "colourise", "overlay", "quadrant_shares"]
+
+# Dark blue → cyan → yellow → red: low to high attention, readable over grey or colour photos.
+_COLOUR_STOPS = np.array([[0, 0, 96], [0, 128, 255], [0, 255, 200], [255, 230, 0], [255, 64, 0], [200, 0, 0]],
+                         dtype=np.float64)
+
+
+# At small input sizes a base's last map is tiny (MobileNetV2 at 32 px: 1×1), which cannot show where anything is;
+# then the last map at least this many cells wide is explained instead.
+MIN_MAP_SIZE = 4
+
+
+class GradCamUnavailable(ValueError):
+    """The model has no spatial feature map to explain, or a shape Grad-CAM cannot follow."""
+
+
+@dataclass(frozen=True)
+class GradCam:
+    heatmap: np.ndarray  # (image_size, image_size) in [0, 1], 1 where the class evidence is strongest
+    class_index: int
+    probability: float
+    layer: str  # the feature map explained, e.g. "base/out_relu"
+
+
+def _is_spatial(layer) -> bool:
+    """A layer whose output is a feature map (padding adds a border that is not in the image, so it is skipped)."""
+    if type(layer).__name__ in ("InputLayer", "ZeroPadding2D"):
+        return False
+    try:
+        return len(layer.output.shape) == 4
+    except (AttributeError, ValueError):  # layers never called (no output) or with several outputs
+        return False
+
+
+def _nested_models(model: "keras.Model") -> list:
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)]
+
+
+def _last_usable_map(layers: list) -> object:
+    """The last 4-D output at least MIN_MAP_SIZE wide; if none is, the widest (latest among equals)."""
+    wide = [layer for layer in layers if (layer.output.shape[1] or MIN_MAP_SIZE) >= MIN_MAP_SIZE]
+    return wide[-1] if wide else max(reversed(layers), key=lambda layer: layer.output.shape[1] or 0)
+
+
+def target_layer(model: "keras.Model") -> tuple[object | None, object]:
+    """(the nested base holding it or None, its last usable feature map): the map Grad-CAM explains."""
+    for holder in reversed(_nested_models(model)):
+        inner = [layer for layer in holder.layers if _is_spatial(layer)]
+        if inner:
+            return holder, _last_usable_map(inner)
+    top_level = [layer for layer in model.layers if _is_spatial(layer)]
+    if not top_level:
+        raise GradCamUnavailable("This model has no convolutional feature map, so Grad-CAM cannot explain it.")
+    return None, _last_usable_map(top_level)
+
+
+class Explainer:
+    """Grad-CAM for one model; the split of the forward pass is worked out once."""
+
+    def __init__(self, model: "keras.Model"):
+        import keras
+
+        self.model = model
+        self.holder, self.layer = target_layer(model)
+        if self.holder is None:
+            self.layer_name = self.layer.name
+            self._features_and_output = keras.Model(model.inputs, [self.layer.output, model.output])
+        else:
+            self.layer_name = f"{self.holder.name}/{self.layer.name}"
+            self._inner = keras.Model(self.holder.inputs, [self.layer.output, self.holder.output])
+            self._features_and_output = self._replay
+            self._check_replay()
+
+    def _check_replay(self) -> None:
+        """Replaying layer by layer is only right when each layer feeds the next (the transfer-learning shape):
+        a model with branches around the base would give other outputs, so it is refused rather than misexplained."""
+        probe = np.full((1, *(size or 32 for size in self.model.input_shape[1:])), 127.0, dtype=np.float32)
+        _, replayed = self._replay(probe)
+        if not np.allclose(np.asarray(replayed), np.asarray(self.model(probe, training=False)), atol=1e-4):
+            raise GradCamUnavailable("Grad-CAM follows single-path models (input → base → head); this model "
+                                     "branches around its base.")
+
+    def _replay(self, images):
+        x, features = images, None
+        for layer in self.model.layers:
+            if type(layer).__name__ == "InputLayer":
+                continue
+            if layer is self.holder:
+                features, x = self._inner(x, training=False)
+            else:
+                x = layer(x, training=False)
+        return features, x
+
+    def explain(self, image: np.ndarray, class_index: int | None = None) -> GradCam:
+        """Heatmap for `class_index` (default: the predicted class) over one uint8 RGB image at the model's size."""
+        import tensorflow as tf
+
+        batch = tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
+        with tf.GradientTape() as tape:
+            features, outputs = self._features_and_output(batch)
+            probabilities = _as_class_probabilities(outputs)
+            chosen = int(tf.argmax(probabilities[0])) if class_index is None else int(class_index)
+            if not 0 <= chosen < probabilities.shape[-1]:
+                raise ValueError(f"Class index {chosen} is outside 0..{probabilities.shape[-1] - 1}.")
+            score = probabilities[0, chosen]
+        gradients = tape.gradient(score, features)
+        weights = tf.reduce_mean(gradients, axis=(1, 2))  # one weight per channel
+        cam = tf.nn.relu(tf.reduce_sum(features[0] * weights[0], axis=-1)).numpy()
+        return GradCam(_resized_unit(cam, image.shape[0], image.shape[1]), chosen, float(probabilities[0, chosen]),
+                       self.layer_name)
+
+
+def _as_class_probabilities(outputs):
+    """One sigmoid unit means P(class 1): class 0's score is 1 - p (so its Grad-CAM is the opposite evidence)."""
+    import tensorflow as tf
+
+    if outputs.shape[-1] == 1:
+        return tf.concat([1.0 - outputs, outputs], axis=-1)
+    return outputs
+
+
+def _resized_unit(cam: np.ndarray, height: int, width: int) -> np.ndarray:
+    peak = float(cam.max())
+    unit = cam / peak if peak > 0 else np.zeros_like(cam)
+    resized = Image.fromarray(unit.astype(np.float32), mode="F").resize((width, height), Image.Resampling.BILINEAR)
+    return np.clip(np.asarray(resized), 0.0, 1.0)
+
+
+def colourise(heatmap: np.ndarray) -> np.ndarray:
+    """(h, w) in [0, 1] → (h, w, 3) uint8 through a blue-to-red colour scale."""
+    positions = np.clip(heatmap, 0, 1) * (len(_COLOUR_STOPS) - 1)
+    below = np.floor(positions).astype(int).clip(0, len(_COLOUR_STOPS) - 2)
+    fraction = (positions - below)[..., None]
+    colours = _COLOUR_STOPS[below] * (1 - fraction) + _COLOUR_STOPS[below + 1] * fraction
+    return colours.round().astype(np.uint8)
+
+
+def overlay(image: Image.Image | np.ndarray, heatmap: np.ndarray, opacity: float = 0.45,
+            width: int = 224) -> Image.Image:
+    """The image with the heatmap blended over it, enlarged to `width` (small images stay sharp)."""
+    base = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image, dtype=np.uint8))
+    base = base.convert("RGB")
+    size = (width, max(1, round(width * base.height / base.width)))
+    base = base.resize(size, Image.Resampling.NEAREST if max(base.size) < width // 2 else Image.Resampling.BILINEAR)
+    heat = Image.fromarray(heatmap.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR)
+    colour = Image.fromarray(colourise(np.asarray(heat)), mode="RGB")
+    return Image.blend(base, colour, opacity)
+
+
+def quadrant_shares(heatmap: np.ndarray) -> np.ndarray:
+    """Share of the heatmap's mass in each quadrant: [top-left, top-right, bottom-left, bottom-right]."""
+    h, w = heatmap.shape
+    quadrants = [heatmap[:h // 2, :w // 2], heatmap[:h // 2, w // 2:], heatmap[h // 2:, :w // 2],
+                 heatmap[h // 2:, w // 2:]]
+    total = float(heatmap.sum())
+    return np.array([q.sum() / total if total > 0 else 0.25 for q in quadrants])

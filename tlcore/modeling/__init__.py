@@ -1,0 +1,15 @@
+"""Build the transfer-learning model, freeze it, count its parameters, and write it out as plain Keras code."""
+
+from tlcore.modeling.checks import check_config
+from tlcore.modeling.codegen import keras_script
+from tlcore.modeling.model import build_model, config_param_counts, count_params, is_pretrained, keras_param_counts
+
+__all__ = [
+    "check_config",
+    "keras_script",
+    "build_model",
+    "config_param_counts",
+    "count_params",
+    "is_pretrained",
+    "keras_param_counts",
+]

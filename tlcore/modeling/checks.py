@@ -1,0 +1,16 @@
+"""Checks of a TrainConfig that need the backbone catalog, run where a job is submitted (config itself stays a leaf)."""
+
+from __future__ import annotations
+
+from tlcore.backbones.catalog import get
+from tlcore.config.training import TrainConfig
+
+__all__ = ["check_config"]
+
+
+def check_config(config: TrainConfig) -> None:
+    """Raise ValueError (KeyError for an unknown backbone) with a user-facing message for what training cannot use."""
+    backbone = get(config.backbone)
+    if config.image_size < backbone.min_size:
+        raise ValueError(f"{config.backbone} needs images of at least {backbone.min_size} px (got {config.image_size}).")
+    config.validate()

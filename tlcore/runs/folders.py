@@ -1,0 +1,196 @@
+"""A run is a folder a person can read with `cat`: config, status, history, split, model, class names, evaluation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tlcore.config.training import TrainConfig
+from tlcore.datasets.split import Split
+from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
+from tlcore.storage.paths import runs_root
+
+__all__ = ["QUEUED", "RUNNING", "FINISHED", "CANCELLED", "FAILED", "INTERRUPTED", "ACTIVE_STATES", "HISTORY_COLUMNS", "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive"]
+
+QUEUED, RUNNING, FINISHED, CANCELLED, FAILED, INTERRUPTED = (
+    "queued", "running", "finished", "cancelled", "failed", "interrupted")
+ACTIVE_STATES = (QUEUED, RUNNING)
+HISTORY_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
+_RUN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class Run:
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    # --- files -------------------------------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / "model.keras"
+
+    @property
+    def cancel_path(self) -> Path:
+        return self.path / "cancel.request"
+
+    @property
+    def log_path(self) -> Path:
+        return self.path / "worker.log"
+
+    def config(self) -> TrainConfig:
+        return TrainConfig.from_file(self.config_path)
+
+    def status(self) -> dict[str, Any]:
+        return read_json(self.path / "status.json", default={"state": "unknown"})
+
+    @property
+    def state(self) -> str:
+        return self.status().get("state", "unknown")
+
+    def update_status(self, **changes: Any) -> dict[str, Any]:
+        """Merge changes into status.json (atomic replace); only the run's own worker writes while it runs."""
+        current = self.status()
+        current.update(changes, updated_at=time.time())
+        write_json_atomic(self.path / "status.json", current)
+        return current
+
+    def class_names(self) -> list[str]:
+        return read_json(self.path / "classes.json", default=[])
+
+    def split(self) -> Split | None:
+        data = read_json(self.path / "split.json")
+        return Split.from_dict(data) if data else None
+
+    def write_split(self, split: Split) -> None:
+        write_json_atomic(self.path / "split.json", split.to_dict())
+        write_json_atomic(self.path / "classes.json", split.class_names)
+
+    def history(self) -> list[dict[str, float]]:
+        """Per-epoch rows across all phases (epochs numbered on from earlier phases)."""
+        path = self.path / "history.csv"
+        if not path.exists():
+            return []
+        rows = []
+        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+            rows.append({key: _number(value) for key, value in row.items()})
+        return rows
+
+    def write_history(self, rows: list[dict[str, Any]]) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: row.get(key, "") for key in HISTORY_COLUMNS})
+        write_text_atomic(self.path / "history.csv", buffer.getvalue())
+
+    def evaluation(self, split_name: str = "test") -> dict[str, Any] | None:
+        return read_json(self.path / "eval" / f"{split_name}.json")
+
+    def write_evaluation(self, split_name: str, report: dict[str, Any]) -> None:
+        write_json_atomic(self.path / "eval" / f"{split_name}.json", report)
+
+    def describe(self) -> dict[str, Any]:
+        """One row for run tables."""
+        status = self.status()
+        config = read_json(self.config_path, default={})
+        evaluation = self.evaluation() or {}
+        return {
+            "run": self.id,
+            "state": status.get("state", "unknown"),
+            "backbone": config.get("backbone"),
+            "dataset": Path(config.get("dataset", "")).name,
+            "image_size": config.get("image_size"),
+            "epochs": status.get("epochs_done", 0),
+            "val_accuracy": status.get("val_accuracy"),
+            "test_accuracy": evaluation.get("accuracy"),
+            "fine_tune_of": config.get("parent_run"),
+        }
+
+
+def _number(value: str) -> float | str | None:
+    if value in ("", None):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() and "." not in value else number
+
+
+def new_folder(root: Path, base_id: str) -> Path:
+    """Create `root/base_id`, or `base_id-1`, `-2`, … when several are made in the same second (mkdir is atomic)."""
+    for attempt in range(10_000):
+        folder = root / (base_id if attempt == 0 else f"{base_id}-{attempt}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"Could not create a new folder for {base_id} in {root}.")
+
+
+def create_run(config: TrainConfig) -> Run:
+    """Make a new run folder holding its config and a queued status; the id sorts by creation time."""
+    root = runs_root()
+    stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    suffix = "_finetune" if config.is_fine_tune else ""
+    run = Run(new_folder(root, f"{stamp}_{config.backbone.lower()}{suffix}"))
+    write_text_atomic(run.config_path, config.to_json() + "\n")
+    run.update_status(state=QUEUED, queued_at=time.time(), pid=None)
+    return run
+
+
+def check_folder_id(folder_id: str, what: str = "run") -> None:
+    """Refuse ids that are not plain folder names (no '/', '..'), so a URL parameter cannot point elsewhere."""
+    if not folder_id or not _RUN_ID.match(folder_id) or folder_id in (".", ".."):
+        raise KeyError(f"'{folder_id}' is not a valid {what} id.")
+
+
+def get_run(run_id: str) -> Run:
+    """A run by id; refuses ids that are not plain folder names."""
+    check_folder_id(run_id)
+    path = runs_root() / run_id
+    if not (path / "config.json").exists():
+        raise KeyError(f"No run '{run_id}' in {runs_root()}.")
+    return Run(path)
+
+
+def list_runs(states: tuple[str, ...] | None = None) -> list[Run]:
+    """Runs, newest first, optionally only those in the given states."""
+    root = runs_root()
+    runs = [Run(entry) for entry in root.iterdir() if (entry / "config.json").exists()]
+    runs.sort(key=lambda run: run.id, reverse=True)
+    if states:
+        runs = [run for run in runs if run.state in states]
+    return runs
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True for a live process; zombies (finished, not yet reaped) count as dead."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

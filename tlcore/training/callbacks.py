@@ -1,0 +1,128 @@
+"""Keras callbacks that report a job's progress into its run folder (imported only inside job processes)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+
+from tlcore.runs.folders import Run
+
+__all__ = ["PROGRESS_INTERVAL_S", "RunProgress", "save_model_atomic", "RunTensorBoard"]
+
+PROGRESS_INTERVAL_S = 0.5
+
+
+class RunProgress(keras.callbacks.Callback):
+    """Writes status.json (throttled) and history.csv plus model.keras (each epoch), and honours Cancel.
+
+    Cancel is a file (`cancel.request`) the page drops into the run folder; training stops after the current batch.
+    """
+
+    def __init__(self, run: Run, previous_history: list[dict], steps_per_epoch: int, phase: int, epochs_in_phase: int,
+                 saved_model: keras.Model | None = None):
+        super().__init__()
+        self.saved_model = saved_model  # the full model when only its head is fitted (tlcore.training.feature_cache)
+        self.run = run
+        self.history_rows = list(previous_history)
+        self.steps_per_epoch = max(1, steps_per_epoch)
+        self.phase = phase
+        self.epochs_in_phase = epochs_in_phase
+        self.cancelled = False
+        self.batches_done = 0
+        self.batches_in_epoch = 0
+        self.last_write = 0.0
+        self.started = self.epoch_started = time.monotonic()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.monotonic()
+        self.batches_in_epoch = 0
+        self.run.update_status(phase="training", epoch=epoch + 1, batch=0, batches=self.steps_per_epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches_done += 1
+        self.batches_in_epoch += 1
+        if self.run.cancel_path.exists():
+            self.cancelled = True
+            self.model.stop_training = True
+        now = time.monotonic()
+        if now - self.last_write >= PROGRESS_INTERVAL_S:
+            self.last_write = now
+            self.run.update_status(batch=batch + 1, eta_seconds=self._eta(now), batch_metrics=_floats(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = _floats(logs)
+        if self.cancelled and self.batches_in_epoch < self.steps_per_epoch:
+            save_model_atomic(self.saved_model or self.model, self.run.model_path)  # keep what was trained...
+            return  # ...but an epoch cut short by Cancel is not a completed epoch in the history
+        row = {"epoch": epoch + 1, "phase": self.phase, "seconds": round(time.monotonic() - self.epoch_started, 3),
+               "learning_rate": _learning_rate(self.model), **logs}
+        self.history_rows.append(row)
+        self.run.write_history(self.history_rows)
+        save_model_atomic(self.saved_model or self.model, self.run.model_path)
+        self.run.update_status(epochs_done=epoch + 1, val_accuracy=logs.get("val_accuracy"),
+                               val_loss=logs.get("val_loss"), eta_seconds=self._eta(time.monotonic()))
+
+    def _eta(self, now: float) -> float:
+        """Seconds left in this phase, from the mean time per batch so far."""
+        per_batch = (now - self.started) / max(1, self.batches_done)
+        remaining = max(0, self.epochs_in_phase * self.steps_per_epoch - self.batches_done)
+        return round(per_batch * remaining, 1)
+
+
+def _floats(logs) -> dict[str, float]:
+    return {key: float(value) for key, value in (logs or {}).items()}
+
+
+def _learning_rate(model) -> float:
+    try:
+        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    except Exception:  # noqa: BLE001 - schedules or unusual optimizers: the column is informative only
+        return float("nan")
+
+
+def save_model_atomic(model: keras.Model, path: Path) -> None:
+    """Save next to the target, then rename over it: a reader never loads a half-written model."""
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    tmp.replace(path)
+
+
+class RunTensorBoard(keras.callbacks.TensorBoard):
+    """Keras's TensorBoard callback writing epoch scalars into the run folder (`tensorboard --logdir` opens them).
+
+    Keras calls `tf.summary.scalar`, which the `tensorboard` package implements; TensorFlow 2.21 no longer installs
+    that package. Without it, scalars are written with TensorFlow's own `tf.summary.write` and the scalar plugin's
+    metadata, as the package itself does, so training never depends on TensorBoard being installed.
+    """
+
+    def __init__(self, log_dir: Path):
+        super().__init__(log_dir=str(log_dir), write_graph=False, update_freq="epoch", profile_batch=0)
+
+    @property
+    def summary(self):
+        return _summary_api()
+
+
+def _summary_api():
+    import tensorflow as tf
+
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(create_file_writer=tf.summary.create_file_writer, record_if=tf.summary.record_if,
+                               scalar=_scalar_without_tensorboard)
+    return tf.summary
+
+
+def _scalar_without_tensorboard(name, data, step=None, description=None):
+    import tensorflow as tf
+    from tensorflow.core.framework import summary_pb2
+
+    metadata = summary_pb2.SummaryMetadata(
+        summary_description=description or "",
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+    return tf.summary.write(name, tf.cast(data, tf.float32), step=step, metadata=metadata)

@@ -1,0 +1,58 @@
+"""Nothing lost: per-epoch backups (Keras `BackupAndRestore`) inside the run folder, and resuming from them.
+
+A phase backs up its weights and epoch into `backup/phase-N/` at the end of every epoch. When the job process dies
+(kill -9, a crash, a reboot), the run is marked interrupted; resuming re-runs the same config, Keras restores the last
+completed epoch, and the history is cut back to that epoch so no epoch appears twice or goes missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tlcore.runs.folders import Run
+from tlcore.storage.atomic import read_json
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["BACKUP_FOLDER", "backup_dir", "backup_callback", "backed_up_epoch", "history_to_continue", "clear_backups"]
+
+BACKUP_FOLDER = "backup"
+_METADATA = "training_metadata.json"  # what BackupAndRestore writes next to its weights: {"epoch": N, "batch": 0}
+
+
+def backup_dir(run: Run, phase: int) -> Path:
+    return run.path / BACKUP_FOLDER / f"phase-{phase}"
+
+
+def backup_callback(run: Run, phase: int) -> "keras.callbacks.Callback":
+    """Keras' own BackupAndRestore, kept after the phase ends so a job killed while evaluating resumes there too."""
+    import keras
+
+    return keras.callbacks.BackupAndRestore(str(backup_dir(run, phase)), save_freq="epoch", delete_checkpoint=False)
+
+
+def backed_up_epoch(run: Run) -> int | None:
+    """The last epoch (numbered across phases) any phase of this run backed up, or None when there is no backup."""
+    epochs = [read_json(path, default={}).get("epoch") for path in (run.path / BACKUP_FOLDER).glob(f"*/{_METADATA}")]
+    epochs = [int(epoch) for epoch in epochs if epoch is not None]
+    return max(epochs) if epochs else None
+
+
+def history_to_continue(run: Run, earlier_phases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows a (possibly resumed) phase starts from.
+
+    Fresh: the earlier phases' rows. Resumed: this run's own rows up to the backed-up epoch, since training goes on
+    from there (a row written just before the kill but after the last backup is dropped, and trained again).
+    """
+    last_backup = backed_up_epoch(run)
+    if last_backup is None:
+        return list(earlier_phases)
+    return [row for row in run.history() if int(row["epoch"]) <= last_backup]
+
+
+def clear_backups(run: Run) -> None:
+    """A finished or cancelled run needs no backup (they hold a full copy of the weights per phase)."""
+    shutil.rmtree(run.path / BACKUP_FOLDER, ignore_errors=True)

@@ -1,0 +1,132 @@
+"""Fast frozen phase: with the whole base frozen and no augmentation, the base gives the same pooled features every
+epoch, so they are computed once, kept on disk (tf.data snapshot under the studio cache) and only the head trains.
+
+The head trained here is the full model's own head (the same layer objects), so the run's model.keras is the base
+plus the trained head, exactly as the plain path would leave it. The feature datasets keep the plain path's order and
+shuffle the same way with the same seed, so both paths give the same results within float noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
+from tlcore.storage.paths import cache_root
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+__all__ = ["FEATURE_LAYER", "SHUFFLE_BUFFER_LIMIT", "applies", "feature_key", "features_folder", "cached_features", "feature_extractor", "head_model", "fit_head_on_cached_features", "fit_head_on_features"]
+
+FEATURE_LAYER = "pool"  # the model's pooling layer: everything before it is the frozen base, after it the head
+SHUFFLE_BUFFER_LIMIT = 10_000  # as tlcore.datasets.pipeline, so both paths see the same order
+
+
+def applies(config: TrainConfig) -> bool:
+    """The fast path is exact only when the base cannot change and sees each image the same way every epoch."""
+    return config.fine_tune_at is None and not config.augment and not config.is_fine_tune
+
+
+def feature_key(config: TrainConfig, root: Path, split_name: str, items: list[tuple[str, int]]) -> str:
+    """Cache key: the split's files (name, label, size, modification time), backbone, size, weights and pooling."""
+    files = []
+    for relative, label in items:
+        stat = (root / relative).stat()
+        files.append((relative, label, stat.st_size, stat.st_mtime_ns))
+    weights: Any = config.weights
+    if config.weights == WEIGHTS_RANDOM:
+        weights = ["random", config.split.seed]  # a random base is drawn from the seed
+    elif config.weights != WEIGHTS_IMAGENET and Path(config.weights).is_file():
+        weights_stat = Path(config.weights).stat()
+        weights = [config.weights, weights_stat.st_size, weights_stat.st_mtime_ns]
+    identity = {"files": files, "split": split_name, "backbone": config.backbone, "image_size": config.image_size,
+                "weights": weights, "pooling": getattr(config, "pooling", "avg")}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+    return f"{config.backbone.lower()}-{config.image_size}-{split_name}-{digest}"
+
+
+def features_folder() -> Path:
+    folder = cache_root() / "features"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def cached_features(model: "keras.Model", images: "tf.data.Dataset", key: str) -> "tf.data.Dataset":
+    """Unbatched (pooled feature, label) pairs of `model`'s base for a batched (image, label) dataset, computed once.
+
+    Written to a temporary folder and renamed into place, so a reader never sees a half-written cache and two jobs
+    computing the same features at once both succeed (the second rename loses and its copy is dropped).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    target = features_folder() / key
+    if not target.exists():
+        features = feature_extractor(model).predict(images, verbose=0)
+        labels = np.concatenate([label.numpy() for _, label in images])
+        tmp = target.with_name(f".{key}.{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tf.data.Dataset.from_tensor_slices((features, labels)).save(str(tmp))
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another job got there first with the same features
+            shutil.rmtree(tmp, ignore_errors=True)
+    return tf.data.Dataset.load(str(target)).cache()  # pooled features are small: read from disk once per job
+
+
+def feature_extractor(model: "keras.Model") -> "keras.Model":
+    import keras
+
+    return keras.Model(model.inputs, model.get_layer(FEATURE_LAYER).output, name="feature_extractor")
+
+
+def head_model(model: "keras.Model") -> "keras.Model":
+    """The layers after the pooling layer, applied to a features input: they share their weights with `model`."""
+    import keras
+
+    layers = model.layers
+    pool = model.get_layer(FEATURE_LAYER)
+    x = inputs = keras.Input(shape=tuple(pool.output.shape[1:]), name="features")
+    for layer in layers[layers.index(pool) + 1:]:
+        x = layer(x)
+    head = keras.Model(inputs, x, name="head_on_features")
+    head.compile_from_config(model.get_compile_config())  # the same optimizer, loss and metrics, fresh state
+    return head
+
+
+def fit_head_on_cached_features(model: "keras.Model", config: TrainConfig, root: Path, split, binary: bool, *,
+                                batch_size: int | None = None, repeat: bool = False,
+                                **fit_kwargs) -> "keras.callbacks.History":
+    """`model.fit` for a frozen base: the split's features once (or from the cache), then the head alone."""
+    from tlcore.datasets.pipeline import make_dataset
+
+    batch_size = batch_size or config.batch_size
+
+    def images(items):  # in file order: the features are shuffled per epoch afterwards, as the plain path does
+        return make_dataset(root, items, config.image_size, batch_size, binary) if items else None
+
+    return fit_head_on_features(
+        model, images(split.train), images(split.val), feature_key(config, root, "train", split.train),
+        feature_key(config, root, "val", split.val), batch_size, config.split.seed, repeat=repeat, **fit_kwargs)
+
+
+def fit_head_on_features(model: "keras.Model", train_images: "tf.data.Dataset", val_images: "tf.data.Dataset | None",
+                         train_key: str, val_key: str, batch_size: int, seed: int, repeat: bool = False,
+                         **fit_kwargs) -> "keras.callbacks.History":
+    """Train `model`'s head on the cached pooled features of batched (image, label) datasets in file order."""
+    import tensorflow as tf
+
+    train = cached_features(model, train_images, train_key)
+    count = int(train.cardinality())
+    train = train.shuffle(min(count, SHUFFLE_BUFFER_LIMIT), seed=seed, reshuffle_each_iteration=True)
+    train = (train.repeat() if repeat else train).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    val = None
+    if val_images is not None:
+        val = cached_features(model, val_images, val_key).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return head_model(model).fit(train, validation_data=val, **fit_kwargs)

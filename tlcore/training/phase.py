@@ -1,0 +1,113 @@
+"""One training phase, step by step: data → model → freeze → compile → fit → save → evaluate.
+
+Runs inside a job process (`tlcore.worker`) or the CLI, never in the Streamlit server. Progress goes to the run folder.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tlcore.config.training import TrainConfig
+from tlcore.layers.loading import load_model
+from tlcore.modeling.checks import check_config
+from tlcore.modeling.model import base_of, build_model, compile_model, is_pretrained, keras_param_counts, set_freeze
+from tlcore.runs.folders import Run, get_run
+from tlcore.training import checkpoints, unfreezing
+from tlcore.training.fit import (
+    balanced_class_weights,
+    fit,
+    learning_rate_for,
+    prepare_split,
+    schedule_callbacks,
+    set_precision,
+    tensorboard_callback,
+    uses_fast_path,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["load_or_build_model", "train_run"]
+
+
+def load_or_build_model(run: Run, config: TrainConfig, class_count: int) -> tuple["keras.Model", list[dict]]:
+    """Phase 1 builds a fresh model; a fine-tuning phase loads its parent's model and unfreezes from `fine_tune_at`."""
+
+    if not config.is_fine_tune:
+        return build_model(config, class_count), []
+    parent = get_run(config.parent_run)
+    model = load_model(parent.model_path)
+    set_freeze(base_of(model), config.fine_tune_at, is_pretrained(config))
+    return model, parent.history()
+
+
+def train_run(run: Run) -> dict[str, Any]:
+    """Train the run as its config says, writing everything into the run folder. Returns the final status fields."""
+    import keras
+
+    from tlcore.training.callbacks import RunProgress, save_model_atomic
+    from tlcore.training.devices import gpu_visible_to_tensorflow, training_strategy
+    from tlcore.training.fault_injection import fault_callbacks
+
+    # 1. Data: the split (a fine-tuning phase reuses its parent's, so the test set stays the same).
+    config = run.config()
+    check_config(config)
+    run.update_status(phase="loading data")
+    root, split = prepare_split(config)
+    if config.is_fine_tune:
+        parent_split = get_run(config.parent_run).split()
+        split = parent_split or split  # fine-tuning evaluates on exactly the parent's test set
+    run.write_split(split)
+    class_count = len(split.class_names)
+
+    # 2. Devices: one replica per GPU when there are several; the batch size in the form is per replica.
+    precision = set_precision(config, gpu_visible_to_tensorflow())
+    strategy = training_strategy()
+    replicas = strategy.num_replicas_in_sync
+    global_batch = config.batch_size * replicas
+    keras.utils.set_random_seed(config.split.seed)
+    steps = -(-len(split.train) // global_batch)
+    class_weight = balanced_class_weights([label for _, label in split.train], class_count) \
+        if config.class_weights else None
+
+    # 3. Model: build (or load the parent), freeze, compile — inside the strategy's scope.
+    run.update_status(phase="building model")
+    with strategy.scope():
+        model, previous_history = load_or_build_model(run, config, class_count)
+        compile_model(model, learning_rate_for(config, steps), class_count, config,
+                      jit_compile=precision["xla_used"])
+    counts = keras_param_counts(model)
+    initial_epoch = int(previous_history[-1]["epoch"]) if previous_history else 0  # BackupAndRestore may move it on
+    phase = int(previous_history[-1]["phase"]) + 1 if previous_history else 1
+    history = checkpoints.history_to_continue(run, previous_history)  # a resumed phase keeps its own epochs
+    run.update_status(phase="training", epochs=initial_epoch + config.epochs, first_epoch=initial_epoch + 1,
+                      total_params=counts.total, trainable_params=counts.trainable,
+                      non_trainable_params=counts.non_trainable, train_images=len(split.train),
+                      excluded_files=len(split.excluded), replicas=replicas, global_batch_size=global_batch,
+                      class_weight={str(k): round(v, 4) for k, v in (class_weight or {}).items()} or None,
+                      **precision)
+
+    # 4. Fit with Keras callbacks: progress + history + checkpoints, backups, TensorBoard, schedule, early stopping.
+    fast = uses_fast_path(config, class_count, replicas)
+    progress = RunProgress(run, history, steps, phase, config.epochs, saved_model=model if fast else None)
+    callbacks = [progress, checkpoints.backup_callback(run, phase), tensorboard_callback(run),
+                 *schedule_callbacks(config, bool(split.val)), *fault_callbacks()]
+    if config.gradual_unfreezing:  # stages of "unfreeze K more blocks, train, lower the rate", one phase each
+        progress = unfreezing.train_stages(run, model, config, root, split, class_count, steps, global_batch,
+                                           history, phase, initial_epoch, class_weight)
+    else:
+        if fast:  # whole base frozen, no augmentation: the head trains on the base's features, computed once
+            run.update_status(phase="computing features", fast_frozen_phase=True)
+        fit(model, config, root, split, class_count, epochs=initial_epoch + config.epochs, initial_epoch=initial_epoch,
+            callbacks=callbacks, batch_size=global_batch, class_weight=class_weight, fast=fast)
+    if not run.model_path.exists() or (config.early_stopping_patience and config.restore_best):
+        save_model_atomic(model, run.model_path)  # cancelled in epoch 1, or the best epoch's weights restored
+
+    # 5. Evaluate on the test split (validation when there is none).
+    run.update_status(phase="evaluating")
+    from tlcore.evaluation.metrics import evaluate_model
+
+    split_name, test_items = split.held_out
+    report = evaluate_model(model, root, test_items, split.class_names, config.image_size, split_name=split_name,
+                            run=run)
+    return {"cancelled": progress.cancelled, "test_accuracy": report["accuracy"]}
