@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.shared.widgets import VIA_APP
+from pages.shared import VIA_APP
 
 st.set_page_config(page_title="TL Studio", page_icon="🧪", layout="wide")
 

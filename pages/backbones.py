@@ -7,7 +7,7 @@ import streamlit as st
 from pages.backbones_parts.custom import custom_section
 from pages.backbones_parts.probe import probe_section
 from pages.backbones_parts.weights import weights_section
-from pages.shared.widgets import current_dataset, run_through_app, task_monitor
+from pages.shared import current_dataset, run_through_app, task_monitor
 from tlcore import backbones, figures, jobs
 from tlcore.backbones import PUBLISHED_SOURCE, registry_rows
 from tlcore.storage import keras_models_dir

@@ -9,7 +9,7 @@ from pages.dataset_parts.augment import augmentation_section
 from pages.dataset_parts.browse import browse_section
 from pages.dataset_parts.health import health_section
 from pages.dataset_parts.sources import choose_dataset
-from pages.shared.widgets import current_dataset, load_scan, run_through_app, set_dataset
+from pages.shared import current_dataset, load_scan, run_through_app, set_dataset
 from tlcore import figures
 from tlcore.config import SplitConfig
 from tlcore.datasets import BadFile, DatasetError, load_settings, make_split, save_settings

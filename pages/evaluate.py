@@ -9,8 +9,8 @@ import streamlit as st
 from pages.evaluate_parts import compare as compare_ui
 from pages.evaluate_parts import mistakes as mistakes_ui
 from pages.evaluate_parts import report as report_ui
+from pages.shared import pick_run, run_through_app
 from pages.shared.external_model import external_evaluation_section
-from pages.shared.widgets import pick_run, run_through_app
 from tlcore import figures
 from tlcore.evaluation import is_complete, load_predictions
 from tlcore.runs import ACTIVE_STATES

@@ -4,7 +4,7 @@ several freeze depths in a sweep. The run's phases are shown as one learning cur
 import streamlit as st
 
 from pages.finetune_parts.plans import gradual_plan, single_phase_plan, sweep_plan
-from pages.shared.widgets import job_monitor, pick_run, run_through_app
+from pages.shared import job_monitor, pick_run, run_through_app
 from tlcore import figures, training
 from tlcore.runs import FINISHED
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages.shared.widgets import current_dataset, run_through_app
+from pages.shared import current_dataset, run_through_app
 from tlcore import jobs
 from tlcore.runs import list_runs
 

@@ -6,8 +6,8 @@ from pages.predict_parts.batch import batch_section
 from pages.predict_parts.export import export_section
 from pages.predict_parts.inputs import chosen_images
 from pages.predict_parts.results import show_predictions
+from pages.shared import pick_run, run_through_app
 from pages.shared.external_model import load_checked, pick_external_model
-from pages.shared.widgets import pick_run, run_through_app
 from tlcore.inference import cached_predictor
 from tlcore.layers import BadModelFile
 

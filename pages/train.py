@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from pages.shared.lr_finder import lr_finder_panel
-from pages.shared.widgets import (
+from pages.shared import (
     augmentation_config,
     current_dataset,
     job_monitor,
@@ -12,6 +11,7 @@ from pages.shared.widgets import (
     run_through_app,
     split_config,
 )
+from pages.shared.lr_finder import lr_finder_panel
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
 from tlcore import backbones, jobs

@@ -7,9 +7,26 @@ import json
 import sys
 from dataclasses import asdict
 
-from tlcore import backbones
-from tlcore.datasets import DatasetError
+from tlcore import backbones, jobs
+from tlcore.backbones import fine_tune_at_for_block, measure_task, registry_rows, run_probe
+from tlcore.config import TrainConfig
+from tlcore.datasets import (
+    DatasetError,
+    TfdsUnavailable,
+    count_images,
+    fetch,
+    health_report,
+    load_settings,
+    sample_dataset_path,
+    scan_folder,
+    summarize_sizes,
+)
+from tlcore.evaluation import evaluate_run, stored_or_fresh_metrics
+from tlcore.inference import FORMATS, Predictor, export_run
+from tlcore.modeling import build_model, check_config, keras_param_counts
+from tlcore.runs import FINISHED, create_run, get_run
 from tlcore.storage import PathOutsideRoot
+from tlcore.worker import run_job
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,11 +111,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args) -> int:
-    from tlcore.config import TrainConfig
-    from tlcore.datasets import scan_folder
-    from tlcore.modeling import check_config
-    from tlcore.runs import FINISHED, create_run
-    from tlcore.worker import run_job
 
     config = TrainConfig.from_file(args.config)
     check_config(config)
@@ -137,9 +149,6 @@ def _train(args) -> int:
 
 def _resume(args) -> int:
     """Resume in this process (like `train`), printing the outcome; the run keeps its folder and history."""
-    from tlcore import jobs
-    from tlcore.runs import FINISHED, get_run
-    from tlcore.worker import run_job
 
     run = jobs.resume(get_run(args.run), start=False)
     print(f"resuming run {run.id} after epoch {run.status().get('resumed_from_epoch', 0)}", flush=True)
@@ -154,14 +163,11 @@ def _resume(args) -> int:
 
 
 def _summary(args) -> int:
-    from tlcore.config import TrainConfig
-    from tlcore.modeling import build_model, keras_param_counts
 
     backbone = backbones.get(args.backbone)
     size = args.image_size or backbone.default_size
     fine_tune_at = args.fine_tune_at
     if args.fine_tune_block is not None:
-        from tlcore.backbones import fine_tune_at_for_block
 
         fine_tune_at = fine_tune_at_for_block(backbone.name, args.fine_tune_block)
     config = TrainConfig(dataset="", backbone=backbone.name, image_size=size, fine_tune_at=fine_tune_at,
@@ -182,7 +188,6 @@ def _summary(args) -> int:
 
 
 def _backbones(args) -> int:
-    from tlcore.backbones import registry_rows
 
     rows = registry_rows()
     if args.json:
@@ -195,7 +200,6 @@ def _backbones(args) -> int:
 
 
 def _sample(args) -> int:
-    from tlcore.datasets import sample_dataset_path
 
     path = sample_dataset_path()
     print(json.dumps({"path": str(path)}) if args.json else path)
@@ -203,7 +207,6 @@ def _sample(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from tlcore.evaluation import evaluate_run, stored_or_fresh_metrics
 
     if args.again:
         evaluate_run(args.run)
@@ -220,7 +223,6 @@ def _evaluate(args) -> int:
 def _predict(args) -> int:
     from pathlib import Path
 
-    from tlcore.inference import Predictor
 
     missing = [name for name in args.images if not Path(name).is_file()]
     if missing:  # before loading the model: a typo should not cost seconds
@@ -238,7 +240,6 @@ def _predict(args) -> int:
 
 
 def _measure(args) -> int:
-    from tlcore.backbones import measure_task
 
     def report(fraction, message):
         if not args.json:
@@ -259,7 +260,6 @@ def _measure(args) -> int:
 
 
 def _probe(args) -> int:
-    from tlcore.backbones import run_probe
 
     def report(fraction, message):
         if not args.json:
@@ -280,7 +280,6 @@ def _probe(args) -> int:
 
 
 def _scan(args) -> int:
-    from tlcore.datasets import count_images, health_report, load_settings, scan_folder, summarize_sizes
 
     output = {"path": args.path, "counts": count_images(args.path)}
     if not args.counts_only:
@@ -307,7 +306,6 @@ def _scan(args) -> int:
 
 
 def _tfds(args) -> int:
-    from tlcore.datasets import TfdsUnavailable, fetch
 
     try:
         print(fetch(args.name, lambda fraction, message: print(f"{fraction:.0%} {message}", file=sys.stderr)))
@@ -322,7 +320,6 @@ _COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _
 
 
 def _add_export_parser(sub) -> None:
-    from tlcore.inference import FORMATS
 
     export = sub.add_parser("export", help="export a run's model and check each file against the app's predictions")
     export.add_argument("run", help="run id")
@@ -332,7 +329,6 @@ def _add_export_parser(sub) -> None:
 
 
 def _export(args) -> int:
-    from tlcore.inference import FORMATS, export_run
 
     def report(fraction, message):
         if not args.json:

@@ -9,8 +9,10 @@ import traceback
 from pathlib import Path
 
 from tlcore.jobs.scheduler import wait_for_slot
+from tlcore.jobs.tasks import is_task, run_task
 from tlcore.runs.folders import CANCELLED, FAILED, FINISHED, RUNNING, Run
 from tlcore.training.checkpoints import clear_backups
+from tlcore.training.phase import train_run
 
 
 def run_job(run: Run, wait: bool = True) -> str:
@@ -21,12 +23,10 @@ def run_job(run: Run, wait: bool = True) -> str:
     if not wait:
         run.update_status(state=RUNNING, started_at=time.time())
     try:
-        from tlcore.jobs.tasks import is_task, run_task
 
         if is_task(run):
             outcome = run_task(run)
         else:
-            from tlcore.training.phase import train_run
 
             outcome = train_run(run)
     except BaseException as error:  # noqa: BLE001 - the page must show any failure, and the queue must go on

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages.shared.widgets import task_monitor
+from pages.shared import task_monitor
 from tlcore import backbones, jobs
 from tlcore.backbones import status
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.shared.widgets import task_monitor
+from pages.shared import task_monitor
 from tlcore import backbones, jobs, storage
 from tlcore.backbones import WeightsFileRejected, install_weights, status
 from tlcore.storage import weights_host

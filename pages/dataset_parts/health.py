@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.shared.widgets import task_monitor
+from pages.shared import task_monitor
 from tlcore import figures, jobs
 from tlcore.config import SplitConfig
 from tlcore.datasets import DatasetScan, cached_report, health_report

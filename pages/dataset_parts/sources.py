@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.shared.widgets import set_dataset, task_monitor
+from pages.shared import set_dataset, task_monitor
 from tlcore import jobs
 from tlcore.datasets import CATALOG, SAMPLE_NAME, folder_name, is_ready, offline_message, sample_dataset_path
 from tlcore.storage import MAX_FILES, MAX_TOTAL_BYTES, ArchiveError, data_root, extract_zip

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.shared.widgets import task_monitor
+from pages.shared import task_monitor
 from tlcore import figures, jobs
 from tlcore.evaluation import DEFAULT_BINS, top_k_of
 from tlcore.runs import Run

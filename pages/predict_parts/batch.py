@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.shared.widgets import current_dataset, task_monitor
+from pages.shared import current_dataset, task_monitor
 from tlcore import jobs
 from tlcore.figures import predicted_class_counts
 from tlcore.inference import BatchInputError, rows_to_csv, store_zip, zip_image_names

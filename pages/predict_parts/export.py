@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.shared.widgets import task_monitor
+from pages.shared import task_monitor
 from tlcore import jobs
 from tlcore.figures import export_comparison
 from tlcore.inference import FORMATS, exports_dir, read_report

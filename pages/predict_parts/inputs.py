@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.shared.widgets import current_dataset
+from pages.shared import current_dataset
 from tlcore.datasets import DatasetError, scan_folder
 from tlcore.storage import IMAGE_EXTENSIONS, PathOutsideRoot
 

@@ -62,7 +62,8 @@ def load_checked(path: Path, class_names: list[str], name: str):
 
 def external_evaluation_section() -> None:
     """Evaluate an external model on a class-folder dataset, as a background task (end of the Evaluate page)."""
-    from pages.shared.widgets import current_dataset, task_monitor
+    from pages.shared.dataset import current_dataset
+    from pages.shared.monitor import task_monitor
     from tlcore import figures, jobs
 
     with st.expander("Evaluate an external model", icon=":material/upload_file:"):
@@ -76,7 +77,7 @@ def external_evaluation_section() -> None:
         if st.session_state.get("eval_external_task"):
             def show(result: dict) -> None:
                 st.metric(f"Accuracy on {result['split']} ({result['images']:,} images)", f"{result['accuracy']:.1%}")
-                st.plotly_chart(figures.confusion_matrix(result["confusion_matrix"], result["class_names"]),
+                st.plotly_chart(figures.confusion_cells(result["confusion_matrix"], result["class_names"]),
                                 key="eval_external_confusion")
 
             task_monitor(st.session_state["eval_external_task"], show)

@@ -1,13 +1,13 @@
 """Train page, learning-rate finder panel: run the sweep as a task, show the curve, and fill the learning-rate field.
 
-UI only: the sweep is tlcore.training.lr_finder (task kind `lr_finder`), the chart tlcore.figures.tuning.lr_finder_curve.
+UI only: the sweep is tlcore.training.lr_finder (task kind `lr_finder`), the chart tlcore.figures.lr_finder_curve.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.shared.widgets import task_monitor
+from pages.shared.monitor import task_monitor
 from tlcore import figures, jobs
 from tlcore.config import TrainConfig
 

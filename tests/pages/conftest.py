@@ -1,7 +1,7 @@
 """Fixtures for the page tests: an isolated studio per test and a way to open one page of the app with AppTest.
 
 Pages are opened the way a user reaches them: `app.py` (which declares `st.navigation`) with the page switched to,
-so `from pages.shared.widgets import ...` resolves against the repo root exactly as under `streamlit run`.
+so `from pages.shared import ...` resolves against the repo root exactly as under `streamlit run`.
 AppTest runs scripts in this process, so every folder the app reads comes from env variables set per test.
 """
 

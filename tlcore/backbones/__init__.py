@@ -12,7 +12,7 @@ from tlcore.backbones.freeze_blocks import (
 )
 from tlcore.backbones.measure import cached_measurements, measure_task, readable_rows
 from tlcore.backbones.probe import run_probe
-from tlcore.backbones.registry import Backbone, PUBLISHED_SOURCE, REGISTRY, names
+from tlcore.backbones.registry import PUBLISHED_SOURCE, REGISTRY, Backbone, names
 from tlcore.backbones.weights import WeightsFileRejected, imagenet_problem, install_weights, registry_rows, status
 
 __all__ = [

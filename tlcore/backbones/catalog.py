@@ -1,4 +1,7 @@
-"""TODO docstring (backbones.catalog)."""
+"""The catalog: every backbone by name, Keras applications first, then custom backbones cut from your own models.
+
+The registry stays a leaf; the catalog sits above it and the custom backbones, and answers lookups by name.
+"""
 
 from __future__ import annotations
 

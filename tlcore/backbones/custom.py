@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlcore.backbones import layer_tables
 from tlcore.backbones.registry import Backbone, PublishedFigures
 from tlcore.layers.loading import BadModelFile, load_model
 from tlcore.storage.atomic import read_json, write_json_atomic
@@ -29,7 +30,11 @@ from tlcore.storage.paths import studio_home
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["PREFIX", "FAMILY", "FLEXIBLE_DEFAULT_SIZE", "RUN_BASE_LAYER", "RUN_PREPROCESS_LAYER", "custom_root", "CustomBackbone", "load_custom", "custom_names", "CutPoint", "cut_points", "suggested_preprocess", "inspect_model", "create_custom", "save_model_upload", "delete_custom"]
+__all__ = [
+    "PREFIX", "FAMILY", "FLEXIBLE_DEFAULT_SIZE", "RUN_BASE_LAYER", "RUN_PREPROCESS_LAYER", "custom_root",
+    "CustomBackbone", "load_custom", "custom_names", "CutPoint", "cut_points", "suggested_preprocess",
+    "inspect_model", "create_custom", "save_model_upload", "delete_custom"
+]
 
 PREFIX = "custom-"
 FAMILY = "Custom"
@@ -167,7 +172,6 @@ def create_custom(name: str, model_path: str | Path, cut_at: str, source: str, p
     """
     import keras
 
-    from tlcore.backbones import layer_tables
     from tlcore.layers.preprocess import ImagePreprocess
 
     if not _NAME.match(name or ""):
@@ -228,6 +232,5 @@ def delete_custom(name: str) -> None:
     if backbone is None:
         raise KeyError(f"No custom backbone '{name}'.")
     shutil.rmtree(backbone.folder)
-    from tlcore.backbones import layer_tables
 
     layer_tables.table_for.cache_clear()

@@ -24,9 +24,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tlcore.backbones import catalog, registry
+from tlcore.backbones.weights import WeightsUnavailable, install_weights
+from tlcore.storage import network
 from tlcore.storage.paths import keras_models_dir
 
-__all__ = ["SOURCES_FILE", "MIRROR_ENV", "CHUNK_BYTES", "TIMEOUT_S", "DownloadFailed", "WeightsSource", "mirror_url", "source_for", "download_weights", "download_task", "record_sources"]
+__all__ = [
+    "SOURCES_FILE", "MIRROR_ENV", "CHUNK_BYTES", "TIMEOUT_S", "DownloadFailed", "WeightsSource", "mirror_url",
+    "source_for", "download_weights", "download_task", "record_sources"
+]
 
 SOURCES_FILE = Path(__file__).parent / "weights_sources.json"
 MIRROR_ENV = "TLSTUDIO_WEIGHTS_MIRROR"
@@ -75,15 +80,13 @@ def source_for(backbone: registry.Backbone | str, image_size: int) -> WeightsSou
 def download_weights(backbone_name: str, image_size: int,
                      report: Callable[[float, str], None] = lambda fraction, message: None) -> dict[str, Any]:
     """Stream the file to a temporary file next to its target, verify its hash, then rename it into place."""
-    from tlcore.backbones.weights import WeightsUnavailable
-    from tlcore.storage.network import is_online, weights_host
 
     backbone = catalog.get(backbone_name)
     source = source_for(backbone, image_size)
     target = keras_models_dir() / source.filename
-    if not is_online():
+    if not network.is_online():
         raise WeightsUnavailable(
-            f"This server is offline: it cannot reach {weights_host()[0]} to download `{source.filename}`. "
+            f"This server is offline: it cannot reach {network.weights_host()[0]} to download `{source.filename}`. "
             "Copy the file from a machine with internet and install it with 'Upload a weights file' on the "
             "Backbones page (or copy it into " f"`{target.parent}/`).")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +102,6 @@ def download_weights(backbone_name: str, image_size: int,
         if source.file_hash:
             os.replace(temp, target)
         else:  # Keras publishes no hash for this file: check it by loading it into the architecture instead
-            from tlcore.backbones.weights import install_weights
 
             report(0.99, "checking the file against the architecture (Keras gives no hash for it)")
             install_weights(backbone, image_size, temp.read_bytes())

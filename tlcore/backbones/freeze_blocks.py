@@ -15,7 +15,10 @@ from tlcore.backbones import catalog as backbones
 from tlcore.backbones.catalog import layer_table
 from tlcore.backbones.layer_tables import LayerRow
 
-__all__ = ["STEM", "TOP", "WHOLE_BASE", "BATCHNORM_KINDS", "Block", "blocks", "block_names", "fine_tune_at_for_block", "block_of_layer", "layer_count", "layer_name"]
+__all__ = [
+    "STEM", "TOP", "WHOLE_BASE", "BATCHNORM_KINDS", "Block", "blocks", "block_names", "fine_tune_at_for_block",
+    "block_of_layer", "layer_count", "layer_name"
+]
 
 STEM = "stem"
 TOP = "top"

@@ -16,7 +16,10 @@ from tlcore.backbones import catalog, registry
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import cache_root
 
-__all__ = ["BATCH_SIZES", "WARMUP_CALLS", "TIMED_CALLS", "device_name", "cache_path", "cached_measurements", "measure_backbone", "readable_rows", "measure_task"]
+__all__ = [
+    "BATCH_SIZES", "WARMUP_CALLS", "TIMED_CALLS", "device_name", "cache_path", "cached_measurements",
+    "measure_backbone", "readable_rows", "measure_task"
+]
 
 BATCH_SIZES = (1, 32)
 WARMUP_CALLS = 2

@@ -15,12 +15,17 @@ from typing import Any, Callable
 import numpy as np
 
 from tlcore.backbones import catalog as backbones
+from tlcore.backbones import weights as weights_module
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM
+from tlcore.datasets.pipeline import load_arrays
 from tlcore.datasets.scan import DatasetScan, scan_folder
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import cache_root
 
-__all__ = ["DEFAULT_PER_CLASS", "VAL_FRACTION", "EXTRACT_BATCH", "stratified_sample", "fit_linear_probe", "rank", "resolve_weights", "extract_features", "cache_path", "probe_backbone", "run_probe", "probe_task"]
+__all__ = [
+    "DEFAULT_PER_CLASS", "VAL_FRACTION", "EXTRACT_BATCH", "stratified_sample", "fit_linear_probe", "rank",
+    "resolve_weights", "extract_features", "cache_path", "probe_backbone", "run_probe", "probe_task"
+]
 
 DEFAULT_PER_CLASS = 30
 VAL_FRACTION = 0.3
@@ -70,7 +75,6 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def resolve_weights(backbone_name: str, image_size: int, weights: str) -> str | None:
     """The `weights=` for Keras: "imagenet" only if cached (this server may be offline), None if random was chosen."""
-    from tlcore.backbones import weights as weights_module
 
     backbone = backbones.get(backbone_name)
     if weights == WEIGHTS_RANDOM:
@@ -139,8 +143,6 @@ def run_probe(dataset: str, backbone_names: list[str], image_size: int, weights:
               per_class: int = DEFAULT_PER_CLASS, seed: int = 0, use_cache: bool = True,
               report: Callable[[float, str], None] = lambda fraction, message: None) -> dict[str, Any]:
     """Probe every backbone on one stratified sample of the dataset; a backbone that cannot run gets an error row."""
-    from tlcore.backbones import weights as weights_module
-    from tlcore.datasets.pipeline import load_arrays
 
     scan = scan_folder(dataset)
     sample = stratified_sample(scan, per_class, seed)

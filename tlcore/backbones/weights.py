@@ -6,11 +6,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from tlcore.backbones import catalog as backbones
 from tlcore.backbones.registry import Backbone
 from tlcore.storage import network
 from tlcore.storage.paths import keras_models_dir
 
-__all__ = ["WeightsUnavailable", "WeightsStatus", "status", "registry_rows", "imagenet_problem", "WeightsFileRejected", "install_weights"]
+__all__ = [
+    "WeightsUnavailable", "WeightsStatus", "status", "registry_rows", "imagenet_problem", "WeightsFileRejected",
+    "install_weights"
+]
 
 
 class WeightsUnavailable(RuntimeError):
@@ -64,7 +68,6 @@ def status(backbone: Backbone, image_size: int, probe_network: bool = False) -> 
 def registry_rows() -> list[dict]:
     """Every backbone's published figures plus its weights status at its default size (table and CLI); custom
     backbones last."""
-    from tlcore.backbones import catalog as backbones
 
     return [{**backbone.to_row(), "weights": status(backbone, backbone.default_size).label}
             for backbone in map(backbones.get, backbones.all_names())]
@@ -91,7 +94,6 @@ def install_weights(backbone: Backbone | str, image_size: int, data: bytes) -> P
     import shutil
     import tempfile
 
-    from tlcore.backbones import catalog as backbones
 
     backbone = backbones.get(backbone) if isinstance(backbone, str) else backbone
     rows = backbone.fixed_weights_size or backbone.weights_rows(image_size)

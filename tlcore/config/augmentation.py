@@ -1,4 +1,7 @@
-"""TODO docstring (config.augmentation)."""
+"""Augmentation settings as data: which Keras preprocessing layers training uses, and how strongly.
+
+The layers themselves are built by `tlcore.datasets.augmentation_layers`; this module stays a leaf.
+"""
 
 from __future__ import annotations
 

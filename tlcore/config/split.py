@@ -1,4 +1,4 @@
-"""TODO docstring (config.split)."""
+"""How a dataset is split into train / validation / test: fractions and the seed, stored with the dataset and the run."""
 
 from __future__ import annotations
 

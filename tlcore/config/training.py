@@ -9,7 +9,10 @@ from pathlib import Path
 from tlcore.config.augmentation import AugmentConfig
 from tlcore.config.split import SplitConfig
 
-__all__ = ["WEIGHTS_IMAGENET", "WEIGHTS_RANDOM", "POOLINGS", "OPTIMIZERS", "LR_SCHEDULES", "GradualUnfreezing", "TrainConfig"]
+__all__ = [
+    "WEIGHTS_IMAGENET", "WEIGHTS_RANDOM", "POOLINGS", "OPTIMIZERS", "LR_SCHEDULES", "GradualUnfreezing",
+    "TrainConfig"
+]
 
 WEIGHTS_IMAGENET = "imagenet"
 WEIGHTS_RANDOM = "random"

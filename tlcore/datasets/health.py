@@ -13,12 +13,16 @@ from typing import Callable
 
 from tlcore.config.split import SplitConfig
 from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, check_file, iter_bad_files, scan_folder
+from tlcore.datasets.settings import load_settings
 from tlcore.datasets.split import Split, make_split
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.images import BadImage, inspect_image
 from tlcore.storage.paths import cache_root
 
-__all__ = ["Report", "IMBALANCE_RATIO", "analysis_path", "cached_report", "analyse_files", "health_report", "summarize_sizes", "imbalance", "duplicate_groups", "health_task", "find_bad_files"]
+__all__ = [
+    "Report", "IMBALANCE_RATIO", "analysis_path", "cached_report", "analyse_files", "health_report",
+    "summarize_sizes", "imbalance", "duplicate_groups", "health_task", "find_bad_files"
+]
 
 Report = Callable[[float, str], None]
 IMBALANCE_RATIO = 3.0  # largest / smallest class count from which the report warns
@@ -164,7 +168,6 @@ def _split_or_error(scan, config, unreadable) -> tuple[Split | None, str | None]
 
 def health_task(params: dict, report: Report) -> dict:
     """Task entry point (kind "health"): the report for params["dataset"] with the dataset's stored split."""
-    from tlcore.datasets.settings import load_settings
 
     scan = scan_folder(params["dataset"])
     return health_report(scan, load_settings(params["dataset"]).split, report)
@@ -175,7 +178,6 @@ def find_bad_files(scan: DatasetScan) -> list[BadFile]:
 
     A health report already computed for this exact listing is reused instead of decoding everything again.
     """
-    from tlcore.datasets.health import cached_report
 
     report = cached_report(scan)
     if report is not None:

@@ -1,4 +1,4 @@
-"""Read an image-folder dataset (one sub-folder per class), check its files, and split it reproducibly."""
+"""Read an image-folder dataset (one sub-folder per class, or pre-split train/ val/ test/ folders) and check its files."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from typing import Iterator
 from tlcore.storage.images import UNREADABLE, BadImage, inspect_image, is_image_name
 from tlcore.storage.paths import resolve_dataset_path
 
-__all__ = ["SPLIT_NAMES", "SPLIT_FOLDERS", "DatasetError", "DatasetScan", "BadFile", "scan_folder", "count_images", "iter_bad_files", "check_file"]
+__all__ = [
+    "SPLIT_NAMES", "SPLIT_FOLDERS", "DatasetError", "DatasetScan", "BadFile", "scan_folder", "count_images",
+    "iter_bad_files", "check_file"
+]
 
 SPLIT_NAMES = ("train", "val", "test")
 # Folder names of a pre-split dataset (lower case) → the split they hold; "valid" is the sign-language-digits layout.

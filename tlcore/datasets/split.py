@@ -1,4 +1,4 @@
-"""TODO docstring (datasets.split)."""
+"""A reproducible, stratified train / validation / test split of a scanned dataset (or its own pre-split folders)."""
 
 from __future__ import annotations
 

@@ -12,9 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from tlcore.storage import network
 from tlcore.storage.paths import cache_root, data_root
 
-__all__ = ["Report", "TfdsDataset", "CATALOG", "TfdsUnavailable", "folder_name", "dataset_folder", "is_ready", "tfds_cache", "offline_message", "fetch", "tfds_task"]
+__all__ = [
+    "Report", "TfdsDataset", "CATALOG", "TfdsUnavailable", "folder_name", "dataset_folder", "is_ready",
+    "tfds_cache", "offline_message", "fetch", "tfds_task"
+]
 
 Report = Callable[[float, str], None]
 _COMPLETE_MARKER = ".complete"
@@ -71,11 +75,10 @@ def fetch(name: str, report: Report = lambda fraction, message: None) -> Path:
         return dataset_folder(name)
     import tensorflow_datasets as tfds
 
-    from tlcore.storage.network import is_online
 
     builder = tfds.builder(name, data_dir=str(tfds_cache()))
     if not builder.is_prepared():
-        if not is_online():
+        if not network.is_online():
             raise TfdsUnavailable(offline_message(name))
         report(0.0, f"downloading {name} (about {CATALOG[name].download_mb} MB)…")
         try:

@@ -9,7 +9,10 @@ from typing import Any
 from tlcore.runs.folders import Run, list_runs
 from tlcore.storage.atomic import read_json, write_json_atomic
 
-__all__ = ["BEST_MARKER", "BEST_BADGE", "is_best", "mark_best", "unmark_best", "best_run", "flat_config", "differing_fields", "comparison_rows", "histories"]
+__all__ = [
+    "BEST_MARKER", "BEST_BADGE", "is_best", "mark_best", "unmark_best", "best_run", "flat_config",
+    "differing_fields", "comparison_rows", "histories"
+]
 
 BEST_MARKER = "best.json"
 BEST_BADGE = "★ best"

@@ -1,4 +1,4 @@
-"""TODO docstring (evaluation.external)."""
+"""Evaluating a model trained elsewhere on a class-folder dataset (task "evaluate_external")."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tlcore.datasets.scan import scan_folder
+from tlcore.evaluation.metrics import classification_report
 from tlcore.inference.sources import load_external, shortlist
 from tlcore.layers.loading import BadModelFile
+from tlcore.storage.images import load_array
 
 __all__ = ["evaluate_external", "evaluate_external_task"]
 
@@ -17,9 +20,6 @@ def evaluate_external(model_path: Path, class_names: list[str], dataset: str,
                       report: Callable[[float, str], None] | None = None, batch: int = 64) -> dict[str, Any]:
     """Accuracy, loss, confusion matrix and per-class scores of an external model on every image of a class-folder
     dataset whose folder names are the model's class names."""
-    from tlcore.datasets.scan import scan_folder
-    from tlcore.evaluation.metrics import classification_report
-    from tlcore.storage.images import load_array
 
     report = report or (lambda fraction, message: None)
     scan = scan_folder(dataset)

@@ -13,17 +13,25 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from tlcore.datasets.pipeline import load_arrays
+from tlcore.datasets.scan import scan_folder
 from tlcore.evaluation.calibration import calibration_summary
 from tlcore.inference.predictor import probabilities_2d
+from tlcore.layers.loading import load_model
+from tlcore.runs.folders import Run, get_run
 from tlcore.storage.atomic import write_text_atomic
 
 if TYPE_CHECKING:
     import keras
     import pandas as pd
 
-    from tlcore.runs.folders import Run
 
-__all__ = ["PREDICTIONS_FILE", "PROBABILITY_PREFIX", "MAX_STORED_K", "top_k_accuracy", "stored_ks", "classification_report", "predictions_csv", "predictions_path", "load_predictions", "probability_matrix", "true_indices", "top_k_of", "store_evaluation", "is_complete", "evaluate_model", "evaluate_run", "evaluate_task", "metrics_summary", "stored_or_fresh_metrics"]
+__all__ = [
+    "PREDICTIONS_FILE", "PROBABILITY_PREFIX", "MAX_STORED_K", "top_k_accuracy", "stored_ks",
+    "classification_report", "predictions_csv", "predictions_path", "load_predictions", "probability_matrix",
+    "true_indices", "top_k_of", "store_evaluation", "is_complete", "evaluate_model", "evaluate_run",
+    "evaluate_task", "metrics_summary", "stored_or_fresh_metrics"
+]
 
 PREDICTIONS_FILE = "test_predictions.csv"
 PROBABILITY_PREFIX = "p:"  # column "p:cat" holds the probability of class "cat"
@@ -153,7 +161,6 @@ def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]
                    image_size: int, split_name: str = "test", batch_size: int = 64,
                    run: "Run | None" = None) -> dict[str, Any]:
     """The report for `items`; with `run`, also stored in its folder (report and per-image predictions)."""
-    from tlcore.datasets.pipeline import load_arrays
 
     images, labels = load_arrays(root, items, image_size)
     outputs = model.predict(images, batch_size=batch_size, verbose=0) if len(images) else \
@@ -168,9 +175,6 @@ def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]
 
 def evaluate_run(run_id: str) -> dict[str, Any]:
     """(Re-)evaluate a run's saved model on its stored test split (validation when it has none) and store it."""
-    from tlcore.datasets.scan import scan_folder
-    from tlcore.layers.loading import load_model
-    from tlcore.runs.folders import get_run
 
     run = get_run(run_id)
     split = run.split()
@@ -202,7 +206,6 @@ def metrics_summary(report: dict[str, Any]) -> dict[str, Any]:
 
 def stored_or_fresh_metrics(run_id: str) -> dict[str, Any]:
     """The run's stored metrics; a run evaluated before they were all kept is evaluated again first."""
-    from tlcore.runs.folders import get_run
 
     run = get_run(run_id)
     report = run.evaluation() if is_complete(run) else evaluate_run(run_id)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tlcore.storage.images import BadImage, thumbnail
+from tlcore.storage.paths import PathOutsideRoot, resolve_dataset_path
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -63,8 +66,6 @@ def most_confused_pairs(matrix: list[list[int]], class_names: list[str], count: 
 
 def thumbnails(dataset: str, files: list[str], width: int = 96) -> list[tuple[str, Any]]:
     """(file, PIL thumbnail or None when the file is gone or unreadable) for files relative to a dataset folder."""
-    from tlcore.storage.images import BadImage, thumbnail
-    from tlcore.storage.paths import PathOutsideRoot, resolve_dataset_path
 
     try:
         root = resolve_dataset_path(dataset)

@@ -1,12 +1,14 @@
-"""Charts of the dataset health report (plotly figures, unit-tested without a browser)."""
+"""Charts of the Dataset page: images per class and per split, and the health report's sizes and colour modes."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-__all__ = ["size_histograms", "mode_counts"]
+from tlcore.figures.style import LAYOUT
 
-_LAYOUT = dict(margin=dict(l=10, r=10, t=60, b=10), template="plotly_white")
+__all__ = ["size_histograms", "mode_counts", "class_counts", "split_counts"]
+
+_SUBPLOT_LAYOUT = {**LAYOUT, "margin": dict(l=10, r=10, t=60, b=10)}  # room for subplot titles
 
 
 def size_histograms(sizes: dict[str, list[float]]) -> go.Figure:
@@ -18,7 +20,7 @@ def size_histograms(sizes: dict[str, list[float]]) -> go.Figure:
     for column, (key, title) in enumerate(panels, start=1):
         figure.add_histogram(x=sizes.get(key, []), name=title, nbinsx=30, marker_color="#4c78a8", row=1, col=column)
         figure.update_yaxes(title_text="images" if column == 1 else None, row=1, col=column)
-    figure.update_layout(title="Image sizes", showlegend=False, bargap=0.05, **_LAYOUT)
+    figure.update_layout(title="Image sizes", showlegend=False, bargap=0.05, **_SUBPLOT_LAYOUT)
     return figure
 
 
@@ -28,5 +30,22 @@ def mode_counts(modes: dict[str, int]) -> go.Figure:
     figure = go.Figure(go.Bar(x=[mode for mode, _ in ordered], y=[count for _, count in ordered],
                               text=[count for _, count in ordered], textposition="outside", marker_color="#f58518"))
     figure.update_layout(title="Colour modes as stored (all converted to RGB)", xaxis_type="category",
-                         xaxis_title="mode", yaxis_title="images", **_LAYOUT)
+                         xaxis_title="mode", yaxis_title="images", **_SUBPLOT_LAYOUT)
+    return figure
+
+
+def class_counts(counts: dict[str, int], title: str = "Images per class") -> go.Figure:
+    figure = go.Figure(go.Bar(x=list(counts), y=list(counts.values()), text=list(counts.values()),
+                              textposition="outside", marker_color="#4c78a8"))
+    figure.update_layout(title=title, xaxis_title="class", yaxis_title="images", xaxis_type="category", **LAYOUT)
+    return figure
+
+
+def split_counts(counts: dict[str, dict[str, int]]) -> go.Figure:
+    """Grouped bars: per class, how many images each split holds."""
+    figure = go.Figure()
+    for split_name, per_class in counts.items():
+        figure.add_bar(name=f"{split_name} ({sum(per_class.values())})", x=list(per_class), y=list(per_class.values()))
+    figure.update_layout(title="Images per class in each split", barmode="group", xaxis_type="category",
+                         xaxis_title="class", yaxis_title="images", **LAYOUT)
     return figure

@@ -8,9 +8,12 @@ from typing import Any
 import plotly.express as px
 import plotly.graph_objects as go
 
-__all__ = ["CELL_PX", "CELL_COLOURS", "TEXT_COLOUR", "confusion_cells", "reliability_diagram", "overlaid_learning_curves"]
+from tlcore.figures.style import LAYOUT
 
-_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
+__all__ = [
+    "CELL_PX", "CELL_COLOURS", "TEXT_COLOUR", "confusion_cells", "reliability_diagram", "overlaid_learning_curves"
+]
+
 CELL_PX = 44  # height per class row; the square markers fill most of it
 CELL_COLOURS = [[0.0, "#f7fbff"], [1.0, "#5aa0d8"]]  # light enough for dark text in every cell
 TEXT_COLOUR = "#1f2328"
@@ -52,7 +55,7 @@ def confusion_cells(matrix: list[list[int]], class_names: list[str], normalise: 
         yaxis=dict(title="true", type="category", categoryorder="array", categoryarray=class_names,
                    autorange="reversed", showgrid=False),
         clickmode="event+select", dragmode=False, height=140 + CELL_PX * len(class_names),
-        width=max(560, 220 + int(CELL_PX * 1.5) * len(class_names)), **_LAYOUT)
+        width=max(560, 220 + int(CELL_PX * 1.5) * len(class_names)), **LAYOUT)
     return figure
 
 
@@ -73,7 +76,7 @@ def reliability_diagram(calibration: dict[str, Any]) -> go.Figure:
     figure.update_layout(title=f"Reliability diagram · ECE {calibration['ece']:.3f}",
                          xaxis=dict(title="confidence (top-1 probability)", range=[0, 1], tickformat=".0%"),
                          yaxis=dict(title="accuracy", range=[0, 1.02], tickformat=".0%"),
-                         height=380, legend=dict(orientation="h", y=-0.2), **_LAYOUT)
+                         height=380, legend=dict(orientation="h", y=-0.2), **LAYOUT)
     return figure
 
 
@@ -95,5 +98,5 @@ def overlaid_learning_curves(histories: dict[str, list[dict[str, Any]]]) -> go.F
                                        line=dict(color=colour, dash=dash), row=1, col=column)
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(title="Learning curves of the compared runs", height=380,
-                         legend=dict(orientation="h", y=-0.25), **_LAYOUT)
+                         legend=dict(orientation="h", y=-0.25), **LAYOUT)
     return figure

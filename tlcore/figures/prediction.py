@@ -8,9 +8,10 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-__all__ = ["predicted_class_counts", "export_comparison"]
+from tlcore.figures.style import LAYOUT
 
-_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
+__all__ = ["predicted_class_counts", "export_comparison", "top_k"]
+
 
 
 def predicted_class_counts(rows: list[dict[str, Any]], class_names: list[str] | None = None) -> go.Figure:
@@ -23,7 +24,7 @@ def predicted_class_counts(rows: list[dict[str, Any]], class_names: list[str] | 
                                                                                         for name in names],
                               textposition="auto", marker_color="#4c78a8"))
     figure.update_layout(title=f"Predicted classes ({len(rows)} images)", xaxis_type="category",
-                         yaxis_title="images", height=320, **_LAYOUT)
+                         yaxis_title="images", height=320, **LAYOUT)
     return figure
 
 
@@ -36,6 +37,17 @@ def export_comparison(formats: dict[str, dict[str, Any]]) -> go.Figure:
                    text=[f"{row['size_bytes'] / 1e6:.2f}" for row in rows], textposition="auto", row=1, col=1)
     figure.add_bar(x=names, y=[row["latency_ms"] for row in rows], marker_color="#f58518", name="latency",
                    text=[f"{row['latency_ms']:.2f}" for row in rows], textposition="auto", row=1, col=2)
-    figure.update_layout(showlegend=False, height=320, **_LAYOUT)
+    figure.update_layout(showlegend=False, height=320, **LAYOUT)
     figure.update_xaxes(type="category")
+    return figure
+
+
+def top_k(prediction: list[tuple[str, float]], title: str = "") -> go.Figure:
+    """Horizontal bars of class probabilities, the most likely on top."""
+    classes = [name for name, _ in prediction][::-1]
+    probabilities = [p for _, p in prediction][::-1]
+    figure = go.Figure(go.Bar(x=probabilities, y=classes, orientation="h", text=[f"{p:.1%}" for p in probabilities],
+                              textposition="auto", marker_color="#54a24b"))
+    figure.update_layout(title=title, xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis_type="category",
+                         height=80 + 30 * len(classes), **LAYOUT)
     return figure

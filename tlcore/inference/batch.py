@@ -11,11 +11,15 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 
+from tlcore.inference.sources import predictor_for
 from tlcore.storage.images import is_image_name
 from tlcore.storage.paths import resolve_dataset_path
 from tlcore.storage.uploads import keep_upload
 
-__all__ = ["CHUNK", "CSV_COLUMNS", "BatchInputError", "folder_sources", "unsafe_entry", "zip_image_names", "store_zip", "predict_batch", "rows_to_csv", "batch_predict_task"]
+__all__ = [
+    "CHUNK", "CSV_COLUMNS", "BatchInputError", "folder_sources", "unsafe_entry", "zip_image_names", "store_zip",
+    "predict_batch", "rows_to_csv", "batch_predict_task"
+]
 
 CHUNK = 64
 CSV_COLUMNS = ["image", "predicted", "probability", "top_k", "error"]
@@ -110,7 +114,6 @@ def batch_predict_task(params: dict[str, Any], report: Callable[[float, str], No
 
     The model source is what `tlcore.inference.sources.predictor_for` takes: {"run": id} or {"external": path, "classes": [...]}.
     """
-    from tlcore.inference.sources import predictor_for
 
     if params.get("zip"):
         zip_path = Path(params["zip"])

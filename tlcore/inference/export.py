@@ -17,15 +17,22 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from tlcore.inference.predictor import probabilities_2d
+from tlcore.datasets.pipeline import load_arrays
+from tlcore.datasets.scan import scan_folder
+from tlcore.inference.predictor import Predictor, compiled_call, probabilities_2d
+from tlcore.layers.loading import load_model
+from tlcore.runs.folders import Run, get_run
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
 
 if TYPE_CHECKING:
     import keras
 
-    from tlcore.runs.folders import Run
 
-__all__ = ["FLOAT_PARITY_REQUIRED", "REPRESENTATIVE_IMAGES", "LATENCY_CALLS", "Runner", "ExportUnavailable", "ExportFormat", "ExportContext", "tflite_interpreter", "FORMATS", "exports_dir", "read_report", "labels_text", "size_bytes", "single_image_latency_ms", "check_export", "export_run", "export_task"]
+__all__ = [
+    "FLOAT_PARITY_REQUIRED", "REPRESENTATIVE_IMAGES", "LATENCY_CALLS", "Runner", "ExportUnavailable",
+    "ExportFormat", "ExportContext", "tflite_interpreter", "FORMATS", "exports_dir", "read_report", "labels_text",
+    "size_bytes", "single_image_latency_ms", "check_export", "export_run", "export_task"
+]
 
 FLOAT_PARITY_REQUIRED = 0.99
 REPRESENTATIVE_IMAGES = 100
@@ -71,8 +78,6 @@ def _save_keras(model, folder: Path, context: ExportContext) -> Path:
 
 
 def _load_keras(path: Path) -> Runner:
-    from tlcore.inference.predictor import compiled_call
-    from tlcore.layers.loading import load_model
 
     return compiled_call(load_model(path))
 
@@ -228,10 +233,6 @@ def _replace_folder(staging: Path, target: Path) -> None:
 def export_run(run_id: str, formats: list[str] | None = None,
                report: Callable[[float, str], None] | None = None) -> dict[str, Any]:
     """Write the chosen formats (default: all) into the run's exports/ folder, check each, update report.json."""
-    from tlcore.datasets.pipeline import load_arrays
-    from tlcore.datasets.scan import scan_folder
-    from tlcore.inference.predictor import Predictor
-    from tlcore.runs.folders import get_run
 
     report = report or (lambda fraction, message: None)
     formats = list(formats or FORMATS)

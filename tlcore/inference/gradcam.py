@@ -16,7 +16,10 @@ from PIL import Image
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["MIN_MAP_SIZE", "GradCamUnavailable", "GradCam", "target_layer", "Explainer", "colourise", "overlay", "quadrant_shares"]
+__all__ = [
+    "MIN_MAP_SIZE", "GradCamUnavailable", "GradCam", "target_layer", "Explainer", "colourise", "overlay",
+    "quadrant_shares"
+]
 
 # Dark blue → cyan → yellow → red: low to high attention, readable over grey or colour photos.
 _COLOUR_STOPS = np.array([[0, 0, 96], [0, 128, 255], [0, 255, 200], [255, 230, 0], [255, 64, 0], [200, 0, 0]],

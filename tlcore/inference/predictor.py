@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from tlcore.inference.gradcam import Explainer
 from tlcore.layers.loading import load_model
+from tlcore.runs.folders import get_run
 from tlcore.storage.images import BadImage, load_array
 
 if TYPE_CHECKING:
@@ -46,7 +48,6 @@ class Predictor:
 
     @classmethod
     def for_run(cls, run_id: str) -> "Predictor":
-        from tlcore.runs.folders import get_run
 
         run = get_run(run_id)
         if not run.model_path.exists():
@@ -59,7 +60,6 @@ class Predictor:
 
     def explain(self, image: np.ndarray, class_index: int | None = None):
         """Grad-CAM for one image at the model's size (tlcore.inference.gradcam), the explainer built on first use."""
-        from tlcore.inference.gradcam import Explainer
 
         if self._explainer is None:
             self._explainer = Explainer(self.model)

@@ -15,7 +15,10 @@ from tlcore.modeling.model import head_units
 from tlcore.storage.paths import resolve_dataset_path
 from tlcore.storage.uploads import keep_upload
 
-__all__ = ["MAX_CLASSES_SHOWN", "parse_class_names", "store_upload", "model_path_under_data_root", "load_external", "shortlist", "predictor_for", "cached_external_predictor"]
+__all__ = [
+    "MAX_CLASSES_SHOWN", "parse_class_names", "store_upload", "model_path_under_data_root", "load_external",
+    "shortlist", "predictor_for", "cached_external_predictor"
+]
 
 MAX_CLASSES_SHOWN = 8
 
@@ -52,7 +55,6 @@ def model_path_under_data_root(user_path: str) -> Path:
 
 def load_external(path: Path, class_names: list[str], name: str | None = None):
     """A Predictor for the file, or BadModelFile saying why not (corrupt, unsafe, or not matching the classes)."""
-    from tlcore.inference.predictor import Predictor
 
     label = name or Path(path).name
     model = load_model(path, shown_name=name)
@@ -84,7 +86,6 @@ def predictor_for(source: dict) -> Predictor:
     """A model source as pages and tasks pass it: {"run": id}, or {"external": path, "classes": [...]}."""
     if "run" in source:
         return Predictor.for_run(source["run"])
-    from tlcore.inference.sources import load_external
 
     return load_external(Path(source["external"]), list(source["classes"]))
 

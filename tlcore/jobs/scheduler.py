@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from tlcore.config.training import TrainConfig
+from tlcore.jobs.tasks import create_task, is_task, list_tasks
 from tlcore.modeling.checks import check_config
 from tlcore.runs.folders import (
     ACTIVE_STATES,
@@ -31,7 +32,10 @@ from tlcore.runs.folders import (
 )
 from tlcore.storage.paths import runs_root
 
-__all__ = ["RESUMABLE_STATES", "max_parallel_jobs", "submit", "submit_task", "start_worker", "resume", "cancel", "scheduler_lock", "refresh", "all_jobs", "queue", "queue_position", "wait_for_slot"]
+__all__ = [
+    "RESUMABLE_STATES", "max_parallel_jobs", "submit", "submit_task", "start_worker", "resume", "cancel",
+    "scheduler_lock", "refresh", "all_jobs", "queue", "queue_position", "wait_for_slot"
+]
 
 RESUMABLE_STATES = (INTERRUPTED, FAILED)
 _children: list[subprocess.Popen] = []  # kept only to reap finished workers (no zombies in the server)
@@ -52,7 +56,6 @@ def submit(config: TrainConfig) -> Run:
 
 def submit_task(kind: str, params: dict) -> Run:
     """Queue a background task (see tlcore.jobs.tasks) and start its worker process."""
-    from tlcore.jobs.tasks import create_task
 
     task = create_task(kind, params)
     start_worker(task)
@@ -76,7 +79,6 @@ def resume(run: Run, start: bool = True) -> Run:
 
     Checked and re-queued under the scheduler lock, so two clicks on Resume start one worker, not two.
     """
-    from tlcore.jobs.tasks import is_task
 
     with scheduler_lock():
         state = refresh(run)
@@ -126,7 +128,6 @@ def refresh(run: Run) -> str:
 
 def all_jobs() -> list[Run]:
     """Training runs and tasks: they share one queue because they share one GPU."""
-    from tlcore.jobs.tasks import list_tasks
 
     return list_runs() + list_tasks()
 

@@ -17,7 +17,10 @@ from tlcore.runs.folders import QUEUED, Run, check_folder_id, new_folder
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import tasks_root
 
-__all__ = ["TASK_KINDS", "TaskCancelled", "register_task", "create_task", "list_tasks", "get_task", "is_task", "task_result", "run_task", "sleep_task"]
+__all__ = [
+    "TASK_KINDS", "TaskCancelled", "register_task", "create_task", "list_tasks", "get_task", "is_task",
+    "task_result", "run_task", "sleep_task"
+]
 
 # kind → "module:function"; the target is stored in task.json when the task is created.
 TASK_KINDS: dict[str, str] = {

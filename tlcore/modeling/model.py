@@ -14,13 +14,19 @@ from tlcore.backbones import catalog as backbones
 from tlcore.backbones import weights as weights_module
 from tlcore.backbones.catalog import layer_table
 from tlcore.backbones.feature_maps import feature_map_side
-from tlcore.backbones.layer_tables import LayerTable
 from tlcore.backbones.weights import WeightsUnavailable, imagenet_problem
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 from tlcore.datasets.augmentation import augmentation_layers
 
 if TYPE_CHECKING:
     import keras
+
+__all__ = [
+    "BASE_LAYER_NAME", "BATCHNORM_KINDS", "POOLING_FLATTEN", "ParamCounts", "head_units", "count_params",
+    "config_param_counts", "pooled_feature_count", "head_param_count", "resolve_weights", "build_base", "set_freeze",
+    "is_pretrained", "build_model", "pool_features", "add_head", "uses_one_hot_labels", "make_loss", "make_optimizer",
+    "compile_model", "keras_param_counts", "base_of",
+]
 
 BASE_LAYER_NAME = "base"
 BATCHNORM_KINDS = frozenset({"BatchNormalization"})
@@ -225,7 +231,3 @@ def keras_param_counts(model: "keras.Model") -> ParamCounts:
 
 def base_of(model: "keras.Model") -> "keras.Model":
     return model.get_layer(BASE_LAYER_NAME)
-
-
-__all__ = ["ParamCounts", "LayerTable", "build_model", "compile_model", "count_params", "config_param_counts",
-           "keras_param_counts", "set_freeze", "base_of", "head_units", "add_head", "pool_features"]

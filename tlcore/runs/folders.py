@@ -17,7 +17,10 @@ from tlcore.datasets.split import Split
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
 from tlcore.storage.paths import runs_root
 
-__all__ = ["QUEUED", "RUNNING", "FINISHED", "CANCELLED", "FAILED", "INTERRUPTED", "ACTIVE_STATES", "HISTORY_COLUMNS", "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive"]
+__all__ = [
+    "QUEUED", "RUNNING", "FINISHED", "CANCELLED", "FAILED", "INTERRUPTED", "ACTIVE_STATES", "HISTORY_COLUMNS",
+    "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive"
+]
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED, INTERRUPTED = (
     "queued", "running", "finished", "cancelled", "failed", "interrupted")

@@ -11,7 +11,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["IMAGE_EXTENSIONS", "ZERO_BYTES", "TRUNCATED", "NOT_AN_IMAGE", "UNSUPPORTED_MODE", "DECOMPRESSION_BOMB", "TOO_SMALL", "UNREADABLE", "MIN_SIDE", "SUPPORTED_MODES", "BadImage", "ImageInfo", "open_rgb", "inspect_image", "load_array", "is_image_name", "thumbnail"]
+__all__ = [
+    "IMAGE_EXTENSIONS", "ZERO_BYTES", "TRUNCATED", "NOT_AN_IMAGE", "UNSUPPORTED_MODE", "DECOMPRESSION_BOMB",
+    "TOO_SMALL", "UNREADABLE", "MIN_SIDE", "SUPPORTED_MODES", "BadImage", "ImageInfo", "open_rgb",
+    "inspect_image", "load_array", "is_image_name", "thumbnail"
+]
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 

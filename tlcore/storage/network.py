@@ -1,4 +1,4 @@
-"""TODO docstring (storage.network)."""
+"""Can this machine reach the weights host? Offline is normal here, so every download asks first (cached a minute)."""
 
 from __future__ import annotations
 

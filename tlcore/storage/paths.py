@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PathOutsideRoot", "studio_home", "data_root", "runs_root", "tasks_root", "cache_root", "keras_models_dir", "resolve_dataset_path"]
+__all__ = [
+    "PathOutsideRoot", "studio_home", "data_root", "runs_root", "tasks_root", "cache_root", "keras_models_dir",
+    "resolve_dataset_path"
+]
 
 
 class PathOutsideRoot(ValueError):

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import tensorflow as tf
 
-__all__ = ["DEVICES_ENV", "GPU_ONLY_REASON", "Gpu", "DeviceInfo", "describe", "training_strategy", "gpu_visible_to_tensorflow"]
+__all__ = [
+    "DEVICES_ENV", "GPU_ONLY_REASON", "Gpu", "DeviceInfo", "describe", "training_strategy",
+    "gpu_visible_to_tensorflow"
+]
 
 # Comma-separated TensorFlow device names to mirror training over (e.g. "/gpu:0,/gpu:2"), instead of all GPUs.
 DEVICES_ENV = "TLSTUDIO_DEVICES"

@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
+from tlcore.datasets.pipeline import make_dataset
 from tlcore.storage.paths import cache_root
 
 if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-__all__ = ["FEATURE_LAYER", "SHUFFLE_BUFFER_LIMIT", "applies", "feature_key", "features_folder", "cached_features", "feature_extractor", "head_model", "fit_head_on_cached_features", "fit_head_on_features"]
+__all__ = [
+    "FEATURE_LAYER", "SHUFFLE_BUFFER_LIMIT", "applies", "feature_key", "features_folder", "cached_features",
+    "feature_extractor", "head_model", "fit_head_on_cached_features", "fit_head_on_features"
+]
 
 FEATURE_LAYER = "pool"  # the model's pooling layer: everything before it is the frozen base, after it the head
 SHUFFLE_BUFFER_LIMIT = 10_000  # as tlcore.datasets.pipeline, so both paths see the same order
@@ -104,7 +108,6 @@ def fit_head_on_cached_features(model: "keras.Model", config: TrainConfig, root:
                                 batch_size: int | None = None, repeat: bool = False,
                                 **fit_kwargs) -> "keras.callbacks.History":
     """`model.fit` for a frozen base: the split's features once (or from the cache), then the head alone."""
-    from tlcore.datasets.pipeline import make_dataset
 
     batch_size = batch_size or config.batch_size
 

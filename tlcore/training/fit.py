@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tlcore.config.training import TrainConfig
 from tlcore.datasets.health import find_bad_files
+from tlcore.datasets.pipeline import make_dataset
 from tlcore.datasets.scan import scan_folder
 from tlcore.datasets.split import Split, make_split
 from tlcore.modeling.model import head_units, uses_one_hot_labels
@@ -21,7 +22,11 @@ from tlcore.training import feature_cache
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["fit", "uses_fast_path", "TENSORBOARD_FOLDER", "PLATEAU_FACTOR", "PLATEAU_PATIENCE", "prepare_split", "balanced_class_weights", "make_datasets", "learning_rate_for", "schedule_callbacks", "tensorboard_callback", "tensorboard_dir", "set_precision"]
+__all__ = [
+    "fit", "uses_fast_path", "TENSORBOARD_FOLDER", "PLATEAU_FACTOR", "PLATEAU_PATIENCE", "prepare_split",
+    "balanced_class_weights", "make_datasets", "learning_rate_for", "schedule_callbacks", "tensorboard_callback",
+    "tensorboard_dir", "set_precision"
+]
 
 
 TENSORBOARD_FOLDER = "tensorboard"
@@ -58,7 +63,6 @@ def make_datasets(root: Path, split: Split, config: TrainConfig, batch_size: int
     """
     import tensorflow as tf
 
-    from tlcore.datasets.pipeline import make_dataset
 
     binary = head_units(class_count) == 1
     train_ds = make_dataset(root, split.train, config.image_size, batch_size, binary, shuffle=True,

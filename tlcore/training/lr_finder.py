@@ -15,6 +15,9 @@ import numpy as np
 
 from tlcore.config.training import TrainConfig
 from tlcore.modeling.checks import check_config
+from tlcore.modeling.model import build_model, compile_model
+from tlcore.training import feature_cache
+from tlcore.training.fit import fit, prepare_split, uses_fast_path
 
 __all__ = ["SMOOTHING", "DIVERGENCE_FACTOR", "sweep_rates", "smooth", "suggest_learning_rate", "lr_finder_task"]
 
@@ -49,9 +52,6 @@ def lr_finder_task(params: dict[str, Any], report: Callable[[float, str], None])
     """Task `lr_finder`: params {"config": TrainConfig dict, optional "min_lr", "max_lr", "steps"}."""
     import keras
 
-    from tlcore.modeling.model import build_model, compile_model
-    from tlcore.training import feature_cache
-    from tlcore.training.fit import fit, prepare_split, uses_fast_path
 
     config = TrainConfig.from_dict(params["config"])
     check_config(config)

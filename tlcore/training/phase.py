@@ -8,11 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tlcore.config.training import TrainConfig
+from tlcore.evaluation.metrics import evaluate_model
 from tlcore.layers.loading import load_model
 from tlcore.modeling.checks import check_config
 from tlcore.modeling.model import base_of, build_model, compile_model, is_pretrained, keras_param_counts, set_freeze
 from tlcore.runs.folders import Run, get_run
 from tlcore.training import checkpoints, unfreezing
+from tlcore.training.devices import gpu_visible_to_tensorflow, training_strategy
+from tlcore.training.fault_injection import fault_callbacks
 from tlcore.training.fit import (
     balanced_class_weights,
     fit,
@@ -46,8 +49,6 @@ def train_run(run: Run) -> dict[str, Any]:
     import keras
 
     from tlcore.training.callbacks import RunProgress, save_model_atomic
-    from tlcore.training.devices import gpu_visible_to_tensorflow, training_strategy
-    from tlcore.training.fault_injection import fault_callbacks
 
     # 1. Data: the split (a fine-tuning phase reuses its parent's, so the test set stays the same).
     config = run.config()
@@ -105,7 +106,6 @@ def train_run(run: Run) -> dict[str, Any]:
 
     # 5. Evaluate on the test split (validation when there is none).
     run.update_status(phase="evaluating")
-    from tlcore.evaluation.metrics import evaluate_model
 
     split_name, test_items = split.held_out
     report = evaluate_model(model, root, test_items, split.class_names, config.image_size, split_name=split_name,

@@ -13,13 +13,20 @@ from typing import TYPE_CHECKING, Any
 from tlcore.backbones import freeze_blocks as freeze
 from tlcore.config.training import GradualUnfreezing, TrainConfig
 from tlcore.datasets.split import Split
+from tlcore.modeling.model import base_of, compile_model, is_pretrained, keras_param_counts, set_freeze
 from tlcore.runs.folders import Run, get_run
 from tlcore.storage.atomic import read_json, write_json_atomic
+from tlcore.training import checkpoints
+from tlcore.training.fault_injection import fault_callbacks
+from tlcore.training.fit import fit, learning_rate_for, schedule_callbacks, tensorboard_callback
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["PHASES_FILE", "stage_fine_tune_at", "stage_learning_rate", "gradual_config", "describe_stages", "train_stages", "record_phase", "phase_table"]
+__all__ = [
+    "PHASES_FILE", "stage_fine_tune_at", "stage_learning_rate", "gradual_config", "describe_stages",
+    "train_stages", "record_phase", "phase_table"
+]
 
 PHASES_FILE = "phases.json"  # per phase: layers unfrozen, learning rate, trainable parameters (gradual runs)
 
@@ -58,11 +65,7 @@ def train_stages(run: Run, model: "keras.Model", config: TrainConfig, root: Path
                  steps: int, batch_size: int, history: list[dict], first_phase: int, initial_epoch: int,
                  class_weight=None):
     """Unfreeze, recompile and fit stage after stage (each a phase). Returns the last stage's RunProgress."""
-    from tlcore.modeling.model import base_of, compile_model, is_pretrained, keras_param_counts, set_freeze
-    from tlcore.training import checkpoints
     from tlcore.training.callbacks import RunProgress
-    from tlcore.training.fault_injection import fault_callbacks
-    from tlcore.training.fit import fit, learning_rate_for, schedule_callbacks, tensorboard_callback
 
     plan = config.gradual_unfreezing
     epoch, progress = initial_epoch, None

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tlcore.figures import common as figures
+from tlcore import figures
 
 
 def test_pareto_front_keeps_only_unbeaten_points():

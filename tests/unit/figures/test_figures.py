@@ -1,8 +1,8 @@
-"""tlcore.figures.common: each chart carries the numbers it is meant to show."""
+"""tlcore.figures (dataset, backbones, training and prediction charts): each carries the numbers it should show."""
 
 import pytest
 
-from tlcore.figures import common as figures
+from tlcore import figures
 
 HISTORY = [
     {"epoch": 1, "phase": 1, "loss": 0.9, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.65},
@@ -57,25 +57,6 @@ def test_learning_curves_without_validation_or_phases():
 
     assert sorted(trace.name for trace in figure.data) == ["train accuracy", "train loss"]
     assert len(figure.layout.shapes) == 0
-
-
-def test_confusion_matrix_counts():
-    figure = figures.confusion_matrix([[5, 1], [2, 2]], ["cat", "dog"])
-
-    heatmap = figure.data[0]
-    assert [list(row) for row in heatmap.z] == [[5.0, 1.0], [2.0, 2.0]]
-    assert [list(row) for row in heatmap.text] == [["5", "1"], ["2", "2"]]
-    assert list(heatmap.x) == ["cat", "dog"] and list(heatmap.y) == ["cat", "dog"]
-    assert figure.layout.yaxis.autorange == "reversed"  # true classes read top to bottom
-
-
-def test_confusion_matrix_row_normalised():
-    figure = figures.confusion_matrix([[3, 1], [0, 0], [1, 4]], ["a", "b", "c"], normalise=True)
-
-    heatmap = figure.data[0]
-    assert [list(row) for row in heatmap.z] == [[0.75, 0.25], [0.0, 0.0], [0.2, 0.8]]  # an empty row stays 0
-    assert list(heatmap.text[0]) == ["75%", "25%"]
-    assert "row-normalised" in figure.layout.title.text
 
 
 def test_top_k_puts_the_most_likely_class_on_top():

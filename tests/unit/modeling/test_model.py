@@ -69,7 +69,7 @@ def test_head_is_one_sigmoid_unit_for_two_classes():
 
 def test_counting_needs_no_tensorflow():
     # Pages count parameters on every slider move; importing TensorFlow there would cost ~20 s.
-    code = ("import sys; from tlcore.modeling.model import count_params; import tlcore.jobs.scheduler, tlcore.figures.common, tlcore.cli;"
+    code = ("import sys; from tlcore.modeling.model import count_params; import tlcore.jobs.scheduler, tlcore.figures, tlcore.cli;"
             "c = count_params('ResNet50', 3, 100); print(c.total, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
 

@@ -7,7 +7,7 @@ import pytest
 
 from tlcore.backbones import freeze_blocks as freeze
 from tlcore.config.training import GradualUnfreezing
-from tlcore.figures import tuning as tuning_figures
+from tlcore.figures import training as tuning_figures
 from tlcore.jobs import scheduler as jobs
 from tlcore.modeling.model import count_params
 from tlcore.runs.folders import create_run
