@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tlcore import figures
+from tlcore.figures import backbones as figures
 
 
 def test_pareto_front_keeps_only_unbeaten_points():

@@ -3,6 +3,7 @@
 import pytest
 
 from tlcore import figures
+from tlcore.figures.training import phase_boundaries
 
 HISTORY = [
     {"epoch": 1, "phase": 1, "loss": 0.9, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.65},
@@ -30,10 +31,10 @@ def test_split_counts_groups_bars_and_totals_each_split():
 
 
 def test_phase_boundaries_lie_between_phases():
-    assert figures.phase_boundaries([{"epoch": 1, "phase": 1}, {"epoch": 2, "phase": 2}]) == [1.5]
-    assert figures.phase_boundaries(HISTORY) == [1.5]
-    assert figures.phase_boundaries(HISTORY[1:]) == []
-    assert figures.phase_boundaries([{"epoch": e, "phase": p} for e, p in ((1, 1), (2, 1), (3, 2), (4, 3))]) == \
+    assert phase_boundaries([{"epoch": 1, "phase": 1}, {"epoch": 2, "phase": 2}]) == [1.5]
+    assert phase_boundaries(HISTORY) == [1.5]
+    assert phase_boundaries(HISTORY[1:]) == []
+    assert phase_boundaries([{"epoch": e, "phase": p} for e, p in ((1, 1), (2, 1), (3, 2), (4, 3))]) == \
         [2.5, 3.5]
 
 
