@@ -3,11 +3,13 @@
 For each backbone: a stratified, seeded sample of the dataset → ImagePreprocess + base + GlobalAveragePooling2D →
 scikit-learn logistic regression fitted on a stratified train part → validation accuracy. Ranked best first.
 ImageNet weights are used only when cached; random weights only when the caller asks for them, never as a fallback.
-Results are cached by dataset fingerprint + backbone + size + weights + sample under `cache_root()/probe/`.
+Results are cached by dataset fingerprint + backbone + size + weights + sample under `cache_root()/probe/`; random
+weights are drawn from the probe's seed, so a cached result is the one the same call would compute again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import defaultdict
 from typing import Any, Callable
@@ -94,15 +96,20 @@ def resolve_weights(backbone_name: str, image_size: int, weights: str) -> str | 
 
 
 def extract_features(backbone_name: str, image_size: int, weights: str | None,
-                     images: np.ndarray) -> tuple[np.ndarray, float]:
+                     images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
     """Pooled base features of uint8 images (ImagePreprocess → base → GlobalAveragePooling2D), and the seconds the
-    forward passes took (building the model and tracing the first batch excluded: images/s is the steady speed)."""
+    forward passes took (building the model and tracing the first batch excluded: images/s is the steady speed).
+
+    `weights=None` draws the base from `seed` (Keras' global seed, set just before it is built): the same seed gives
+    the same random base, so a probe from random weights repeats exactly, cached or not.
+    """
     import keras
     import tensorflow as tf
 
     from tlcore.layers.preprocess import ImagePreprocess
 
     backbone = backbones.get(backbone_name)
+    keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=(image_size, image_size, 3))
     x = ImagePreprocess(backbone.preprocess)(inputs)
     x = backbone.build_base(image_size, weights)(x, training=False)
@@ -118,7 +125,15 @@ def extract_features(backbone_name: str, image_size: int, weights: str | None,
 
 
 def cache_path(fingerprint: str, backbone_name: str, image_size: int, weights: str, per_class: int, seed: int):
-    return cache_root() / "probe" / fingerprint / f"{backbone_name}_{image_size}_{weights}_n{per_class}_s{seed}.json"
+    """Where a probe result is kept; a custom backbone's name also carries its own file's identity (saved again
+    under the same name, it is another base)."""
+    own_file = backbones.get(backbone_name).own_weights_file
+    identity = ""
+    if own_file is not None and own_file.exists():
+        stat = own_file.stat()
+        identity = "_" + hashlib.sha256(f"{own_file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    name = f"{backbone_name}{identity}_{image_size}_{weights}_n{per_class}_s{seed}.json"
+    return cache_root() / "probe" / fingerprint / name
 
 
 def probe_backbone(scan: DatasetScan, sample: list[tuple[str, int]], images: np.ndarray, backbone_name: str,
@@ -129,7 +144,7 @@ def probe_backbone(scan: DatasetScan, sample: list[tuple[str, int]], images: np.
     keras_weights = resolve_weights(backbone_name, image_size, weights)
     labels = np.asarray([label for _, label in sample])
     start = time.perf_counter()
-    features, extract_s = extract_features(backbone_name, image_size, keras_weights, images)
+    features, extract_s = extract_features(backbone_name, image_size, keras_weights, images, seed)
     fit = fit_linear_probe(features, labels, seed)
     seconds = time.perf_counter() - start
     row = {"backbone": backbone_name, "image_size": image_size, "weights": weights, "images": int(len(labels)),
