@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 
 from tlcore.backbones import probe
 from tlcore.backbones.custom import custom_root
@@ -83,7 +84,8 @@ def _timeless(row: dict) -> dict:
     return {key: value for key, value in row.items() if key not in ("seconds", "images_per_s", "cached")}
 
 
-def test_random_weight_probes_are_seeded_same_seed_same_features_and_result_cached_or_not(tiny_dataset):
+def test_random_weight_probes_are_seeded_same_seed_same_features_and_result_cached_or_not(tiny_dataset, monkeypatch):
+    monkeypatch.setattr(probe, "EXTRACT_BATCH", 8)  # 36 images: progress after each of 5 batches
     dataset = _three_digits(tiny_dataset)
     scan = scan_folder(dataset)
     images, _ = load_arrays(scan.root, probe.stratified_sample(scan, per_class=4, seed=0), 32)
@@ -92,11 +94,15 @@ def test_random_weight_probes_are_seeded_same_seed_same_features_and_result_cach
     other, _ = probe.extract_features("MobileNetV2", 32, None, images, seed=4)
     assert np.array_equal(first, again) and not np.array_equal(first, other)
 
-    def probe_row(use_cache: bool) -> dict:
+    def probe_row(use_cache: bool, report=lambda fraction, message: None) -> dict:
         return probe.run_probe(dataset, ["VGG16"], 32, weights="random", per_class=12, seed=3,
-                               use_cache=use_cache)["rows"][0]
+                               use_cache=use_cache, report=report)["rows"][0]
 
-    computed, recomputed, cached = probe_row(True), probe_row(False), probe_row(True)
+    progress = []
+    computed = probe_row(True, lambda fraction, message: progress.append((fraction, message)))
+    recomputed, cached = probe_row(False), probe_row(True)
+    assert [fraction for fraction, _ in progress] == pytest.approx([0, 0, 8 / 36, 16 / 36, 24 / 36, 32 / 36, 1, 1])
+    assert progress[3][1] == "probing VGG16 (1/1): 16/36 images"
     assert (computed["cached"], recomputed["cached"], cached["cached"]) == (False, False, True)
     assert _timeless(computed) == _timeless(recomputed) == _timeless(cached)
 
