@@ -177,3 +177,14 @@ def test_a_failed_job_resumes_from_the_epoch_after_its_last_backup(open_page, st
 
     assert [run.id for run in started] == [job.id]
     assert job.status()["state"] == "queued" and job.status()["resumed_from_epoch"] == 4
+
+
+def test_a_job_that_died_while_evaluating_offers_to_resume_the_evaluation(open_page, studio):
+    parent = _finished_parent()
+    job = make_run(parent.config().fine_tune(parent_run=parent.id, fine_tune_at=100, epochs=2), state="interrupted",
+                   epochs=5, epochs_done=5, phase="evaluating", error="the job process ended")
+    write_json_atomic(job.path / BACKUP_FOLDER / "phase-2" / BACKUP_METADATA, {"epoch": 5, "batch": 0})
+
+    at = open_page("pages/finetune.py", query_params={"run": parent.id, "job": job.id})
+
+    assert [button.label for button in at.button if button.label.startswith("Resume")] == ["Resume (evaluate)"]
