@@ -5,7 +5,7 @@ import streamlit as st
 
 from pages.finetune_parts.plans import gradual_plan, single_phase_plan, sweep_plan
 from pages.shared import job_monitor, pick_run, run_through_app
-from tlcore import figures, training
+from tlcore import figures, runs, training
 from tlcore.runs import FINISHED
 
 run_through_app()
@@ -16,6 +16,13 @@ parent = pick_run("Run to continue", lambda run: run.state == FINISHED and run.m
 if parent is None:
     st.info("No finished run yet: train one on **Train** first.", icon=":material/info:")
     st.stop()
+
+try:
+    changes = runs.dataset_changes(parent).message("Fine-tuning")
+except ValueError:  # the folder cannot be read at all: the job says why
+    changes = ""
+if changes:
+    st.warning(changes, icon=":material/difference:")
 
 phases = training.phase_table(parent)
 if parent.history():

@@ -24,7 +24,7 @@ from tlcore.datasets import (
 from tlcore.evaluation import evaluate_run, stored_or_fresh_metrics
 from tlcore.inference import FORMATS, Predictor, export_run
 from tlcore.modeling import build_model, check_config, keras_param_counts
-from tlcore.runs import FINISHED, create_run, get_run
+from tlcore.runs import FINISHED, create_run, dataset_changes, get_run, resume_epoch
 from tlcore.storage import PathOutsideRoot
 from tlcore.worker import run_job
 
@@ -151,7 +151,10 @@ def _resume(args) -> int:
     """Resume in this process (like `train`), printing the outcome; the run keeps its folder and history."""
 
     run = jobs.resume(get_run(args.run), start=False)
-    print(f"resuming run {run.id} after epoch {run.status().get('resumed_from_epoch', 0)}", flush=True)
+    print(f"resuming run {run.id} at epoch {resume_epoch(run)}", flush=True)
+    changes = dataset_changes(run)  # the run keeps its split whatever changed; say what did
+    if changes:
+        print(changes.message(), flush=True)
     state = run_job(run, wait=False)
     status = run.status()
     if state == FINISHED:

@@ -10,7 +10,7 @@ from typing import Callable
 import streamlit as st
 
 from tlcore import figures, jobs
-from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, get_run, job_progress
+from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, dataset_changes, get_run, job_progress, resume_epoch
 
 ACTIVE_POLL = "1s"
 
@@ -71,6 +71,7 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
             st.error(f"{name if is_task else 'The job'} {state}: {status.get('error', 'no details')}",
                      icon=":material/error:")
             if not is_task:
+                _dataset_changes(_changes_now(folder))
                 _resume_button(folder, status)
         elif state == "cancelled":
             st.warning(f"{name} was cancelled." if is_task else
@@ -78,6 +79,8 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
                        "far is kept.", icon=":material/cancel:")
         elif state == "finished":
             _finished(folder, status, render_result)
+        if state in (*ACTIVE_STATES, "finished", "cancelled") and not is_task:
+            _dataset_changes((status.get("dataset_changes") or {}).get("message"))  # found when the job started
         if state in ACTIVE_STATES and (state == "running" or not is_task) and \
                 st.button("Cancel task" if is_task else "Cancel job", key=f"cancel_{folder.id}"):
             jobs.cancel(folder)
@@ -109,10 +112,26 @@ def _finished(folder: Run, status: dict, render_result) -> None:
         render_result(result)
 
 
+def _dataset_changes(message: str | None) -> None:
+    """The dataset folder differs from the run's fixed split: say what was added or removed, and that it is kept."""
+    if message:
+        st.warning(message, icon=":material/difference:")
+
+
+def _changes_now(run: Run) -> str:
+    """How the folder differs from the split a resume would use, now; "" when it cannot be read (resuming says why)."""
+    try:
+        return dataset_changes(run).message()
+    except ValueError:
+        return ""
+
+
 def _resume_button(run: Run, status: dict) -> None:
-    """Resume an interrupted or failed run from its last completed epoch (tlcore.training.checkpoints keeps one per epoch)."""
-    done = status.get("epochs_done") or 0
-    if st.button(f"Resume from epoch {done + 1}", key=f"resume_{run.id}", icon=":material/play_arrow:"):
+    """Resume an interrupted or failed run where Keras' BackupAndRestore goes on: after its last backed-up epoch
+    (status.json's epochs_done can be one ahead of it). Epochs all done: only the evaluation is left."""
+    epoch = resume_epoch(run)
+    label = f"Resume from epoch {epoch}" if epoch <= (status.get("epochs") or epoch) else "Resume (evaluate)"
+    if st.button(label, key=f"resume_{run.id}", icon=":material/play_arrow:"):
         try:
             jobs.resume(run)
         except ValueError as error:

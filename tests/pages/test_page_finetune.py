@@ -1,12 +1,17 @@
 """Fine-tune page: continue a finished run with part of the base unfrozen (no worker process is spawned)."""
 
+import os
+
 from page_helpers import by_label, make_run, metric_value, texts
 
 from tlcore.backbones.catalog import layer_table
 from tlcore.config.training import TrainConfig
 from tlcore.jobs import scheduler as jobs
 from tlcore.modeling.model import count_params
+from tlcore.runs.fixed_split import dataset_changes
 from tlcore.runs.folders import get_run
+from tlcore.runs.resume import BACKUP_FOLDER, BACKUP_METADATA
+from tlcore.storage.atomic import write_json_atomic
 
 UNFREEZE = "Unfreeze MobileNetV2 from layer"
 LEARNING_RATE = "Learning rate (default: 10× lower than the run's)"
@@ -109,3 +114,77 @@ def test_batchnorm_note_and_counts_follow_how_the_parent_started(open_page):
     assert not any("inference mode" in text for text in captions)
     assert metric_value(scratch_page, "Trainable") == f"{count_params('MobileNetV2', 10, 102, False).trainable:,}"
     assert count_params("MobileNetV2", 10, 102, False).trainable > count_params("MobileNetV2", 10, 102, True).trainable
+
+
+# --- the split is fixed: what changed in the folder since is shown, and the Resume button names the right epoch ----
+def _parent_with_split(studio):
+    """A finished parent whose split.json was made from the sample digits, then the folder changed: two images
+    added to class 3, one of its training images removed."""
+    from tlcore.config.split import SplitConfig
+    from tlcore.datasets.scan import scan_folder
+    from tlcore.datasets.split import make_split
+
+    parent = _finished_parent()
+    split = make_split(scan_folder("sample-digits"), SplitConfig())
+    parent.write_split(split)
+    folder = studio.data_root / "sample-digits"
+    source = sorted((folder / "3").iterdir())[0]
+    for name in ("3/extra_a.png", "3/extra_b.png"):
+        os.link(source, folder / name)
+    removed = split.train[0][0]
+    (folder / removed).unlink()
+    return parent, removed
+
+
+def test_the_page_says_what_was_added_and_removed_since_the_parents_split(open_page, studio):
+    parent, removed = _parent_with_split(studio)
+
+    at = open_page("pages/finetune.py", query_params={"run": parent.id})
+
+    [warning] = [text for text in texts(at.warning) if text.startswith("The dataset folder changed")]
+    assert "2 files added (3/extra_a.png, 3/extra_b.png)" in warning
+    assert f"1 file removed ({removed})" in warning
+    assert "Fine-tuning keeps that split: added files are not used, removed files are left out" in warning
+
+
+def test_the_job_banner_shows_the_changes_the_fine_tuning_job_found(open_page, studio):
+    parent, removed = _parent_with_split(studio)
+    job = make_run(parent.config().fine_tune(parent_run=parent.id, fine_tune_at=100), state="finished",
+                   test_accuracy=0.5, dataset_changes=dataset_changes(get_run(parent.id)).summary())
+    (studio.data_root / "sample-digits" / "3" / "extra_b.png").unlink()  # the banner shows what the job found
+
+    at = open_page("pages/finetune.py", query_params={"run": parent.id, "job": job.id})
+
+    banner = [text for text in texts(at.warning) if "2 files added (3/extra_a.png, 3/extra_b.png)" in text]
+    assert len(banner) == 1 and f"1 file removed ({removed}). The run keeps that split" in banner[0]
+    assert any(text.startswith("Finished: test accuracy 50.0%") for text in texts(at.success))
+
+
+def test_a_failed_job_resumes_from_the_epoch_after_its_last_backup(open_page, studio, monkeypatch):
+    """status.json says 5 epochs were done, but the job died before epoch 5's backup: Keras restores epoch 4."""
+    started = []
+    monkeypatch.setattr(jobs, "start_worker", started.append)
+    parent, removed = _parent_with_split(studio)
+    job = make_run(parent.config().fine_tune(parent_run=parent.id, fine_tune_at=100, epochs=4), state="failed",
+                   epochs=7, epochs_done=5, error="killed")
+    write_json_atomic(job.path / BACKUP_FOLDER / "phase-2" / BACKUP_METADATA, {"epoch": 4, "batch": 0})
+    at = open_page("pages/finetune.py", query_params={"run": parent.id, "job": job.id})
+    assert any("The job failed: killed" in text for text in texts(at.error))
+    assert any("2 files added" in text and "The run keeps that split" in text for text in texts(at.warning))
+    assert not [button for button in at.button if button.label == "Resume from epoch 6"]
+
+    by_label(at.button, "Resume from epoch 5").click().run()
+
+    assert [run.id for run in started] == [job.id]
+    assert job.status()["state"] == "queued" and job.status()["resumed_from_epoch"] == 4
+
+
+def test_a_job_that_died_while_evaluating_offers_to_resume_the_evaluation(open_page, studio):
+    parent = _finished_parent()
+    job = make_run(parent.config().fine_tune(parent_run=parent.id, fine_tune_at=100, epochs=2), state="interrupted",
+                   epochs=5, epochs_done=5, phase="evaluating", error="the job process ended")
+    write_json_atomic(job.path / BACKUP_FOLDER / "phase-2" / BACKUP_METADATA, {"epoch": 5, "batch": 0})
+
+    at = open_page("pages/finetune.py", query_params={"run": parent.id, "job": job.id})
+
+    assert [button.label for button in at.button if button.label.startswith("Resume")] == ["Resume (evaluate)"]

@@ -110,6 +110,7 @@ def test_freeze_depth_sweep_queues_one_job_per_depth_and_links_each_point(open_p
 def test_a_failed_run_shows_its_error_and_resume_queues_it_again(open_page, started):
     run = make_run(TrainConfig(dataset="sample-digits", weights="random"), state="failed", epochs_done=1,
                    error="Out of memory: OOM when allocating tensor. Try a smaller batch size or image size.")
+    write_json_atomic(run.path / "backup" / "phase-1" / "training_metadata.json", {"epoch": 1, "batch": 0})  # Keras'
     at = open_page("pages/train.py", query_params={"run": run.id})
     assert any("The job failed: Out of memory: OOM when allocating tensor" in text for text in texts(at.error))
 

@@ -3,11 +3,13 @@
 For each backbone: a stratified, seeded sample of the dataset → ImagePreprocess + base + GlobalAveragePooling2D →
 scikit-learn logistic regression fitted on a stratified train part → validation accuracy. Ranked best first.
 ImageNet weights are used only when cached; random weights only when the caller asks for them, never as a fallback.
-Results are cached by dataset fingerprint + backbone + size + weights + sample under `cache_root()/probe/`.
+Results are cached by dataset fingerprint + backbone + size + weights + sample under `cache_root()/probe/`; random
+weights are drawn from the probe's seed, so a cached result is the one the same call would compute again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import defaultdict
 from typing import Any, Callable
@@ -93,16 +95,23 @@ def resolve_weights(backbone_name: str, image_size: int, weights: str) -> str | 
     return WEIGHTS_IMAGENET
 
 
-def extract_features(backbone_name: str, image_size: int, weights: str | None,
-                     images: np.ndarray) -> tuple[np.ndarray, float]:
+def extract_features(backbone_name: str, image_size: int, weights: str | None, images: np.ndarray, seed: int = 0,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, float]:
     """Pooled base features of uint8 images (ImagePreprocess → base → GlobalAveragePooling2D), and the seconds the
-    forward passes took (building the model and tracing the first batch excluded: images/s is the steady speed)."""
+    forward passes took (building the model, tracing the first batch and `progress` excluded: images/s is the steady
+    speed).
+
+    `weights=None` draws the base from `seed` (Keras' global seed, set just before it is built): the same seed gives
+    the same random base, so a probe from random weights repeats exactly, cached or not.
+    `progress(images done, images)` is called after every batch: a large base on many images takes a while.
+    """
     import keras
     import tensorflow as tf
 
     from tlcore.layers.preprocess import ImagePreprocess
 
     backbone = backbones.get(backbone_name)
+    keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=(image_size, image_size, 3))
     x = ImagePreprocess(backbone.preprocess)(inputs)
     x = backbone.build_base(image_size, weights)(x, training=False)
@@ -110,26 +119,40 @@ def extract_features(backbone_name: str, image_size: int, weights: str | None,
     forward = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
     batches = [tf.constant(images[i:i + EXTRACT_BATCH]) for i in range(0, len(images), EXTRACT_BATCH)]
     forward(batches[0]).numpy()  # trace once (and once more below for a smaller last batch: counted, it is small)
-    start = time.perf_counter()
-    parts = [forward(batch).numpy() for batch in batches]
-    seconds = time.perf_counter() - start
+    parts, seconds = [], 0.0
+    for batch in batches:
+        start = time.perf_counter()
+        parts.append(forward(batch).numpy())
+        seconds += time.perf_counter() - start
+        if progress is not None:
+            progress(sum(len(part) for part in parts), len(images))
     keras.backend.clear_session()
     return np.concatenate(parts).astype(np.float32), seconds
 
 
 def cache_path(fingerprint: str, backbone_name: str, image_size: int, weights: str, per_class: int, seed: int):
-    return cache_root() / "probe" / fingerprint / f"{backbone_name}_{image_size}_{weights}_n{per_class}_s{seed}.json"
+    """Where a probe result is kept; a custom backbone's name also carries its own file's identity (saved again
+    under the same name, it is another base)."""
+    own_file = backbones.get(backbone_name).own_weights_file
+    identity = ""
+    if own_file is not None and own_file.exists():
+        stat = own_file.stat()
+        file_identity = f"{own_file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        identity = "_" + hashlib.sha256(file_identity.encode()).hexdigest()[:12]
+    name = f"{backbone_name}{identity}_{image_size}_{weights}_n{per_class}_s{seed}.json"
+    return cache_root() / "probe" / fingerprint / name
 
 
 def probe_backbone(scan: DatasetScan, sample: list[tuple[str, int]], images: np.ndarray, backbone_name: str,
-                   image_size: int, weights: str, per_class: int, seed: int, use_cache: bool = True) -> dict[str, Any]:
+                   image_size: int, weights: str, per_class: int, seed: int, use_cache: bool = True,
+                   progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     path = cache_path(scan.fingerprint, backbone_name, image_size, weights, per_class, seed)
     if use_cache and (cached := read_json(path)):
         return {**cached, "cached": True}
     keras_weights = resolve_weights(backbone_name, image_size, weights)
     labels = np.asarray([label for _, label in sample])
     start = time.perf_counter()
-    features, extract_s = extract_features(backbone_name, image_size, keras_weights, images)
+    features, extract_s = extract_features(backbone_name, image_size, keras_weights, images, seed, progress)
     fit = fit_linear_probe(features, labels, seed)
     seconds = time.perf_counter() - start
     row = {"backbone": backbone_name, "image_size": image_size, "weights": weights, "images": int(len(labels)),
@@ -150,9 +173,15 @@ def run_probe(dataset: str, backbone_names: list[str], image_size: int, weights:
     images, _ = load_arrays(scan.root, sample, image_size)
     rows = []
     for index, name in enumerate(backbone_names):
-        report(index / len(backbone_names), f"probing {name} ({index + 1}/{len(backbone_names)})")
+        what = f"probing {name} ({index + 1}/{len(backbone_names)})"
+        report(index / len(backbone_names), what)
+
+        def images_done(done: int, total: int, index=index, what=what) -> None:
+            report((index + done / total) / len(backbone_names), f"{what}: {done}/{total} images")
+
         try:
-            rows.append(probe_backbone(scan, sample, images, name, image_size, weights, per_class, seed, use_cache))
+            rows.append(probe_backbone(scan, sample, images, name, image_size, weights, per_class, seed, use_cache,
+                                       images_done))
         except (weights_module.WeightsUnavailable, ValueError, KeyError) as error:
             message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
             rows.append({"backbone": name, "image_size": image_size, "weights": weights, "error": message})

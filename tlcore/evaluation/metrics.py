@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
-    "PREDICTIONS_FILE", "PROBABILITY_PREFIX", "MAX_STORED_K", "top_k_accuracy", "stored_ks",
+    "PREDICTIONS_FILE", "PROBABILITY_PREFIX", "MAX_STORED_K", "EVALUATION_BATCH", "ImagesDone", "top_k_accuracy", "stored_ks",
     "classification_report", "predictions_csv", "predictions_path", "load_predictions", "probability_matrix",
     "true_indices", "top_k_of", "store_evaluation", "is_complete", "evaluate_model", "evaluate_run",
     "evaluate_task", "metrics_summary", "stored_or_fresh_metrics"
@@ -36,6 +36,9 @@ __all__ = [
 PREDICTIONS_FILE = "test_predictions.csv"
 PROBABILITY_PREFIX = "p:"  # column "p:cat" holds the probability of class "cat"
 MAX_STORED_K = 5
+
+EVALUATION_BATCH = 64  # images decoded and predicted at a time; progress is reported after each batch
+ImagesDone = Callable[[int, int], None]  # progress(images evaluated so far, images to evaluate)
 
 
 def _renormalised(probabilities: np.ndarray) -> np.ndarray:
@@ -158,14 +161,23 @@ def is_complete(run: "Run") -> bool:
 
 # --- evaluating a model ---------------------------------------------------------------------------------------------
 def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]], class_names: list[str],
-                   image_size: int, split_name: str = "test", batch_size: int = 64,
-                   run: "Run | None" = None) -> dict[str, Any]:
-    """The report for `items`; with `run`, also stored in its folder (report and per-image predictions)."""
+                   image_size: int, split_name: str = "test", batch_size: int | None = None,
+                   run: "Run | None" = None, progress: ImagesDone | None = None) -> dict[str, Any]:
+    """The report for `items`; with `run`, also stored in its folder (report and per-image predictions).
 
-    images, labels = load_arrays(root, items, image_size)
-    outputs = model.predict(images, batch_size=batch_size, verbose=0) if len(images) else \
-        np.zeros((0, len(class_names)))
-    probabilities = probabilities_2d(outputs)
+    Images are decoded and predicted a batch at a time, so memory holds one batch of pixels and `progress(done, total)`
+    is called after every batch (and once with 0 before the first): a bar moves instead of jumping to the end.
+    """
+    total, batch_size = len(items), batch_size or EVALUATION_BATCH
+    progress = progress or (lambda done, total: None)
+    progress(0, total)
+    parts = []
+    for start in range(0, total, batch_size):
+        images, _ = load_arrays(root, items[start:start + batch_size], image_size)
+        parts.append(probabilities_2d(model.predict(images, batch_size=batch_size, verbose=0)))
+        progress(start + len(images), total)
+    probabilities = np.concatenate(parts) if parts else np.zeros((0, len(class_names)))
+    labels = np.asarray([label for _, label in items], dtype=np.int64)
     report = classification_report(labels, probabilities, class_names, split_name,
                                    files=[relative for relative, _ in items])
     if run is not None:
@@ -173,7 +185,7 @@ def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]
     return report
 
 
-def evaluate_run(run_id: str) -> dict[str, Any]:
+def evaluate_run(run_id: str, progress: ImagesDone | None = None) -> dict[str, Any]:
     """(Re-)evaluate a run's saved model on its stored test split (validation when it has none) and store it."""
 
     run = get_run(run_id)
@@ -184,13 +196,20 @@ def evaluate_run(run_id: str) -> dict[str, Any]:
     root = scan_folder(config.dataset).root
     split_name, items = split.held_out
     return evaluate_model(load_model(run.model_path), root, items, split.class_names, config.image_size,
-                          split_name, run=run)
+                          split_name, run=run, progress=progress)
 
 
 def evaluate_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
-    """Task kind "evaluate": re-evaluate a run in a job process (the page never runs TensorFlow itself)."""
-    report(0.1, f"evaluating {params['run']}")
-    result = evaluate_run(params["run"])
+    """Task kind "evaluate": re-evaluate a run in a job process (the page never runs TensorFlow itself).
+
+    Loading the model is the first 10 %; every batch of images moves the bar on to 100 %.
+    """
+    report(0.0, f"loading the model of {params['run']}")
+
+    def images_done(done: int, total: int) -> None:
+        report(0.1 + 0.9 * done / max(1, total), f"evaluating {params['run']}: {done:,}/{total:,} images")
+
+    result = evaluate_run(params["run"], images_done)
     report(1.0, "done")
     return {"run": params["run"], "split": result["split"], "accuracy": result["accuracy"]}
 

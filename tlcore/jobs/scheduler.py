@@ -30,6 +30,7 @@ from tlcore.runs.folders import (
     list_runs,
     pid_alive,
 )
+from tlcore.runs.resume import resume_epoch
 from tlcore.storage.paths import runs_root
 
 __all__ = [
@@ -88,7 +89,7 @@ def resume(run: Run, start: bool = True) -> Run:
                              f"and this is a {what}.")
         run.cancel_path.unlink(missing_ok=True)
         run.update_status(state=QUEUED, phase="queued to resume", queued_at=time.time(), pid=None, error=None,
-                          resumed_from_epoch=run.status().get("epochs_done", 0))
+                          resumed_from_epoch=resume_epoch(run) - 1)
     if start:
         start_worker(run)
     return run

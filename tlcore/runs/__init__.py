@@ -1,9 +1,13 @@
 """A run is a folder a person can read with `cat`: config, status, history, split, model, evaluation."""
 
+from tlcore.runs.fixed_split import DatasetChanges, dataset_changes
 from tlcore.runs.folders import ACTIVE_STATES, FAILED, FINISHED, INTERRUPTED, Run, create_run, get_run, list_runs
 from tlcore.runs.progress import job_progress
+from tlcore.runs.resume import resume_epoch
 
 __all__ = [
+    "DatasetChanges",
+    "dataset_changes",
     "ACTIVE_STATES",
     "FAILED",
     "FINISHED",
@@ -13,4 +17,5 @@ __all__ = [
     "get_run",
     "list_runs",
     "job_progress",
+    "resume_epoch",
 ]

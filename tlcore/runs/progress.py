@@ -14,7 +14,11 @@ class Progress:
 
 
 def job_progress(status: dict) -> Progress:
-    """Epochs and batches done of this phase's epochs (a resumed phase counts from its first epoch), and the ETA."""
+    """Epochs and batches done of this phase's epochs (a resumed phase counts from its first epoch), and the ETA;
+    while evaluating, the images evaluated of the held-out split."""
+    if status.get("phase") == "evaluating" and status.get("images_to_evaluate"):
+        done, total = status.get("evaluated_images") or 0, status["images_to_evaluate"]
+        return Progress(min(1.0, max(0.0, done / total)), f"evaluating · {done:,}/{total:,} images")
     epochs = status.get("epochs") or 0
     first = status.get("first_epoch", 1)
     epoch, batch, batches = status.get("epoch") or first, status.get("batch") or 0, status.get("batches") or 1

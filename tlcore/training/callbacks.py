@@ -30,12 +30,20 @@ class RunProgress(keras.callbacks.Callback):
         self.phase = phase
         self.epochs_in_phase = epochs_in_phase
         self.cancelled = False
-        self.batches_done = 0
+        self.batches_done = 0  # by this process: a resumed phase's earlier epochs took no time here
         self.batches_in_epoch = 0
+        self.epoch = 0  # 0-based, as Keras numbers them (across phases)
+        self.last_epoch: int | None = None  # the `epochs` fit was called with: this fit stops before it
         self.last_write = 0.0
         self.started = self.epoch_started = time.monotonic()
 
+    def on_train_begin(self, logs=None):
+        self.last_epoch = (self.params or {}).get("epochs")
+        self.batches_done = 0
+        self.started = time.monotonic()  # the clock of the ETA starts with training, not with the data or model
+
     def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
         self.epoch_started = time.monotonic()
         self.batches_in_epoch = 0
         self.run.update_status(phase="training", epoch=epoch + 1, batch=0, batches=self.steps_per_epoch)
@@ -65,10 +73,17 @@ class RunProgress(keras.callbacks.Callback):
                                val_loss=logs.get("val_loss"), eta_seconds=self._eta(time.monotonic()))
 
     def _eta(self, now: float) -> float:
-        """Seconds left in this phase, from the mean time per batch so far."""
+        """Seconds left in this fit: the batches still to run × the mean time per batch this process has trained.
+
+        Counted from where training is (the epoch BackupAndRestore resumed at), not from the phase's first epoch.
+        """
         per_batch = (now - self.started) / max(1, self.batches_done)
-        remaining = max(0, self.epochs_in_phase * self.steps_per_epoch - self.batches_done)
-        return round(per_batch * remaining, 1)
+        if self.last_epoch is None:  # called outside fit: the whole phase, as far as this process knows
+            remaining = self.epochs_in_phase * self.steps_per_epoch - self.batches_done
+        else:
+            later_epochs = self.last_epoch - self.epoch - 1
+            remaining = later_epochs * self.steps_per_epoch + self.steps_per_epoch - self.batches_in_epoch
+        return round(per_batch * max(0, remaining), 1)
 
 
 def _floats(logs) -> dict[str, float]:

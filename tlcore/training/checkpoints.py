@@ -2,7 +2,8 @@
 
 A phase backs up its weights and epoch into `backup/phase-N/` at the end of every epoch. When the job process dies
 (kill -9, a crash, a reboot), the run is marked interrupted; resuming re-runs the same config, Keras restores the last
-completed epoch, and the history is cut back to that epoch so no epoch appears twice or goes missing.
+completed epoch, and the history is cut back to that epoch so no epoch appears twice or goes missing. Where it goes
+on (`backed_up_epoch`, `resume_epoch`) is read from the run folder by `tlcore.runs.resume`, so pages can say it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tlcore.runs.folders import Run
-from tlcore.storage.atomic import read_json
+from tlcore.runs.resume import BACKUP_FOLDER, backed_up_epoch
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = ["BACKUP_FOLDER", "backup_dir", "backup_callback", "backed_up_epoch", "history_to_continue", "clear_backups"]
-
-BACKUP_FOLDER = "backup"
-_METADATA = "training_metadata.json"  # what BackupAndRestore writes next to its weights: {"epoch": N, "batch": 0}
 
 
 def backup_dir(run: Run, phase: int) -> Path:
@@ -32,13 +30,6 @@ def backup_callback(run: Run, phase: int) -> "keras.callbacks.Callback":
     import keras
 
     return keras.callbacks.BackupAndRestore(str(backup_dir(run, phase)), save_freq="epoch", delete_checkpoint=False)
-
-
-def backed_up_epoch(run: Run) -> int | None:
-    """The last epoch (numbered across phases) any phase of this run backed up, or None when there is no backup."""
-    epochs = [read_json(path, default={}).get("epoch") for path in (run.path / BACKUP_FOLDER).glob(f"*/{_METADATA}")]
-    epochs = [int(epoch) for epoch in epochs if epoch is not None]
-    return max(epochs) if epochs else None
 
 
 def history_to_continue(run: Run, earlier_phases: list[dict[str, Any]]) -> list[dict[str, Any]]:

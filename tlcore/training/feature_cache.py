@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlcore.backbones import catalog
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 from tlcore.datasets.pipeline import make_dataset
 from tlcore.storage.paths import cache_root
@@ -38,7 +39,11 @@ def applies(config: TrainConfig) -> bool:
 
 
 def feature_key(config: TrainConfig, root: Path, split_name: str, items: list[tuple[str, int]]) -> str:
-    """Cache key: the split's files (name, label, size, modification time), backbone, size, weights and pooling."""
+    """Cache key: the split's files (name, label, size, modification time), backbone, size, weights and pooling.
+
+    A custom backbone's layers and trained weights live in its own file (`base.keras`): its path, size and
+    modification time are part of the key, so a backbone saved again under the same name never reuses old features.
+    """
     files = []
     for relative, label in items:
         stat = (root / relative).stat()
@@ -49,8 +54,15 @@ def feature_key(config: TrainConfig, root: Path, split_name: str, items: list[tu
     elif config.weights != WEIGHTS_IMAGENET and Path(config.weights).is_file():
         weights_stat = Path(config.weights).stat()
         weights = [config.weights, weights_stat.st_size, weights_stat.st_mtime_ns]
+    own_file = catalog.get(config.backbone).own_weights_file
+    own_weights = None
+    if own_file is not None:
+        own_stat = own_file.stat()
+        own_weights = [str(own_file.resolve()), own_stat.st_size, own_stat.st_mtime_ns]
     identity = {"files": files, "split": split_name, "backbone": config.backbone, "image_size": config.image_size,
                 "weights": weights, "pooling": getattr(config, "pooling", "avg")}
+    if own_weights is not None:  # only then: the keys of Keras backbones (and their caches) stay as they were
+        identity["backbone_file"] = own_weights
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
     return f"{config.backbone.lower()}-{config.image_size}-{split_name}-{digest}"
 

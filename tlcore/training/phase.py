@@ -12,6 +12,7 @@ from tlcore.evaluation.metrics import evaluate_model
 from tlcore.layers.loading import load_model
 from tlcore.modeling.checks import check_config
 from tlcore.modeling.model import base_of, build_model, compile_model, is_pretrained, keras_param_counts, set_freeze
+from tlcore.runs.fixed_split import fixed_split
 from tlcore.runs.folders import Run, get_run
 from tlcore.training import checkpoints, unfreezing
 from tlcore.training.devices import gpu_visible_to_tensorflow, training_strategy
@@ -50,15 +51,17 @@ def train_run(run: Run) -> dict[str, Any]:
 
     from tlcore.training.callbacks import RunProgress, save_model_atomic
 
-    # 1. Data: the split (a fine-tuning phase reuses its parent's, so the test set stays the same).
+    # 1. Data: the split, fixed when the run started (a resume keeps its own, a fine-tuning phase its parent's).
     config = run.config()
     check_config(config)
     run.update_status(phase="loading data")
-    root, split = prepare_split(config)
-    if config.is_fine_tune:
-        parent_split = get_run(config.parent_run).split()
-        split = parent_split or split  # fine-tuning evaluates on exactly the parent's test set
+    fixed = fixed_split(run)
+    root, split = (fixed.root, fixed.split) if fixed else prepare_split(config)
+    changes = fixed.changes if fixed else None
+    if changes:
+        print(changes.message(), flush=True)  # worker.log; the banner and the CLI show it from status.json
     run.write_split(split)
+    run.update_status(dataset_changes=changes.summary() if changes else None)
     class_count = len(split.class_names)
 
     # 2. Devices: one replica per GPU when there are several; the batch size in the form is per replica.
@@ -109,5 +112,6 @@ def train_run(run: Run) -> dict[str, Any]:
 
     split_name, test_items = split.held_out
     report = evaluate_model(model, root, test_items, split.class_names, config.image_size, split_name=split_name,
-                            run=run)
+                            run=run, progress=lambda done, total: run.update_status(evaluated_images=done,
+                                                                                  images_to_evaluate=total))
     return {"cancelled": progress.cancelled, "test_accuracy": report["accuracy"]}

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 from tlcore.backbones import probe
+from tlcore.backbones.custom import custom_root
+from tlcore.datasets.pipeline import load_arrays
+from tlcore.datasets.scan import scan_folder
+from tlcore.storage.atomic import write_json_atomic
 
 
 def _synthetic(separation: float, seed: int = 0):
@@ -71,3 +78,46 @@ def test_imagenet_weights_not_cached_is_an_error_row_never_random(tiny_dataset):
     row = result["rows"][0]
     assert row["rank"] is None and "val_accuracy" not in row
     assert "not cached" in row["error"] and "random weights" in row["error"]
+
+
+def _timeless(row: dict) -> dict:
+    return {key: value for key, value in row.items() if key not in ("seconds", "images_per_s", "cached")}
+
+
+def test_random_weight_probes_are_seeded_same_seed_same_features_and_result_cached_or_not(tiny_dataset, monkeypatch):
+    monkeypatch.setattr(probe, "EXTRACT_BATCH", 8)  # 36 images: progress after each of 5 batches
+    dataset = _three_digits(tiny_dataset)
+    scan = scan_folder(dataset)
+    images, _ = load_arrays(scan.root, probe.stratified_sample(scan, per_class=4, seed=0), 32)
+    first, _ = probe.extract_features("MobileNetV2", 32, None, images, seed=3)
+    again, _ = probe.extract_features("MobileNetV2", 32, None, images, seed=3)
+    other, _ = probe.extract_features("MobileNetV2", 32, None, images, seed=4)
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+
+    def probe_row(use_cache: bool, report=lambda fraction, message: None) -> dict:
+        return probe.run_probe(dataset, ["VGG16"], 32, weights="random", per_class=12, seed=3,
+                               use_cache=use_cache, report=report)["rows"][0]
+
+    progress = []
+    computed = probe_row(True, lambda fraction, message: progress.append((fraction, message)))
+    recomputed, cached = probe_row(False), probe_row(True)
+    assert [fraction for fraction, _ in progress] == pytest.approx([0, 0, 8 / 36, 16 / 36, 24 / 36, 32 / 36, 1, 1])
+    assert progress[3][1] == "probing VGG16 (1/1): 16/36 images"
+    assert (computed["cached"], recomputed["cached"], cached["cached"]) == (False, False, True)
+    assert _timeless(computed) == _timeless(recomputed) == _timeless(cached)
+
+
+def test_a_custom_backbone_saved_again_under_the_same_name_is_probed_again(studio_dirs):
+    folder = custom_root() / "lab"
+    folder.mkdir(parents=True)
+    write_json_atomic(folder / "backbone.json", {"name": "custom-lab", "preprocess": "none", "input_size": 32})
+    (folder / "base.keras").write_bytes(b"first base")
+    first = probe.cache_path("f1", "custom-lab", 32, "imagenet", 30, 0)
+    assert probe.cache_path("f1", "custom-lab", 32, "imagenet", 30, 0) == first
+
+    (folder / "base.keras").write_bytes(b"other base")  # same size: only the modification time differs
+    stat = (folder / "base.keras").stat()
+    os.utime(folder / "base.keras", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+
+    assert probe.cache_path("f1", "custom-lab", 32, "imagenet", 30, 0) != first
+    assert probe.cache_path("f1", "VGG16", 32, "imagenet", 30, 0).name == "VGG16_32_imagenet_n30_s0.json"

@@ -102,6 +102,47 @@ def test_tfds_dataset_is_written_as_a_presplit_class_folder_once(studio_dirs, mo
     assert tfds_source.fetch("rock_paper_scissors") == folder  # cached: no TFDS call outside the mock
 
 
+def test_tfds_download_reports_the_bytes_on_disk_while_it_runs(studio_dirs, monkeypatch, pretend_online):
+    """A download that writes 1.5 MB in six steps over ~1 s: the bar moves with it, never back, to 100 %."""
+    import time
+    from dataclasses import replace
+    from unittest import mock
+
+    import tensorflow_datasets as tfds
+
+    from tlcore.datasets import tfds as tfds_source
+
+    pretend_online(True)
+    monkeypatch.setattr(tfds_source, "WATCH_INTERVAL_S", 0.02)
+    entry = replace(tfds_source.CATALOG["rock_paper_scissors"], download_mb=1)  # ≈ 3 MB written in all
+    monkeypatch.setitem(tfds_source.CATALOG, entry.name, entry)
+
+    def slow_download(self, *, download_dir, **kwargs):
+        archive = Path(download_dir) / "rps.zip"
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        with open(archive, "ab") as out:
+            for _ in range(6):
+                out.write(b"\0" * 250_000)
+                out.flush()
+                time.sleep(0.15)
+
+    progress = []
+    with tfds.testing.mock_data(num_examples=4), \
+            mock.patch("tensorflow_datasets.core.dataset_builder.DatasetBuilder.download_and_prepare", slow_download):
+        tfds_source.fetch(entry.name, lambda fraction, message: progress.append((fraction, message)))
+
+    fractions = [fraction for fraction, _ in progress]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    downloading = sorted({fraction for fraction, message in progress
+                          if message.startswith("downloading rock_paper_scissors:") and fraction > 0})
+    assert len(downloading) >= 4  # at least four different values while the bytes grew
+    assert downloading[-1] == pytest.approx(tfds_source.DOWNLOAD_SHARE * 1.5 / 3, abs=0.01)
+    assert any(message.endswith("1.5 MB written (download about 1 MB)") for _, message in progress)
+    assert (tfds_source.DOWNLOAD_SHARE, "rock_paper_scissors downloaded and prepared") in progress
+    writing = [fraction for fraction, message in progress if message.startswith("writing")]
+    assert len(writing) == 8 and writing[0] > tfds_source.DOWNLOAD_SHARE  # 4 examples × 2 splits, then done
+
+
 def test_tfds_offline_says_so_and_names_the_offline_route(studio_dirs, monkeypatch, pretend_online):
     from tlcore.datasets import tfds as tfds_source
 

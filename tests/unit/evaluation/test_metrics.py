@@ -194,3 +194,51 @@ def test_evaluate_run_without_a_model_says_so(studio_dirs):
 
     with pytest.raises(ValueError, match=rf"^Run {run.id} has no trained model yet \(state: queued\)\.$"):
         evaluate_run(run.id)
+
+
+def test_the_evaluate_task_reports_every_batch_of_images(trained_run, monkeypatch):
+    """18 test images in batches of 4: the bar moves 6 times between loading the model and done, never back."""
+    from tlcore.evaluation import metrics
+    from tlcore.jobs.tasks import create_task, run_task
+
+    monkeypatch.setattr(metrics, "EVALUATION_BATCH", 4)
+    reported = []
+    task = create_task("evaluate", {"run": trained_run.id})
+    monkeypatch.setattr(type(task), "update_status", lambda self, **fields: reported.append(fields))
+
+    assert run_task(task) == {"cancelled": False}
+
+    fractions = [fields["progress"] for fields in reported]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert fractions[1:-1] == pytest.approx([0.1 + 0.9 * done / 18 for done in (0, 4, 8, 12, 16, 18)], abs=1e-4)
+    assert reported[3]["phase"] == f"evaluating {trained_run.id}: 8/18 images"
+
+
+def test_evaluating_batch_by_batch_gives_one_predict_calls_probabilities_in_file_order(tiny_dataset, studio_dirs):
+    """A model whose outputs differ image by image (mean brightness → softmax), so a batch out of order would show."""
+    import keras
+
+    from tlcore.datasets.pipeline import load_arrays
+    from tlcore.datasets.scan import scan_folder
+    from tlcore.evaluation.metrics import evaluate_model
+
+    scan = scan_folder(tiny_dataset("bright", classes=("0", "1", "8"), per_class=7))
+    images, _ = load_arrays(scan.root, scan.files, 32)
+    brightness, slope = images.mean() / 255, 50.0  # logits ±slope × (an image's brightness − the mean)
+    inputs = keras.Input((32, 32, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Rescaling(1 / 255)(inputs))
+    outputs = keras.layers.Dense(3, activation="softmax", kernel_initializer=keras.initializers.Constant(
+        np.array([[slope, 0.0, -slope]] * 3) / 3), bias_initializer=keras.initializers.Constant(
+        [-slope * brightness, 0.0, slope * brightness]))(pooled)
+    model = keras.Model(inputs, outputs)
+    done = []
+
+    report = evaluate_model(model, scan.root, scan.files, scan.class_names, 32, batch_size=5,
+                            progress=lambda images, total: done.append((images, total)))
+
+    expected = probabilities_2d(model.predict(images, verbose=0))
+    assert np.ptp(expected, axis=0).max() > 0.01  # the images do get different outputs
+    assert done == [(0, 21), (5, 21), (10, 21), (15, 21), (20, 21), (21, 21)]
+    assert report["y_pred"] == expected.argmax(axis=1).tolist()
+    assert report["confidence"] == pytest.approx(expected.max(axis=1), abs=1e-6)
+    assert report["files"] == [path for path, _ in scan.files]

@@ -20,7 +20,7 @@ from tlcore.worker import run_job
 
 
 def test_a_worker_killed_during_epoch_2_resumes_from_epoch_2_with_epochs_1_2_3_exactly(
-        tiny_dataset, make_config, wait, monkeypatch):
+        tiny_dataset, make_config, wait, monkeypatch, capsys):
     monkeypatch.setenv(FAULT_ENV, "hang_in_epoch:2")  # the worker stops inside epoch 2, after one batch
     run = scheduler.submit(make_config(tiny_dataset(), epochs=3, batch_size=16))
     in_epoch_2 = lambda s: s.get("epoch") == 2 and s.get("batch")  # noqa: E731
@@ -35,7 +35,10 @@ def test_a_worker_killed_during_epoch_2_resumes_from_epoch_2_with_epochs_1_2_3_e
     assert scheduler.refresh(run) == "interrupted"
 
     monkeypatch.delenv(FAULT_ENV)
+    split = run.split()
     assert cli.main(["resume", run.id]) == 0  # in this process: TensorFlow is loaded already
+    assert f"resuming run {run.id} at epoch 2\n" in capsys.readouterr().out
+    assert run.split() == split  # the folder did not change: the same split, and no note about it
     final = run.status()
     with pytest.raises(ValueError, match=r"cannot be resumed: only an interrupted or failed training run can, and "
                                          r"this is a run \(finished\)"):
@@ -46,6 +49,7 @@ def test_a_worker_killed_during_epoch_2_resumes_from_epoch_2_with_epochs_1_2_3_e
     assert [row["epoch"] for row in history] == [1, 2, 3]
     assert [row["phase"] for row in history] == [1, 1, 1]
     assert final["resumed_from_epoch"] == 1 and final["epochs_done"] == 3
+    assert final["dataset_changes"] is None
     assert not (run.path / checkpoints.BACKUP_FOLDER).exists()  # backups go once the run has finished
     assert 0.0 <= run.evaluation()["accuracy"] <= 1.0
 
