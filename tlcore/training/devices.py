@@ -102,7 +102,7 @@ class TrainingDevices:
         return per_replica * self.replicas
 
     def compile(self, model: "keras.Model", learning_rate, class_count: int, config: TrainConfig) -> None:
-        """Compile inside the strategy's scope with the job's XLA setting (Keras's "auto" would drop XLA)."""
+        """Compile inside the strategy's scope with the job's XLA setting (Keras's "auto" would ignore the switch)."""
         with self.strategy.scope():
             compile_model(model, learning_rate, class_count, config, jit_compile=self.xla)
 
