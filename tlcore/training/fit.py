@@ -1,7 +1,8 @@
 """The one fit path: phase 1, every gradual-unfreezing stage, the fast frozen phase and the LR finder call `fit`.
 
 What varies between them is passed in (callbacks, epochs, steps, batch size), as fastai's `fine_tune` composes
-`fit`. The helpers around it (split, data, learning rate, schedule, TensorBoard, precision) are the shared steps.
+`fit`. The helpers around it (split, data, learning rate, schedule, TensorBoard) are the shared steps. A model trains
+under the strategy it was built in (`keras.Model.distribute_strategy`; see tlcore.training.devices).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "fit", "uses_fast_path", "TENSORBOARD_FOLDER", "PLATEAU_FACTOR", "PLATEAU_PATIENCE", "prepare_split",
     "balanced_class_weights", "make_datasets", "learning_rate_for", "schedule_callbacks", "tensorboard_callback",
-    "tensorboard_dir", "set_precision"
+    "tensorboard_dir"
 ]
 
 
@@ -79,9 +80,9 @@ def make_datasets(root: Path, split: Split, config: TrainConfig, batch_size: int
     return train_ds, val_ds
 
 
-def uses_fast_path(config: TrainConfig, class_count: int, replicas: int = 1) -> bool:
+def uses_fast_path(config: TrainConfig, class_count: int) -> bool:
     """Whole base frozen and no augmentation: the head can train on the base's features, computed once."""
-    return feature_cache.applies(config) and not uses_one_hot_labels(config, class_count) and replicas == 1
+    return feature_cache.applies(config) and not uses_one_hot_labels(config, class_count)
 
 
 def fit(model: "keras.Model", config: TrainConfig, root: Path, split: Split, class_count: int, *, epochs: int,
@@ -98,10 +99,11 @@ def fit(model: "keras.Model", config: TrainConfig, root: Path, split: Split, cla
     batch_size = batch_size or config.batch_size
     options = dict(epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks, class_weight=class_weight,
                    steps_per_epoch=steps_per_epoch, verbose=0)
-    if fast:
-        return feature_cache.fit_head_on_cached_features(
-            model, config, root, split if validate else replace(split, val=[]), head_units(class_count) == 1,
-            batch_size=batch_size, repeat=steps_per_epoch is not None, **options)
+    if fast:  # the head model is built and compiled here: inside the scope of the strategy the model was built in
+        with model.distribute_strategy.scope():
+            return feature_cache.fit_head_on_cached_features(
+                model, config, root, split if validate else replace(split, val=[]), head_units(class_count) == 1,
+                batch_size=batch_size, repeat=steps_per_epoch is not None, **options)
     train_ds, val_ds = make_datasets(root, split, config, batch_size, class_count, repeat=steps_per_epoch is not None)
     return model.fit(train_ds, validation_data=val_ds if validate else None, **options)
 
@@ -140,12 +142,3 @@ def tensorboard_callback(run: Run):
 
 def tensorboard_dir(run: Run) -> Path:
     return run.path / TENSORBOARD_FOLDER
-
-
-def set_precision(config: TrainConfig, gpu: bool) -> dict[str, bool]:
-    """Mixed precision and XLA are GPU features: on the CPU they are left off (and the status says so)."""
-    import keras
-
-    mixed = config.mixed_precision and gpu
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
-    return {"mixed_precision_used": mixed, "xla_used": config.xla and gpu}

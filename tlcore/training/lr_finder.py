@@ -2,7 +2,8 @@
 
 As in Smith (2015) and fastai's `lr_find`: the loss is smoothed, the sweep stops once the loss explodes, and the
 suggestion is the rate where the smoothed loss falls fastest (steepest slope against log learning rate), which sits
-safely below the minimum. Runs as a background task (`lr_finder`) on the current Train-page config.
+safely below the minimum. Runs as a background task (`lr_finder`) on the current Train-page config, on the devices,
+precision and global batch a training job would use (tlcore.training.devices), so the rate suits that training.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import numpy as np
 
 from tlcore.config.training import TrainConfig
 from tlcore.modeling.checks import check_config
-from tlcore.modeling.model import build_model, compile_model
+from tlcore.modeling.model import build_model
 from tlcore.training import feature_cache
+from tlcore.training.devices import prepare_devices
 from tlcore.training.fit import fit, prepare_split, uses_fast_path
 
 __all__ = ["SMOOTHING", "DIVERGENCE_FACTOR", "sweep_rates", "smooth", "suggest_learning_rate", "lr_finder_task"]
@@ -60,24 +62,28 @@ def lr_finder_task(params: dict[str, Any], report: Callable[[float, str], None])
     report(0.0, "loading data")
     root, split = prepare_split(config)
     class_count = len(split.class_names)
+    devices = prepare_devices(config)
     keras.utils.set_random_seed(config.split.seed)
     report(0.05, "building the model")
-    model = build_model(config, class_count)
+    with devices.strategy.scope():
+        model = build_model(config, class_count)
     # the form's optimizer, at a constant rate the sweep sets itself; integer labels, so no label smoothing
     sweep_config = replace(config, lr_schedule="constant", label_smoothing=0.0)
-    compile_model(model, float(rates[0]), class_count, sweep_config)
+    devices.compile(model, float(rates[0]), class_count, sweep_config)
     if feature_cache.applies(config):
         report(0.1, "computing the base's features")
     sweep = _make_sweep_class()(rates, report)
     # full batches only, so each batch's own loss can be read back from Keras' running mean of the epoch;
     # a frozen base sweeps only the head, on the cached features (much faster)
     fit(model, sweep_config, root, split, class_count, epochs=1, callbacks=[sweep], steps_per_epoch=len(rates),
-        fast=uses_fast_path(sweep_config, class_count), validate=False)
+        batch_size=devices.global_batch(config.batch_size), fast=uses_fast_path(sweep_config, class_count),
+        validate=False)
     smoothed = smooth(sweep.losses)
     tried = [float(rate) for rate in rates[:len(sweep.losses)]]
     return {"learning_rates": tried, "losses": sweep.losses, "smoothed": smoothed,
             "suggested": suggest_learning_rate(tried, smoothed), "backbone": config.backbone,
-            "image_size": config.image_size, "batch_size": config.batch_size, "stopped_early": sweep.diverged}
+            "image_size": config.image_size, "batch_size": config.batch_size, "stopped_early": sweep.diverged,
+            "replicas": devices.replicas, "global_batch_size": devices.global_batch(config.batch_size)}
 
 
 def _make_sweep_class():

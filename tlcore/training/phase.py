@@ -11,11 +11,11 @@ from tlcore.config.training import TrainConfig
 from tlcore.evaluation.metrics import evaluate_model
 from tlcore.layers.loading import load_model
 from tlcore.modeling.checks import check_config
-from tlcore.modeling.model import base_of, build_model, compile_model, is_pretrained, keras_param_counts, set_freeze
+from tlcore.modeling.model import base_of, build_model, is_pretrained, keras_param_counts, set_freeze
 from tlcore.runs.fixed_split import fixed_split
 from tlcore.runs.folders import Run, get_run
 from tlcore.training import checkpoints, unfreezing
-from tlcore.training.devices import gpu_visible_to_tensorflow, training_strategy
+from tlcore.training.devices import prepare_devices
 from tlcore.training.fault_injection import fault_callbacks
 from tlcore.training.fit import (
     balanced_class_weights,
@@ -23,7 +23,6 @@ from tlcore.training.fit import (
     learning_rate_for,
     prepare_split,
     schedule_callbacks,
-    set_precision,
     tensorboard_callback,
     uses_fast_path,
 )
@@ -64,11 +63,10 @@ def train_run(run: Run) -> dict[str, Any]:
     run.update_status(dataset_changes=changes.summary() if changes else None)
     class_count = len(split.class_names)
 
-    # 2. Devices: one replica per GPU when there are several; the batch size in the form is per replica.
-    precision = set_precision(config, gpu_visible_to_tensorflow())
-    strategy = training_strategy()
-    replicas = strategy.num_replicas_in_sync
-    global_batch = config.batch_size * replicas
+    # 2. Devices: one replica per GPU when there are several; the batch size in the form is per replica. Decided
+    #    once: every compile and fit of this job (each gradual stage, the fast phase's head) uses the same ones.
+    devices = prepare_devices(config)
+    global_batch = devices.global_batch(config.batch_size)
     keras.utils.set_random_seed(config.split.seed)
     steps = -(-len(split.train) // global_batch)
     class_weight = balanced_class_weights([label for _, label in split.train], class_count) \
@@ -76,10 +74,9 @@ def train_run(run: Run) -> dict[str, Any]:
 
     # 3. Model: build (or load the parent), freeze, compile — inside the strategy's scope.
     run.update_status(phase="building model")
-    with strategy.scope():
+    with devices.strategy.scope():
         model, previous_history = load_or_build_model(run, config, class_count)
-        compile_model(model, learning_rate_for(config, steps), class_count, config,
-                      jit_compile=precision["xla_used"])
+    devices.compile(model, learning_rate_for(config, steps), class_count, config)
     counts = keras_param_counts(model)
     initial_epoch = int(previous_history[-1]["epoch"]) if previous_history else 0  # BackupAndRestore may move it on
     phase = int(previous_history[-1]["phase"]) + 1 if previous_history else 1
@@ -87,21 +84,21 @@ def train_run(run: Run) -> dict[str, Any]:
     run.update_status(phase="training", epochs=initial_epoch + config.epochs, first_epoch=initial_epoch + 1,
                       total_params=counts.total, trainable_params=counts.trainable,
                       non_trainable_params=counts.non_trainable, train_images=len(split.train),
-                      excluded_files=len(split.excluded), replicas=replicas, global_batch_size=global_batch,
+                      excluded_files=len(split.excluded), global_batch_size=global_batch,
                       class_weight={str(k): round(v, 4) for k, v in (class_weight or {}).items()} or None,
-                      **precision)
+                      **devices.status(model))
 
     # 4. Fit with Keras callbacks: progress + history + checkpoints, backups, TensorBoard, schedule, early stopping.
-    fast = uses_fast_path(config, class_count, replicas)
+    fast = uses_fast_path(config, class_count)
     progress = RunProgress(run, history, steps, phase, config.epochs, saved_model=model if fast else None)
     callbacks = [progress, checkpoints.backup_callback(run, phase), tensorboard_callback(run),
                  *schedule_callbacks(config, bool(split.val)), *fault_callbacks()]
     if config.gradual_unfreezing:  # stages of "unfreeze K more blocks, train, lower the rate", one phase each
-        progress = unfreezing.train_stages(run, model, config, root, split, class_count, steps, global_batch,
-                                           history, phase, initial_epoch, class_weight)
+        progress = unfreezing.train_stages(run, model, devices, config, root, split, class_count, steps, history,
+                                           phase, initial_epoch, class_weight)
     else:
         if fast:  # whole base frozen, no augmentation: the head trains on the base's features, computed once
-            run.update_status(phase="computing features", fast_frozen_phase=True)
+            run.update_status(phase="computing features", fast_frozen_phase=True)  # on every replica, as the plain path
         fit(model, config, root, split, class_count, epochs=initial_epoch + config.epochs, initial_epoch=initial_epoch,
             callbacks=callbacks, batch_size=global_batch, class_weight=class_weight, fast=fast)
     if not run.model_path.exists() or (config.early_stopping_patience and config.restore_best):

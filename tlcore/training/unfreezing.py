@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from tlcore.backbones import freeze_blocks as freeze
 from tlcore.config.training import GradualUnfreezing, TrainConfig
 from tlcore.datasets.split import Split
-from tlcore.modeling.model import base_of, compile_model, is_pretrained, keras_param_counts, set_freeze
+from tlcore.modeling.model import base_of, is_pretrained, keras_param_counts, set_freeze
 from tlcore.runs.folders import Run, get_run
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.training import checkpoints
+from tlcore.training.devices import TrainingDevices
 from tlcore.training.fault_injection import fault_callbacks
 from tlcore.training.fit import fit, learning_rate_for, schedule_callbacks, tensorboard_callback
 
@@ -61,10 +62,14 @@ def describe_stages(config: TrainConfig) -> list[dict[str, Any]]:
     return rows
 
 
-def train_stages(run: Run, model: "keras.Model", config: TrainConfig, root: Path, split: Split, class_count: int,
-                 steps: int, batch_size: int, history: list[dict], first_phase: int, initial_epoch: int,
-                 class_weight=None):
-    """Unfreeze, recompile and fit stage after stage (each a phase). Returns the last stage's RunProgress."""
+def train_stages(run: Run, model: "keras.Model", devices: TrainingDevices, config: TrainConfig, root: Path,
+                 split: Split, class_count: int, steps: int, history: list[dict], first_phase: int,
+                 initial_epoch: int, class_weight=None):
+    """Unfreeze, recompile and fit stage after stage (each a phase). Returns the last stage's RunProgress.
+
+    `devices` are the job's own (`train_run` made them and built `model` in their strategy's scope): each stage
+    recompiles in that scope with the same XLA setting, as Keras needs after the trainable flags change.
+    """
     from tlcore.training.callbacks import RunProgress
 
     plan = config.gradual_unfreezing
@@ -74,7 +79,7 @@ def train_stages(run: Run, model: "keras.Model", config: TrainConfig, root: Path
         stage_config = replace(config, fine_tune_at=stage_fine_tune_at(config.backbone, stage, plan.blocks_per_stage),
                                learning_rate=stage_learning_rate(config, stage), epochs=plan.epochs_per_stage)
         set_freeze(base_of(model), stage_config.fine_tune_at, is_pretrained(config))
-        compile_model(model, learning_rate_for(stage_config, steps), class_count, stage_config)
+        devices.compile(model, learning_rate_for(stage_config, steps), class_count, stage_config)
         counts = keras_param_counts(model)
         record_phase(run, phase, stage_config, counts.trainable)
         run.update_status(stage=stage, stages=plan.stages, trainable_params=counts.trainable,
@@ -83,7 +88,7 @@ def train_stages(run: Run, model: "keras.Model", config: TrainConfig, root: Path
         callbacks = [progress, checkpoints.backup_callback(run, phase), tensorboard_callback(run),
                      *schedule_callbacks(stage_config, bool(split.val)), *fault_callbacks()]
         fit(model, stage_config, root, split, class_count, epochs=epoch + plan.epochs_per_stage, initial_epoch=epoch,
-            callbacks=callbacks, batch_size=batch_size, class_weight=class_weight)
+            callbacks=callbacks, batch_size=devices.global_batch(config.batch_size), class_weight=class_weight)
         model._initial_epoch = None  # BackupAndRestore's resume point belongs to its own stage only
         history, epoch = progress.history_rows, epoch + plan.epochs_per_stage
         if progress.cancelled:
