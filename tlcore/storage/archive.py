@@ -263,7 +263,7 @@ def _check_names(infos: list[zipfile.ZipInfo]) -> None:
     for info in infos:
         longest = max(_parts(info), key=lambda part: len(part.encode("utf-8")))
         if len(longest.encode("utf-8")) > MAX_NAME_BYTES:
-            raise _refuse(f"the zip entry {shown_name(info.filename)} has a name of "
+            raise _refuse(f"the zip entry {shown_name(info.filename, 60)} has a name of "
                           f"{len(longest.encode('utf-8')):,} bytes; file systems allow {MAX_NAME_BYTES}. Shorten it "
                           "and zip again.")
 

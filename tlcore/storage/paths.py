@@ -64,7 +64,7 @@ def keras_models_dir() -> Path:
     return keras_home / "models"
 
 
-def shown_name(text: str | os.PathLike, limit: int = 60) -> str:
+def shown_name(text: str | os.PathLike, limit: int = 240) -> str:
     """User text quoted for a message: control characters made visible, long text cut ('abc…' (5,000 characters))."""
     text = os.fspath(text)
     visible = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

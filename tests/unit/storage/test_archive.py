@@ -8,8 +8,8 @@ import warnings
 import zipfile
 
 import pytest
-from test_atomic import fill_disk
 
+from tests.disk_full import fill_disk
 from tlcore.storage import archive as archive_module
 from tlcore.storage.archive import (
     ArchiveError,

@@ -1,47 +1,14 @@
 """tlcore.storage.atomic: a write is durable (file and folder fsynced) and a full disk loses nothing."""
 
-import builtins
 import errno
 import os
 import stat
 
 import pytest
 
+from tests.disk_full import fill_disk
 from tlcore.storage import atomic
 from tlcore.storage.atomic import DiskFull, read_json, write_json_atomic, write_text_atomic
-
-
-class _FillingFile:
-    """A file that accepts `room` more bytes, then fails like a full disk (ENOSPC)."""
-
-    def __init__(self, real, room: list[int]):
-        self._real, self._room = real, room
-
-    def write(self, data):
-        if len(data) > self._room[0]:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        self._room[0] -= len(data)
-        return self._real.write(data)
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._real.close()
-
-
-def fill_disk(monkeypatch, module, room: int = 0) -> None:
-    """Files `module` opens for writing get `room` bytes in all before the disk is full."""
-    left = [room]
-
-    def opener(file, mode="r", *args, **kwargs):
-        real = builtins.open(file, mode, *args, **kwargs)
-        return _FillingFile(real, left) if any(flag in mode for flag in "wax+") else real
-
-    monkeypatch.setattr(module, "open", opener, raising=False)
 
 
 def test_a_write_fsyncs_the_file_and_then_its_folder(tmp_path, monkeypatch):

@@ -86,7 +86,7 @@ def test_a_name_no_file_system_accepts_is_refused_with_a_message_not_an_oserror(
     message = str(refused.value)
     assert says in message and message.startswith("'") and "is not a usable folder name" in message
     assert str(studio_dirs.home.parent) not in message  # no server path
-    assert len(message) < 200  # 5,000 characters are not echoed back
+    assert len(message) < 400  # 5,000 characters are not echoed back
     assert isinstance(refused.value, PathOutsideRoot)  # every caller that refuses outside paths refuses these
 
 
@@ -113,4 +113,5 @@ def test_resolve_inside_root_refuses_a_file_whose_link_leaves_the_root(studio_di
 def test_shown_name_makes_control_characters_visible_and_cuts_long_text():
     assert shown_name("pets") == "'pets'"
     assert shown_name("a\0b\nc") == "'a\\x00b\\nc'"
-    assert shown_name("y" * 5000) == f"'{'y' * 60}…' (5,000 characters)"
+    assert shown_name("y" * 5000) == f"'{'y' * 240}…' (5,000 characters)"
+    assert shown_name("y" * 5000, 10) == "'yyyyyyyyyy…' (5,000 characters)"

@@ -1,8 +1,8 @@
 """tlcore.storage.uploads: an upload is kept once, whole or not at all, even on a full disk."""
 
 import pytest
-from test_atomic import fill_disk
 
+from tests.disk_full import fill_disk
 from tlcore.storage import atomic
 from tlcore.storage.atomic import DiskFull
 from tlcore.storage.uploads import keep_upload
