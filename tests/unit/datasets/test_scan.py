@@ -195,3 +195,13 @@ def test_the_cli_lists_links_loops_and_empty_classes_in_its_text_report(studio_d
     assert "  private: a symbolic link to a place outside the data root; not read" in out
     assert "  cats/self.png: a symbolic link that leads back to itself (a loop); not followed" in out
     assert str(secret) not in out
+
+
+@pytest.mark.parametrize("name, says", [("pets\0x", "holds a NUL byte"), ("p" * 5000, "is too long")],
+                         ids=["nul-byte", "5000-characters"])
+def test_the_cli_refuses_a_name_no_folder_can_have_with_a_message(studio_dirs, capsys, name, says):
+    assert cli.main(["scan", name]) == 2
+
+    err = capsys.readouterr().err
+    assert err.startswith("error: '") and says in err and "Traceback" not in err
+    assert str(studio_dirs.home.parent) not in err and len(err) < 400
