@@ -9,10 +9,11 @@ from pages.dataset_parts.augment import augmentation_section
 from pages.dataset_parts.browse import browse_section
 from pages.dataset_parts.health import health_section
 from pages.dataset_parts.sources import choose_dataset
-from pages.shared import current_dataset, load_scan, run_through_app, set_dataset
+from pages.shared import current_dataset, escape_markdown, inline_code, load_scan, run_through_app, set_dataset
 from tlcore import figures
 from tlcore.config import SplitConfig
 from tlcore.datasets import BadFile, DatasetError, load_settings, make_split, save_settings
+from tlcore.storage import DiskFull
 
 run_through_app()
 
@@ -33,9 +34,13 @@ left, middle, right = st.columns(3)
 left.metric("Images", f"{len(scan.files):,}")
 middle.metric("Classes", len(scan.class_names))
 right.metric("Smallest class", f"{min(counts.values()):,}")
+if scan.empty_classes:
+    st.warning(f"Left out of training: {len(scan.empty_classes)} class folder(s) without images ("
+               + ", ".join(inline_code(name) for name in scan.empty_classes) + "). Add images to train on them.",
+               icon=":material/folder_off:")
 if scan.skipped:
     st.caption(f"Skipped {len(scan.skipped)} non-image or hidden file(s): "
-               + ", ".join(f"`{name}`" for name in scan.skipped[:10]))
+               + ", ".join(inline_code(name) for name in scan.skipped[:10]))
 st.plotly_chart(figures.class_counts(counts), key="class_counts")
 
 browse_tab, health_tab, augment_tab, split_tab = st.tabs(["Browse", "Health", "Augmentation", "Split"])
@@ -57,7 +62,10 @@ with split_tab:
     config = SplitConfig(val_fraction, test_fraction, int(seed))
     if config != saved:
         settings = replace(settings, split=config)
-        save_settings(chosen, settings)
+        try:
+            save_settings(chosen, settings)
+        except DiskFull as error:
+            st.error(str(error), icon=":material/hard_drive:")
 
 with health_tab:
     report = health_section(chosen, scan, config)
@@ -74,7 +82,7 @@ with split_tab:
     try:
         split = make_split(scan, config, excluded=[BadFile(item["path"], item["message"]) for item in unreadable])
     except DatasetError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
         st.stop()
     split_counts = split.counts()
     st.plotly_chart(figures.split_counts(split_counts), key="split_counts")

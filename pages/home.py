@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages.shared import current_dataset, run_through_app
+from pages.shared import current_dataset, dataset_label, run_through_app
 from tlcore import jobs
 from tlcore.runs import list_runs
 
@@ -15,7 +15,7 @@ st.markdown(
 )
 dataset = current_dataset()
 st.markdown(
-    f"**Current dataset:** `{dataset}` · Steps: **Dataset** → **Backbones** → **Train** → **Fine-tune** → "
+    f"**Current dataset:** {dataset_label(dataset)} · Steps: **Dataset** → **Backbones** → **Train** → **Fine-tune** → "
     "**Evaluate** → **Predict** (left sidebar)."
 )
 

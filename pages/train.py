@@ -5,6 +5,7 @@ import streamlit as st
 from pages.shared import (
     augmentation_config,
     current_dataset,
+    dataset_label,
     job_monitor,
     load_scan,
     remember_run,
@@ -27,7 +28,7 @@ scan = load_scan(dataset)
 if scan is None:
     st.stop()
 class_count = len(scan.class_names)
-st.caption(f"Dataset `{dataset}`: {len(scan.files):,} images in {class_count} classes (change it on **Dataset**).")
+st.caption(f"Dataset {dataset_label(dataset)}: {len(scan.files):,} images in {class_count} classes (change it on **Dataset**).")
 
 left, right = st.columns(2)
 backbone = backbones.get(left.selectbox("Backbone", backbones.all_names(), index=backbones.names().index("MobileNetV2")))

@@ -25,7 +25,7 @@ from tlcore.evaluation import evaluate_run, stored_or_fresh_metrics
 from tlcore.inference import FORMATS, Predictor, export_run
 from tlcore.modeling import build_model, check_config, keras_param_counts
 from tlcore.runs import FINISHED, create_run, dataset_changes, get_run, resume_epoch
-from tlcore.storage import PathOutsideRoot
+from tlcore.storage import DiskFull, PathOutsideRoot
 from tlcore.worker import run_job
 
 
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (DatasetError, PathOutsideRoot, KeyError, ValueError, FileNotFoundError) as error:
+    except (DatasetError, PathOutsideRoot, DiskFull, KeyError, ValueError, FileNotFoundError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
         print(f"error: {message}", file=sys.stderr)
         return 2
@@ -300,8 +300,11 @@ def _scan(args) -> int:
     health = output.get("health")
     if health:
         print(f"unreadable: {len(health['unreadable'])}  duplicate groups: {len(health['duplicates'])}  "
-              f"leaking across splits: {sum(group['leak'] for group in health['duplicates'])}")
-        for item in health["unreadable"]:
+              f"leaking across splits: {sum(group['leak'] for group in health['duplicates'])}  "
+              f"not read (links, loops, pipes, archives): {len(health['not_read'])}")
+        if health["empty_classes"]:
+            print(f"left out of training, no images: {', '.join(health['empty_classes'])}")
+        for item in health["unreadable"] + health["not_read"]:
             print(f"  {item['path']}: {item['message']}")
         if health["imbalance"]["warning"]:
             print(health["imbalance"]["warning"])

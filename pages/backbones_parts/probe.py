@@ -3,14 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from pages.shared import task_monitor
+from pages.shared import dataset_label, task_monitor
 from tlcore import backbones, jobs
 from tlcore.backbones import status
 
 
 def probe_section(dataset: str) -> None:
     st.header("Quick probe on your data")
-    st.markdown(f"Fits a logistic regression on pooled features of a stratified sample of **`{dataset}`** for each "
+    st.markdown(f"Fits a logistic regression on pooled features of a stratified sample of **{dataset_label(dataset)}** for each "
                 "selected backbone and ranks them by validation accuracy: evidence for your images, in minutes.")
     probe_names = st.multiselect("Backbones to probe", backbones.names(), default=["MobileNetV2"], key="probe_names")
     probe_cols = st.columns(3)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from tlcore.config import FLIP_MODES, AugmentConfig
 from tlcore.datasets import DatasetScan, DatasetSettings, save_settings
+from tlcore.storage import DiskFull
 
 PREVIEW_SIZE = 128
 _SLIDERS = (("rotation", "RandomRotation (fraction of a full turn)", 0.5),
@@ -32,7 +33,10 @@ def augmentation_section(path: str, scan: DatasetScan, settings: DatasetSettings
               for index, (name, label, top) in enumerate(_SLIDERS)}
     config = AugmentConfig(flip=flip, **values)
     if (use, config) != (settings.augment, stored):
-        save_settings(path, replace(settings, augment=use, augmentation=config))
+        try:
+            save_settings(path, replace(settings, augment=use, augmentation=config))
+        except DiskFull as error:
+            st.error(str(error), icon=":material/hard_drive:")
     st.caption("Stored with this dataset: every training run on it uses these layers inside the model, active only "
                "while training.")
 

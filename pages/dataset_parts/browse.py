@@ -6,8 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from tlcore.datasets import DatasetScan, cached_thumbnail, describe, page_of
-from tlcore.storage import BadImage, open_rgb
+from pages.shared import escape_markdown
+from tlcore.datasets import DatasetScan, cached_thumbnail, describe, large_view, page_of
+from tlcore.storage import BadImage
 
 PER_PAGE = 24
 ALL = "All classes"
@@ -31,14 +32,15 @@ def browse_section(scan: DatasetScan, excluded: set[str]) -> None:
              caption=[f"{scan.class_names[label]} · {Path(path).name}" for path, label, _ in shown], width=96)
     selected = st.selectbox("Look at one image", [path for path, _, _ in shown], key=f"browse_image::{scan.root}")
     details = describe(scan.root / selected)
+    name = escape_markdown(details["name"])
     if "problem" in details:
-        st.error(f"{details['name']}: {details['problem']}")
+        st.error(f"{name}: {escape_markdown(details['problem'])}")
         return
     try:
-        large = open_rgb(scan.root / selected)
+        large = large_view(scan.root / selected)
     except (BadImage, OSError) as error:
-        st.error(f"{details['name']}: {error}")
+        st.error(f"{name}: {escape_markdown(str(error))}")
         return
     st.image(large, width=min(480, max(96, large.width)))
-    st.caption(f"**{details['name']}** · {details['width']}×{details['height']} px · {details['bytes']:,} bytes · "
+    st.caption(f"**{name}** · {details['width']}×{details['height']} px · {details['bytes']:,} bytes · "
                f"stored as {details['mode']}")

@@ -1,11 +1,15 @@
-"""Dataset page, UI only: the health report (computed inline for small folders, as a background task for big ones)."""
+"""Dataset page, UI only: the health report (computed inline for small folders, as a background task for big ones).
+
+Every finding is shown at once: imbalance, unreadable files, entries not read (links leaving the data root, loops,
+pipes, nested archives), converted colour modes, duplicates and leakage, and notes such as a full disk.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from pages.shared import task_monitor
+from pages.shared import escape_markdown, task_monitor
 from tlcore import figures, jobs
 from tlcore.config import SplitConfig
 from tlcore.datasets import DatasetScan, cached_report, health_report
@@ -38,9 +42,11 @@ def health_section(path: str, scan: DatasetScan, split: SplitConfig) -> dict | N
 
 
 def render(report: dict) -> None:
+    for note in report.get("notes", []):
+        st.warning(escape_markdown(note), icon=":material/hard_drive:")
     imbalance = report["imbalance"]
     if imbalance["warning"]:
-        st.warning(imbalance["warning"], icon=":material/balance:")
+        st.warning(escape_markdown(imbalance["warning"]), icon=":material/balance:")
         st.dataframe(pd.DataFrame({"class": list(imbalance["class_weights"]),
                                    "suggested class weight": list(imbalance["class_weights"].values())}),
                      hide_index=True)
@@ -53,6 +59,14 @@ def render(report: dict) -> None:
                      width="stretch")
     else:
         st.success(f"All {report['images']:,} images decode.", icon=":material/check_circle:")
+    not_read = report.get("not_read", [])
+    if not_read:
+        by_reason = ", ".join(f"{count} {reason}" for reason, count in report["not_read_by_reason"].items())
+        st.warning(f"{len(not_read)} entr{'y was' if len(not_read) == 1 else 'ies were'} not read ({by_reason}): "
+                   "nothing outside the data root is read, and loops or pipes are never followed.",
+                   icon=":material/link_off:")
+        st.dataframe(pd.DataFrame(not_read, columns=["path", "reason", "message"]), hide_index=True,
+                     width="stretch")
     converted = {mode: count for mode, count in report["modes"].items() if mode != "RGB"}
     if converted:
         st.caption("Converted to RGB the same way in preview, training and prediction: "

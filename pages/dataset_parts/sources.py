@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.shared import set_dataset, task_monitor
+from pages.shared import escape_markdown, inline_code, set_dataset, task_monitor
 from tlcore import jobs
 from tlcore.datasets import CATALOG, SAMPLE_NAME, folder_name, is_ready, offline_message, sample_dataset_path
-from tlcore.storage import MAX_FILES, MAX_TOTAL_BYTES, ArchiveError, data_root, extract_zip
+from tlcore.storage import ArchiveError, DiskFull, ZipCaps, data_root, extract_zip
 
 BUILTIN, FOLDER, UPLOAD, TFDS = ("Built-in sample: handwritten digits", "Folder on this server", "Upload a .zip",
                                  "TensorFlow Datasets")
@@ -46,24 +46,28 @@ def _folder(current: str) -> str | None:
     typed = st.text_input("Folder (under the data root)", value=current if current != SAMPLE_NAME else "",
                           placeholder=folders[0] if folders else "my-images", key="dataset_folder")
     if folders:
-        st.caption("Folders here: " + ", ".join(f"`{name}`" for name in folders))
+        st.caption("Folders here: " + ", ".join(inline_code(name) for name in folders))
     return typed.strip() or None
 
 
 def _upload() -> None:
     uploaded = st.file_uploader("Dataset .zip (class folders, or train/ val/ test/ folders of class folders)",
                                 type="zip", key="dataset_zip")
-    st.caption(f"Unpacked into the data root. Refused: paths that leave the zip's folder, more than {MAX_FILES:,} "
-               f"files or {MAX_TOTAL_BYTES / 1024**3:.0f} GB unpacked.")
+    caps = ZipCaps()
+    st.caption(f"Unpacked into the data root. Refused: paths that leave the zip's folder, names that collide once "
+               f"unpacked, encrypted or damaged entries, more than {caps.max_files:,} files, more than "
+               f"{caps.max_total_bytes / 1024**3:.0f} GB unpacked, or compression no image reaches "
+               f"({caps.max_ratio:.0f}× per file, {caps.max_archive_ratio:.0f}× for the zip).")
     if uploaded is None:
         return None
     try:
-        folder = extract_zip(uploaded, uploaded.name)
-    except ArchiveError as error:
-        st.error(str(error), icon=":material/folder_zip:")
+        folder = extract_zip(uploaded, uploaded.name, caps=caps)
+    except (ArchiveError, DiskFull) as error:
+        st.error(escape_markdown(str(error)), icon=":material/folder_zip:")
         return None
-    st.toast(f"Unpacked {uploaded.name} into {folder}")
-    _switch_to_folder(str(folder.relative_to(data_root())))
+    relative = str(folder.relative_to(data_root()))
+    st.toast(f"Unpacked {escape_markdown(uploaded.name)} as {inline_code(relative)} in the data root")
+    _switch_to_folder(relative)
 
 
 def _tfds() -> None:

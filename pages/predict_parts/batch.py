@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.shared import current_dataset, task_monitor
+from pages.shared import current_dataset, escape_markdown, inline_code, task_monitor
 from tlcore import jobs
 from tlcore.figures import predicted_class_counts
-from tlcore.inference import BatchInputError, rows_to_csv, store_zip, zip_image_names
+from tlcore.inference import BatchInputError, check_batch_zip, rows_to_csv, store_zip
+from tlcore.storage import DiskFull
 
 TASK_KEY = "batch_predict_task"
 
@@ -23,10 +24,14 @@ def batch_section(model_source: dict, class_names: list[str], top_k: int) -> Non
             if upload is not None:
                 try:
                     zip_path = store_zip(upload.getvalue())
-                    st.caption(f"{len(zip_image_names(zip_path, upload.name)):,} images in {upload.name}.")
+                    checked = check_batch_zip(zip_path, upload.name)
+                    nested = (f" Not opened: {len(checked.nested_archives)} archive(s) inside it ("
+                              + ", ".join(inline_code(name) for name in checked.nested_archives[:5]) + ")."
+                              if checked.nested_archives else "")
+                    st.caption(f"{len(checked.images):,} images in {escape_markdown(upload.name)}.{nested}")
                     params.update(zip=str(zip_path), zip_name=upload.name)
-                except BatchInputError as error:  # refused before any task starts
-                    st.error(str(error), icon=":material/error:")
+                except (BatchInputError, DiskFull) as error:  # refused before any task starts
+                    st.error(escape_markdown(str(error)), icon=":material/error:")
         else:
             params["folder"] = st.text_input("Folder", value=current_dataset(), key="batch_folder",
                                              help="Every image under it, sub-folders included.")
@@ -38,7 +43,7 @@ def batch_section(model_source: dict, class_names: list[str], top_k: int) -> Non
 
 def _show(result: dict, class_names: list[str]) -> None:
     rows = result["rows"]
-    st.markdown(f"**{result['images']:,} images** from `{result['source']}`"
+    st.markdown(f"**{result['images']:,} images** from {inline_code(result['source'])}"
                 + (f" · {result['errors']} unreadable" if result["errors"] else ""))
     st.plotly_chart(predicted_class_counts(rows, class_names), key="batch_counts")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",

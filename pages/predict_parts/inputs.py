@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.shared import current_dataset
+from pages.shared import current_dataset, escape_markdown
 from tlcore.datasets import DatasetError, scan_folder
 from tlcore.storage import IMAGE_EXTENSIONS, PathOutsideRoot
 
@@ -40,7 +40,7 @@ def _dataset_images() -> list[tuple[str, Path]]:
     try:
         root, class_names, files = _dataset_files(dataset)
     except (DatasetError, PathOutsideRoot) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
         return []
     chosen_class = st.selectbox(f"Class folder of {Path(root).name}", class_names, key="predict_dataset_class")
     index = class_names.index(chosen_class)

@@ -1,9 +1,14 @@
-"""The dataset the user works on (kept in the URL), its scan, and the split and augmentation stored with it."""
+"""The dataset the user works on (kept in the URL), its scan, and the split and augmentation stored with it.
+
+The name comes from the URL (`?dataset=`), so it is user text: it is checked by tlcore before use (a NUL byte or
+5,000 characters get a message, never a traceback) and shown only escaped or as code, never as Markdown.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from pages.shared.user_text import escape_markdown, inline_code
 from tlcore.config import SplitConfig
 from tlcore.datasets import DatasetError, DatasetScan, DatasetSettings, load_settings, sample_dataset_path, scan_folder
 from tlcore.storage import PathOutsideRoot, data_root
@@ -18,6 +23,11 @@ def current_dataset() -> str:
     return chosen
 
 
+def dataset_label(name: str) -> str:
+    """The dataset's name for Markdown text: verbatim in a code span, cut when absurdly long."""
+    return inline_code(name)
+
+
 def set_dataset(path: str) -> None:
     st.session_state["dataset"] = path
     st.query_params["dataset"] = path
@@ -28,7 +38,7 @@ def load_scan(path: str) -> DatasetScan | None:
     try:
         return scan_folder(path)
     except (DatasetError, PathOutsideRoot) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
         return None
 
 

@@ -1,11 +1,19 @@
 """Dataset page: the built-in sample by default, a folder typed by the user, and every way a folder can be refused."""
 
 import io
+import os
+import re
+import struct
+import sys
+import zipfile
 
 import pandas as pd
+import pytest
 from page_helpers import by_label, metric_value, texts
 from PIL import Image
 
+from pages.shared.user_text import escape_markdown
+from tests.disk_full import fill_disk
 from tlcore.datasets.settings import load_settings
 
 FOLDER_SOURCE = "Folder on this server"
@@ -284,3 +292,223 @@ def test_a_large_folder_is_checked_by_a_background_task(open_page, studio, monke
     assert any(text.startswith("1 file(s) cannot be read and will be left out of training (1 zero bytes)")
                for text in texts(at.warning))
     assert int(at.dataframe[-1].value.to_numpy().sum()) == 16
+
+
+# --- issue 13: bad input and hostile uploads --------------------------------------------------------------------------
+# Each input gets a clear message on the page, no traceback (open_page and every run check `at.exception`), no server
+# path, and nothing outside the data root read or nothing lost.
+
+_opened: list[str] | None = None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _opened is not None and event in ("open", "os.scandir") and args and \
+            isinstance(args[0], (str, bytes, os.PathLike)):
+        _opened.append(os.path.realpath(os.fsdecode(args[0])))
+
+
+sys.addaudithook(_audit)  # records only while a test sets `_opened`
+
+
+def _no_server_path(at, studio) -> bool:
+    """No message names a folder of the server (the Folder source's caption shows the data root on purpose)."""
+    shown = texts(at.error) + texts(at.warning) + texts(at.info) + [str(toast.value) for toast in at.toast]
+    return not any(str(studio.home.parent) in text for text in shown)
+
+
+@pytest.mark.parametrize("name, says", [
+    ("pets\0/../../etc", "is not a usable folder name: it holds a NUL byte"),
+    ("d" * 5000, "is not a usable folder name: it is too long"),
+], ids=["nul-byte", "5000-characters"])
+def test_a_dataset_url_parameter_no_folder_can_have_gets_a_message(open_page, studio, name, says):
+    at = open_page("pages/dataset.py", query_params={"dataset": name})
+
+    assert len(at.error) == 1 and says in at.error[0].value
+    assert len(at.error[0].value) < 400 and _no_server_path(at, studio)
+    assert not at.metric  # nothing listed
+    by_label(at.text_input, "Folder (under the data root)").input("sample-digits").run()  # the user can move on
+    assert not at.exception and metric_value(at, "Images") == "1,797"
+
+
+@pytest.mark.parametrize("name", ["[click me](https://evil.example/steal)", "![tracker](https://evil.example/x.png)",
+                                  "www.evil.example", "**bold** :red[alarm] :material/home:"],
+                         ids=["link", "image", "bare-url", "emphasis-and-directives"])
+def test_a_dataset_url_parameter_is_never_rendered_as_markdown(open_page, name):
+    dataset_page = open_page("pages/dataset.py", query_params={"dataset": name})
+    home = open_page("pages/home.py", query_params={"dataset": name})
+    train = open_page("pages/train.py", query_params={"dataset": name})
+
+    error = dataset_page.error[0].value
+    assert error == escape_markdown(f"'{name}' is not a folder under the data root.")
+    assert not re.search(r"(?<!\\)[\[\]*]|(?<!\\):(?=\S)|www\.", error)  # no link, image, emphasis, directive
+    assert any(f"**Current dataset:** `{name}`" in text for text in texts(home.markdown))  # a code span: verbatim
+    assert train.error[0].value == error
+
+
+def _zip_bytes(entries, method=zipfile.ZIP_DEFLATED) -> bytes:
+    import warnings
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # duplicate names are written on purpose
+        for name, data in entries:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _encrypted(data: bytes) -> bytes:
+    patched = bytearray(data)
+    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (start := patched.find(signature, start)) >= 0:
+            flags = struct.unpack_from("<H", patched, start + flag_offset)[0]
+            struct.pack_into("<H", patched, start + flag_offset, flags | 0x1)
+            start += 4
+    return bytes(patched)
+
+
+def _bad_crc(entries) -> bytes:
+    data = bytearray(_zip_bytes(entries, zipfile.ZIP_STORED))
+    last = entries[-1][1]
+    data[data.index(last) + 5] ^= 0xFF
+    return bytes(data)
+
+
+_CAT, _DOG = _png(10), _png(200)
+_LONG = "pets/cats/" + "a" * 300 + ".png"
+HOSTILE_ZIPS = {
+    "file-folder-clash": (_zip_bytes([("pets/cats", _CAT), ("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+                          "Refused: names in the zip collide once unpacked: 'pets/cats' is both a file and a folder. "
+                          "Rename them so each file and folder has a name of its own, and zip again."),
+    "300-character-name": (_zip_bytes([(_LONG, _CAT), ("pets/dogs/1.png", _DOG)]),
+                           f"Refused: the zip entry '{_LONG[:60]}…' (314 characters) has a name of 304 bytes; file "
+                           "systems allow 255. Shorten it and zip again."),
+    "encrypted": (_encrypted(_zip_bytes([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)])),
+                  "Refused: 'pets/cats/1.png', 'pets/dogs/1.png' are encrypted (password-protected); zip the images "
+                  "again without a password."),
+    "bad-crc": (_bad_crc([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+                "Refused: the zip entry 'pets/dogs/1.png' is damaged (its CRC checksum does not match its data); "
+                "nothing was unpacked."),
+    "exact-duplicates": (_zip_bytes([("pets/cats/1.png", _CAT), ("pets/cats/1.png", _DOG), ("pets/dogs/1.png", _DOG)]),
+                         "Refused: names in the zip collide once unpacked: 'pets/cats/1.png' appears twice. Rename "
+                         "them so each file and folder has a name of its own, and zip again."),
+    "case-only": (_zip_bytes([("pets/Cats/1.png", _CAT), ("pets/cats/2.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+                  "Refused: names in the zip collide once unpacked: the folders 'pets/Cats' and 'pets/cats' differ "
+                  "only in upper/lower case. Rename them so each file and folder has a name of its own, and zip "
+                  "again."),
+    "unicode-normalisation": (
+        _zip_bytes([("pets/caf\u00e9/1.png", _CAT), ("pets/cafe\u0301/2.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+        "Refused: names in the zip collide once unpacked: the folders 'pets/caf\u00e9' and 'pets/cafe\u0301' differ "
+        "only in Unicode normalisation (they look identical). Rename them so each file and folder has a name of its "
+        "own, and zip again."),
+    "small-entries-bomb": (_zip_bytes([(f"pets/cats/{i}.bmp", b"\0" * (1 << 19)) for i in range(40)]),
+                           None),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_ZIPS))
+def test_a_hostile_zip_is_refused_on_the_page_with_the_names_and_nothing_is_unpacked(open_page, studio, case):
+    data, message = HOSTILE_ZIPS[case]
+    at = open_page("pages/dataset.py")
+    by_label(at.radio, "Source").set_value("Upload a .zip").run()
+
+    at.file_uploader[0].set_value((f"{case}.zip", data, "application/zip")).run()
+
+    assert not at.exception
+    if message is None:
+        assert len(at.error) == 1 and at.error[0].value.startswith("Refused: 'pets/cats/0.bmp' compresses")
+    else:
+        assert [escape_markdown(message)] == texts(at.error)
+    assert sorted(path.name for path in studio.data_root.iterdir()) == ["sample-digits"]  # not even a hidden folder
+    assert _no_server_path(at, studio)
+
+
+def test_a_full_disk_while_unpacking_says_disk_full_and_leaves_nothing(open_page, studio, monkeypatch):
+    import tlcore.storage.archive
+
+    at = open_page("pages/dataset.py")
+    by_label(at.radio, "Source").set_value("Upload a .zip").run()
+    fill_disk(monkeypatch, tlcore.storage.archive, room=len(_CAT))
+
+    at.file_uploader[0].set_value(("pets.zip", _zip_bytes([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+                                   "application/zip")).run()
+
+    assert not at.exception
+    assert texts(at.error) == ["Disk full: the unpacked zip could not be saved (nothing was half-written). Free some "
+                               "space on the server and try again."]
+    assert sorted(path.name for path in studio.data_root.iterdir()) == ["sample-digits"]
+
+
+def test_a_full_disk_when_the_split_changes_says_disk_full_and_keeps_the_stored_split(open_page, monkeypatch):
+    import tlcore.storage.atomic
+
+    at = open_page("pages/dataset.py")
+    by_label(at.slider, "Validation share").set_value(0.25).run()
+    fill_disk(monkeypatch, tlcore.storage.atomic, room=0)
+
+    by_label(at.slider, "Validation share").set_value(0.3).run()
+
+    assert not at.exception
+    assert any(text.startswith("Disk full: the dataset's settings could not be saved") for text in texts(at.error))
+    assert load_settings("sample-digits").split.val_fraction == 0.25  # the previous settings, whole
+
+
+def test_an_empty_class_folder_is_a_warning_and_the_rest_of_the_report_still_shows(open_page, studio):
+    root = _make_folder(studio.data_root, "pets", {"cats": 10, "dogs": 10})
+    (root / "birds").mkdir()
+    (root / "dogs" / "broken.png").write_bytes(b"this is not a PNG")
+    (root / "cats" / "copy.png").write_bytes((root / "cats" / "cats_00.png").read_bytes())
+
+    at = _type_folder(open_page("pages/dataset.py"), "pets")
+
+    assert not at.error
+    assert metric_value(at, "Classes") == "2"
+    assert "Left out of training: 1 class folder(s) without images (`birds`). Add images to train on them." in \
+        texts(at.warning)
+    assert any(text.startswith("1 file(s) cannot be read and will be left out of training (1 not an image)")
+               for text in texts(at.warning))
+    assert any(text.startswith("1 group(s) of byte-identical images") for text in texts(at.caption))
+    assert list(at.dataframe[-1].value.index) == ["cats", "dogs"]  # the split: birds is not a class
+
+
+def test_links_out_of_the_data_root_and_loops_are_listed_and_nothing_outside_is_read(open_page, studio, tmp_path):
+    global _opened
+    secret = tmp_path / "secret"
+    (secret / "private").mkdir(parents=True)
+    for index in range(3):
+        (secret / "private" / f"{index}.png").write_bytes(_png(100 + index))
+    root = _make_folder(studio.data_root, "pets", {"cats": 10, "dogs": 10})
+    (root / "private").symlink_to(secret / "private", target_is_directory=True)
+    (root / "cats" / "cute.png").symlink_to(secret / "private" / "0.png")
+    (root / "dogs" / "loop.png").symlink_to(root / "dogs" / "loop.png")
+    at = open_page("pages/dataset.py")
+
+    _opened = []
+    try:
+        at = _type_folder(at, "pets")
+        by_label(at.selectbox, "Class").set_value("cats").run()
+        opened = list(_opened)
+    finally:
+        _opened = None
+
+    assert not at.error and metric_value(at, "Classes") == "2" and metric_value(at, "Images") == "20"
+    assert "3 entries were not read (2 link leaves the data root, 1 link loop): nothing outside the data root is " \
+           "read, and loops or pipes are never followed." in texts(at.warning)
+    table = next(frame.value for frame in at.dataframe if "reason" in frame.value.columns)
+    assert table["path"].tolist() == ["cats/cute.png", "dogs/loop.png", "private"]
+    assert not any(path.startswith(str(secret)) for path in opened)
+    assert all("cute" not in caption for image in at.image for caption in image.captions)
+
+
+def test_an_image_over_the_pixel_budget_is_listed_not_decoded(open_page, studio, monkeypatch):
+    root = _make_folder(studio.data_root, "pets", {"cats": 10, "dogs": 10})
+    Image.new("RGB", (200, 200), (1, 2, 3)).save(root / "cats" / "poster.png")
+    monkeypatch.setenv("TLSTUDIO_MAX_IMAGE_PIXELS", "20000")
+
+    at = _type_folder(open_page("pages/dataset.py"), "pets")
+
+    assert any(text.startswith("1 file(s) cannot be read and will be left out of training (1 too many pixels)")
+               for text in texts(at.warning))
+    bad_table = next(frame.value for frame in at.dataframe if "reason" in frame.value.columns)
+    assert bad_table["message"].tolist() == ["too many pixels to decode on this server (200×200 = 40,000 pixels; "
+                                             "at most 20,000 are decoded here, set by TLSTUDIO_MAX_IMAGE_PIXELS)"]

@@ -3,11 +3,11 @@
 from tlcore.datasets.augmentation import preview
 from tlcore.datasets.health import cached_report, health_report, summarize_sizes
 from tlcore.datasets.sample import SAMPLE_NAME, sample_dataset_path
-from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, count_images, scan_folder
+from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, ScanProblem, count_images, scan_folder
 from tlcore.datasets.settings import DatasetSettings, load_settings, save_settings
 from tlcore.datasets.split import make_split
 from tlcore.datasets.tfds import CATALOG, TfdsUnavailable, fetch, folder_name, is_ready, offline_message
-from tlcore.datasets.thumbnails import cached_thumbnail, describe, page_of
+from tlcore.datasets.thumbnails import cached_thumbnail, describe, large_view, page_of
 
 __all__ = [
     "preview",
@@ -19,6 +19,7 @@ __all__ = [
     "BadFile",
     "DatasetError",
     "DatasetScan",
+    "ScanProblem",
     "count_images",
     "scan_folder",
     "DatasetSettings",
@@ -33,5 +34,6 @@ __all__ = [
     "offline_message",
     "cached_thumbnail",
     "describe",
+    "large_view",
     "page_of",
 ]

@@ -1,23 +1,33 @@
-"""Dataset health report: counts and imbalance, unusable files by reason, duplicates and split leakage, image sizes.
+"""Dataset health report: every problem at once. Counts and imbalance, class folders left out for having no images,
+unusable files by reason, links and loops that were not followed, duplicates and split leakage, image sizes.
 
 The expensive part (reading, hashing and decoding every file once) is cached on disk by the scan's fingerprint, so a
-folder whose listing has not changed is never decoded twice; training reuses it to leave out broken files.
+folder whose listing has not changed is never decoded twice; training reuses it to leave out broken files. Files are
+streamed: hashed in chunks and decoded within the server's pixel budget, never read whole into memory.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
 from tlcore.config.split import SplitConfig
-from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, check_file, iter_bad_files, scan_folder
+from tlcore.datasets.scan import (
+    BadFile,
+    DatasetError,
+    DatasetScan,
+    iter_bad_files,
+    open_dataset_file,
+    scan_folder,
+)
 from tlcore.datasets.settings import load_settings
 from tlcore.datasets.split import Split, make_split
-from tlcore.storage.atomic import read_json, write_json_atomic
-from tlcore.storage.images import BadImage, inspect_image
-from tlcore.storage.paths import cache_root
+from tlcore.storage.atomic import DiskFull, read_json, write_json_atomic
+from tlcore.storage.images import UNREADABLE, BadImage, inspect_image, pixel_budget
+from tlcore.storage.paths import cache_root, data_root
 
 __all__ = [
     "Report", "IMBALANCE_RATIO", "analysis_path", "cached_report", "analyse_files", "health_report",
@@ -26,7 +36,7 @@ __all__ = [
 
 Report = Callable[[float, str], None]
 IMBALANCE_RATIO = 3.0  # largest / smallest class count from which the report warns
-_ANALYSIS_VERSION = 1
+_ANALYSIS_VERSION = 2  # 2: files streamed, decoded within the pixel budget
 
 
 def _no_report(fraction: float, message: str) -> None:
@@ -38,46 +48,65 @@ def analysis_path(scan: DatasetScan) -> Path:
 
 
 def cached_report(scan: DatasetScan) -> dict | None:
-    """The per-file analysis of this exact listing, if one was made before."""
+    """The per-file analysis of this exact listing, if one was made before under the same pixel budget."""
     data = read_json(analysis_path(scan))
-    return data if data and data.get("version") == _ANALYSIS_VERSION else None
+    fresh = data and data.get("version") == _ANALYSIS_VERSION and data.get("pixel_budget") == pixel_budget()
+    return data if fresh else None
 
 
 def analyse_files(scan: DatasetScan, report: Report = _no_report) -> dict:
-    """Read every file once: content hash, size and stored colour mode, or why it cannot be used. Cached."""
+    """Read every file once: content hash, size and stored colour mode, or why it cannot be used. Cached.
+
+    A full disk only costs the cache: the analysis is returned with a note saying it could not be kept.
+    """
     cached = cached_report(scan)
     if cached is not None:
         return cached
+    allowed = data_root()
     files: dict[str, list] = {}
     unreadable: list[dict] = []
     total = len(scan.files)
     every = max(1, total // 100)
     for done, (relative, _) in enumerate(scan.files, start=1):
-        path = scan.root / relative
-        try:
-            content = path.read_bytes()
-        except OSError:
-            reason, message = check_file(path)  # names the OS error the same way training does
-            unreadable.append({"path": relative, "reason": reason, "message": message})
-            continue
-        digest = hashlib.sha256(content).hexdigest()
-        try:
-            info = inspect_image(content)
-        except BadImage as error:
-            unreadable.append({"path": relative, "reason": error.reason, "message": str(error)})
-            files[relative] = [digest, None, None, None]
-        else:
-            files[relative] = [digest, info.width, info.height, info.mode]
+        record, problem = _analyse_file(scan.root / relative, allowed)
+        if record is not None:
+            files[relative] = record
+        if problem is not None:
+            unreadable.append({"path": relative, "reason": problem[0], "message": problem[1]})
         if done % every == 0 or done == total:
             report(done / max(1, total), f"checked {done:,}/{total:,} images")
-    analysis = {"version": _ANALYSIS_VERSION, "fingerprint": scan.fingerprint, "files": files,
-                "unreadable": unreadable}
-    write_json_atomic(analysis_path(scan), analysis)
+    analysis = {"version": _ANALYSIS_VERSION, "fingerprint": scan.fingerprint, "pixel_budget": pixel_budget(),
+                "files": files, "unreadable": unreadable}
+    try:
+        write_json_atomic(analysis_path(scan), analysis, what="the health check's result")
+    except DiskFull as error:
+        return {**analysis, "notes": [f"{error} The check will run again next time."]}
     return analysis
 
 
+def _analyse_file(path: Path, allowed: Path) -> tuple[list | None, tuple[str, str] | None]:
+    """([sha256, width, height, mode] or None, (reason, message) or None) for one file, streamed."""
+    try:
+        with open_dataset_file(path, allowed) as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()  # in chunks, never the whole file
+            handle.seek(0)
+            try:
+                info = inspect_image(handle)
+            except BadImage as error:
+                return [digest, None, None, None], (error.reason, str(error))
+    except BadImage as error:  # not a regular file inside the data root: never read
+        return None, (error.reason, str(error))
+    except OSError as error:
+        return None, (UNREADABLE, f"cannot be read ({error.strerror or error})")
+    return [digest, info.width, info.height, info.mode], None
+
+
 def health_report(scan: DatasetScan, split_config: SplitConfig | None = None, report: Report = _no_report) -> dict:
-    """Everything the Dataset page and `python -m tlcore scan --json` show, as plain JSON-able data."""
+    """Everything the Dataset page and `python -m tlcore scan --json` show, as plain JSON-able data.
+
+    Every finding is in it at once: class folders left out (no images), unreadable files by reason, links and loops
+    not followed, duplicates and leakage, and why no split can be made, if none can.
+    """
     analysis = analyse_files(scan, report)
     unreadable = analysis["unreadable"]
     bad_paths = {item["path"] for item in unreadable}
@@ -86,7 +115,7 @@ def health_report(scan: DatasetScan, split_config: SplitConfig | None = None, re
     class_counts = {name: counts.get(index, 0) for index, name in enumerate(scan.class_names)}
     split, split_error = _split_or_error(scan, split_config or SplitConfig(), unreadable)
     records = analysis["files"]
-    decoded = [records[path] for path, _ in usable if path in records]
+    decoded = [records[path] for path, _ in usable if path in records and records[path][1] is not None]
     return {
         "dataset": scan.root.name,
         "fingerprint": scan.fingerprint,
@@ -94,6 +123,7 @@ def health_report(scan: DatasetScan, split_config: SplitConfig | None = None, re
         "usable_images": len(usable),
         "classes": scan.class_names,
         "class_counts": class_counts,
+        "empty_classes": scan.empty_classes,
         "presplit": scan.presplit,
         "split_counts": split.counts() if split else {},
         "split_error": split_error,
@@ -101,10 +131,13 @@ def health_report(scan: DatasetScan, split_config: SplitConfig | None = None, re
         "unreadable": unreadable,
         "unreadable_by_reason": dict(Counter(item["reason"] for item in unreadable)),
         "skipped": scan.skipped,
+        "not_read": [asdict(problem) for problem in scan.problems],
+        "not_read_by_reason": dict(Counter(problem.reason for problem in scan.problems)),
         "modes": dict(Counter(record[3] for record in decoded)),
         "duplicates": duplicate_groups(scan, records, split),
         "sizes": {"width": [r[1] for r in decoded], "height": [r[2] for r in decoded],
                   "aspect": [round(r[1] / r[2], 3) for r in decoded]},
+        "notes": analysis.get("notes", []),
     }
 
 
@@ -146,6 +179,8 @@ def duplicate_groups(scan: DatasetScan, records: dict[str, list], split: Split |
     split_of = {}
     if split is not None:
         split_of = {path: name for name in ("train", "val", "test") for path, _ in getattr(split, name)}
+    elif scan.presplit:  # no split could be made, but the folders still say where each file sits
+        split_of = {path: scan.split_of(path) for path, _ in scan.files}
     label_of = dict(scan.files)
     groups = []
     for paths in by_hash.values():

@@ -49,5 +49,11 @@ def load_settings(dataset: str | os.PathLike) -> DatasetSettings:
 
 
 def save_settings(dataset: str | os.PathLike, settings: DatasetSettings) -> None:
+    """Store the settings atomically.
+
+    Raises:
+        DiskFull: the disk is full; the previous settings are kept as they were.
+    """
     path = settings_path(dataset)
-    write_json_atomic(path, {"dataset": str(resolve_dataset_path(dataset)), **settings.to_dict()})
+    write_json_atomic(path, {"dataset": str(resolve_dataset_path(dataset)), **settings.to_dict()},
+                      what="the dataset's settings")

@@ -1,6 +1,6 @@
 """Predict with a model: one predictor, model sources, Grad-CAM, batch prediction, export."""
 
-from tlcore.inference.batch import BatchInputError, rows_to_csv, store_zip, zip_image_names
+from tlcore.inference.batch import BatchInputError, BatchZip, check_batch_zip, rows_to_csv, store_zip
 from tlcore.inference.export import FORMATS, export_run, exports_dir, read_report
 from tlcore.inference.gradcam import GradCamUnavailable, overlay
 from tlcore.inference.predictor import Predictor, cached_predictor
@@ -13,9 +13,10 @@ from tlcore.inference.sources import (
 
 __all__ = [
     "BatchInputError",
+    "BatchZip",
+    "check_batch_zip",
     "rows_to_csv",
     "store_zip",
-    "zip_image_names",
     "FORMATS",
     "export_run",
     "exports_dir",

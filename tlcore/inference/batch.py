@@ -1,89 +1,173 @@
 """Predict a whole folder (under the data root) or a zip of images in one background task → table and CSV.
 
-A zip is read in memory, entry by entry; one holding absolute paths or `..` is refused whole, never extracted.
+A zip is checked whole before anything is read (the same caps and refusals as a dataset upload: unsafe, colliding,
+encrypted entries, ratios, count, total) and then streamed entry by entry, in 1 MiB pieces; an image larger than a
+few MiB is spooled to a temporary file, so neither the zip nor a large image is ever held whole in memory. A
+damaged entry becomes an error row and the batch goes on. A folder is read the way the dataset scan reads one:
+nothing outside the data root, never a pipe.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
+import os
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
+from tlcore.datasets.scan import open_dataset_file
 from tlcore.inference.sources import predictor_for
-from tlcore.storage.images import is_image_name
-from tlcore.storage.paths import resolve_dataset_path
+from tlcore.storage.archive import ArchiveError, ZipCaps, check_zip, open_zip, read_entry, unsafe_entry_reason
+from tlcore.storage.atomic import disk_full_guard
+from tlcore.storage.images import BadImage, is_image_name
+from tlcore.storage.paths import data_root, resolve_dataset_path
 from tlcore.storage.uploads import keep_upload
 
 __all__ = [
-    "CHUNK", "CSV_COLUMNS", "BatchInputError", "folder_sources", "unsafe_entry", "zip_image_names", "store_zip",
-    "predict_batch", "rows_to_csv", "batch_predict_task"
+    "CHUNK", "CSV_COLUMNS", "BatchInputError", "BatchZip", "Unreadable", "folder_sources", "unsafe_entry",
+    "check_batch_zip", "store_zip", "predict_batch", "rows_to_csv", "batch_predict_task"
 ]
 
 CHUNK = 64
 CSV_COLUMNS = ["image", "predicted", "probability", "top_k", "error"]
+_IN_MEMORY_BYTES = 2 << 20  # an entry larger than this is spooled to a temporary file while it is predicted
 
 
 class BatchInputError(ValueError):
     """The folder or zip cannot be read as a batch of images; the message says why."""
 
 
+@dataclass(frozen=True)
+class BatchZip:
+    """A checked zip of images: the image entries to predict, sorted, and the archives inside it left closed."""
+
+    images: list[str]
+    nested_archives: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Stands in for an image that could not even be read (a damaged entry, a link out of the data root)."""
+
+    message: str
+
+
 def folder_sources(user_path: str) -> list[tuple[str, Path]]:
-    """(path relative to the folder, file) for every image under a folder of the data root, sorted."""
+    """(path relative to the folder, file) for every image under a folder of the data root, sorted.
+
+    Folder links are not followed; file links are kept only when they stay inside the data root (others become
+    error rows when read), like the dataset scan.
+    """
     root = resolve_dataset_path(user_path)
     if not root.is_dir():
         raise BatchInputError(f"'{user_path}' is not a folder under the data root.")
-    found = sorted(path for path in root.rglob("*") if path.is_file() and is_image_name(path.name)
-                   and not any(part.startswith(".") for part in path.relative_to(root).parts))
+    found = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        found += [Path(folder) / name for name in files if is_image_name(name)]
     if not found:
         raise BatchInputError(f"'{user_path}' holds no image files.")
-    return [(str(path.relative_to(root)), path) for path in found]
+    return sorted((str(path.relative_to(root)), path) for path in found)
 
 
 def unsafe_entry(name: str) -> bool:
     """An absolute path, a Windows drive, or a `..` component: could point outside wherever it were unpacked."""
-    normalised = name.replace("\\", "/")
-    path = PurePosixPath(normalised)
-    return path.is_absolute() or ".." in path.parts or (len(normalised) > 1 and normalised[1] == ":")
+    return unsafe_entry_reason(name) is not None
 
 
-def zip_image_names(path: Path, label: str | None = None) -> list[str]:
-    """Image entries of a zip, refusing the whole archive if any entry is unsafe. `label`: the name the user knows."""
+def check_batch_zip(path: Path, label: str | None = None, caps: ZipCaps | None = None) -> BatchZip:
+    """Check a zip of images whole before anything is read; `label`: the name the user knows it by.
+
+    Raises:
+        BatchInputError: it is not a zip, holds unsafe entries, breaks a cap, holds colliding, encrypted or
+            unreadable names, or no image at all. The message names the zip and the entries.
+    """
     label = label or path.name
+    caps = caps or ZipCaps()
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise BatchInputError(f"{label} is not a readable zip file ({error}).") from error
+        archive, archive_bytes = open_zip(path, caps)
+    except ArchiveError as error:
+        if error.reason.startswith("Not a readable"):
+            raise BatchInputError(f"{label} is not a readable zip file ({error.__cause__}).") from error
+        raise BatchInputError(f"{label} was refused: {error.reason} Nothing was read.") from error
     with archive:
-        names = archive.namelist()
-    unsafe = [name for name in names if unsafe_entry(name)]
-    if unsafe:
-        raise BatchInputError(f"{label} was refused: it holds entries with absolute paths or '..' "
-                              f"({', '.join(unsafe[:3])}). Nothing was read.")
-    images = [name for name in names if not name.endswith("/") and is_image_name(PurePosixPath(name).name)
-              and not any(part.startswith((".", "__MACOSX")) for part in PurePosixPath(name).parts)]
+        unsafe = [name for name in archive.namelist() if unsafe_entry(name)]
+        if unsafe:
+            raise BatchInputError(f"{label} was refused: it holds entries with absolute paths or '..' "
+                                  f"({', '.join(unsafe[:3])}). Nothing was read.")
+        try:
+            listing = check_zip(archive, archive_bytes, caps)
+        except ArchiveError as error:
+            if error.reason == "The zip holds no files.":
+                raise BatchInputError(f"{label} holds no image files.") from error
+            raise BatchInputError(f"{label} was refused: {error.reason} Nothing was read.") from error
+    images = [info.filename for info in listing.files if is_image_name(PurePosixPath(info.filename).name)
+              and not any(part.startswith(".") for part in PurePosixPath(info.filename).parts)]
     if not images:
         raise BatchInputError(f"{label} holds no image files.")
-    return sorted(images)
+    return BatchZip(sorted(images), listing.nested_archives)
 
 
 def store_zip(data: bytes) -> Path:
-    """Keep an uploaded zip where the task process can read it, named by its content."""
+    """Keep an uploaded zip where the task process can read it, named by its content.
+
+    Raises:
+        BatchInputError: the upload is empty.
+        DiskFull: the disk is full; no partial file is left.
+    """
     if not data:
         raise BatchInputError("The uploaded zip is empty (0 bytes).")
-    return keep_upload(data, "uploads", ".zip")
+    return keep_upload(data, "uploads", ".zip", what="the uploaded zip")
 
 
-def _zip_chunks(path: Path, names: list[str]) -> Iterator[list[tuple[str, bytes]]]:
-    with zipfile.ZipFile(path) as archive:
+def _zip_chunks(path: Path, names: list[str], caps: ZipCaps) -> Iterator[list[tuple[str, BinaryIO | Unreadable]]]:
+    """Up to CHUNK (name, spooled entry) at a time, each entry streamed through the caps."""
+    archive, _ = open_zip(path, caps)
+    with archive:
+        infos = {info.filename: info for info in archive.infolist()}
+        unpacked = 0
         for start in range(0, len(names), CHUNK):
-            yield [(name, archive.read(name)) for name in names[start:start + CHUNK]]
+            chunk: list[tuple[str, BinaryIO | Unreadable]] = []
+            try:
+                for name in names[start:start + CHUNK]:
+                    spool = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY_BYTES)
+                    chunk.append((name, spool))
+                    try:
+                        with disk_full_guard("an image of the zip, while predicting"):
+                            for piece in read_entry(archive, infos[name], caps, unpacked):
+                                spool.write(piece)
+                                unpacked += len(piece)
+                        spool.seek(0)
+                    except ArchiveError as error:
+                        chunk[-1] = (name, Unreadable(f"{name} cannot be read from the zip: {error.reason}"))
+                        spool.close()
+                yield chunk
+            finally:
+                for _, source in chunk:
+                    if not isinstance(source, Unreadable):
+                        source.close()
 
 
-def _folder_chunks(sources: list[tuple[str, Path]]) -> Iterator[list[tuple[str, Path]]]:
+def _folder_chunks(sources: list[tuple[str, Path]]) -> Iterator[list[tuple[str, BinaryIO | Unreadable]]]:
+    """Up to CHUNK (name, open file) at a time, each opened the checked way (inside the data root, not a pipe)."""
+    allowed = data_root()
     for start in range(0, len(sources), CHUNK):
-        yield sources[start:start + CHUNK]
+        chunk: list[tuple[str, BinaryIO | Unreadable]] = []
+        try:
+            for name, path in sources[start:start + CHUNK]:
+                try:
+                    chunk.append((name, open_dataset_file(path, allowed)))
+                except BadImage as error:
+                    chunk.append((name, Unreadable(f"{name} is not read: {error}")))
+                except OSError as error:
+                    chunk.append((name, Unreadable(f"{name} cannot be read ({error.strerror or error})")))
+            yield chunk
+        finally:
+            for _, source in chunk:
+                if not isinstance(source, Unreadable):
+                    source.close()
 
 
 def predict_batch(predictor, chunks: Iterator[list], total: int, top_k: int = 3,
@@ -92,7 +176,14 @@ def predict_batch(predictor, chunks: Iterator[list], total: int, top_k: int = 3,
     report = report or (lambda fraction, message: None)
     rows: list[dict[str, Any]] = []
     for chunk in chunks:
-        for prediction in predictor.predict_files(chunk, top_k=top_k):
+        readable = [(name, source) for name, source in chunk if not isinstance(source, Unreadable)]
+        predictions = iter(predictor.predict_files(readable, top_k=top_k) if readable else [])
+        for name, source in chunk:
+            if isinstance(source, Unreadable):
+                rows.append({"image": name, "predicted": None, "probability": None, "top_k": "",
+                             "error": source.message})
+                continue
+            prediction = next(predictions)
             best = prediction.top[0] if prediction.top else (None, None)
             rows.append({"image": prediction.name, "predicted": best[0], "probability": best[1],
                          "top_k": "; ".join(f"{name} {p:.1%}" for name, p in prediction.top),
@@ -113,16 +204,22 @@ def batch_predict_task(params: dict[str, Any], report: Callable[[float, str], No
     """Task entry point (kind "batch_predict"): params {"model": model source, "folder" or "zip" (+ "zip_name"), "top_k"}.
 
     The model source is what `tlcore.inference.sources.predictor_for` takes: {"run": id} or {"external": path, "classes": [...]}.
+    The zip is checked again here: the task trusts nothing the page checked.
     """
 
+    nested: list[str] = []
     if params.get("zip"):
         zip_path = Path(params["zip"])
         source = params.get("zip_name") or zip_path.name
-        names = zip_image_names(zip_path, source)
-        chunks, total = _zip_chunks(zip_path, names), len(names)
+        caps = ZipCaps()
+        checked = check_batch_zip(zip_path, source, caps)
+        names, nested = checked.images, checked.nested_archives
+        chunks, total = _zip_chunks(zip_path, names, caps), len(names)
     else:
         sources = folder_sources(params["folder"])
         source, chunks, total = params["folder"], _folder_chunks(sources), len(sources)
     report(0.0, f"loading the model for {total} images")
     rows = predict_batch(predictor_for(params["model"]), chunks, total, int(params.get("top_k", 3)), report)
-    return {"source": source, "images": total, "errors": sum(1 for row in rows if row["error"]), "rows": rows}
+    return {"source": source, "images": total, "errors": sum(1 for row in rows if row["error"]), "rows": rows,
+            "nested_archives": nested}
+

@@ -1,23 +1,41 @@
 """Files on disk: where things live, atomic writes, image decoding, uploads, archives, the network probe."""
 
-from tlcore.storage.archive import MAX_FILES, MAX_TOTAL_BYTES, ArchiveError, extract_zip
-from tlcore.storage.images import IMAGE_EXTENSIONS, BadImage, load_array, open_rgb, thumbnail
+from tlcore.storage.archive import (
+    MAX_ARCHIVE_RATIO,
+    MAX_FILES,
+    MAX_RATIO,
+    MAX_TOTAL_BYTES,
+    ArchiveError,
+    ZipCaps,
+    extract_zip,
+    inspect_keras_archive,
+)
+from tlcore.storage.atomic import DiskFull
+from tlcore.storage.images import IMAGE_EXTENSIONS, BadImage, load_array, open_rgb, pixel_budget, thumbnail
 from tlcore.storage.network import is_online, weights_host
-from tlcore.storage.paths import PathOutsideRoot, data_root, keras_models_dir
+from tlcore.storage.paths import PathOutsideRoot, UnusablePath, data_root, keras_models_dir, shown_name
 
 __all__ = [
     "ArchiveError",
+    "MAX_ARCHIVE_RATIO",
     "MAX_FILES",
+    "MAX_RATIO",
     "MAX_TOTAL_BYTES",
+    "ZipCaps",
     "extract_zip",
+    "inspect_keras_archive",
+    "DiskFull",
     "BadImage",
     "IMAGE_EXTENSIONS",
     "load_array",
     "open_rgb",
+    "pixel_budget",
     "thumbnail",
     "is_online",
     "weights_host",
     "PathOutsideRoot",
+    "UnusablePath",
     "data_root",
     "keras_models_dir",
+    "shown_name",
 ]

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 __all__ = [
-    "PathOutsideRoot", "studio_home", "data_root", "runs_root", "tasks_root", "cache_root", "keras_models_dir",
-    "resolve_dataset_path"
+    "MAX_NAME_BYTES", "MAX_PATH_BYTES", "PathOutsideRoot", "UnusablePath", "studio_home", "data_root", "runs_root",
+    "tasks_root", "cache_root", "keras_models_dir", "shown_name", "is_inside", "resolve_dataset_path",
+    "resolve_inside_root"
 ]
+
+MAX_NAME_BYTES = 255  # one file or folder name (NAME_MAX on Linux, macOS and Windows alike)
+MAX_PATH_BYTES = 4096  # a whole path (PATH_MAX on Linux)
 
 
 class PathOutsideRoot(ValueError):
     """A user asked for a folder outside the configured data root."""
+
+
+class UnusablePath(PathOutsideRoot):
+    """A path no folder under the data root can have: a NUL byte, a name too long, a symlink loop.
+
+    A kind of PathOutsideRoot because every caller that refuses outside paths must refuse these as well.
+    """
 
 
 def studio_home() -> Path:
@@ -52,19 +64,69 @@ def keras_models_dir() -> Path:
     return keras_home / "models"
 
 
+def shown_name(text: str | os.PathLike, limit: int = 240) -> str:
+    """User text quoted for a message: control characters made visible, long text cut ('abc…' (5,000 characters))."""
+    text = os.fspath(text)
+    visible = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    if len(visible) <= limit:
+        return f"'{visible}'"
+    return f"'{visible[:limit]}…' ({len(text):,} characters)"
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """True when the already resolved `path` is `root` or below it."""
+    return path == root or root in path.parents
+
+
 def resolve_dataset_path(user_path: str | os.PathLike) -> Path:
     """Resolve a path typed by a user (absolute, or relative to the data root) and refuse anything outside the root.
 
-    Symlinks and `..` are resolved first, so neither can escape the root.
+    Symlinks and `..` are resolved first, so neither can escape the root. Names no file system accepts (a NUL byte,
+    more than 255 bytes in one name) and symlink loops are refused with a message, never an OSError.
     """
     root = data_root()
+    _check_name(user_path)
     candidate = Path(user_path).expanduser()
     if not candidate.is_absolute():
         candidate = root / candidate
-    resolved = candidate.resolve()
-    if resolved != root and root not in resolved.parents:
+    resolved = _resolve(candidate, user_path)
+    if not is_inside(resolved, root):
         raise PathOutsideRoot(
-            f"'{user_path}' is outside the data root {root}. Put the dataset under the data root "
+            f"{shown_name(user_path)} is outside the data root {root}. Put the dataset under the data root "
             f"(or start the app with TLSTUDIO_DATA_ROOT pointing at its parent)."
         )
     return resolved
+
+
+def resolve_inside_root(path: Path, root: Path | None = None) -> Path:
+    """The real location of a file about to be read, refused unless it is inside the data root.
+
+    Checked again at read time because a link can change between listing a dataset and reading it.
+    """
+    root = root or data_root()
+    resolved = _resolve(path, path.name)
+    if not is_inside(resolved, root):
+        raise PathOutsideRoot(f"{shown_name(path.name)} links to a place outside the data root; it is not read.")
+    return resolved
+
+
+def _check_name(user_path: str | os.PathLike) -> None:
+    text = os.fspath(user_path)
+    if "\0" in text:
+        raise UnusablePath(f"{shown_name(text)} is not a usable folder name: it holds a NUL byte (\\0), which no "
+                           "file name can contain.")
+    encoded = text.encode("utf-8", "surrogateescape")
+    longest = max((len(part) for part in encoded.split(b"/")), default=0)
+    if longest > MAX_NAME_BYTES or len(encoded) > MAX_PATH_BYTES:
+        raise UnusablePath(f"{shown_name(text)} is not a usable folder name: it is too long (file systems allow "
+                           f"{MAX_NAME_BYTES} bytes per name, {MAX_PATH_BYTES:,} per path).")
+
+
+def _resolve(candidate: Path, user_path: str | os.PathLike) -> Path:
+    try:
+        return candidate.resolve()
+    except (RuntimeError, OSError) as error:  # Python 3.11 reports a symlink loop as RuntimeError, 3.13 as ELOOP
+        if isinstance(error, RuntimeError) or error.errno == errno.ELOOP:
+            raise UnusablePath(f"{shown_name(user_path)} is a symbolic link that leads back to itself (a loop).") \
+                from error
+        raise UnusablePath(f"{shown_name(user_path)} cannot be opened ({error.strerror}).") from error

@@ -156,3 +156,86 @@ def test_duplicates_are_grouped_and_those_crossing_splits_flagged_as_leakage(stu
     assert [group["paths"] for group in leaks] == [["test/a/copy.png", "train/a/a_0.png"]]
     assert leaks[0]["splits"] == ["test", "train"]
     assert ["train/b/b_1.png", "train/b/twin.png"] in [group["paths"] for group in groups if not group["leak"]]
+
+
+# --- issue 13: every problem at once, files streamed, the pixel budget, a full disk --------------------------------
+
+def test_one_report_lists_every_problem_at_once(studio_dirs, tmp_path):
+    # Before issue 13 the empty class folder alone refused the dataset, and the report showed nothing else.
+    root = studio_dirs.data_root / "everything"
+    _presplit(root, {"train": {"cats": 4, "dogs": 4}, "test": {"cats": 2, "dogs": 2}})
+    (root / "train" / "birds").mkdir()  # empty class folder
+    (root / "train" / "dogs" / "broken.png").write_bytes(b"not a png")
+    Image.fromarray(np.full((16, 16), 0.5, dtype=np.float32), mode="F").save(root / "train" / "dogs" / "float.tif")
+    (root / "test" / "cats" / "copy.png").write_bytes((root / "train" / "cats" / "cats_0.png").read_bytes())
+    _png(tmp_path / "outside" / "x.png")
+    (root / "train" / "cats" / "outside.png").symlink_to(tmp_path / "outside" / "x.png")
+    (root / "test" / "dogs" / "loop.png").symlink_to(root / "test" / "dogs" / "loop.png")
+
+    report = health_report(scan_folder("everything"))
+
+    assert report["empty_classes"] == ["birds"] and report["classes"] == ["cats", "dogs"]
+    assert {item["path"]: item["reason"] for item in report["unreadable"]} == {
+        "train/dogs/broken.png": "not an image", "train/dogs/float.tif": "unsupported mode"}
+    assert {item["path"]: item["reason"] for item in report["not_read"]} == {
+        "train/cats/outside.png": "link leaves the data root", "test/dogs/loop.png": "link loop"}
+    assert [group["paths"] for group in report["duplicates"] if group["leak"]] == [
+        ["test/cats/copy.png", "train/cats/cats_0.png"]]
+    assert report["split_error"] is None and report["split_counts"]["test"] == {"cats": 3, "dogs": 2}
+
+
+def test_files_are_hashed_in_chunks_never_read_whole(studio_dirs):
+    import hashlib
+    import tracemalloc
+
+    root = studio_dirs.data_root / "big"
+    for name in ("a", "b"):
+        _png(root / name / "1.png", ord(name))
+    with open(root / "a" / "huge.png", "wb") as handle:  # 64 MiB of zeros, sparse: no disk used
+        handle.truncate(64 << 20)
+
+    tracemalloc.start()
+    try:
+        analysis = analyse_files(scan_folder("big"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert analysis["files"]["a/huge.png"][0] == hashlib.sha256(b"\0" * (64 << 20)).hexdigest()
+    assert peak < 8 << 20, f"{peak / 2**20:.0f} MiB held while checking a 64 MiB file"
+
+
+def test_images_over_the_pixel_budget_are_listed_and_the_budget_is_part_of_the_cache(studio_dirs, monkeypatch):
+    root = studio_dirs.data_root / "large"
+    for name in ("a", "b"):
+        _png(root / name / "small.png", ord(name))
+    _png(root / "a" / "poster.png", 5, size=(300, 200))
+
+    monkeypatch.setenv("TLSTUDIO_MAX_IMAGE_PIXELS", "50000")
+    first = health_report(scan_folder("large"))
+    monkeypatch.setenv("TLSTUDIO_MAX_IMAGE_PIXELS", "60000")
+    second = health_report(scan_folder("large"))
+
+    assert [(item["path"], item["reason"]) for item in first["unreadable"]] == [("a/poster.png", "too many pixels")]
+    assert "300×200 = 60,000 pixels; at most 50,000" in first["unreadable"][0]["message"]
+    assert second["unreadable"] == []  # a new budget is a new analysis, not the cached one
+
+
+def test_a_full_disk_costs_only_the_cache_and_the_report_says_so(studio_dirs, monkeypatch):
+    import errno
+
+    import tlcore.storage.atomic
+
+    root = studio_dirs.data_root / "pets"
+    for name in ("cats", "dogs"):
+        _png(root / name / "1.png", ord(name[0]))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tlcore.storage.atomic.tempfile, "mkstemp", full)
+    report = health_report(scan_folder("pets"))
+
+    assert report["usable_images"] == 2
+    assert report["notes"] == ["Disk full: the health check's result could not be saved (nothing was half-written). "
+                               "Free some space on the server and try again. The check will run again next time."]

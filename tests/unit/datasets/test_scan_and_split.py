@@ -97,13 +97,18 @@ def test_scan_refuses_a_single_class(studio_dirs):
                                   "sub-folders with images in them.")
 
 
-def test_scan_refuses_an_empty_class_folder_naming_it(studio_dirs):
+def test_an_empty_class_folder_is_left_out_and_named_not_refused(studio_dirs):
+    # Issue 13: refusing the whole dataset for one empty folder hid every other finding of the health report.
     root = _dataset(studio_dirs.data_root / "pets", {"cats": 2, "dogs": 2})
     (root / "birds").mkdir()
     (root / "birds" / "readme.txt").write_text("no images yet")
 
-    with pytest.raises(DatasetError, match=r"^These class folders hold no images: birds\. Add images or remove them\.$"):
-        scan_folder("pets")
+    scan = scan_folder("pets")
+
+    assert scan.class_names == ["cats", "dogs"] and scan.empty_classes == ["birds"]
+    assert scan.class_counts == {"cats": 2, "dogs": 2}
+    assert {label for _, label in scan.files} == {0, 1}
+    assert scan.skipped == ["birds/readme.txt"]
 
 
 def test_scan_refuses_a_missing_folder(studio_dirs):

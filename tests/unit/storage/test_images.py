@@ -127,3 +127,69 @@ def test_text_file_named_jpg_is_reported_as_not_an_image(tmp_path):
 ])
 def test_is_image_name(name, expected):
     assert is_image_name(name) is expected
+
+
+# --- issue 13: a server-side pixel budget below Pillow's limit ------------------------------------------------------
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A real, tiny PNG of one colour: ~1 KB on disk per 16 Mpx, gigabytes once decoded."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (width, height), (9, 9, 9, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_image_over_the_pixel_budget_is_refused_before_it_is_decoded(monkeypatch):
+    import time
+
+    from PIL import Image as PILImage
+    from PIL import ImageFile
+
+    from tlcore.storage.images import DEFAULT_MAX_PIXELS, TOO_MANY_PIXELS, pixel_budget
+
+    assert pixel_budget() == DEFAULT_MAX_PIXELS < PILImage.MAX_IMAGE_PIXELS
+    monkeypatch.setenv("TLSTUDIO_MAX_IMAGE_PIXELS", "10000")
+    data = _png_claiming(200, 100)  # 20,000 px: twice the budget set here, far below Pillow's 89 Mpx
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self))
+
+    started = time.perf_counter()
+    with pytest.raises(BadImage) as refused:
+        open_rgb(data)
+
+    assert refused.value.reason == TOO_MANY_PIXELS
+    assert str(refused.value) == ("too many pixels to decode on this server (200×100 = 20,000 pixels; at most 10,000 "
+                                  "are decoded here, set by TLSTUDIO_MAX_IMAGE_PIXELS)")
+    assert decoded == [] and time.perf_counter() - started < 1.0  # the header alone decided
+
+
+def test_the_budget_follows_the_environment(monkeypatch):
+    data = _png_claiming(200, 100)
+    monkeypatch.setenv("TLSTUDIO_MAX_IMAGE_PIXELS", "20000")
+
+    assert open_rgb(data).size == (200, 100)  # exactly at the budget is fine
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_instead_of_refused(monkeypatch):
+    from tlcore.storage.images import inspect_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 200), (200, 30, 30)).save(buffer, format="JPEG")
+    monkeypatch.setenv("TLSTUDIO_MAX_IMAGE_PIXELS", "10000")  # 80,000 px to fit into 10,000: 1/4 scale (5,000 px)
+
+    image = open_rgb(buffer.getvalue())
+
+    assert image.size == (100, 50) and image.width * image.height <= 10000
+    assert np.asarray(image)[25, 50].tolist() == pytest.approx([200, 30, 30], abs=3)
+    assert inspect_image(buffer.getvalue()).width == 400  # the report still gives the stored size
+
+
+def test_an_open_binary_file_decodes_like_its_path(tmp_path):
+    path = tmp_path / "grey.png"
+    Image.new("L", (9, 9), 77).save(path)
+
+    with open(path, "rb") as handle:
+        assert np.array_equal(_pixels(handle), _pixels(path))
+    with open(tmp_path / "empty.png", "wb"):
+        pass
+    with open(tmp_path / "empty.png", "rb") as handle, pytest.raises(BadImage, match="empty file"):
+        open_rgb(handle)

@@ -4,11 +4,14 @@ import pytest
 
 from tlcore.storage.paths import (
     PathOutsideRoot,
+    UnusablePath,
     cache_root,
     data_root,
     keras_models_dir,
     resolve_dataset_path,
+    resolve_inside_root,
     runs_root,
+    shown_name,
 )
 
 
@@ -70,3 +73,45 @@ def test_symlink_staying_inside_the_root_is_accepted(studio_dirs):
     (studio_dirs.data_root / "alias").symlink_to(studio_dirs.data_root / "real", target_is_directory=True)
 
     assert resolve_dataset_path("alias") == studio_dirs.data_root.resolve() / "real"
+
+
+# --- issue 13: names no file system accepts, loops, and the read-time check -----------------------------------------
+
+@pytest.mark.parametrize("bad, says", [("pets\0../../etc", "holds a NUL byte"), ("x" * 5000, "is too long"),
+                                       ("a/" + "b" * 300, "is too long")], ids=["nul-byte", "5000-chars", "300-name"])
+def test_a_name_no_file_system_accepts_is_refused_with_a_message_not_an_oserror(studio_dirs, bad, says):
+    with pytest.raises(UnusablePath) as refused:
+        resolve_dataset_path(bad)
+
+    message = str(refused.value)
+    assert says in message and message.startswith("'") and "is not a usable folder name" in message
+    assert str(studio_dirs.home.parent) not in message  # no server path
+    assert len(message) < 400  # 5,000 characters are not echoed back
+    assert isinstance(refused.value, PathOutsideRoot)  # every caller that refuses outside paths refuses these
+
+
+def test_a_symlink_loop_as_the_dataset_is_a_message(studio_dirs):
+    (studio_dirs.data_root / "loop").symlink_to(studio_dirs.data_root / "loop")
+
+    with pytest.raises(UnusablePath, match=r"^'loop' is a symbolic link that leads back to itself \(a loop\)\.$"):
+        resolve_dataset_path("loop")
+
+
+def test_resolve_inside_root_refuses_a_file_whose_link_leaves_the_root(studio_dirs, tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"private")
+    (studio_dirs.data_root / "pets").mkdir()
+    (studio_dirs.data_root / "pets" / "cat.png").symlink_to(secret)
+    (studio_dirs.data_root / "pets" / "real.png").write_bytes(b"x")
+
+    with pytest.raises(PathOutsideRoot, match="'cat.png' links to a place outside the data root"):
+        resolve_inside_root(studio_dirs.data_root / "pets" / "cat.png")
+    assert resolve_inside_root(studio_dirs.data_root / "pets" / "real.png") == \
+        (studio_dirs.data_root / "pets" / "real.png").resolve()
+
+
+def test_shown_name_makes_control_characters_visible_and_cuts_long_text():
+    assert shown_name("pets") == "'pets'"
+    assert shown_name("a\0b\nc") == "'a\\x00b\\nc'"
+    assert shown_name("y" * 5000) == f"'{'y' * 240}…' (5,000 characters)"
+    assert shown_name("y" * 5000, 10) == "'yyyyyyyyyy…' (5,000 characters)"

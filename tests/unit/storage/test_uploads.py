@@ -1,0 +1,26 @@
+"""tlcore.storage.uploads: an upload is kept once, whole or not at all, even on a full disk."""
+
+import pytest
+
+from tests.disk_full import fill_disk
+from tlcore.storage import atomic
+from tlcore.storage.atomic import DiskFull
+from tlcore.storage.uploads import keep_upload
+
+
+def test_the_same_upload_is_stored_once_under_its_content_hash(studio_dirs):
+    first = keep_upload(b"zip bytes", "uploads", ".zip")
+
+    assert keep_upload(b"zip bytes", "uploads", ".zip") == first
+    assert first.read_bytes() == b"zip bytes" and first.parent == studio_dirs.home / "cache" / "uploads"
+    assert [path.name for path in first.parent.iterdir()] == [first.name]
+
+
+def test_a_full_disk_removes_the_partial_upload_and_says_disk_full(studio_dirs, monkeypatch):
+    fill_disk(monkeypatch, atomic, room=10)
+
+    with pytest.raises(DiskFull, match="^Disk full: the zip of images could not be saved"):
+        keep_upload(b"x" * 4096, "uploads", ".zip", what="the zip of images")
+
+    folder = studio_dirs.home / "cache" / "uploads"
+    assert list(folder.iterdir()) == []  # no .partial left behind
