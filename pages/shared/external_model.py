@@ -12,7 +12,7 @@ import streamlit as st
 
 from tlcore.inference import model_path_under_data_root, parse_class_names, store_upload
 from tlcore.layers import BadModelFile
-from tlcore.storage import PathOutsideRoot
+from tlcore.storage import DiskFull, PathOutsideRoot
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def pick_external_model(key: str = "external") -> ExternalChoice | None:
         path = store_upload(upload.getvalue()) if upload else model_path_under_data_root(typed_path)
         names = parse_class_names(labels.getvalue().decode("utf-8", errors="replace") if labels else typed_names)
         load_checked(path, names, upload.name if upload else Path(typed_path).name)
-    except (BadModelFile, PathOutsideRoot) as error:
+    except (BadModelFile, PathOutsideRoot, DiskFull) as error:
         st.error(str(error), icon=":material/error:")
         return None
     return ExternalChoice(path, names)

@@ -39,7 +39,7 @@ __all__ = [
 PREFIX = "custom-"
 FAMILY = "Custom"
 FLEXIBLE_DEFAULT_SIZE = 96  # a base that takes any input size: the size the Train page starts at
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # matched whole (fullmatch)
 RUN_BASE_LAYER = "base"  # tlcore.modeling.model.BASE_LAYER_NAME (not imported: that module pulls in the registry's users)
 RUN_PREPROCESS_LAYER = "preprocess"
 
@@ -103,7 +103,7 @@ def _from_folder(folder: Path) -> CustomBackbone | None:
 
 def load_custom(name: str) -> CustomBackbone | None:
     """The custom backbone called `name` ("custom-…"), or None when there is none."""
-    if not name.startswith(PREFIX) or not _NAME.match(name[len(PREFIX):]):
+    if not name.startswith(PREFIX) or not _NAME.fullmatch(name[len(PREFIX):]):
         return None
     return _from_folder(custom_root() / name[len(PREFIX):])
 
@@ -174,7 +174,7 @@ def create_custom(name: str, model_path: str | Path, cut_at: str, source: str, p
 
     from tlcore.layers.preprocess import ImagePreprocess
 
-    if not _NAME.match(name or ""):
+    if not _NAME.fullmatch(name or ""):
         raise ValueError(f"'{name}' is not a usable name: use 1–40 lower-case letters, digits, '-' or '_'.")
     if (custom_root() / name).exists():
         raise ValueError(f"A custom backbone '{PREFIX}{name}' already exists; choose another name.")

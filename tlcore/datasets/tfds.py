@@ -6,14 +6,16 @@ TFDS keeps its download in `cache/tfds/`; the image folder is written once (mark
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from tlcore.storage import network
 from tlcore.storage.paths import cache_root, data_root
@@ -74,11 +76,42 @@ def offline_message(name: str) -> str:
 
 
 def fetch(name: str, report: Report = lambda fraction, message: None) -> Path:
-    """Download (if needed) and write `data_root()/tfds-<name>/` as class folders; returns that folder."""
+    """Download (if needed) and write `data_root()/tfds-<name>/` as class folders; returns that folder.
+
+    One fetch per name at a time (a lock file under the TFDS cache): a second request waits, then finds it ready.
+    The folder is TL Studio's only when it holds the marker written last: a folder of that name without it (a
+    user's upload, say) is never replaced or removed.
+    """
     if name not in CATALOG:
         raise TfdsUnavailable(f"Unknown dataset '{name}'. Available: {', '.join(CATALOG)}.")
-    if is_ready(name):
-        return dataset_folder(name)
+    with _fetch_lock(name):
+        if is_ready(name):
+            return dataset_folder(name)
+        _refuse_foreign_folder(name)
+        return _fetch_unlocked(name, report)
+
+
+@contextmanager
+def _fetch_lock(name: str) -> Iterator[None]:
+    folder = tfds_cache() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _refuse_foreign_folder(name: str) -> None:
+    target = dataset_folder(name)
+    if target.exists() or target.is_symlink():
+        raise TfdsUnavailable(
+            f"A folder named '{target.name}' already exists in the data root and was not written by this app's "
+            f"TFDS fetch, so it is left as it is. Use it as a folder dataset, or rename it to fetch '{name}'.")
+
+
+def _fetch_unlocked(name: str, report: Report) -> Path:
     import tensorflow_datasets as tfds
 
 
@@ -195,9 +228,7 @@ def _write_class_folders(builder, entry: TfdsDataset, report: Report) -> Path:
                     done = (split_index + min(1.0, (index + 1) / total if total else 0.0)) / len(entry.splits)
                     report(done, f"writing {split} images: {index + 1:,}/{total or '?'}")
         (staging / _COMPLETE_MARKER).write_text(f"written by tlcore.datasets.tfds from TFDS '{entry.name}'\n")
-        if target.exists():
-            shutil.rmtree(target)  # an incomplete earlier attempt
-        staging.rename(target)
+        staging.rename(target)  # fails rather than replace a folder that appeared meanwhile: nothing is deleted
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

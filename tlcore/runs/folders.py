@@ -26,7 +26,7 @@ QUEUED, RUNNING, FINISHED, CANCELLED, FAILED, INTERRUPTED = (
     "queued", "running", "finished", "cancelled", "failed", "interrupted")
 ACTIVE_STATES = (QUEUED, RUNNING)
 HISTORY_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
-_RUN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_RUN_ID = re.compile(r"[A-Za-z0-9_.-]+")  # matched whole (fullmatch): "$" alone would let a trailing newline in
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def create_run(config: TrainConfig) -> Run:
 
 def check_folder_id(folder_id: str, what: str = "run") -> None:
     """Refuse ids that are not plain folder names (no '/', '..'), so a URL parameter cannot point elsewhere."""
-    if not folder_id or not _RUN_ID.match(folder_id) or folder_id in (".", ".."):
+    if not folder_id or not _RUN_ID.fullmatch(folder_id) or folder_id in (".", ".."):
         raise KeyError(f"'{folder_id}' is not a valid {what} id.")
 
 

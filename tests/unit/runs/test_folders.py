@@ -80,7 +80,7 @@ def test_get_run_finds_a_run_by_id(studio_dirs):
     assert get_run(run.id) == run
 
 
-@pytest.mark.parametrize("bad_id", ["../x", "..", ".", "a/b", "", "x y", "/etc"])
+@pytest.mark.parametrize("bad_id", ["../x", "..", ".", "a/b", "", "x y", "/etc", "run\n", "run\x00"])
 def test_get_run_refuses_ids_that_are_not_plain_folder_names(studio_dirs, bad_id):
     with pytest.raises(KeyError) as refused:
         get_run(bad_id)
@@ -209,3 +209,10 @@ def test_atomic_json_write_replaces_the_file_and_leaves_no_temp(tmp_path):
     assert read_json(target) == {"state": "running", "when": "2026-01-01 00:00:00"}
     assert [p.name for p in target.parent.iterdir()] == ["status.json"]
     assert read_json(tmp_path / "missing.json", default={"state": "unknown"}) == {"state": "unknown"}
+
+
+def test_a_real_run_id_with_a_trailing_newline_is_refused_not_found(studio_dirs):
+    run = create_run(TrainConfig(dataset="x"))
+
+    with pytest.raises(KeyError, match="is not a valid run id"):
+        get_run(run.id + "\n")
