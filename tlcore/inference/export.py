@@ -10,13 +10,16 @@ labels.txt) and `exports/report.json`.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+import tempfile
 import time
 import warnings
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
@@ -73,11 +76,12 @@ class ExportContext:
     exports: Path
     calibration_images: Callable[[], np.ndarray]
     _saved_model: Path | None = None
+    work: Path | None = None  # this export's own scratch folder (a concurrent export has another)
 
     def saved_model(self, model: "keras.Model") -> Path:
         """The serving model's SavedModel, written once: the SavedModel format and every TFLite file come from it."""
         if self._saved_model is None or not self._saved_model.exists():
-            self._saved_model = self.exports / ".work" / "savedmodel"
+            self._saved_model = (self.work or self.exports / ".work") / "savedmodel"
             shutil.rmtree(self._saved_model, ignore_errors=True)
             export_saved_model(model, self._saved_model)
         return self._saved_model
@@ -281,45 +285,71 @@ def export_run(run_id: str, formats: list[str] | None = None,
 
     exports = exports_dir(run)
     exports.mkdir(exist_ok=True)
-    write_text_atomic(exports / "labels.txt", labels_text(split.class_names))
-    context = ExportContext(exports, calibration_images)
     serving = serving_model(predictor.model)
-    results = read_report(run)
-    results.update(run=run.id, class_names=split.class_names, image_size=config.image_size,
-                   checked_on=checked_on, images=int(len(images)),
-                   app_model_latency_ms=single_image_latency_ms(predictor.probabilities, images[0])
-                   if len(images) else None)
-    for step, name in enumerate(formats):
-        fmt = FORMATS[name]
-        report(0.05 + 0.9 * step / len(formats), f"{fmt.label}: writing and checking ({step + 1}/{len(formats)})")
-        results["formats"][name] = _export_one(fmt, serving, exports, context, images, labels, reference,
-                                               split.class_names)
-        write_json_atomic(exports / "report.json", results)
-    shutil.rmtree(exports / ".work", ignore_errors=True)
+    with _export_lock(exports):  # one export of a run at a time: a second waits, then updates the same report
+        write_text_atomic(exports / "labels.txt", labels_text(split.class_names))
+        work = Path(tempfile.mkdtemp(prefix=".work-", dir=exports))
+        context = ExportContext(exports, calibration_images, work=work)
+        results = read_report(run)
+        results.update(run=run.id, class_names=split.class_names, image_size=config.image_size,
+                       checked_on=checked_on, images=int(len(images)),
+                       app_model_latency_ms=single_image_latency_ms(predictor.probabilities, images[0])
+                       if len(images) else None)
+        try:
+            for step, name in enumerate(formats):
+                fmt = FORMATS[name]
+                report(0.05 + 0.9 * step / len(formats),
+                       f"{fmt.label}: writing and checking ({step + 1}/{len(formats)})")
+                row = _export_one(fmt, serving, exports, context, images, labels, reference, split.class_names)
+                results["formats"][name] = _kept_row(results["formats"].get(name), row)
+                write_json_atomic(exports / "report.json", results)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     report(1.0, "done")
     return results
 
 
+@contextmanager
+def _export_lock(exports: Path) -> Iterator[None]:
+    with open(exports.parent / ".exports.lock", "a") as handle:  # beside exports/, which holds only exports
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _kept_row(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """A failed export never replaces a good one: the previous row stays, with the failed attempt beside it."""
+    if "error" not in new or previous is None or "error" in previous:
+        return new
+    return {**{k: v for k, v in previous.items() if k != "failed_attempt"},
+            "failed_attempt": {"exported_at": new["exported_at"], "error": new["error"]}}
+
+
 def _export_one(fmt: ExportFormat, serving: "keras.Model", exports: Path, context: ExportContext, images, labels,
                 reference, class_names: list[str]) -> dict[str, Any]:
-    staging = exports / f".{fmt.name}.staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    """Write the format into a staging folder of its own, check it there, and only then swap it into place."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{fmt.name}.staging-", dir=exports))
     row: dict[str, Any] = {"format": fmt.name, "label": fmt.label, "exported_at": time.time()}
     try:
         artifact = fmt.save(serving, staging, context)
         write_text_atomic(staging / "labels.txt", labels_text(class_names))
         download = _zip_folder(staging, f"{fmt.name}.zip") if artifact.is_dir() else artifact
-        target = exports / fmt.name
-        _replace_folder(staging, target)
-        artifact = target / artifact.name
-        row.update(path=str(artifact.relative_to(exports)), size_bytes=size_bytes(artifact),
-                   download=f"{fmt.name}/{download.name}")
+        row["size_bytes"] = size_bytes(artifact)
         row.update(check_export(fmt.load(artifact), images, labels, reference, fmt.is_float))
         row["op_types"] = fmt.op_types(artifact)
         row["augmentation_ops"] = augmentation_ops(row["op_types"])
         if row["augmentation_ops"]:  # serving_model cuts augmentation out; this says so if a format put it back
             row["error"] = f"the exported graph augments its input: {', '.join(row['augmentation_ops'])}"
+        elif row["parity_passed"] is False:
+            row["error"] = (f"its top-1 agreement with the app, {row['top1_agreement']:.1%}, is below the "
+                            f"{row['parity_required']:.0%} required")
+        if "error" not in row:
+            target = exports / fmt.name
+            _replace_folder(staging, target)
+            row.update(path=str((target / artifact.name).relative_to(exports)),
+                       download=f"{fmt.name}/{download.name}")
     except ExportUnavailable as error:
         row["error"] = str(error)
     except Exception as error:  # noqa: BLE001 - one failing format must not lose the others' results
