@@ -77,6 +77,12 @@ def device_options(batch_size: int) -> dict:
 
 def show_code(config: TrainConfig, data_dir: Path, class_count: int) -> None:
     with st.expander("Show me the code: the same training in plain Keras"):
+        st.caption("The run this form starts, written out: the same layers, settings, seed and split. Download it "
+                   "with `split.json` (the train / validation / test files) and run `python train.py`.")
+        # The split is made only when the button is pressed: it reads the whole folder.
+        st.download_button("train.py + split.json (zip)", key="download_code", icon=":material/download:",
+                           data=lambda: modeling.script_zip(config, data_dir, training.prepare_split(config)[1]),
+                           file_name=f"{config.dataset}-{config.backbone}-train.zip", mime="application/zip")
         st.code(modeling.keras_script(config, data_dir, class_count), language="python")
 
 

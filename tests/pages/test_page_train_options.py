@@ -64,7 +64,8 @@ def test_counts_follow_every_head_option(open_page):
     by_label(at.number_input, "Hidden dense units (0 = none)").set_value(64).run()
     assert _shown_counts(at) == _expected(fine_tune_at=143, pooling="flatten", hidden_units=64)
     code = _code(at)
-    assert "keras.layers.Flatten()(x)" in code and 'keras.layers.Dense(64, activation="relu")(x)' in code
+    assert 'keras.layers.Flatten(name="pool")(x)' in code
+    assert 'keras.layers.Dense(64, activation="relu", name="hidden")(x)' in code
 
 
 def test_the_strip_colours_frozen_and_trainable_blocks(open_page):

@@ -1,4 +1,4 @@
-"""Predict with a model: one predictor, model sources, Grad-CAM, batch prediction, export."""
+"""Predict with a model: one predictor, model sources, Grad-CAM, batch prediction, and export (of the serving model)."""
 
 from tlcore.inference.batch import BatchInputError, BatchZip, check_batch_zip, rows_to_csv, store_zip
 from tlcore.inference.export import FORMATS, export_run, exports_dir, read_report

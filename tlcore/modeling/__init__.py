@@ -1,12 +1,13 @@
 """Build the transfer-learning model, freeze it, count its parameters, and write it out as plain Keras code."""
 
 from tlcore.modeling.checks import check_config
-from tlcore.modeling.codegen import keras_script
+from tlcore.modeling.codegen import keras_script, script_zip
 from tlcore.modeling.model import build_model, config_param_counts, count_params, is_pretrained, keras_param_counts
 
 __all__ = [
     "check_config",
     "keras_script",
+    "script_zip",
     "build_model",
     "config_param_counts",
     "count_params",

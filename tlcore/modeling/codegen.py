@@ -1,121 +1,332 @@
-""""Show me the code": the plain Keras script equivalent to a TrainConfig, in the order the Keras guide teaches.
+""""Show me the code": a plain Keras script that trains what a TrainConfig trains, in the order the app builds it.
 
-data → base → freeze → head → compile → fit. The script needs only Keras/TensorFlow (and scikit-learn for class
-weights), so a student can run it outside TL Studio and map every control of the Train page to one of its lines.
+data → inputs and augmentation → base → freeze → head → compile → fit, each step written as `build_model`,
+`set_freeze` and `training.fit` do it: every augmentation layer with its settings, the run's own split (read from
+split.json beside the script), TL Studio's two layers (preprocessing, and the pretrained base in inference mode) as
+small classes of the same name, the same layer names, seed and construction order, so the same seed gives the same
+initial weights and the same first epoch. It needs only TensorFlow (Keras 3), NumPy and Pillow, so a student can run
+it outside TL Studio and map every control of the Train page to one of its lines.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from pathlib import Path
 
 from tlcore.backbones import catalog as backbones
+from tlcore.backbones.custom import CustomBackbone
+from tlcore.backbones.registry import Backbone
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
-from tlcore.modeling.model import head_units, is_pretrained, uses_one_hot_labels
+from tlcore.datasets.split import Split
+from tlcore.modeling.model import (
+    BASE_LAYER_NAME,
+    SCRATCH_BATCHNORM_MOMENTUM,
+    head_units,
+    is_pretrained,
+    uses_one_hot_labels,
+)
 
-__all__ = ["keras_script"]
+__all__ = ["SCRIPT_NAME", "SPLIT_FILE_NAME", "keras_script", "script_files", "write_script", "script_zip"]
 
-_POOLING = {"avg": "GlobalAveragePooling2D()", "max": "GlobalMaxPooling2D()", "flatten": "Flatten()"}
+SCRIPT_NAME = "train.py"
+SPLIT_FILE_NAME = "split.json"  # the run folder's split.json format (tlcore.datasets.split.Split.to_dict)
+
+_POOLING = {"avg": "GlobalAveragePooling2D", "max": "GlobalMaxPooling2D", "flatten": "Flatten"}
 _OPTIMIZER = {
     "adam": "keras.optimizers.Adam(learning_rate)",
     "adamw": "keras.optimizers.AdamW(learning_rate, weight_decay={weight_decay!r})",
     "sgd": "keras.optimizers.SGD(learning_rate, momentum={momentum!r})",
     "rmsprop": "keras.optimizers.RMSprop(learning_rate)",
 }
+# Keras applications that scale their own input when asked (tlcore.backbones.registry.Backbone.build_base).
+_FAMILIES_WITH_PREPROCESSING_FLAG = {"EfficientNetV2", "MobileNetV3", "ConvNeXt"}
+_PLATEAU = "factor=0.5, patience=2"  # tlcore.training.fit.PLATEAU_FACTOR / PLATEAU_PATIENCE
+_IN_MEMORY_CACHE_LIMIT = "2 * 1024**3"  # tlcore.datasets.pipeline caches decoded images up to this many bytes
+
+
+# tlcore.layers.preprocess.ImagePreprocess, the same maths (test_codegen checks every mode against it).
+_IMAGE_PREPROCESS_CLASS = '''@keras.saving.register_keras_serializable(package="tlcore")
+class ImagePreprocess(keras.layers.Layer):
+    """Raw 0..255 RGB pixels to what the base was trained on: the maths of keras.applications.*.preprocess_input,
+    inside the model so every export of it takes raw pixels."""
+
+    def __init__(self, mode="tf", **kwargs):
+        super().__init__(**kwargs)
+        self.mode = mode
+
+    def call(self, inputs):
+        x = ops.cast(inputs, "float32")
+        if self.mode == "tf":  # to [-1, 1]
+            return x / 127.5 - 1.0
+        if self.mode == "torch":  # ImageNet mean and standard deviation
+            return (x / 255.0 - ops.array((0.485, 0.456, 0.406))) / ops.array((0.229, 0.224, 0.225))
+        if self.mode == "caffe":  # BGR minus the ImageNet mean
+            return ops.flip(x, axis=-1) - ops.array((103.939, 116.779, 123.68))
+        return x  # "none": the base scales its input itself
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}'''
+
+# tlcore.layers.inference_mode.InferenceModeBase: a pretrained base runs in inference mode inside `fit` too.
+_INFERENCE_MODE_BASE_CLASS = '''@keras.saving.register_keras_serializable(package="tlstudio")
+class InferenceModeBase(keras.layers.Layer):
+    """The pretrained base, always run with training=False. `base(x, training=False)` alone does not hold in Keras 3:
+    `fit` hands the model's own training flag to the nested base, and BatchNorm would lose its ImageNet statistics.
+    Its unfrozen weights (BatchNorm's gamma and beta included) still train."""
+
+    def __init__(self, base, **kwargs):
+        super().__init__(**kwargs)
+        self.base = base
+
+    def build(self, input_shape):
+        self.built = True  # the base is built already, with its weights
+
+    def call(self, inputs, training=None):
+        return self.base(inputs, training=False)
+
+    def compute_output_shape(self, input_shape):
+        return self.base.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "base": keras.saving.serialize_keras_object(self.base)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{**config, "base": keras.saving.deserialize_keras_object(config["base"])})'''
 
 
 def keras_script(config: TrainConfig, data_dir: Path | str, class_count: int) -> str:
-    """The whole script as text. `data_dir` is the dataset folder (one sub-folder per class)."""
-    sections = [_header(config, data_dir, class_count), _data(config, class_count), _base(config),
-                _freeze(config), _head(config, class_count), _compile(config, class_count), _fit(config)]
-    return "\n\n".join(section.strip("\n") for section in sections) + "\n"
+    """The whole script as text. `data_dir` is the dataset folder (one sub-folder per class); the script reads the
+    split from `split.json` beside it (see `write_script`)."""
+    backbone = backbones.get(config.backbone)
+    sections = [_header(config, backbone, data_dir, class_count), _layers(config), _data(config, class_count),
+                _inputs(config), _base(config, backbone), _freeze(config), _head(config, backbone, class_count),
+                _compile(config, class_count), _fit(config)]
+    return "\n\n\n".join(section.strip("\n") for section in sections if section) + "\n"
 
 
-def _header(config: TrainConfig, data_dir: Path | str, class_count: int) -> str:
+def script_files(config: TrainConfig, data_dir: Path | str, split: Split) -> dict[str, str]:
+    """{file name: text}: the script and the split it trains on."""
+    return {SCRIPT_NAME: keras_script(config, data_dir, len(split.class_names)),
+            SPLIT_FILE_NAME: json.dumps(split.to_dict(), indent=1)}
+
+
+def write_script(folder: Path, config: TrainConfig, data_dir: Path | str, split: Split) -> Path:
+    """Write the script and its split.json into `folder`; returns the script's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in script_files(config, data_dir, split).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder / SCRIPT_NAME
+
+
+def script_zip(config: TrainConfig, data_dir: Path | str, split: Split) -> bytes:
+    """The script and its split.json as one zip, for a download button."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, text in script_files(config, data_dir, split).items():
+            bundle.writestr(name, text)
+    return buffer.getvalue()
+
+
+# --- the sections --------------------------------------------------------------------------------------------------
+def _header(config: TrainConfig, backbone: Backbone, data_dir: Path | str, class_count: int) -> str:
     precision = ""
     if config.mixed_precision:
-        precision = '\nkeras.mixed_precision.set_global_policy("mixed_float16")  # GPU only; the head stays float32\n'
-    imports = "import keras\nimport tensorflow as tf"
-    if config.class_weights:
-        imports = "import keras\nimport numpy as np\nimport tensorflow as tf\n" \
-                  "from sklearn.utils.class_weight import compute_class_weight"
-    return f'''"""Transfer learning with {config.backbone}: the plain Keras equivalent of a TL Studio run configuration."""
-{imports}
+        precision = ('\nif tf.config.list_physical_devices("GPU"):  # mixed precision is a GPU feature; the head stays '
+                     'float32\n    keras.mixed_precision.set_global_policy("mixed_float16")')
+    not_written = []
+    if config.is_fine_tune:
+        not_written.append(f"this is a fine-tuning phase of run {config.parent_run}: TL Studio starts from that run's "
+                           "model.keras; this script starts from the base")
+    if config.gradual_unfreezing:
+        not_written.append("gradual unfreezing: TL Studio trains it in stages; this script trains one phase")
+    notes = "".join(f"\nNot written out: {note}." for note in not_written)
+    return f'''"""Transfer learning with {backbone.name}: the same training as the TL Studio run configuration, in plain Keras.
 
-DATA_DIR = {str(data_dir)!r}  # one sub-folder per class
-IMAGE_SIZE = ({config.image_size}, {config.image_size})
-BATCH_SIZE = {config.batch_size}  # per replica: with several GPUs, wrap steps 2-5 in tf.distribute.MirroredStrategy().scope()
+Reads {SPLIT_FILE_NAME} beside this file (the run's train / validation / test files); writes model.keras and
+history.csv beside it. Needs TensorFlow (Keras 3), NumPy and Pillow.{notes}
+"""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+DATA_DIR = Path({str(data_dir)!r})  # one sub-folder per class
+SPLIT = json.loads((HERE / "{SPLIT_FILE_NAME}").read_text())  # [relative path, class index] per image
+IMAGE_SIZE = {config.image_size}
+BATCH_SIZE = {config.batch_size}  # per replica: with several GPUs, build and compile in tf.distribute.MirroredStrategy().scope()
 EPOCHS = {config.epochs}
 NUM_CLASSES = {class_count}
-keras.utils.set_random_seed({config.split.seed})
-{precision}'''
+SEED = {config.split.seed}
+assert len(SPLIT["class_names"]) == NUM_CLASSES, "{SPLIT_FILE_NAME} belongs to another dataset"
+keras.utils.set_random_seed(SEED)  # the app's seed: same initial weights, shuffling, augmentation and dropout{precision}'''
+
+
+def _layers(config: TrainConfig) -> str:
+    classes = [_IMAGE_PREPROCESS_CLASS] + ([_INFERENCE_MODE_BASE_CLASS] if is_pretrained(config) else [])
+    return ("# TL Studio's own layers, as small classes of the same name (so model.keras loads in TL Studio too).\n"
+            + "\n\n".join(classes))
 
 
 def _data(config: TrainConfig, class_count: int) -> str:
-    label_mode = "binary" if head_units(class_count) == 1 else (
-        "categorical" if uses_one_hot_labels(config, class_count) else "int")
-    return f'''# 1. Data (TL Studio splits train/validation/test itself; here Keras holds out a validation share).
-train_ds, val_ds = keras.utils.image_dataset_from_directory(
-    DATA_DIR, validation_split={config.split.val_fraction!r}, subset="both", seed={config.split.seed},
-    image_size=IMAGE_SIZE, batch_size=BATCH_SIZE, label_mode="{label_mode}")
-train_ds = train_ds.prefetch(tf.data.AUTOTUNE)
-val_ds = val_ds.prefetch(tf.data.AUTOTUNE)'''
-
-
-def _base(config: TrainConfig) -> str:
-    backbone = backbones.get(config.backbone)
-    if config.weights == WEIGHTS_IMAGENET:
-        weights, note = '"imagenet"', "pretrained on ImageNet"
-    elif config.weights == WEIGHTS_RANDOM:
-        weights, note = "None", "random initialisation, no pretrained weights"
+    if head_units(class_count) == 1:
+        label_dtype, label = '"float32"', "tf.reshape(label, (1,))  # one sigmoid unit: float labels of shape (1,)"
+    elif uses_one_hot_labels(config, class_count):
+        label_dtype, label = '"int32"', "tf.one_hot(label, NUM_CLASSES)  # label smoothing needs one-hot labels"
     else:
-        weights, note = repr(config.weights), "weights from a file"
-    return f'''# 2. The base without its ImageNet classifier ({note}).
-base_model = keras.applications.{backbone.name}(
-    input_shape=IMAGE_SIZE + (3,), include_top=False, weights={weights})'''
+        label_dtype, label = '"int32"', "label"
+    return f'''# 1. Data: the split's files, decoded as TL Studio decodes them, shuffled with the same seed.
+def load_image(path):
+    """RGB uint8 pixels at IMAGE_SIZE: 16-bit greyscale scaled down, transparency on white, bilinear squash-resize."""
+    with Image.open(path) as image:
+        image.load()
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(array / peak * 255.0, 0, 255).astype(np.uint8), mode="L")
+    if image.mode in ("P", "RGBA", "LA"):
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    image = image.convert("RGB")
+    if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+        image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def image_dataset(items, shuffle=False):
+    """Batches of (uint8 images, labels) from [relative path, class index] pairs."""
+    paths = [str(DATA_DIR / path) for path, _ in items]
+    labels = np.asarray([label for _, label in items], dtype={label_dtype})
+    dataset = tf.data.Dataset.from_tensor_slices((paths, labels))
+
+    def decode(path, label):
+        image = tf.numpy_function(lambda p: load_image(p.decode()), [path], tf.uint8, stateful=False)
+        image.set_shape((IMAGE_SIZE, IMAGE_SIZE, 3))
+        return image, {label}
+
+    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if len(items) * IMAGE_SIZE * IMAGE_SIZE * 3 <= {_IN_MEMORY_CACHE_LIMIT}:  # decoded once, kept in memory
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(min(len(items), 10_000), seed=SEED, reshuffle_each_iteration=True)
+    return dataset.batch(BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
+
+
+train_ds = image_dataset(SPLIT["train"], shuffle=True)
+val_ds = image_dataset(SPLIT["val"]) if SPLIT["val"] else None
+test_ds = image_dataset(SPLIT["test"] or SPLIT["val"])  # measured on the test split, or validation without one'''
+
+
+def _augmentation_steps(config: TrainConfig) -> list[str]:
+    """The layers `tlcore.datasets.augmentation.augmentation_layers` builds, in its order and with its arguments."""
+    settings = config.augmentation
+    steps = []
+    if settings.flip != "none":
+        steps.append(f'keras.layers.RandomFlip("{settings.flip}"),')
+    if settings.rotation > 0:
+        steps.append(f"keras.layers.RandomRotation({settings.rotation!r}),  # ± this fraction of a full turn")
+    if settings.zoom > 0:
+        steps.append(f"keras.layers.RandomZoom({settings.zoom!r}),")
+    if settings.translation > 0:
+        steps.append(f"keras.layers.RandomTranslation({settings.translation!r}, {settings.translation!r}),")
+    if settings.contrast > 0:
+        steps.append(f"keras.layers.RandomContrast({settings.contrast!r}, value_range=(0, 255)),")
+    if settings.brightness > 0:
+        steps.append(f"keras.layers.RandomBrightness({settings.brightness!r}, value_range=(0, 255)),")
+    if settings.crop > 0:
+        kept = max(1, round(config.image_size * (1 - settings.crop)))
+        steps.append(f"keras.layers.RandomCrop({kept}, {kept}),  # cut up to {settings.crop:g} off, then scale back:")
+        steps.append("keras.layers.Resizing(IMAGE_SIZE, IMAGE_SIZE),  # at inference both leave the image as it is")
+    return steps
+
+
+def _inputs(config: TrainConfig) -> str:
+    lines = ["# 2. Inputs: raw RGB pixels 0..255, augmented while training (built before the base, as the app does, so",
+             "# the same seed gives every layer the same random state).",
+             'inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 3), name="image")']
+    if config.augment:
+        lines += ["augmentation = keras.Sequential([  # active only while training",
+                  *(f"    {step}" for step in _augmentation_steps(config)),
+                  '], name="augmentation")',
+                  "x = augmentation(inputs)"]
+    else:
+        lines.append("x = inputs  # no augmentation")
+    return "\n".join(lines)
+
+
+def _base(config: TrainConfig, backbone: Backbone) -> str:
+    x_preprocess = f'x = ImagePreprocess("{backbone.preprocess}", name="preprocess")(x)'
+    if isinstance(backbone, CustomBackbone):  # its saved base.keras, as CustomBackbone.build_base loads it
+        pretrained = config.weights != WEIGHTS_RANDOM
+        lines = [f"# 3. The base: {backbone.name}, cut from {backbone.source or 'a model'} at "
+                 f"{backbone.cut_at or 'its last layer'} "
+                 f"({'its own trained weights' if pretrained else 'the same layers, freshly initialised'}).",
+                 x_preprocess,
+                 f"saved_base = keras.saving.load_model({str(backbone.saved_base)!r}, compile=False)"]
+        if pretrained and backbone.input_size == config.image_size:
+            lines.append("base_model = saved_base")
+        else:
+            lines.append("base_model = keras.models.clone_model(saved_base, input_tensors=keras.Input((IMAGE_SIZE, "
+                         "IMAGE_SIZE, 3)))")
+            if pretrained:
+                lines.append("base_model.set_weights(saved_base.get_weights())")
+    else:
+        weights = {WEIGHTS_RANDOM: None}.get(config.weights, config.weights)  # "imagenet" or a weights file
+        note = {None: "random initialisation, no pretrained weights", WEIGHTS_IMAGENET: "pretrained on ImageNet"}.get(
+            weights, "weights from a file")
+        flag = ", include_preprocessing=True" if backbone.preprocess == "none" and \
+            backbone.family in _FAMILIES_WITH_PREPROCESSING_FLAG else ""
+        lines = [f"# 3. The base without its ImageNet classifier ({note}).", x_preprocess,
+                 f"base_model = keras.applications.{backbone.name}(",
+                 f"    input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), include_top=False, weights={weights!r}{flag})"]
+    lines.append(f'base_model.name = "{BASE_LAYER_NAME}"')
+    return "\n".join(lines)
 
 
 def _freeze(config: TrainConfig) -> str:
     if config.fine_tune_at is None:
-        return '''# 3. Freeze the whole base: only the new head trains (feature extraction).
+        return '''# 4. Freeze the whole base: only the new head trains (feature extraction).
 base_model.trainable = False'''
-    lines = f'''# 3. Freeze the first {config.fine_tune_at} layers of the base; the layers from there on train.
+    lines = f'''# 4. Freeze the first {config.fine_tune_at} layers of the base; the layers from there on train.
 base_model.trainable = True
 for layer in base_model.layers[:{config.fine_tune_at}]:
-    layer.trainable = False'''
-    if is_pretrained(config):
-        lines += '''
-for layer in base_model.layers:  # keep the ImageNet statistics: a frozen BatchNorm runs in inference mode
-    if isinstance(layer, keras.layers.BatchNormalization):
-        layer.trainable = False'''
+    layer.trainable = False
+for layer in base_model.layers[{config.fine_tune_at}:]:  # each one: base.trainable does not always reach them
+    layer.trainable = True'''
+    if not is_pretrained(config):
+        lines += f'''
+    if isinstance(layer, keras.layers.BatchNormalization):  # random weights: BatchNorm learns its statistics,
+        layer.momentum = {SCRATCH_BATCHNORM_MOMENTUM}  # with a faster-moving average suited to short runs'''
     return lines
 
 
-def _head(config: TrainConfig, class_count: int) -> str:
-    backbone = backbones.get(config.backbone)
+def _head(config: TrainConfig, backbone: Backbone, class_count: int) -> str:
     units = head_units(class_count)
     activation = "sigmoid" if units == 1 else "softmax"
-    lines = ["# 4. A new head on top: pooling, dropout and the classifier (probabilities out).",
-             "inputs = keras.Input(shape=IMAGE_SIZE + (3,))",
-             "x = inputs"]
-    if config.augment:
-        augmentation = config.augmentation
-        steps = []
-        if augmentation.flip != "none":
-            steps.append(f'keras.layers.RandomFlip("{augmentation.flip}")')
-        if augmentation.rotation > 0:
-            steps.append(f"keras.layers.RandomRotation({augmentation.rotation!r})")
-        if augmentation.zoom > 0:
-            steps.append(f"keras.layers.RandomZoom({augmentation.zoom!r})")
-        lines += ["augmentation = keras.Sequential([  # active only while training",
-                  *(f"    {step}," for step in steps), "])", "x = augmentation(x)"]
-    lines += [f"x = keras.applications.{backbone.module}.preprocess_input(x)",
-              "x = base_model(x, training=False)",
-              f"x = keras.layers.{_POOLING[config.pooling]}(x)"]
+    if is_pretrained(config):
+        base_call = [f'x = InferenceModeBase(base_model, name="{BASE_LAYER_NAME}")(x)  # BatchNorm keeps its '
+                     "statistics, Dropout in the base is off"]
+    else:
+        base_call = ["x = base_model(x)  # from random weights the base trains as the model does: BatchNorm learns"]
+    lines = ["# 5. The base in the model, and a new head on top: pooling, dropout and the classifier (probabilities).",
+             *base_call,
+             f'x = keras.layers.{_POOLING[config.pooling]}(name="pool")(x)']
     if config.hidden_units:
-        lines.append(f'x = keras.layers.Dense({config.hidden_units}, activation="relu")(x)')
-    lines += [f"x = keras.layers.Dropout({config.dropout!r})(x)",
-              f'outputs = keras.layers.Dense({units}, activation="{activation}", dtype="float32")(x)',
-              "model = keras.Model(inputs, outputs)",
+        lines.append(f'x = keras.layers.Dense({config.hidden_units}, activation="relu", name="hidden")(x)')
+    lines += [f'x = keras.layers.Dropout({config.dropout!r}, name="dropout")(x)',
+              f'outputs = keras.layers.Dense({units}, activation="{activation}", dtype="float32", name="head")(x)',
+              f'model = keras.Model(inputs, outputs, name="tlstudio_{backbone.name.lower()}")',
               "model.summary(show_trainable=True)"]
     return "\n".join(lines)
 
@@ -128,41 +339,46 @@ def _compile(config: TrainConfig, class_count: int) -> str:
         loss = f"keras.losses.CategoricalCrossentropy({smoothing})"
     else:
         loss = "keras.losses.SparseCategoricalCrossentropy()"
+    rate = repr(config.learning_rate)
     if config.lr_schedule == "cosine":
         rate = (f"keras.optimizers.schedules.CosineDecay({config.learning_rate!r}, "
-                "decay_steps=EPOCHS * train_ds.cardinality().numpy())")
-    else:
-        rate = repr(config.learning_rate)
+                "decay_steps=EPOCHS * steps_per_epoch)")
     optimizer = _OPTIMIZER[config.optimizer].format(weight_decay=config.weight_decay, momentum=config.momentum)
-    return f'''# 5. Compile (again after every change to `trainable`).
+    return f'''# 6. Compile (again after every change to `trainable`).
+steps_per_epoch = -(-len(SPLIT["train"]) // BATCH_SIZE)
 learning_rate = {rate}
 model.compile(optimizer={optimizer},
-              loss={loss}, metrics=["accuracy"]{", jit_compile=True" if config.xla else ""})'''
+              loss={loss}, metrics=["accuracy"],
+              jit_compile={config.xla!r})  # XLA: the Train page's switch, a GPU feature'''
 
 
 def _fit(config: TrainConfig) -> str:
-    callbacks = ['keras.callbacks.CSVLogger("history.csv")']
+    callbacks = ['keras.callbacks.CSVLogger(str(HERE / "history.csv"))']
     if config.lr_schedule == "plateau":
-        callbacks.append(f'keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, '
-                         f'min_lr={config.learning_rate / 100!r})')
+        callbacks.append(f"keras.callbacks.ReduceLROnPlateau(monitor=monitor, {_PLATEAU}, "
+                         f"min_lr={config.learning_rate / 100!r})")
     if config.early_stopping_patience:
-        callbacks.append(f'keras.callbacks.EarlyStopping(monitor="val_loss", '
-                         f'patience={config.early_stopping_patience}, restore_best_weights={config.restore_best})')
-    lines = ["# 6. Train.", "callbacks = [", *(f"    {callback}," for callback in callbacks), "]",
+        callbacks.append(f"keras.callbacks.EarlyStopping(monitor=monitor, patience={config.early_stopping_patience}, "
+                         f"restore_best_weights={config.restore_best})")
+    lines = ["# 7. Train, save, and measure on the held-out images.",
+             'monitor = "val_loss" if val_ds is not None else "loss"',
+             "callbacks = [", *(f"    {callback}," for callback in callbacks), "]",
              "try:  # TensorBoard logs need the tensorboard package (pip install tensorboard)",
              "    import tensorboard  # noqa: F401",
-             '    callbacks.append(keras.callbacks.TensorBoard("tensorboard"))',
+             '    callbacks.append(keras.callbacks.TensorBoard(str(HERE / "tensorboard")))',
              "except ImportError:",
              '    print("tensorboard is not installed: no TensorBoard logs this time")']
     class_weight = ""
     if config.class_weights:
-        lines += ["labels = np.concatenate([y.numpy() for _, y in train_ds])",
-                  "labels = labels.argmax(axis=1) if labels.ndim > 1 and labels.shape[1] > 1 else "
-                  "labels.reshape(-1).astype(int)",
-                  "present = np.unique(labels)",
-                  'class_weight = dict(zip(present.tolist(), compute_class_weight("balanced", classes=present, '
-                  "y=labels)))"]
+        lines += ["# Class weights from the training split, scikit-learn's 'balanced': n / (classes present × count).",
+                  'train_labels = np.asarray([label for _, label in SPLIT["train"]])',
+                  "present, counts = np.unique(train_labels, return_counts=True)",
+                  "class_weight = {label: 1.0 for label in range(NUM_CLASSES)}",
+                  "class_weight.update({int(label): len(train_labels) / (len(present) * int(count))",
+                  "                     for label, count in zip(present, counts)})"]
         class_weight = ", class_weight=class_weight"
-    lines.append(f"history = model.fit(train_ds, validation_data=val_ds, epochs=EPOCHS, "
-                 f"callbacks=callbacks{class_weight})")
+    lines += [f"history = model.fit(train_ds, validation_data=val_ds, epochs=EPOCHS, "
+              f"callbacks=callbacks{class_weight})",
+              'model.save(HERE / "model.keras")',
+              "print(model.evaluate(test_ds, return_dict=True))"]
     return "\n".join(lines)

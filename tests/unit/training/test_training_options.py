@@ -1,8 +1,7 @@
 """Training options end to end: optimizer, schedule, label smoothing, class weights and TensorBoard logs in one real
-(tiny) run under MirroredStrategy on two logical CPUs; and the "Show me the code" script run as a program."""
+(tiny) run under MirroredStrategy on two logical CPUs. ("Show me the code": tests/unit/modeling/test_codegen.py.)"""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,26 +88,3 @@ def test_a_run_with_every_option_trains_on_two_devices_and_writes_tensorboard_lo
     assert len(train_logs["epoch_loss"]) == 2
     assert train_logs["epoch_loss"][0] == pytest.approx(float(history[0]["loss"]), rel=1e-4)
     assert len(_scalars(run.path / "tensorboard" / "validation")["epoch_accuracy"]) == 2
-
-
-def test_show_me_the_code_script_trains_with_the_same_parameter_counts(tiny_dataset, studio_dirs, tmp_path):
-    from tlcore.modeling.codegen import keras_script
-
-    dataset = tiny_dataset("code", classes=("0", "1", "2"), per_class=20)
-    config = TrainConfig(dataset=dataset, backbone="VGG16", image_size=32, epochs=1, batch_size=16, weights="random",
-                         fine_tune_at=15,
-                         pooling="max", hidden_units=16, label_smoothing=0.1, optimizer="adamw", class_weights=True,
-                         early_stopping_patience=1, lr_schedule="cosine", augment=True)
-    script = tmp_path / "train.py"
-    script.write_text(keras_script(config, studio_dirs.data_root / dataset, 3))
-
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                          env={**os.environ, "COLUMNS": "200"})
-
-    assert done.returncode == 0, done.stderr[-3000:]
-    shown = {name: int(number.replace(",", "")) for name, number in
-             re.findall(r"(Total|Trainable|Non-trainable) params: ([\d,]+)", done.stdout)}
-    counts = config_param_counts(config, 3)
-    assert shown == {"Total": counts.total, "Trainable": counts.trainable, "Non-trainable": counts.non_trainable}
-    history = (tmp_path / "history.csv").read_text().splitlines()
-    assert len(history) == 2 and "val_accuracy" in history[0]
