@@ -24,7 +24,7 @@ def main() -> None:
     print(f"{'backbone':<16} {'fine_tune_at':>12} {'table ms':>10} {'keras ms':>10} {'ratio':>8}  same")
     for name, fine_tune_at in (("MobileNetV2", 100), ("ResNet50", 140), ("EfficientNetB0", 200), ("VGG16", 10)):
         started = time.perf_counter()
-        from_table = count_params(name, 10, fine_tune_at, pretrained=False)
+        from_table = count_params(name, 10, fine_tune_at)
         table_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         config = TrainConfig(dataset="", backbone=name, image_size=96, fine_tune_at=fine_tune_at,

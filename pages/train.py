@@ -66,7 +66,7 @@ config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(ima
                      augment=augment, weights=weights, split=split_config(),
                      augmentation=augmentation, **head, **training, **device)
 with counts_area:
-    head_ok = counts_and_strip(config, class_count, pretrained)
+    head_ok = counts_and_strip(config, class_count)
 lr_finder_panel(config)  # its "Use this rate" fills the learning-rate input above
 show_code(config, scan.root, class_count)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):

@@ -1,7 +1,8 @@
 """Test isolation for TL Studio: every test gets its own studio home, data root, runs folder and Keras home.
 
-Expensive artefacts are made once per session in folders of their own (the built-in digits, one tiny trained run)
-and each test that wants them gets a private copy under its own folders, so no test sees another's runs.
+Expensive artefacts are made once per session in folders of their own (the built-in digits, stand-in "ImageNet"
+weights, one tiny trained run) and each test that wants them gets a private copy under its own folders, so no test
+sees another's runs.
 """
 
 import os
@@ -44,13 +45,18 @@ class StudioDirs:
     keras_home: Path
 
 
-def _point_env_at(setenv, base: Path) -> StudioDirs:
+def _point_env_at(patch: pytest.MonkeyPatch, base: Path) -> StudioDirs:
     folders = {}
     for variable, name in _ENV_FOLDERS.items():
         folder = base / name
         folder.mkdir(parents=True, exist_ok=True)
-        setenv(variable, str(folder))
+        patch.setenv(variable, str(folder))
         folders[variable] = folder
+    # Keras reads KERAS_HOME once, when it is imported; an already imported Keras is pointed at this folder too, so
+    # in this process Keras loads weights from where tlcore looks for them (tlcore.storage.paths.keras_models_dir).
+    keras_config = sys.modules.get("keras.src.backend.config")
+    if keras_config is not None:
+        patch.setattr(keras_config, "_KERAS_DIR", str(folders["KERAS_HOME"]))
     return StudioDirs(folders["TLSTUDIO_HOME"], folders["TLSTUDIO_DATA_ROOT"], folders["TLSTUDIO_RUNS_DIR"],
                       folders["KERAS_HOME"])
 
@@ -85,7 +91,7 @@ def studio_dirs(tmp_path, monkeypatch) -> StudioDirs:
     """Point every folder tlcore uses into this test's tmp_path, and forget any network probe."""
     from tlcore.storage import network as weights
 
-    dirs = _point_env_at(monkeypatch.setenv, tmp_path / "studio")
+    dirs = _point_env_at(monkeypatch, tmp_path / "studio")
     monkeypatch.delenv("TLSTUDIO_MAX_JOBS", raising=False)
     weights._probe_cache.clear()
     yield dirs
@@ -94,16 +100,16 @@ def studio_dirs(tmp_path, monkeypatch) -> StudioDirs:
 
 
 # --- datasets ------------------------------------------------------------------------------------------------------
+def _link_or_copy(source, target) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copy2(source, target)
+
+
 def link_tree(source: Path, target: Path) -> Path:
     """Copy a folder as hard links (1,797 digits in a few ms); falls back to copies across file systems."""
-
-    def link_or_copy(src, dst):
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-
-    shutil.copytree(source, target, copy_function=link_or_copy, symlinks=False)
+    shutil.copytree(source, target, copy_function=_link_or_copy, symlinks=False)
     return target
 
 
@@ -121,7 +127,7 @@ def digits_master(tmp_path_factory) -> Path:
     """The built-in digits, written once per session by tlcore.datasets.sample into a folder no test writes to."""
     base = tmp_path_factory.mktemp("digits-master")
     with pytest.MonkeyPatch.context() as patch:
-        _point_env_at(patch.setenv, base)
+        _point_env_at(patch, base)
         from tlcore.datasets.sample import sample_dataset_path
 
         return sample_dataset_path()
@@ -159,37 +165,139 @@ def make_config():
     return tiny_config
 
 
-# --- one trained run, shared ---------------------------------------------------------------------------------------
-TRAINED_CLASSES = ("0", "1", "2")
-TRAINED_DATASET = "tiny3"
+# --- stand-in "ImageNet" weights ----------------------------------------------------------------------------------
+def _make_subset_items(digits: Path, classes, per_class: int) -> list[tuple[str, int]]:
+    """The (relative path, label) pairs `make_subset` links for these classes, in its order."""
+    return [(f"{name}/{image.name}", int(name)) for name in classes
+            for image in sorted((digits / name).glob("*.png"))[:per_class]]
 
 
 @pytest.fixture(scope="session")
-def trained_run_master(tmp_path_factory, digits_master) -> Path:
+def standin_weights_master(tmp_path_factory, digits_master) -> Path:
+    """A STAND-IN for MobileNetV2's ImageNet weights, NOT ImageNet weights: made here, never shipped.
+
+    A MobileNetV2 base trained from random weights for 2 epochs on the built-in digits at 32 px (all ten classes,
+    leaving out the images the shared trained run uses, so its test images stay unseen), its BatchNorm moving
+    statistics then set from 512 training images. Saved in the legacy h5 layout under every file name Keras looks
+    for in `$KERAS_HOME/models` (its weights do not depend on the input size), so `weights="imagenet"` loads it
+    offline exactly as a user's cached download. MobileNetV2 is the backbone this works for: it checks no file hash,
+    where VGG16 and EfficientNet md5-check a cached file and delete one that differs (tests set their weights in
+    code). About 40 s on 2 busy cores. Returns the folder holding the files.
+    """
+    folder = tmp_path_factory.mktemp("standin-imagenet-weights")
+    with pytest.MonkeyPatch.context() as patch:
+        _point_env_at(patch, tmp_path_factory.mktemp("standin-studio"))
+        import keras
+        import numpy as np
+
+        from tlcore.backbones import catalog
+        from tlcore.datasets.pipeline import load_arrays
+        from tlcore.layers.preprocess import ImagePreprocess
+
+        backbone = catalog.get("MobileNetV2")
+        held_back = set(_make_subset_items(digits_master, TRAINED_CLASSES, TRAINED_PER_CLASS))
+        items = [item for item in _make_subset_items(digits_master, [str(n) for n in range(10)], 10_000)
+                 if item not in held_back]
+        images, labels = load_arrays(digits_master, items, STANDIN_IMAGE_SIZE)
+
+        keras.utils.set_random_seed(0)
+        base = backbone.build_base(STANDIN_IMAGE_SIZE, weights=None)
+        batchnorm = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        for layer in batchnorm:
+            layer.momentum = 0.9
+        inputs = keras.Input((STANDIN_IMAGE_SIZE, STANDIN_IMAGE_SIZE, 3))
+        preprocess = ImagePreprocess(backbone.preprocess)
+        pooled = keras.layers.GlobalAveragePooling2D()(base(preprocess(inputs)))
+        classifier = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(pooled))
+        classifier.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy")
+        classifier.fit(images.astype("float32"), labels, batch_size=64, epochs=2, verbose=0)
+        for layer in batchnorm:  # moving statistics = those of 512 images, what inference mode will use
+            layer.momentum = 0.0
+        sample = np.random.default_rng(0).choice(len(images), 512, replace=False)
+        base(preprocess(images[sample].astype("float32")), training=True)
+
+        saved = folder / backbone.weights_filename(backbone.default_size)
+        keras.saving.save_model(base, saved)  # legacy h5, what `load_weights` of keras.applications reads
+        for size in backbone.weights_sizes:
+            other = folder / backbone.weights_filename(size)
+            if not other.exists():
+                os.link(saved, other)
+    return folder
+
+
+def link_standin_weights(standin_folder: Path, keras_home: Path) -> None:
+    """Make the stand-in weights files the cached "ImageNet" downloads of this Keras home."""
+    models = keras_home / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    for weights_file in standin_folder.iterdir():
+        if not (models / weights_file.name).exists():
+            _link_or_copy(weights_file, models / weights_file.name)
+
+
+@pytest.fixture
+def standin_imagenet(standin_weights_master, studio_dirs) -> Path:
+    """This test's Keras home holds the stand-in MobileNetV2 "ImageNet" weights (see standin_weights_master)."""
+    link_standin_weights(standin_weights_master, studio_dirs.keras_home)
+    return studio_dirs.keras_home / "models"
+
+
+# --- one trained run, shared ---------------------------------------------------------------------------------------
+TRAINED_CLASSES = ("0", "1", "2")
+TRAINED_PER_CLASS = 40
+TRAINED_DATASET = "tiny3"
+STANDIN_IMAGE_SIZE = 32
+TRAINED_MIN_TEST_ACCURACY = 0.85  # chance is 1/3; measured 18 of 18 test images right
+
+
+TRAINED_LEARNING_RATE = 1e-2  # one epoch is 3 steps of the head alone: at 1e-3 it ends at 50–78 % (measured)
+
+
+def trained_config():
+    """The shared run: the tiny config with stand-in "ImageNet" weights, base frozen (the fast frozen phase)."""
+    return tiny_config(TRAINED_DATASET, weights="imagenet", image_size=STANDIN_IMAGE_SIZE,
+                       learning_rate=TRAINED_LEARNING_RATE)
+
+
+@pytest.fixture(scope="session")
+def trained_run_master(tmp_path_factory, digits_master, standin_weights_master) -> Path:
     """One tiny run (3 digit classes × 40 images, 1 epoch) trained in-process, in folders of its own.
 
-    The environment points at those folders only while training; tests get copies via `trained_run`.
+    As a user with ImageNet weights would train it: the stand-in MobileNetV2 weights loaded as "imagenet", the base
+    frozen in inference mode, the head trained on cached features. It discriminates, which is checked here: its test
+    accuracy is at least TRAINED_MIN_TEST_ACCURACY and its probabilities differ across the test images. The
+    environment points at its folders only while training; tests get copies via `trained_run`.
     """
     base = tmp_path_factory.mktemp("trained-run")
     with pytest.MonkeyPatch.context() as patch:
-        dirs = _point_env_at(patch.setenv, base)
-        make_subset(digits_master, dirs.data_root / TRAINED_DATASET, TRAINED_CLASSES, 40)
+        dirs = _point_env_at(patch, base)
+        make_subset(digits_master, dirs.data_root / TRAINED_DATASET, TRAINED_CLASSES, TRAINED_PER_CLASS)
+        link_standin_weights(standin_weights_master, dirs.keras_home)
+        from tlcore.datasets.pipeline import load_arrays
+        from tlcore.layers.loading import load_model
         from tlcore.runs.folders import FINISHED, create_run
         from tlcore.worker import run_job
 
-        run = create_run(tiny_config(TRAINED_DATASET))
+        run = create_run(trained_config())
         state = run_job(run, wait=False)
         assert state == FINISHED, run.status().get("error")
+        assert run.status()["fast_frozen_phase"] is True
+        assert run.status()["test_accuracy"] >= TRAINED_MIN_TEST_ACCURACY, run.status()
+        images, labels = load_arrays(dirs.data_root / TRAINED_DATASET, run.split().test, STANDIN_IMAGE_SIZE)
+        probabilities = load_model(run.model_path).predict(images, verbose=0)
+        assert set(probabilities.argmax(axis=1)) == {0, 1, 2}
+        assert probabilities.std(axis=0).min() > 0.1, probabilities  # not one answer for every image
         return run.path
 
 
 @pytest.fixture
-def trained_run(trained_run_master, studio_dirs):
-    """A private copy of the shared trained run in this test's runs folder, its dataset under this test's data root."""
+def trained_run(trained_run_master, studio_dirs, standin_weights_master):
+    """A private copy of the shared trained run in this test's runs folder, its dataset under this test's data root,
+    and the stand-in weights it was trained from in this test's Keras home (so it can be trained again)."""
     from tlcore.runs.folders import get_run
 
     link_tree(trained_run_master.parent.parent / "data" / TRAINED_DATASET, studio_dirs.data_root / TRAINED_DATASET)
     shutil.copytree(trained_run_master, studio_dirs.runs / trained_run_master.name)
+    link_standin_weights(standin_weights_master, studio_dirs.keras_home)
     return get_run(trained_run_master.name)
 
 

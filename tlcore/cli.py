@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("--fine-tune-at", type=int, default=None,
                          help="freeze base layers below this index; omit to freeze the whole base")
     summary.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
-                         help="pretrained weights keep BatchNorm frozen; random trains it (default: imagenet)")
+                         help="imagenet runs the base in inference mode, random lets BatchNorm learn; the counts "
+                              "are the same (default: imagenet)")
     summary.add_argument("--fine-tune-block", default=None, metavar="BLOCK",
                          help="freeze the base below this block (e.g. block_13 for MobileNetV2) instead of an index")
     summary.add_argument("--pooling", choices=("avg", "max", "flatten"), default="avg", help="head pooling")

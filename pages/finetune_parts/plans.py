@@ -59,9 +59,10 @@ def single_phase_plan(parent: Run) -> None:
     pretrained = is_pretrained(config)
     st.caption(f"Layer {fine_tune_at} is `{table.layers[fine_tune_at].name}` in block "
                f"`{backbones.block_of_layer(config.backbone, fine_tune_at)}`; layers below it stay frozen. "
-               + ("BatchNorm layers stay frozen (inference mode) to keep their ImageNet statistics." if pretrained else
+               + ("The base runs in inference mode, so BatchNorm keeps its ImageNet statistics while its scale and "
+                  "shift train." if pretrained else
                   "This run started from random weights, so its BatchNorm layers keep learning."))
-    counts = count_params(config.backbone, len(parent.class_names()), fine_tune_at, pretrained,
+    counts = count_params(config.backbone, len(parent.class_names()), fine_tune_at,
                           pooling=config.pooling, hidden_units=config.hidden_units, image_size=config.image_size)
     c1, c2, c3 = st.columns(3)
     c1.metric("Total parameters", f"{counts.total:,}")

@@ -42,7 +42,7 @@ def freeze_controls(backbone_name: str, pretrained: bool) -> int | None:
     index_key, block_key = _keys(backbone_name)
     st.session_state.setdefault(index_key, layer_count)
     st.session_state.setdefault(block_key, _block_for_index(backbone_name, st.session_state[index_key]))
-    base_blocks = {block.name: block for block in backbones.blocks(backbone_name, pretrained)}
+    base_blocks = {block.name: block for block in backbones.blocks(backbone_name)}
 
     def describe(name: str) -> str:
         if name == WHOLE_BASE_FROZEN:
@@ -58,7 +58,8 @@ def freeze_controls(backbone_name: str, pretrained: bool) -> int | None:
                                 f"{layer_count} = whole base frozen)", 0, layer_count, key=index_key,
                                 on_change=_index_changed, args=(backbone_name,))
     fine_tune_at = None if freeze_below == layer_count else freeze_below
-    batchnorm_note = " (BatchNorm layers stay frozen to keep their ImageNet statistics)." if pretrained else "."
+    batchnorm_note = (" (BatchNorm included; the base runs in inference mode, so its ImageNet statistics stay as "
+                      "they are)." if pretrained else ".")
     if fine_tune_at is None:
         st.caption("Feature extraction: the whole base is frozen; only the new head trains.")
     elif fine_tune_at == 0:
@@ -73,7 +74,7 @@ def freeze_controls(backbone_name: str, pretrained: bool) -> int | None:
     return fine_tune_at
 
 
-def counts_and_strip(config: TrainConfig, class_count: int, pretrained: bool) -> bool:
+def counts_and_strip(config: TrainConfig, class_count: int) -> bool:
     """Live counts of the model that will be trained (equal to its `model.summary()`), and the freeze strip.
     Returns False when the head cannot be built (the reason is shown)."""
     try:
@@ -85,6 +86,5 @@ def counts_and_strip(config: TrainConfig, class_count: int, pretrained: bool) ->
     c1.metric("Total parameters", f"{counts.total:,}")
     c2.metric("Trainable", f"{counts.trainable:,}")
     c3.metric("Non-trainable", f"{counts.non_trainable:,}")
-    st.plotly_chart(figures.freeze_strip(config.backbone, config.fine_tune_at, pretrained),
-                    key="freeze_strip")
+    st.plotly_chart(figures.freeze_strip(config.backbone, config.fine_tune_at), key="freeze_strip")
     return True

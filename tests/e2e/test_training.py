@@ -57,7 +57,7 @@ def test_freeze_by_block_then_train_one_epoch(page, app_url, studio_env, artifac
     at = freeze.fine_tune_at_for_block("MobileNetV2", "block_16")
     slider = page.locator("[data-testid=stSlider]").filter(has_text="Freeze base layers").get_by_role("slider")
     expect(slider).to_have_value(str(at), timeout=APP_TIMEOUT_MS)
-    expected = count_params("MobileNetV2", 2, at, pretrained=False)
+    expected = count_params("MobileNetV2", 2, at)
     assert (_metric_number(page, "Trainable"), _metric_number(page, "Total parameters")) == (
         expected.trainable, expected.total)
     strip = page.locator("[data-testid=stPlotlyChart]").first

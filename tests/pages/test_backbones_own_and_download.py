@@ -82,7 +82,7 @@ def test_cut_a_runs_model_and_train_page_offers_it_with_exact_counts(run_with_mo
     assert any("own trained weights" in s.value for s in train.success)
     starting = by_label(train.radio, "Starting weights")
     assert starting.format_func(starting.value) == "Its own trained weights"
-    counts = count_params("custom-lab", 10, None, pretrained=True)
+    counts = count_params("custom-lab", 10, None)
     assert by_label(train.metric, "Total parameters").value == f"{counts.total:,}"
 
 

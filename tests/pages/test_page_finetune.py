@@ -47,7 +47,7 @@ def test_defaults_follow_the_parent_run(open_page):
     assert slider.value == (MOBILENET_V2_LAYERS * 2) // 3 == 102
     assert slider.max == MOBILENET_V2_LAYERS - 1
     assert by_label(at.number_input, LEARNING_RATE).value == 2e-4
-    expected = count_params("MobileNetV2", 10, 102, pretrained=True)
+    expected = count_params("MobileNetV2", 10, 102)
     assert metric_value(at, "Trainable") == f"{expected.trainable:,}"
     assert metric_value(at, "Total parameters") == f"{expected.total:,}"
     assert at.query_params["run"] == parent.id

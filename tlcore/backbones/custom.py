@@ -8,8 +8,8 @@ everything below it is saved as a base in its own folder under `$TLSTUDIO_HOME/b
     layer_table.json  per-layer parameter counts, so the Train page counts without TensorFlow
 
 `backbones.get("custom-<name>")` turns that folder into a `CustomBackbone`, a `Backbone` entry like the Keras ones.
-A run's model nests its base (`image → preprocess → base → pool → head`): it is cut inside that base, and keeps the
-run's preprocessing. Any other model is cut as it is, and gets the preprocessing the user chooses.
+A run's model holds its base as one layer (`image → preprocess → base → pool → head`, the base nested or wrapped in
+`InferenceModeBase`): it is cut inside that base, and keeps the run's preprocessing. Any other model is cut as it is, and gets the preprocessing the user chooses.
 """
 
 from __future__ import annotations
@@ -130,14 +130,15 @@ class CutPoint:
 
 
 def _cut_graph(model: "keras.Model") -> tuple["keras.Model", str]:
-    """The graph to cut in and the preprocessing its input needs: a run's nested base, or the model itself."""
-    import keras
+    """The graph to cut in and the preprocessing its input needs: a run's base, or the model itself."""
+    from tlcore.layers.inference_mode import inner_base
 
     layer_names = [layer.name for layer in model.layers]
-    if RUN_BASE_LAYER in layer_names and isinstance(model.get_layer(RUN_BASE_LAYER), keras.Model):
+    run_base = inner_base(model.get_layer(RUN_BASE_LAYER)) if RUN_BASE_LAYER in layer_names else None
+    if run_base is not None:
         mode = getattr(model.get_layer(RUN_PREPROCESS_LAYER), "mode", "none") \
             if RUN_PREPROCESS_LAYER in layer_names else "none"
-        return model.get_layer(RUN_BASE_LAYER), mode
+        return run_base, mode
     return model, "none"
 
 

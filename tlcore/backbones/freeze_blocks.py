@@ -16,19 +16,19 @@ from tlcore.backbones.catalog import layer_table
 from tlcore.backbones.layer_tables import LayerRow
 
 __all__ = [
-    "STEM", "TOP", "WHOLE_BASE", "BATCHNORM_KINDS", "Block", "blocks", "block_names", "fine_tune_at_for_block",
-    "block_of_layer", "layer_count", "layer_name"
+    "STEM", "TOP", "WHOLE_BASE", "Block", "blocks", "block_names", "fine_tune_at_for_block", "block_of_layer",
+    "layer_count", "layer_name"
 ]
 
 STEM = "stem"
 TOP = "top"
 WHOLE_BASE = "base"  # the one block of a backbone whose pattern names no stage
-BATCHNORM_KINDS = frozenset({"BatchNormalization"})
 
 
 @dataclass(frozen=True)
 class Block:
-    """Base layers [first_layer, last_layer] (inclusive). `trainable_params`: those that train when it is unfrozen."""
+    """Base layers [first_layer, last_layer] (inclusive). `trainable_params`: those that train when it is unfrozen
+    (BatchNorm's gamma and beta included, with pretrained weights too: see `tlcore.modeling.model.set_freeze`)."""
 
     name: str
     first_layer: int
@@ -76,12 +76,12 @@ def _stage_labels(backbone_name: str) -> list[str | None]:
 
 
 @lru_cache(maxsize=None)
-def _blocks(backbone_name: str, pretrained: bool) -> tuple[Block, ...]:
+def _blocks(backbone_name: str) -> tuple[Block, ...]:
     rows = layer_table(backbone_name).layers
     labels = _stage_labels(backbone_name)
     named = [index for index, label in enumerate(labels) if label is not None]
     if not named:
-        return (_block_of_rows(WHOLE_BASE, rows, 0, len(rows) - 1, pretrained),)
+        return (_block_of_rows(WHOLE_BASE, rows, 0, len(rows) - 1),)
     last_named = named[-1]
     spans: list[tuple[str, int, int]] = []  # name, first, last
     for index, label in enumerate(labels):
@@ -95,30 +95,26 @@ def _blocks(backbone_name: str, pretrained: bool) -> tuple[Block, ...]:
             spans[-1] = (name, spans[-1][1], index)
         else:
             spans.append((name, index, index))
-    return tuple(_block_of_rows(name, rows, first, last, pretrained) for name, first, last in spans)
+    return tuple(_block_of_rows(name, rows, first, last) for name, first, last in spans)
 
 
-def _block_of_rows(name: str, rows: list[LayerRow], first: int, last: int, pretrained: bool) -> Block:
+def _block_of_rows(name: str, rows: list[LayerRow], first: int, last: int) -> Block:
     layers = rows[first:last + 1]
-    trainable = sum(row.trainable for row in layers if not (pretrained and row.kind in BATCHNORM_KINDS))
-    total = sum(row.trainable + row.non_trainable for row in layers)
-    return Block(name, first, last, trainable, total - trainable)
+    trainable = sum(row.trainable for row in layers)
+    return Block(name, first, last, trainable, sum(row.non_trainable for row in layers))
 
 
-def blocks(backbone_name: str, pretrained: bool = False) -> list[Block]:
-    """The base's blocks in network order, covering every layer once.
-
-    With `pretrained=True`, BatchNorm parameters count as non-trainable, as `tlcore.modeling.model.set_freeze` keeps them.
-    """
-    return list(_blocks(backbone_name, pretrained))
+def blocks(backbone_name: str) -> list[Block]:
+    """The base's blocks in network order, covering every layer once."""
+    return list(_blocks(backbone_name))
 
 
 def block_names(backbone_name: str) -> list[str]:
-    return [block.name for block in _blocks(backbone_name, False)]
+    return [block.name for block in _blocks(backbone_name)]
 
 
 def _block(backbone_name: str, block_name: str) -> Block:
-    for block in _blocks(backbone_name, False):
+    for block in _blocks(backbone_name):
         if block.name == block_name:
             return block
     raise ValueError(f"{backbone_name} has no block '{block_name}'. Blocks: {', '.join(block_names(backbone_name))}")
@@ -131,7 +127,7 @@ def fine_tune_at_for_block(backbone_name: str, block_name: str) -> int:
 
 def block_of_layer(backbone_name: str, index: int) -> str:
     """The block holding base layer `index`; an index past the last layer (nothing trains) gives the top block."""
-    all_blocks = _blocks(backbone_name, False)
+    all_blocks = _blocks(backbone_name)
     if index < 0:
         raise ValueError(f"Layer index must be at least 0 (got {index}).")
     for block in all_blocks:

@@ -8,10 +8,13 @@ from typing import Any
 import plotly.graph_objects as go
 
 from tlcore.backbones.catalog import layer_table
-from tlcore.backbones.freeze_blocks import BATCHNORM_KINDS, blocks
+from tlcore.backbones.freeze_blocks import blocks
 from tlcore.figures.style import LAYOUT
 
-__all__ = ["FROZEN_COLOUR", "TRAINABLE_COLOUR", "StripSegment", "freeze_segments", "freeze_strip", "learning_curves", "phase_boundaries", "lr_finder_curve", "phase_curves", "freeze_depth_sweep"]
+__all__ = [
+    "FROZEN_COLOUR", "TRAINABLE_COLOUR", "StripSegment", "freeze_segments", "freeze_strip", "learning_curves",
+    "phase_boundaries", "lr_finder_curve", "phase_curves", "freeze_depth_sweep"
+]
 
 FROZEN_COLOUR = "#9aa5b1"
 TRAINABLE_COLOUR = "#2e7d32"
@@ -26,10 +29,10 @@ class StripSegment:
     last_layer: int
     trains: bool
     params: int  # all parameters of these layers
-    trainable_params: int  # those that will train (0 when frozen)
+    trainable_params: int  # those that will train (0 when frozen), BatchNorm's gamma and beta included
 
 
-def freeze_segments(backbone_name: str, fine_tune_at: int | None, pretrained: bool = True) -> list[StripSegment]:
+def freeze_segments(backbone_name: str, fine_tune_at: int | None) -> list[StripSegment]:
     """Each block split at `fine_tune_at` (None = whole base frozen) into its frozen and trainable parts."""
     rows = layer_table(backbone_name).layers
     boundary = len(rows) if fine_tune_at is None else max(0, min(fine_tune_at, len(rows)))
@@ -41,7 +44,7 @@ def freeze_segments(backbone_name: str, fine_tune_at: int | None, pretrained: bo
                 continue
             layers = rows[first:last + 1]
             params = sum(row.trainable + row.non_trainable for row in layers)
-            trainable = sum(row.trainable for row in layers if not (pretrained and row.kind in BATCHNORM_KINDS))
+            trainable = sum(row.trainable for row in layers)
             segments.append(StripSegment(block.name, first, last, trains, params, trainable if trains else 0))
     return segments
 
@@ -53,10 +56,10 @@ def _short(count: int) -> str:
     return str(count)
 
 
-def freeze_strip(backbone_name: str, fine_tune_at: int | None, pretrained: bool = True) -> go.Figure:
+def freeze_strip(backbone_name: str, fine_tune_at: int | None) -> go.Figure:
     """The base as one horizontal strip over its layer indices, a bar per block part, grey frozen / green trainable,
     labelled with the block name and its parameter count."""
-    segments = freeze_segments(backbone_name, fine_tune_at, pretrained)
+    segments = freeze_segments(backbone_name, fine_tune_at)
     figure = go.Figure()
     for trains, name, colour in ((False, "frozen", FROZEN_COLOUR), (True, "trainable", TRAINABLE_COLOUR)):
         part = [segment for segment in segments if segment.trains == trains]

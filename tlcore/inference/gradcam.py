@@ -1,8 +1,9 @@
 """Grad-CAM: which part of the image made the model choose a class (Selvaraju et al., 2017).
 
 The class score's gradient with respect to the last spatial feature map of the base, averaged over space, weighs
-that map's channels; the weighted sum (ReLU'd) is the heatmap. TL Studio models nest the base as one layer, so the
-forward pass is replayed layer by layer with the base swapped for a copy that also returns the target layer's output.
+that map's channels; the weighted sum (ReLU'd) is the heatmap. TL Studio models hold the base as one layer (a nested
+model, or `InferenceModeBase` around it for a pretrained base), so the forward pass is replayed layer by layer with
+that layer swapped for a copy of the base that also returns the target layer's output, run in inference mode.
 """
 
 from __future__ import annotations
@@ -53,10 +54,11 @@ def _is_spatial(layer) -> bool:
         return False
 
 
-def _nested_models(model: "keras.Model") -> list:
-    import keras
+def _nested_bases(model: "keras.Model") -> list[tuple[object, "keras.Model"]]:
+    """(layer of `model`, the base model it runs) for each layer that holds a base."""
+    from tlcore.layers.inference_mode import inner_base
 
-    return [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return [(layer, inner_base(layer)) for layer in model.layers if inner_base(layer) is not None]
 
 
 def _last_usable_map(layers: list) -> object:
@@ -66,15 +68,21 @@ def _last_usable_map(layers: list) -> object:
 
 
 def target_layer(model: "keras.Model") -> tuple[object | None, object]:
-    """(the nested base holding it or None, its last usable feature map): the map Grad-CAM explains."""
-    for holder in reversed(_nested_models(model)):
-        inner = [layer for layer in holder.layers if _is_spatial(layer)]
+    """(the layer of `model` holding it or None, its last usable feature map): the map Grad-CAM explains."""
+    holder, _, layer = _target(model)
+    return holder, layer
+
+
+def _target(model: "keras.Model") -> tuple[object | None, "keras.Model | None", object]:
+    """(the layer of `model` holding the map or None, the base model it is in or None, the map's layer)."""
+    for holder, base in reversed(_nested_bases(model)):
+        inner = [layer for layer in base.layers if _is_spatial(layer)]
         if inner:
-            return holder, _last_usable_map(inner)
+            return holder, base, _last_usable_map(inner)
     top_level = [layer for layer in model.layers if _is_spatial(layer)]
     if not top_level:
         raise GradCamUnavailable("This model has no convolutional feature map, so Grad-CAM cannot explain it.")
-    return None, _last_usable_map(top_level)
+    return None, None, _last_usable_map(top_level)
 
 
 class Explainer:
@@ -84,13 +92,13 @@ class Explainer:
         import keras
 
         self.model = model
-        self.holder, self.layer = target_layer(model)
+        self.holder, base, self.layer = _target(model)
         if self.holder is None:
             self.layer_name = self.layer.name
             self._features_and_output = keras.Model(model.inputs, [self.layer.output, model.output])
         else:
             self.layer_name = f"{self.holder.name}/{self.layer.name}"
-            self._inner = keras.Model(self.holder.inputs, [self.layer.output, self.holder.output])
+            self._inner = keras.Model(base.inputs, [self.layer.output, base.output])
             self._features_and_output = self._replay
             self._check_replay()
 

@@ -36,6 +36,7 @@ def load_model(path: str | Path, shown_name: str | None = None) -> "keras.Model"
                            "another format such as .h5).")
     import keras
 
+    import tlcore.layers.inference_mode  # noqa: F401 - registers InferenceModeBase, which pretrained runs contain
     import tlcore.layers.preprocess  # noqa: F401 - registers ImagePreprocess, which every run's model contains
 
     try:

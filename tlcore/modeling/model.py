@@ -1,8 +1,10 @@
 """Build the transfer-learning model step by step, as the Keras guide teaches, and count its parameters.
 
-inputs (raw RGB 0..255) → [augmentation] → preprocessing → base (training=False) → pooling → [hidden dense]
-→ dropout → classifier. The classifier outputs probabilities (one sigmoid unit for two classes, else softmax), which
-evaluation, prediction and export rely on; label smoothing goes into the loss.
+inputs (raw RGB 0..255) → [augmentation] → preprocessing → base → pooling → [hidden dense] → dropout → classifier.
+A pretrained base runs in inference mode (`tlcore.layers.inference_mode`), as the guide's `training=False` intends;
+a base trained from random weights runs as the model does, so its BatchNorm learns. The classifier outputs
+probabilities (one sigmoid unit for two classes, else softmax), which evaluation, prediction and export rely on; label
+smoothing goes into the loss.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "BASE_LAYER_NAME", "BATCHNORM_KINDS", "POOLING_FLATTEN", "ParamCounts", "head_units", "count_params",
-    "config_param_counts", "pooled_feature_count", "head_param_count", "resolve_weights", "build_base", "set_freeze",
-    "is_pretrained", "build_model", "pool_features", "add_head", "uses_one_hot_labels", "make_loss", "make_optimizer",
-    "compile_model", "keras_param_counts", "base_of",
+    "BASE_LAYER_NAME", "BATCHNORM_KINDS", "SCRATCH_BATCHNORM_MOMENTUM", "POOLING_FLATTEN", "ParamCounts",
+    "head_units", "count_params", "config_param_counts", "pooled_feature_count", "head_param_count", "resolve_weights",
+    "build_base", "set_freeze", "is_pretrained", "build_model", "base_in_inference_mode", "pool_features", "add_head",
+    "uses_one_hot_labels", "make_loss", "make_optimizer", "compile_model", "keras_param_counts", "base_of",
+    "runs_base_in_inference_mode",
 ]
 
 BASE_LAYER_NAME = "base"
@@ -46,17 +49,19 @@ def head_units(class_count: int) -> int:
     return 1 if class_count == 2 else class_count
 
 
-def count_params(backbone_name: str, class_count: int, fine_tune_at: int | None, pretrained: bool = True, *,
-                 pooling: str = "avg", hidden_units: int = 0, image_size: int | None = None) -> ParamCounts:
+def count_params(backbone_name: str, class_count: int, fine_tune_at: int | None, *, pooling: str = "avg",
+                 hidden_units: int = 0, image_size: int | None = None) -> ParamCounts:
     """Parameter counts of the model `build_model` would make, from the layer table alone (no TensorFlow needed).
 
-    Flatten pooling keeps the base's whole feature map, so its head depends on `image_size` (see feature_map_side).
+    Every weight of an unfrozen layer trains, BatchNorm's gamma and beta included, with pretrained weights as from
+    random ones (a pretrained base keeps its statistics by running in inference mode, not by freezing BatchNorm), so
+    the counts are the TensorFlow tutorial's. Flatten pooling keeps the base's whole feature map, so its head depends
+    on `image_size` (see feature_map_side).
     """
     table = layer_table(backbone_name)
     head = head_param_count(backbone_name, class_count, pooling, hidden_units, image_size)
     frozen_upto = len(table.layers) if fine_tune_at is None else max(0, min(fine_tune_at, len(table.layers)))
-    base_trainable = sum(layer.trainable for layer in table.layers[frozen_upto:]
-                         if not (pretrained and layer.kind in BATCHNORM_KINDS))
+    base_trainable = sum(layer.trainable for layer in table.layers[frozen_upto:])
     base_total = sum(layer.trainable + layer.non_trainable for layer in table.layers)
     trainable = base_trainable + head
     total = base_total + head
@@ -65,8 +70,7 @@ def count_params(backbone_name: str, class_count: int, fine_tune_at: int | None,
 
 def config_param_counts(config: TrainConfig, class_count: int) -> ParamCounts:
     """`count_params` for the model a TrainConfig describes: what `model.summary()` of that model reports."""
-    return count_params(config.backbone, class_count, config.fine_tune_at, is_pretrained(config),
-                        pooling=config.pooling, hidden_units=config.hidden_units, image_size=config.image_size)
+    return count_params(config.backbone, class_count, config.fine_tune_at, pooling=config.pooling, hidden_units=config.hidden_units, image_size=config.image_size)
 
 
 def pooled_feature_count(backbone_name: str, pooling: str, image_size: int | None) -> int:
@@ -121,23 +125,20 @@ def build_base(config: TrainConfig, load_weights: bool = True) -> "keras.Model":
 
 
 def set_freeze(base: "keras.Model", fine_tune_at: int | None, pretrained: bool = True) -> None:
-    """Freeze base layers [0, fine_tune_at); None freezes the whole base. Recompile afterwards.
+    """Freeze base layers [0, fine_tune_at); every layer from `fine_tune_at` on trains, BatchNorm included; None
+    freezes the whole base. Recompile afterwards.
 
-    With pretrained weights, BatchNorm layers stay frozen wherever they are: in Keras 3 a frozen BatchNorm runs in
-    inference mode, which keeps the ImageNet statistics. (Calling the base with `training=False` is not enough in
-    Keras 3.15: `fit` overrides that flag for every layer of a functional model.) Trained from scratch there are no
-    statistics to keep, so BatchNorm learns normally, with a faster-moving average suited to short runs.
+    A pretrained base keeps its BatchNorm statistics because it runs in inference mode (`build_model` wraps it in
+    `InferenceModeBase`), not because BatchNorm is frozen, so its gamma and beta train like any other weight. Trained
+    from random weights there are no statistics to keep: BatchNorm learns them, with a faster-moving average suited to
+    short runs.
     """
     base.trainable = fine_tune_at is not None
     for index, layer in enumerate(base.layers):
-        if fine_tune_at is None or index < fine_tune_at:
-            layer.trainable = False
-        elif type(layer).__name__ in BATCHNORM_KINDS:
-            layer.trainable = not pretrained
-            if not pretrained:
-                layer.momentum = SCRATCH_BATCHNORM_MOMENTUM
-        else:  # explicitly: with TF, `base.trainable = True` on an already trainable base does not reach its layers
-            layer.trainable = True
+        # each layer explicitly: with TF, `base.trainable = True` on an already trainable base does not reach them
+        layer.trainable = fine_tune_at is not None and index >= fine_tune_at
+        if layer.trainable and not pretrained and type(layer).__name__ in BATCHNORM_KINDS:
+            layer.momentum = SCRATCH_BATCHNORM_MOMENTUM
 
 
 def is_pretrained(config: TrainConfig) -> bool:
@@ -148,6 +149,7 @@ def build_model(config: TrainConfig, class_count: int, load_weights: bool = True
     """The whole model, freeze applied. `load_weights=False` builds the same architecture without fetching weights."""
     import keras
 
+    from tlcore.layers.inference_mode import InferenceModeBase
     from tlcore.layers.preprocess import ImagePreprocess
 
     backbone = backbones.get(config.backbone)
@@ -156,9 +158,39 @@ def build_model(config: TrainConfig, class_count: int, load_weights: bool = True
     x = ImagePreprocess(backbone.preprocess, name="preprocess")(x)
     base = build_base(config, load_weights)
     set_freeze(base, config.fine_tune_at, is_pretrained(config))
-    x = base(x, training=False)  # as the Keras guide writes it; set_freeze is what keeps BatchNorm in inference mode
+    if is_pretrained(config):  # `base(x, training=False)` is what the guide writes, but `fit` would override it
+        x = InferenceModeBase(base, name=BASE_LAYER_NAME)(x)
+    else:  # from random weights the base trains as the model does: its BatchNorm learns its statistics
+        x = base(x)
     outputs = add_head(pool_features(x, config.pooling), config, class_count)
     return keras.Model(inputs, outputs, name=f"tlstudio_{backbone.name.lower()}")
+
+
+def runs_base_in_inference_mode(model: "keras.Model") -> bool:
+    from tlcore.layers.inference_mode import InferenceModeBase
+
+    return isinstance(model.get_layer(BASE_LAYER_NAME), InferenceModeBase)
+
+
+def base_in_inference_mode(model: "keras.Model") -> "keras.Model":
+    """`model` with its base run in inference mode, for fine-tuning a pretrained run.
+
+    Runs saved before TL Studio wrapped the base nest it directly (and kept their BatchNorm layers frozen instead);
+    such a model is rebuilt around the same layer objects, so it shares their weights and predicts the same. A model
+    whose base is wrapped already is returned as it is.
+    """
+    import keras
+
+    from tlcore.layers.inference_mode import InferenceModeBase
+
+    if runs_base_in_inference_mode(model):
+        return model
+    base = base_of(model)
+    input_layer, *layers = model.layers  # TL Studio's models are one path: image → … → base → … → head
+    x = inputs = keras.Input(shape=model.input_shape[1:], name=input_layer.name)
+    for layer in layers:
+        x = InferenceModeBase(base, name=BASE_LAYER_NAME)(x) if layer is base else layer(x)
+    return keras.Model(inputs, x, name=model.name)
 
 
 _POOLING_LAYERS = {"avg": "GlobalAveragePooling2D", "max": "GlobalMaxPooling2D", POOLING_FLATTEN: "Flatten"}
@@ -230,4 +262,8 @@ def keras_param_counts(model: "keras.Model") -> ParamCounts:
 
 
 def base_of(model: "keras.Model") -> "keras.Model":
-    return model.get_layer(BASE_LAYER_NAME)
+    """The base model inside a TL Studio model: the wrapped pretrained base, or the nested one (random weights, or a
+    run saved before the base was wrapped)."""
+    from tlcore.layers.inference_mode import inner_base
+
+    return inner_base(model.get_layer(BASE_LAYER_NAME))

@@ -1,5 +1,8 @@
 """Fast frozen phase: with the whole base frozen and no augmentation, the base gives the same pooled features every
 epoch, so they are computed once, kept on disk (tf.data snapshot under the studio cache) and only the head trains.
+That holds during plain `fit` too because a pretrained base runs in inference mode (`tlcore.layers.inference_mode`:
+BatchNorm on its moving statistics, Dropout off) and a frozen random base's BatchNorm is frozen; only a random base
+with Dropout layers (EfficientNet) would drop features during plain training, so it takes the plain path.
 
 The head trained here is the full model's own head (the same layer objects), so the run's model.keras is the base
 plus the trained head, exactly as the plain path would leave it. The feature datasets keep the plain path's order and
@@ -16,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tlcore.backbones import catalog
+from tlcore.backbones.catalog import layer_table
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 from tlcore.datasets.pipeline import make_dataset
+from tlcore.modeling.model import is_pretrained
 from tlcore.storage.paths import cache_root
 
 if TYPE_CHECKING:
@@ -34,8 +39,13 @@ SHUFFLE_BUFFER_LIMIT = 10_000  # as tlcore.datasets.pipeline, so both paths see 
 
 
 def applies(config: TrainConfig) -> bool:
-    """The fast path is exact only when the base cannot change and sees each image the same way every epoch."""
-    return config.fine_tune_at is None and not config.augment and not config.is_fine_tune
+    """The fast path is exact only when the base cannot change and gives each image the same features every epoch."""
+    frozen = config.fine_tune_at is None and not config.augment and not config.is_fine_tune
+    return frozen and (is_pretrained(config) or not _has_dropout(config.backbone))
+
+
+def _has_dropout(backbone_name: str) -> bool:
+    return any(row.kind == "Dropout" for row in layer_table(backbone_name).layers)
 
 
 def feature_key(config: TrainConfig, root: Path, split_name: str, items: list[tuple[str, int]]) -> str:

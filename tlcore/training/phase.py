@@ -11,7 +11,14 @@ from tlcore.config.training import TrainConfig
 from tlcore.evaluation.metrics import evaluate_model
 from tlcore.layers.loading import load_model
 from tlcore.modeling.checks import check_config
-from tlcore.modeling.model import base_of, build_model, is_pretrained, keras_param_counts, set_freeze
+from tlcore.modeling.model import (
+    base_in_inference_mode,
+    base_of,
+    build_model,
+    is_pretrained,
+    keras_param_counts,
+    set_freeze,
+)
 from tlcore.runs.fixed_split import fixed_split
 from tlcore.runs.folders import Run, get_run
 from tlcore.training import checkpoints, unfreezing
@@ -40,6 +47,8 @@ def load_or_build_model(run: Run, config: TrainConfig, class_count: int) -> tupl
         return build_model(config, class_count), []
     parent = get_run(config.parent_run)
     model = load_model(parent.model_path)
+    if is_pretrained(config):  # a run saved before the base was wrapped gets it now: its statistics stay as they are
+        model = base_in_inference_mode(model)
     set_freeze(base_of(model), config.fine_tune_at, is_pretrained(config))
     return model, parent.history()
 

@@ -45,7 +45,7 @@ def test_auto_numbered_layer_names_do_not_make_blocks():
 
 def test_freezing_before_a_block_trains_exactly_that_block_and_the_ones_after():
     at = freeze.fine_tune_at_for_block("MobileNetV2", "block_13")
-    trained = [b for b in freeze.blocks("MobileNetV2", pretrained=True) if b.first_layer >= at]
+    trained = [b for b in freeze.blocks("MobileNetV2") if b.first_layer >= at]
     head = count_params("MobileNetV2", 5, None).trainable
 
     assert [b.name for b in trained] == ["block_13", "block_14", "block_15", "block_16", "top"]
@@ -60,12 +60,16 @@ def test_block_of_layer_and_fine_tune_at_agree():
     assert freeze.block_of_layer("VGG16", 4) == "block2"  # block2_conv1
 
 
-def test_pretrained_counts_keep_batchnorm_frozen():
-    plain = {b.name: b for b in freeze.blocks("MobileNetV2")}
-    pretrained = {b.name: b for b in freeze.blocks("MobileNetV2", pretrained=True)}
+def test_a_blocks_batchnorm_gamma_and_beta_train_when_it_is_unfrozen():
+    # A pretrained base keeps its statistics by running in inference mode, not by freezing BatchNorm: only the
+    # moving means and variances stay out of training.
+    block = {b.name: b for b in freeze.blocks("MobileNetV2")}["block_5"]
+    rows = layer_table("MobileNetV2").layers[block.first_layer:block.last_layer + 1]
+    batchnorm = [row for row in rows if row.kind == "BatchNormalization"]
 
-    assert pretrained["block_5"].trainable_params < plain["block_5"].trainable_params
-    assert pretrained["block_5"].total_params == plain["block_5"].total_params
+    assert len(batchnorm) == 3
+    assert block.trainable_params == sum(row.trainable for row in rows)
+    assert block.non_trainable_params == sum(row.non_trainable for row in batchnorm) == sum(r.trainable for r in batchnorm)
 
 
 def test_unknown_block_names_the_valid_ones():

@@ -58,10 +58,10 @@ def test_train_a_new_run_on_the_cut_base_and_counts_match_keras(lab_backbone, tr
     assert run_job(run, wait=False) == FINISHED, run.status().get("error")
 
     model = load_model(run.model_path)
-    assert keras_param_counts(model) == count_params("custom-lab", 3, None, pretrained=True)
+    assert keras_param_counts(model) == count_params("custom-lab", 3, None)
     for fine_tune_at in (0, 10, 40):
         set_freeze(base_of(model), fine_tune_at, pretrained=True)
-        assert keras_param_counts(model) == count_params("custom-lab", 3, fine_tune_at, pretrained=True)
+        assert keras_param_counts(model) == count_params("custom-lab", 3, fine_tune_at)
     # The frozen base kept the first run's trained weights: its own, not ImageNet, not random.
     first = base_of(load_model(trained_run.model_path)).get_layer("Conv1").get_weights()[0]
     assert np.array_equal(base_of(model).get_layer("Conv1").get_weights()[0], first)
@@ -80,7 +80,7 @@ def test_summary_cli_counts_a_custom_backbone(lab_backbone, capsys):
     assert cli.main(["summary", "--backbone", "custom-lab", "--classes", "3", "--fine-tune-at", "10", "--json"]) == 0
 
     result = json.loads(capsys.readouterr().out)
-    expected = count_params("custom-lab", 3, 10, pretrained=True)
+    expected = count_params("custom-lab", 3, 10)
     assert (result["image_size"], result["total"], result["trainable"]) == (32, expected.total, expected.trainable)
 
 

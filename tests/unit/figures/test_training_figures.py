@@ -11,7 +11,7 @@ def test_a_boundary_inside_a_block_splits_it_and_trainable_params_match_the_coun
     head = count_params("MobileNetV2", 2, None).trainable
     at = freeze.fine_tune_at_for_block("MobileNetV2", "block_15") + 3  # inside block_15
 
-    segments = freeze_segments("MobileNetV2", at, pretrained=True)
+    segments = freeze_segments("MobileNetV2", at)
 
     split = [segment for segment in segments if segment.block == "block_15"]
     assert [(s.trains, s.first_layer) for s in split] == [(False, at - 3), (True, at)]

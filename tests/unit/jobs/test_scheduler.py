@@ -52,7 +52,7 @@ def test_two_jobs_run_one_after_the_other_and_each_leaves_a_complete_run_folder(
     assert evaluation["images"] == len(first.split().test) == 12  # 15% of 80, stratified
     assert sum(map(sum, evaluation["confusion_matrix"])) == 12
     assert first_status["train_images"] == 56 and first_status["epochs_done"] == 1
-    expected = count_params("MobileNetV2", 2, None, pretrained=False)
+    expected = count_params("MobileNetV2", 2, None)
     assert (first_status["total_params"], first_status["trainable_params"]) == (expected.total, expected.trainable)
     assert first_status["pid"] != os.getpid() and first_status["phase"] == "finished"
 

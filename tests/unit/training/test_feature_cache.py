@@ -6,7 +6,8 @@ from tlcore.training import feature_cache
 from tlcore.training.fit import prepare_split
 
 
-def _fit(config, fast: bool, epochs: int = 2):
+def _fit(config, fast: bool, epochs: int = 2, set_weights=None):
+    """Train the model of `config` one way or the other; `set_weights(model, root, split)` replaces loading them."""
     import keras
 
     from tlcore.datasets.pipeline import make_dataset
@@ -14,7 +15,9 @@ def _fit(config, fast: bool, epochs: int = 2):
 
     root, split = prepare_split(config)
     keras.utils.set_random_seed(config.split.seed)
-    model = build_model(config, len(split.class_names))
+    model = build_model(config, len(split.class_names), load_weights=set_weights is None)
+    if set_weights is not None:
+        set_weights(model, root, split)
     compile_model(model, config.learning_rate, len(split.class_names))
     if fast:
         history = feature_cache.fit_head_on_cached_features(model, config, root, split, False, epochs=epochs, verbose=0)
@@ -54,6 +57,46 @@ def test_head_on_cached_features_gives_the_plain_paths_results_and_reuses_the_ca
     assert len(features) == len(split.train) and features[0][0].shape == (512,)
 
 
+def _statistics_from_images(model, root, split) -> None:
+    """Pretrained-style weights set in code: every BatchNorm's moving statistics from 64 training images, instead
+    of the mean 0 / variance 1 of a random base. (EfficientNet's ImageNet file is md5-checked, so no stand-in file.)"""
+    from tlcore.datasets.pipeline import load_arrays
+    from tlcore.modeling.model import base_of, set_freeze
+
+    base = base_of(model)
+    batchnorm = [layer for layer in base.layers if type(layer).__name__ == "BatchNormalization"]
+    for layer in batchnorm:  # a frozen BatchNorm would ignore training=True
+        layer.trainable, layer.momentum = True, 0.0
+    images, _ = load_arrays(root, split.train[:64], model.input_shape[1])
+    base(model.get_layer("preprocess")(images), training=True)
+    for layer in batchnorm:
+        layer.momentum = 0.99
+        assert float(layer.moving_variance.numpy().mean()) != 1.0, layer.name
+    set_freeze(base, None)  # frozen again, as the config says
+
+
+@pytest.mark.parametrize("backbone", ["MobileNetV2", "EfficientNetB0"])
+def test_fast_path_equals_the_plain_path_for_pretrained_bases_with_batchnorm_and_dropout(
+        backbone, tiny_dataset, make_config, request):
+    # BatchNorm in both; 9 Dropout layers in EfficientNetB0. Plain fit runs the base in inference mode, so its
+    # features are the cached ones. MobileNetV2 loads the stand-in "ImageNet" file; EfficientNetB0 gets its
+    # statistics in code.
+    config = make_config(tiny_dataset("tiny", classes=("0", "1", "7"), per_class=30), backbone=backbone,
+                         batch_size=16, weights="imagenet")
+    set_weights = _statistics_from_images if backbone == "EfficientNetB0" else None
+    if set_weights is None:
+        request.getfixturevalue("standin_imagenet")
+    assert feature_cache.applies(config)
+    plain_model, plain = _fit(config, fast=False, set_weights=set_weights)
+    fast_model, fast = _fit(config, fast=True, set_weights=set_weights)
+
+    assert fast["val_accuracy"] == pytest.approx(plain["val_accuracy"], abs=0.02)
+    assert fast["loss"] == pytest.approx(plain["loss"], rel=1e-3)
+    assert plain["loss"][-1] < plain["loss"][0]
+    assert fast_model.get_layer("head").get_weights()[0] == pytest.approx(
+        plain_model.get_layer("head").get_weights()[0], abs=1e-3)
+
+
 def test_cache_key_changes_with_what_changes_the_features(tiny_dataset, make_config):
     config = make_config(tiny_dataset())
     root, split = prepare_split(config)
@@ -71,6 +114,9 @@ def test_cache_key_changes_with_what_changes_the_features(tiny_dataset, make_con
 
 def test_fast_path_only_when_the_base_cannot_change(make_config):
     assert feature_cache.applies(make_config("d"))
+    assert feature_cache.applies(make_config("d", backbone="EfficientNetB0", weights="imagenet"))
+    # A random base runs as the model does: its Dropout layers would drop features in plain training.
+    assert not feature_cache.applies(make_config("d", backbone="EfficientNetB0", weights="random"))
     assert not feature_cache.applies(make_config("d", fine_tune_at=100))
     assert not feature_cache.applies(make_config("d", augment=True))
     assert not feature_cache.applies(make_config("d", parent_run="x", fine_tune_at=None))

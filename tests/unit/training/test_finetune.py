@@ -18,13 +18,13 @@ def test_fine_tune_job_continues_the_parents_history_on_the_parents_test_split(t
     history = child.history()
     assert [(row["epoch"], row["phase"]) for row in history] == [(1, 1), (2, 2)]
     assert history[0] == trained_run.history()[0]  # phase 1 as the parent recorded it
-    assert history[0]["learning_rate"] == pytest.approx(1e-3, rel=1e-6)
-    assert history[1]["learning_rate"] == pytest.approx(1e-4, rel=1e-6)  # 10× lower for fine-tuning
+    assert history[0]["learning_rate"] == pytest.approx(parent_config.learning_rate, rel=1e-6)
+    assert history[1]["learning_rate"] == pytest.approx(parent_config.learning_rate / 10, rel=1e-6)  # 10× lower
     assert (status["first_epoch"], status["epochs"], status["epochs_done"]) == (2, 2, 2)
     assert child.split().test == trained_run.split().test
     assert child.split().train == trained_run.split().train
-    # Layers [50, …) of the base train now, BatchNorm included (random weights: no ImageNet statistics to keep).
-    assert status["trainable_params"] == count_params("MobileNetV2", 3, 50, pretrained=False).trainable
+    # Layers [50, …) of the base train now, BatchNorm gamma and beta included.
+    assert status["trainable_params"] == count_params("MobileNetV2", 3, 50).trainable
     assert status["trainable_params"] > count_params("MobileNetV2", 3, None).trainable
     assert child.model_path.is_file()
     assert child.evaluation()["images"] == 18
