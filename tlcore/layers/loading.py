@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tlcore.storage.archive import ArchiveError, inspect_keras_archive
+
 if TYPE_CHECKING:
     import keras
 
@@ -23,7 +25,8 @@ class BadModelFile(ValueError):
 def load_model(path: str | Path, shown_name: str | None = None) -> "keras.Model":
     """Load a `.keras` file in Keras safe mode (no arbitrary code: Lambda layers are refused), uncompiled.
 
-    The zip check runs before TensorFlow is imported, so an obviously wrong file is refused at once.
+    The zip checks (is it a zip; member count, sizes and compression ratios within the archive caps of
+    `tlcore.storage.archive`) run before TensorFlow is imported, so a wrong or hostile file is refused at once.
 
     Raises:
         BadModelFile: the file is not a `.keras` archive, holds code, or Keras cannot rebuild it.
@@ -34,6 +37,10 @@ def load_model(path: str | Path, shown_name: str | None = None) -> "keras.Model"
         raise BadModelFile(f"{shown} is not a Keras model file: a `.keras` file (Keras 3 format) is a zip archive "
                            "holding the model's config and weights, and this one is not (corrupt, truncated, or "
                            "another format such as .h5).")
+    try:  # Keras unpacks members to memory or /tmp: a small file must not be able to grow to gigabytes there
+        inspect_keras_archive(path)
+    except ArchiveError as error:
+        raise BadModelFile(f"{shown} was refused before loading: {error.reason}") from None
     import keras
 
     import tlcore.layers.inference_mode  # noqa: F401 - registers InferenceModeBase, which pretrained runs contain
