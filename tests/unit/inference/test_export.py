@@ -47,7 +47,9 @@ def test_every_format_reloads_and_passes_its_parity_check(exported):
         row = report["formats"][name]
         assert row["parity_required"] == 0.99 and row["parity_passed"] is True, row
         assert row["top1_agreement"] >= 0.99
-        assert row["max_probability_difference"] < 1e-3  # float32 and float16 weights: same numbers, near enough
+        # float32 formats: the same numbers; float16 weights (3 significant digits) through 150 layers move a
+        # probability by about 1 % (measured 0.010 on the shared run; 2e-6 for TFLite float32)
+        assert row["max_probability_difference"] < (2e-2 if name == "tflite-f16" else 1e-4)
         assert row["test_accuracy"] == pytest.approx(run.evaluation()["accuracy"])
     int8 = report["formats"]["tflite-int8"]
     assert int8["parity_required"] is None and int8["parity_passed"] is None  # reported, not judged
