@@ -70,7 +70,8 @@ def count_params(backbone_name: str, class_count: int, fine_tune_at: int | None,
 
 def config_param_counts(config: TrainConfig, class_count: int) -> ParamCounts:
     """`count_params` for the model a TrainConfig describes: what `model.summary()` of that model reports."""
-    return count_params(config.backbone, class_count, config.fine_tune_at, pooling=config.pooling, hidden_units=config.hidden_units, image_size=config.image_size)
+    return count_params(config.backbone, class_count, config.fine_tune_at, pooling=config.pooling,
+                        hidden_units=config.hidden_units, image_size=config.image_size)
 
 
 def pooled_feature_count(backbone_name: str, pooling: str, image_size: int | None) -> int:

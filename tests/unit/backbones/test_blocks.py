@@ -69,7 +69,8 @@ def test_a_blocks_batchnorm_gamma_and_beta_train_when_it_is_unfrozen():
 
     assert len(batchnorm) == 3
     assert block.trainable_params == sum(row.trainable for row in rows)
-    assert block.non_trainable_params == sum(row.non_trainable for row in batchnorm) == sum(r.trainable for r in batchnorm)
+    moving_statistics = sum(row.non_trainable for row in batchnorm)
+    assert block.non_trainable_params == moving_statistics == sum(row.trainable for row in batchnorm)  # 2 per channel
 
 
 def test_unknown_block_names_the_valid_ones():

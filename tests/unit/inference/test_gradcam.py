@@ -35,10 +35,12 @@ def coloured_squares_task(classes: list[str], count: int, seed: int):
     return images, labels, quadrants
 
 
-def train_nested_cnn(classes: list[str], seed: int = 0, count: int = 384):
-    """input → ImagePreprocess → base (a nested functional CNN) → pooling → dropout → head, as tlcore.modeling.model builds."""
+def train_nested_cnn(classes: list[str], seed: int = 0, count: int = 384, in_inference_mode: bool = False):
+    """input → ImagePreprocess → base (a nested functional CNN) → pooling → dropout → head, as tlcore.modeling.model
+    builds; `in_inference_mode` wraps the base as a pretrained one is (InferenceModeBase)."""
     import keras
 
+    from tlcore.layers.inference_mode import InferenceModeBase
     from tlcore.layers.preprocess import ImagePreprocess
     from tlcore.modeling.model import head_units
 
@@ -49,7 +51,8 @@ def train_nested_cnn(classes: list[str], seed: int = 0, count: int = 384):
     x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="last_conv")(x)
     base = keras.Model(base_input, x, name="base")
     inputs = keras.Input((SIZE, SIZE, 3), name="image")
-    x = base(ImagePreprocess("tf", name="preprocess")(inputs), training=False)
+    x = ImagePreprocess("tf", name="preprocess")(inputs)
+    x = InferenceModeBase(base, name="base")(x) if in_inference_mode else base(x, training=False)
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     x = keras.layers.Dropout(0.1, name="dropout")(x)
     units = head_units(len(classes))
@@ -82,6 +85,20 @@ def test_the_heatmap_of_the_predicted_class_sits_on_the_square(three_colours):
     assert np.mean(np.array(hottest) == quadrants) >= 0.9
     assert explained[0].heatmap.shape == (SIZE, SIZE)
     assert explained[0].heatmap.max() == pytest.approx(1.0, abs=0.01) and explained[0].heatmap.min() >= 0.0
+
+
+def test_a_base_in_inference_mode_is_explained_through_its_wrapper():
+    model = train_nested_cnn(["red", "green", "blue"], seed=2, in_inference_mode=True)
+    images, labels, quadrants = coloured_squares_task(["red", "green", "blue"], 24, seed=98)
+    explainer = Explainer(model)
+
+    explained = [explainer.explain(image) for image in images]
+
+    assert type(model.get_layer("base")).__name__ == "InferenceModeBase"
+    assert explainer.layer_name == "base/last_conv"
+    assert np.mean([cam.class_index == label for cam, label in zip(explained, labels)]) >= 0.9
+    hottest = [quadrant_shares(cam.heatmap).argmax() for cam in explained]
+    assert np.mean(np.array(hottest) == quadrants) >= 0.9
 
 
 def test_a_chosen_class_highlights_its_own_square(three_colours):
