@@ -173,12 +173,11 @@ def test_fine_tune_continues_its_parent_on_two_devices(runs):
     status = _finished_on_two_devices(runs.fine_tune, runs.output)
 
     assert _epochs_and_phases(runs.fine_tune) == [(1, 1), (2, 2)]
-    assert status["trainable_params"] == count_params(BACKBONE, 3, FINE_TUNE_FROM, pretrained=False).trainable
+    assert status["trainable_params"] == count_params(BACKBONE, 3, FINE_TUNE_FROM).trainable
 
 
 def _stage_trainable_counts() -> list[int]:
-    return [count_params(BACKBONE, 3, unfreezing.stage_fine_tune_at(BACKBONE, stage, GRADUAL.blocks_per_stage),
-                         pretrained=False).trainable for stage in (1, 2)]
+    return [count_params(BACKBONE, 3, unfreezing.stage_fine_tune_at(BACKBONE, stage, GRADUAL.blocks_per_stage)).trainable for stage in (1, 2)]
 
 
 def test_gradual_unfreezing_recompiles_every_stage_on_two_devices(runs):
