@@ -1,8 +1,11 @@
-"""Predict with a model: one predictor, model sources, Grad-CAM, batch prediction, export."""
+"""Predict with a model: one predictor (calibrated, with "not sure"), model sources, Grad-CAM, batch prediction,
+export, the model card."""
 
 from tlcore.inference.batch import BatchInputError, rows_to_csv, store_zip, zip_image_names
+from tlcore.inference.calibrated import NOT_SURE, read_calibration, stored_confidence
 from tlcore.inference.export import FORMATS, export_run, exports_dir, read_report
 from tlcore.inference.gradcam import GradCamUnavailable, overlay
+from tlcore.inference.model_card import model_card, model_card_markdown
 from tlcore.inference.predictor import Predictor, cached_predictor
 from tlcore.inference.sources import (
     cached_external_predictor,
@@ -16,12 +19,17 @@ __all__ = [
     "rows_to_csv",
     "store_zip",
     "zip_image_names",
+    "NOT_SURE",
+    "read_calibration",
+    "stored_confidence",
     "FORMATS",
     "export_run",
     "exports_dir",
     "read_report",
     "GradCamUnavailable",
     "overlay",
+    "model_card",
+    "model_card_markdown",
     "Predictor",
     "cached_predictor",
     "cached_external_predictor",
