@@ -23,7 +23,7 @@ def _ranked(confidence, correct) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     order = np.argsort(-confidence, kind="stable")
     ranked, right = confidence[order], correct[order]
     accuracy = np.cumsum(right) / np.arange(1, len(ranked) + 1)
-    cut_allowed = np.append(ranked[:-1] > ranked[1:], True)  # after the last of a group of equal confidences
+    cut_allowed = np.append(ranked[:-1] > ranked[1:], True)[:len(ranked)]  # after the last of equal confidences
     return ranked, right, accuracy, cut_allowed
 
 
