@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "CALIBRATION_BATCH", "calibration_record", "calibrate_run", "set_target_accuracy", "reject_curve",
-    "confidence_summary",
+    "CALIBRATION_BATCH", "calibration_record", "calibrate_run", "preview_reject", "set_target_accuracy",
+    "reject_curve", "confidence_summary",
 ]
 
 CALIBRATION_BATCH = 64
@@ -115,6 +115,11 @@ def calibrate_run(run: Run, model: "keras.Model", root: Path, image_size: int,
     write_json_atomic(calibration_path(run), record)
     write_model_card(run)
     return record
+
+
+def preview_reject(record: dict[str, Any], target_accuracy: float) -> dict[str, Any]:
+    """The threshold a target would give (validation) and what it does on the held-out split, without storing it."""
+    return _reject(record, float(target_accuracy))
 
 
 def set_target_accuracy(run: Run, target_accuracy: float) -> dict[str, Any]:

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 CHUNK = 64
-CSV_COLUMNS = ["image", "predicted", "probability", "top_k", "error"]
+CSV_COLUMNS = ["image", "answer", "predicted", "probability", "top_k", "error"]  # answer: "not sure" below threshold
 
 
 class BatchInputError(ValueError):
@@ -94,7 +94,8 @@ def predict_batch(predictor, chunks: Iterator[list], total: int, top_k: int = 3,
     for chunk in chunks:
         for prediction in predictor.predict_files(chunk, top_k=top_k):
             best = prediction.top[0] if prediction.top else (None, None)
-            rows.append({"image": prediction.name, "predicted": best[0], "probability": best[1],
+            rows.append({"image": prediction.name, "answer": prediction.answer or "", "predicted": best[0],
+                         "probability": best[1],
                          "top_k": "; ".join(f"{name} {p:.1%}" for name, p in prediction.top),
                          "error": prediction.error or ""})
         report(len(rows) / total, f"{len(rows)}/{total} images")
