@@ -1,5 +1,5 @@
 """Predict with a model: one predictor (calibrated, with "not sure"), model sources, Grad-CAM, batch prediction,
-export, the model card."""
+export (of the serving model), the model card."""
 
 from tlcore.inference.batch import BatchInputError, rows_to_csv, store_zip, zip_image_names
 from tlcore.inference.calibrated import NOT_SURE, read_calibration, stored_confidence

@@ -1,8 +1,11 @@
 """Export a run's model as .keras, TensorFlow SavedModel and TFLite (float32 / float16 / int8), each checked.
 
-Every export is reloaded from disk and run on the test split next to the in-app model: file size, test accuracy,
-single-image latency and top-1 agreement with the app (≥ 99 % required for float formats; int8 is reported as it is).
-Results live in the run folder: `exports/<format>/` (the model and labels.txt) and `exports/report.json`.
+Every format is written from the serving model (`tlcore.inference.serving`: the trained layers without augmentation,
+run in inference mode), so a run trained with augmentation serves what the app predicts. Every export is reloaded
+from disk and run on the test split next to the in-app model: file size, test accuracy, single-image latency, top-1
+agreement with the app (≥ 99 % required for float formats; int8 is reported as it is), and the op types of the
+exported graph, none of which may augment. Results live in the run folder: `exports/<format>/` (the model and
+labels.txt) and `exports/report.json`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ import numpy as np
 from tlcore.datasets.pipeline import load_arrays
 from tlcore.datasets.scan import scan_folder
 from tlcore.inference.predictor import Predictor, compiled_call, probabilities_2d
+from tlcore.inference.serving import (
+    augmentation_ops,
+    export_saved_model,
+    layer_types,
+    saved_model_op_types,
+    serving_model,
+    tflite_op_types,
+)
 from tlcore.layers.loading import load_model
 from tlcore.runs.folders import Run, get_run
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
@@ -52,6 +63,7 @@ class ExportFormat:
     is_float: bool
     save: Callable[["keras.Model", Path, "ExportContext"], Path]  # writes into the folder, returns the artifact
     load: Callable[[Path], Runner]
+    op_types: Callable[[Path], list[str]]  # what the reloaded file runs: layer classes (.keras) or graph op types
 
 
 @dataclass
@@ -63,10 +75,11 @@ class ExportContext:
     _saved_model: Path | None = None
 
     def saved_model(self, model: "keras.Model") -> Path:
+        """The serving model's SavedModel, written once: the SavedModel format and every TFLite file come from it."""
         if self._saved_model is None or not self._saved_model.exists():
             self._saved_model = self.exports / ".work" / "savedmodel"
             shutil.rmtree(self._saved_model, ignore_errors=True)
-            model.export(str(self._saved_model), format="tf_saved_model", verbose=False)
+            export_saved_model(model, self._saved_model)
         return self._saved_model
 
 
@@ -78,8 +91,11 @@ def _save_keras(model, folder: Path, context: ExportContext) -> Path:
 
 
 def _load_keras(path: Path) -> Runner:
-
     return compiled_call(load_model(path))
+
+
+def _keras_layer_types(path: Path) -> list[str]:
+    return layer_types(load_model(path))
 
 
 def _save_savedmodel(model, folder: Path, context: ExportContext) -> Path:
@@ -93,6 +109,10 @@ def _load_savedmodel(path: Path) -> Runner:
 
     loaded = tf.saved_model.load(str(path))  # kept by the closure: its variables die with it
     return lambda images: loaded.serve(tf.constant(images, dtype=tf.float32)).numpy()
+
+
+def _tflite_op_types(path: Path) -> list[str]:
+    return tflite_op_types(tflite_interpreter(path))
 
 
 def _tflite_saver(quantisation: str):
@@ -152,11 +172,14 @@ def _load_tflite(path: Path) -> Runner:
 
 
 FORMATS: dict[str, ExportFormat] = {fmt.name: fmt for fmt in (
-    ExportFormat("keras", "Keras (.keras)", True, _save_keras, _load_keras),
-    ExportFormat("savedmodel", "TensorFlow SavedModel", True, _save_savedmodel, _load_savedmodel),
-    ExportFormat("tflite-f32", "TFLite float32", True, _tflite_saver("float32"), _load_tflite),
-    ExportFormat("tflite-f16", "TFLite float16 weights", True, _tflite_saver("float16"), _load_tflite),
-    ExportFormat("tflite-int8", "TFLite int8 (calibrated)", False, _tflite_saver("int8"), _load_tflite),
+    ExportFormat("keras", "Keras (.keras)", True, _save_keras, _load_keras, _keras_layer_types),
+    ExportFormat("savedmodel", "TensorFlow SavedModel", True, _save_savedmodel, _load_savedmodel,
+                 saved_model_op_types),
+    ExportFormat("tflite-f32", "TFLite float32", True, _tflite_saver("float32"), _load_tflite, _tflite_op_types),
+    ExportFormat("tflite-f16", "TFLite float16 weights", True, _tflite_saver("float16"), _load_tflite,
+                 _tflite_op_types),
+    ExportFormat("tflite-int8", "TFLite int8 (calibrated)", False, _tflite_saver("int8"), _load_tflite,
+                 _tflite_op_types),
 )}
 
 
@@ -260,6 +283,7 @@ def export_run(run_id: str, formats: list[str] | None = None,
     exports.mkdir(exist_ok=True)
     write_text_atomic(exports / "labels.txt", labels_text(split.class_names))
     context = ExportContext(exports, calibration_images)
+    serving = serving_model(predictor.model)
     results = read_report(run)
     results.update(run=run.id, class_names=split.class_names, image_size=config.image_size,
                    checked_on=checked_on, images=int(len(images)),
@@ -268,7 +292,7 @@ def export_run(run_id: str, formats: list[str] | None = None,
     for step, name in enumerate(formats):
         fmt = FORMATS[name]
         report(0.05 + 0.9 * step / len(formats), f"{fmt.label}: writing and checking ({step + 1}/{len(formats)})")
-        results["formats"][name] = _export_one(fmt, predictor.model, exports, context, images, labels, reference,
+        results["formats"][name] = _export_one(fmt, serving, exports, context, images, labels, reference,
                                                split.class_names)
         write_json_atomic(exports / "report.json", results)
     shutil.rmtree(exports / ".work", ignore_errors=True)
@@ -276,14 +300,14 @@ def export_run(run_id: str, formats: list[str] | None = None,
     return results
 
 
-def _export_one(fmt: ExportFormat, model, exports: Path, context: ExportContext, images, labels, reference,
-                class_names: list[str]) -> dict[str, Any]:
+def _export_one(fmt: ExportFormat, serving: "keras.Model", exports: Path, context: ExportContext, images, labels,
+                reference, class_names: list[str]) -> dict[str, Any]:
     staging = exports / f".{fmt.name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     row: dict[str, Any] = {"format": fmt.name, "label": fmt.label, "exported_at": time.time()}
     try:
-        artifact = fmt.save(model, staging, context)
+        artifact = fmt.save(serving, staging, context)
         write_text_atomic(staging / "labels.txt", labels_text(class_names))
         download = _zip_folder(staging, f"{fmt.name}.zip") if artifact.is_dir() else artifact
         target = exports / fmt.name
@@ -292,6 +316,10 @@ def _export_one(fmt: ExportFormat, model, exports: Path, context: ExportContext,
         row.update(path=str(artifact.relative_to(exports)), size_bytes=size_bytes(artifact),
                    download=f"{fmt.name}/{download.name}")
         row.update(check_export(fmt.load(artifact), images, labels, reference, fmt.is_float))
+        row["op_types"] = fmt.op_types(artifact)
+        row["augmentation_ops"] = augmentation_ops(row["op_types"])
+        if row["augmentation_ops"]:  # serving_model cuts augmentation out; this says so if a format put it back
+            row["error"] = f"the exported graph augments its input: {', '.join(row['augmentation_ops'])}"
     except ExportUnavailable as error:
         row["error"] = str(error)
     except Exception as error:  # noqa: BLE001 - one failing format must not lose the others' results
