@@ -23,7 +23,8 @@ from tlcore.storage.images import BadImage, load_array
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["compiled_call", "logits_call", "Prediction", "Predictor", "cached_predictor", "probabilities_2d"]
+__all__ = ["compiled_call", "classifier_head", "logits_call", "Prediction", "Predictor", "cached_predictor",
+           "probabilities_2d"]
 
 
 
@@ -36,21 +37,31 @@ def compiled_call(model: "keras.Model") -> Callable[[np.ndarray], np.ndarray]:
     return lambda images: call(np.asarray(images, dtype=np.float32)).numpy()
 
 
+def classifier_head(model: "keras.Model") -> "keras.layers.Dense | None":
+    """The model's last layer when it is TL Studio's classifier (tlcore.modeling.model.add_head): a Dense layer with
+    softmax, or with one sigmoid unit for two classes. None otherwise: several sigmoid units would be independent
+    labels, which a temperature over one softmax would misread."""
+    import keras
+
+    head = model.layers[-1]
+    activation = getattr(getattr(head, "activation", None), "__name__", "")
+    if isinstance(head, keras.layers.Dense) and (activation == "softmax" or (activation == "sigmoid"
+                                                                             and head.units == 1)):
+        return head
+    return None
+
+
 def logits_call(model: "keras.Model") -> Callable[[np.ndarray], np.ndarray] | None:
     """The classifier's logits (its Dense layer before softmax or sigmoid), traced once like `compiled_call`.
 
-    None when the last layer is not such a Dense layer (a model trained elsewhere): its outputs are then used as the
+    None when the model has no such classifier (one trained elsewhere): its outputs are then used as the
     probabilities they are. The layers are shared with `model`, nothing is copied.
     """
     import keras
     import tensorflow as tf
 
-    head = model.layers[-1]
-    activation = getattr(getattr(head, "activation", None), "__name__", "")
-    # TL Studio's classifier (tlcore.modeling.model.add_head): softmax, or one sigmoid unit for two classes. Several
-    # sigmoid units would be independent labels, which one softmax over them would misread.
-    if not isinstance(head, keras.layers.Dense) or not (
-            activation == "softmax" or (activation == "sigmoid" and head.units == 1)):
+    head = classifier_head(model)
+    if head is None:
         return None
     features = keras.Model(model.inputs, head.input)
 
