@@ -61,7 +61,7 @@ def _measured(logits: np.ndarray, labels: np.ndarray, temperature: float) -> dic
             "log_loss_before": log_loss(logits, labels), "log_loss_after": log_loss(logits, labels, temperature),
             "ece_before": bins_before["ece"], "ece_after": bins_after["ece"],
             "before": bins_before, "after": bins_after,
-            "confidence": after.max(axis=1).round(6).tolist(),
+            "confidence": after.max(axis=1).tolist(),  # unrounded: thresholds near 1 must stay apart
             "correct": (after.argmax(axis=1) == labels).tolist()}
 
 
@@ -83,9 +83,9 @@ def calibration_record(val_logits: np.ndarray, val_labels: np.ndarray, held_out_
     fit = fit_temperature(val_logits, val_labels)
     validation = _measured(val_logits, val_labels, fit.temperature)
     validation = {key: value for key, value in validation.items() if key not in ("before", "after")}
+    units = next((np.shape(logits)[1] for logits in (val_logits, held_out_logits) if len(logits)), None)
     record = {"temperature": fit.temperature, "fitted_on": "validation", "fitted_at": time.time(), "note": fit.note,
-              "head": "sigmoid" if np.asarray(val_logits).ndim == 2 and np.asarray(val_logits).shape[1] == 1
-              else "softmax",
+              "head": {None: None, 1: "sigmoid"}.get(units, "softmax"),
               "validation": validation,
               "held_out": {"split": held_out_split, **_measured(held_out_logits, held_out_labels, fit.temperature)}}
     record["reject"] = _reject(record, target_accuracy)

@@ -32,8 +32,8 @@ def coverage_curve(confidence, correct) -> list[dict[str, Any]]:
     answers `coverage` of them with `accuracy` right."""
     ranked, _, accuracy, cut_allowed = _ranked(confidence, correct)
     n = len(ranked)
-    return [{"threshold": float(ranked[i]), "answered": i + 1, "coverage": (i + 1) / n, "accuracy": float(accuracy[i])}
-            for i in np.flatnonzero(cut_allowed)]
+    return [{"threshold": float(ranked[i]), "answered": int(i) + 1, "coverage": (int(i) + 1) / n,
+             "accuracy": float(accuracy[i])} for i in np.flatnonzero(cut_allowed)]
 
 
 def answered_at(confidence, correct, threshold: float | None) -> dict[str, Any]:

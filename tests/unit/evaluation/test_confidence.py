@@ -2,6 +2,8 @@
 ECE of an over-confident model on its held-out split, the threshold meets its target on validation, and both are
 stored where prediction reads them."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,27 @@ def test_a_run_never_calibrated_cannot_take_a_target(calibrated_run):
         set_target_accuracy(calibrated_run, 0.9)
     assert stored_confidence(calibrated_run).temperature == 1.0
     assert confidence_summary(None) == {"calibration": None, "reject": None}
+
+
+def test_without_a_validation_split_nothing_is_fitted_and_nothing_refused():
+    """Pure numpy: a run with no validation images keeps T = 1 and no threshold; the test split is still measured."""
+    from tlcore.evaluation.confidence import calibration_record
+
+    held_out_logits = np.array([[2.0], [-1.0], [0.5], [3.0]])  # a binary head's one logit
+    record = calibration_record(np.zeros((0, 1)), np.zeros(0), held_out_logits, np.array([1, 0, 0, 1]))
+
+    assert record["temperature"] == 1.0 and "no validation images" in record["note"]
+    assert record["head"] == "sigmoid"
+    assert record["reject"]["threshold"] is None and record["reject"]["held_out"]["coverage"] == 1.0
+    assert record["held_out"]["ece_before"] == record["held_out"]["ece_after"]
+    assert record["held_out"]["images"] == 4 and record["validation"]["images"] == 0
+    json.dumps(record)  # stored as JSON: plain Python numbers only
+
+
+def test_a_training_job_calibrates_its_run_when_it_ends(trained_run):
+    """The shared run was trained by a real job (tlcore.worker.run_job): evaluation at its end stored the record."""
+    record = read_calibration(trained_run)
+
+    assert record is not None and record["validation"]["images"] == len(trained_run.split().val)
+    assert record["held_out"]["split"] == "test" and record["held_out"]["images"] == len(trained_run.split().test)
+    assert (trained_run.path / "exports" / "model_card.json").exists()
