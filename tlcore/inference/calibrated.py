@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from tlcore.runs.folders import Run
 from tlcore.storage.atomic import read_json
-
-if TYPE_CHECKING:
-    from tlcore.runs.folders import Run
 
 __all__ = [
     "CALIBRATION_FILE", "NOT_SURE", "Confidence", "calibration_path", "read_calibration", "stored_confidence",
@@ -44,16 +42,16 @@ class Confidence:
         return self.threshold is None or top_probability >= self.threshold
 
 
-def calibration_path(run: "Run") -> Path:
+def calibration_path(run: Run) -> Path:
     return run.path / "eval" / CALIBRATION_FILE
 
 
-def read_calibration(run: "Run") -> dict[str, Any] | None:
+def read_calibration(run: Run) -> dict[str, Any] | None:
     """The stored calibration record (see tlcore.evaluation.trust), or None for a run never calibrated."""
     return read_json(calibration_path(run))
 
 
-def stored_confidence(run: "Run") -> Confidence:
+def stored_confidence(run: Run) -> Confidence:
     """The run's temperature and threshold; T = 1 and no threshold for a run never calibrated."""
     record = read_calibration(run) or {}
     reject = record.get("reject") or {}
