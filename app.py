@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/finetune.py", title="Fine-tune", icon=":material/tune:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/image_search:"),
+    st.Page("pages/demo.py", title="Demo", icon=":material/co_present:"),  # /demo?run=RUN, to show a model
 ]
 
 st.session_state[VIA_APP] = True  # each page checks (and clears) this: see pages/_shared.run_through_app

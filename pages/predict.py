@@ -1,4 +1,5 @@
-"""Predict: classify uploads, a camera photo or dataset images; Grad-CAM; batch prediction; export the model."""
+"""Predict: classify uploads, a camera photo or dataset images (calibrated probabilities, "not sure" below the run's
+threshold); Grad-CAM; batch prediction; export the model; its model card."""
 
 import streamlit as st
 
@@ -8,6 +9,7 @@ from pages.predict_parts.inputs import chosen_images
 from pages.predict_parts.results import show_predictions
 from pages.shared import pick_run, run_through_app
 from pages.shared.external_model import load_checked, pick_external_model
+from pages.shared.sharing import model_card_downloads
 from tlcore.inference import cached_predictor
 from tlcore.layers import BadModelFile
 
@@ -50,3 +52,4 @@ st.divider()
 batch_section(source, class_names, top_k)
 if run is not None:
     export_section(run)
+    model_card_downloads(run, "predict")

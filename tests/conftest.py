@@ -330,3 +330,85 @@ def wait():
         until = staticmethod(wait_for)
 
     return Waiter
+
+
+# --- a run that discriminates, evaluated and calibrated -----------------------------------------------------------
+CALIBRATED_DATASET = "digits3"
+CALIBRATED_CLASSES = ("0", "1", "2")
+CALIBRATED_PER_CLASS = 60
+CALIBRATED_MIN_TEST_ACCURACY = 0.75  # chance is 1/3; measured 27 test images
+
+
+def _train_discriminating_run(data_root: Path):
+    """MobileNetV2 at 32 px from random weights, every layer trained (3 epochs on 126 images), saved as a run.
+
+    Trained with Keras directly rather than through a job, because a base trained from random weights for a few
+    dozen steps has BatchNorm moving statistics far from its batches' (its outputs at inference are one constant
+    answer): after fitting, the moving statistics are set from all training images at once (momentum 0), which is
+    what a long training would converge to. Then `evaluate_run` stores the test metrics and the calibration exactly
+    as at the end of a real job.
+    """
+    import keras
+    import numpy as np
+
+    from tlcore.datasets.pipeline import load_arrays
+    from tlcore.datasets.scan import scan_folder
+    from tlcore.datasets.split import make_split
+    from tlcore.evaluation.metrics import evaluate_run
+    from tlcore.modeling.model import base_of, build_model, compile_model
+    from tlcore.runs.folders import FINISHED, create_run
+    from tlcore.training.callbacks import save_model_atomic
+
+    config = tiny_config(CALIBRATED_DATASET, epochs=3, batch_size=16, learning_rate=2e-3, fine_tune_at=0)
+    run = create_run(config)
+    scan = scan_folder(CALIBRATED_DATASET)
+    split = make_split(scan, config.split)
+    run.write_split(split)
+    images, labels = load_arrays(scan.root, split.train, config.image_size)
+    val_images, val_labels = load_arrays(scan.root, split.val, config.image_size)
+    started = time.time()
+    keras.utils.set_random_seed(0)
+    model = build_model(config, len(split.class_names), load_weights=False)
+    compile_model(model, config.learning_rate, len(split.class_names), config)
+    fitted = model.fit(images.astype("float32"), labels, batch_size=config.batch_size, epochs=config.epochs,
+                       validation_data=(val_images.astype("float32"), val_labels), verbose=0)
+    batchnorm = [layer for layer in base_of(model).layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in batchnorm:
+        layer.momentum = 0.0
+    base_of(model)(model.get_layer("preprocess")(images.astype("float32")), training=True)
+    for layer in batchnorm:
+        layer.momentum = 0.9
+    save_model_atomic(model, run.model_path)
+    run.write_history([{"epoch": epoch + 1, "phase": 1, "learning_rate": config.learning_rate,
+                        **{key: values[epoch] for key, values in fitted.history.items()}}
+                       for epoch in range(config.epochs)])
+    report = evaluate_run(run.id)
+    run.update_status(state=FINISHED, phase=FINISHED, started_at=started, finished_at=time.time(),
+                      epochs_done=config.epochs, test_accuracy=report["accuracy"])
+    probabilities = model.predict(load_arrays(scan.root, split.test, config.image_size)[0], verbose=0)
+    assert report["accuracy"] >= CALIBRATED_MIN_TEST_ACCURACY, report["accuracy"]
+    assert set(probabilities.argmax(axis=1)) == {0, 1, 2}
+    assert np.asarray(probabilities).std(axis=0).min() > 0.1, probabilities  # not one answer for every image
+    return run
+
+
+@pytest.fixture(scope="session")
+def calibrated_run_master(tmp_path_factory, digits_master) -> Path:
+    """One discriminating run (3 digit classes × 60 images; test accuracy ≥ CALIBRATED_MIN_TEST_ACCURACY, outputs
+    that vary), evaluated and calibrated, in folders of its own (~80 s). Tests get copies via `calibrated_run`."""
+    base = tmp_path_factory.mktemp("calibrated-run")
+    with pytest.MonkeyPatch.context() as patch:
+        dirs = _point_env_at(patch, base)
+        make_subset(digits_master, dirs.data_root / CALIBRATED_DATASET, CALIBRATED_CLASSES, CALIBRATED_PER_CLASS)
+        return _train_discriminating_run(dirs.data_root).path
+
+
+@pytest.fixture
+def calibrated_run(calibrated_run_master, studio_dirs):
+    """A private copy of the discriminating run in this test's runs folder, its dataset under this test's data root."""
+    from tlcore.runs.folders import get_run
+
+    link_tree(calibrated_run_master.parent.parent / "data" / CALIBRATED_DATASET,
+              studio_dirs.data_root / CALIBRATED_DATASET)
+    shutil.copytree(calibrated_run_master, studio_dirs.runs / calibrated_run_master.name)
+    return get_run(calibrated_run_master.name)

@@ -21,7 +21,7 @@ from tlcore.datasets import (
     scan_folder,
     summarize_sizes,
 )
-from tlcore.evaluation import evaluate_run, stored_or_fresh_metrics
+from tlcore.evaluation import evaluate_run, set_target_accuracy, stored_or_fresh_metrics
 from tlcore.inference import FORMATS, Predictor, export_run
 from tlcore.modeling import build_model, check_config, keras_param_counts
 from tlcore.runs import FINISHED, create_run, dataset_changes, get_run, resume_epoch
@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="a run's stored test metrics (evaluated first if they are missing)")
     evaluate.add_argument("run", help="run id (folder name under the runs directory)")
     evaluate.add_argument("--again", action="store_true", help="evaluate the model again even if metrics are stored")
+    evaluate.add_argument("--target-accuracy", type=float, default=None, metavar="SHARE",
+                          help="choose the 'not sure' threshold again for this accuracy on the answers given, "
+                               "e.g. 0.95 (on the validation split; stored with the run)")
     evaluate.add_argument("--json", action="store_true")
 
     measure = sub.add_parser("measure", help="parameters, layers, feature size and latency of bases on this device")
@@ -215,13 +218,34 @@ def _evaluate(args) -> int:
     if args.again:
         evaluate_run(args.run)
     report = stored_or_fresh_metrics(args.run)
+    if args.target_accuracy is not None:
+        set_target_accuracy(get_run(args.run), args.target_accuracy)
+        report = stored_or_fresh_metrics(args.run)
     if args.json:
         print(json.dumps(report))
     else:
         top_k = "  ".join(f"top-{k} {value:.4f}" for k, value in report["top_k_accuracy"].items())
         print(f"{report['split']}: accuracy {report['accuracy']:.4f}  loss {report['loss']:.4f}  {top_k}  "
               f"ECE {report['ece']:.4f} ({report['images']} images)")
+        _print_confidence(report)
     return 0
+
+
+def _print_confidence(report: dict) -> None:
+    calibration, reject = report.get("calibration"), report.get("reject")
+    if calibration is None:
+        print("not calibrated (no validation split to fit a temperature on)")
+        return
+    if calibration["ece_before"] is not None:
+        print(f"temperature {calibration['temperature']:.4f} (fitted on {calibration['validation_images']} validation "
+              f"images): ECE on {calibration['measured_on']} {calibration['ece_before']:.4f} → "
+              f"{calibration['ece_after']:.4f}" + (f"  ({calibration['note']})" if calibration["note"] else ""))
+    if reject["threshold"] is not None:
+        held = f"{reject['held_out_accuracy']:.1%}" if reject["held_out_accuracy"] is not None else "–"
+        print(f"not sure below {reject['threshold']:.4f}: target {reject['target_accuracy']:.1%} "
+              f"{'met' if reject['met_on_validation'] else 'NOT met'} on validation "
+              f"({reject['validation_accuracy']:.1%} right, {reject['validation_coverage']:.1%} answered); "
+              f"{reject['held_out_split']}: {held} right, {reject['held_out_coverage']:.1%} answered")
 
 
 def _predict(args) -> int:

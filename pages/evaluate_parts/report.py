@@ -1,5 +1,5 @@
-"""Evaluate page, UI only: the headline metrics, calibration, per-class table, and the Re-evaluate task for runs
-evaluated before per-image predictions were stored."""
+"""Evaluate page, UI only: the headline metrics, per-class table, and the Re-evaluate task for runs evaluated before
+per-image predictions (or the calibration) were stored."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import task_monitor
-from tlcore import figures, jobs
-from tlcore.evaluation import DEFAULT_BINS, top_k_of
+from tlcore import jobs
+from tlcore.evaluation import top_k_of
 from tlcore.runs import Run
 
 
@@ -31,14 +31,6 @@ def headline(report: dict, predictions: pd.DataFrame | None) -> int:
     return int(k)
 
 
-def calibration_section(report: dict) -> None:
-    st.subheader("Calibration")
-    st.plotly_chart(figures.reliability_diagram(report["calibration"]), key="reliability")
-    st.caption(f"Confidence is the top-1 probability, put in {DEFAULT_BINS} equal-width bins. ECE = Σ (share of "
-               "images in bin) × |accuracy − mean confidence| over the bins: 0 means the model is exactly as sure as "
-               "it is right.")
-
-
 def per_class_table(report: dict) -> None:
     st.subheader("Per class")
     st.dataframe(pd.DataFrame(report["per_class"]), hide_index=True, width="stretch", key="per_class",
@@ -46,8 +38,9 @@ def per_class_table(report: dict) -> None:
                                 for name in ("precision", "recall", "f1")})
 
 
-def reevaluate_offer(run: Run) -> None:
-    """Older runs lack the stored per-image predictions: evaluate again as a background task (never in the page)."""
+def reevaluate_offer(run: Run, missing: str = "per-image predictions were kept: top-k accuracy, the images of each "
+                     "confusion cell, the top losses and calibration need a re-evaluation") -> None:
+    """Older runs lack what newer evaluations store: evaluate again as a background task (never in the page)."""
     task_key = f"reevaluate_task_{run.id}"
     if task_key in st.session_state:
         task_monitor(st.session_state[task_key],
@@ -57,9 +50,7 @@ def reevaluate_offer(run: Run) -> None:
     if not run.model_path.exists():
         st.info("This run has no saved model, so it cannot be evaluated again.", icon=":material/info:")
         return
-    st.info("This run was evaluated before per-image predictions were kept: top-k accuracy, the images of each "
-            "confusion cell, the top losses and calibration need a re-evaluation. It runs as a background job.",
-            icon=":material/info:")
+    st.info(f"This run was evaluated before {missing}. It runs as a background job.", icon=":material/info:")
     if st.button("Re-evaluate", icon=":material/refresh:"):
         st.session_state[task_key] = jobs.submit_task("evaluate", {"run": run.id}).id
         st.rerun()

@@ -1,4 +1,5 @@
-"""UI for one prediction per image: thumbnail, top-k bars and, when asked, Grad-CAM for any class."""
+"""UI for one prediction per image: thumbnail, top-k bars (calibrated for a run), "not sure" below the run's
+threshold and, when asked, Grad-CAM for any class."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: in
         except BadImage:
             columns[0].caption(name)
         best, probability = prediction.top[0]
-        columns[1].markdown(f"**{name}: {best}** ({probability:.1%})")
+        if prediction.not_sure:
+            columns[1].markdown(f"**{name}: {prediction.answer}** (best guess {best}, {probability:.1%}; this model "
+                                f"answers from {predictor.confidence.threshold:.1%})")
+        else:
+            columns[1].markdown(f"**{name}: {best}** ({probability:.1%})")
         columns[1].plotly_chart(figures.top_k(prediction.top), key=f"topk_{index}")
         if explain:
             with columns[2]:
@@ -32,10 +37,12 @@ def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: in
 def _grad_cam(predictor, source, predicted: str, index: int) -> None:
     names = predictor.class_names
     chosen = st.selectbox("Grad-CAM class", names, index=names.index(predicted), key=f"gradcam_class_{index}")
+    image = load_array(source, predictor.image_size)
     try:
-        cam = predictor.explain(load_array(source, predictor.image_size), names.index(chosen))
+        cam = predictor.explain(image, names.index(chosen))
     except GradCamUnavailable as error:
         st.warning(str(error), icon=":material/visibility_off:")
         return
+    probability = predictor.probabilities(image[None])[0, names.index(chosen)]  # calibrated, as in the bars
     st.image(overlay(open_rgb(source), cam.heatmap, width=224),
-             caption=f"Grad-CAM: {chosen} ({cam.probability:.1%}) · layer {cam.layer}")
+             caption=f"Grad-CAM: {chosen} ({probability:.1%}) · layer {cam.layer}")

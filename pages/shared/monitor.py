@@ -9,6 +9,7 @@ from typing import Callable
 
 import streamlit as st
 
+from pages.shared.sharing import demo_link
 from tlcore import figures, jobs
 from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, dataset_changes, get_run, job_progress, resume_epoch
 
@@ -104,6 +105,8 @@ def _finished(folder: Run, status: dict, render_result) -> None:
         accuracy = status.get("test_accuracy")
         st.success(f"Finished: test accuracy {accuracy:.1%}" if accuracy is not None else "Finished.",
                    icon=":material/check_circle:")
+        if folder.model_path.exists():
+            demo_link(folder.id)
         return
     result = jobs.task_result(folder)
     if result is None:

@@ -125,7 +125,8 @@ def test_offline_workflow(page, app_url, studio_env, artifacts_dir, tmp_path):
     digit = sorted((studio_env["data"] / "sample-digits" / "3").glob("*.png"))[0]
     uploader = page.locator("[data-testid=stFileUploaderDropzoneInput]")
     uploader.set_input_files(str(digit))
-    prediction = page.get_by_text(re.compile(rf"{re.escape(digit.name)}: \d"))
+    # a class, or "not sure" below the run's threshold (chosen on validation for 95 % accuracy on the answers given)
+    prediction = page.get_by_text(re.compile(rf"{re.escape(digit.name)}: (\d|not sure)"))
     expect(prediction).to_be_visible(timeout=APP_TIMEOUT_MS)
     expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible(timeout=APP_TIMEOUT_MS)
     step.shot("5a-predict-digit")

@@ -262,7 +262,8 @@ def test_export_starts_a_task_and_the_stored_report_shows_parity(open_page, mode
     assert table["parity"].tolist() == ["reported (no threshold)", "passed (≥ 99 % top-1 agreement)"]
     assert table["top-1 agreement"].tolist() == ["95.0%", "100.0%"]
     assert table.loc["Keras (.keras)", "size"] == "1.50 MB"
-    assert [button.label for button in at.get("download_button")] == ["tflite-int8", "labels.txt"]
+    assert [button.label for button in at.get("download_button")] == ["tflite-int8", "labels.txt",
+                                                                       "Model card (.md)", "Model card (.json)"]
 
     by_label(at.multiselect, "Formats").set_value(["keras", "tflite-f16"])
     at.button(key="export_go").click().run()

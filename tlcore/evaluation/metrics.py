@@ -16,6 +16,8 @@ import numpy as np
 from tlcore.datasets.pipeline import load_arrays
 from tlcore.datasets.scan import scan_folder
 from tlcore.evaluation.calibration import calibration_summary
+from tlcore.evaluation.confidence import calibrate_run, confidence_summary
+from tlcore.inference.calibrated import read_calibration
 from tlcore.inference.predictor import probabilities_2d
 from tlcore.layers.loading import load_model
 from tlcore.runs.folders import Run, get_run
@@ -163,7 +165,8 @@ def is_complete(run: "Run") -> bool:
 def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]], class_names: list[str],
                    image_size: int, split_name: str = "test", batch_size: int | None = None,
                    run: "Run | None" = None, progress: ImagesDone | None = None) -> dict[str, Any]:
-    """The report for `items`; with `run`, also stored in its folder (report and per-image predictions).
+    """The report for `items`; with `run`, also stored in its folder (report and per-image predictions), and the
+    run's temperature and threshold fitted on its validation split (tlcore.evaluation.confidence).
 
     Images are decoded and predicted a batch at a time, so memory holds one batch of pixels and `progress(done, total)`
     is called after every batch (and once with 0 before the first): a bar moves instead of jumping to the end.
@@ -182,6 +185,7 @@ def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]
                                    files=[relative for relative, _ in items])
     if run is not None:
         store_evaluation(run, report, probabilities)
+        calibrate_run(run, model, root, image_size)  # temperature and threshold from the validation split
     return report
 
 
@@ -224,8 +228,9 @@ def metrics_summary(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_or_fresh_metrics(run_id: str) -> dict[str, Any]:
-    """The run's stored metrics; a run evaluated before they were all kept is evaluated again first."""
+    """The run's stored metrics; a run evaluated before they were all kept (or calibrated) is evaluated again first."""
 
     run = get_run(run_id)
-    report = run.evaluation() if is_complete(run) else evaluate_run(run_id)
-    return {"run": run.id, **metrics_summary(report)}
+    uncalibrated = read_calibration(run) is None and run.model_path.exists()
+    report = run.evaluation() if is_complete(run) and not uncalibrated else evaluate_run(run_id)
+    return {"run": run.id, **metrics_summary(report), **confidence_summary(read_calibration(run))}

@@ -2,17 +2,20 @@
 
 from tlcore.figures.backbones import published_scatter
 from tlcore.figures.dataset import class_counts, mode_counts, size_histograms, split_counts
-from tlcore.figures.evaluation import confusion_cells, overlaid_learning_curves, reliability_diagram
+from tlcore.figures.demo import answer_bars
+from tlcore.figures.evaluation import confusion_cells, coverage_curve, overlaid_learning_curves, reliability_diagram
 from tlcore.figures.prediction import export_comparison, predicted_class_counts, top_k
 from tlcore.figures.training import freeze_depth_sweep, freeze_strip, learning_curves, lr_finder_curve, phase_curves
 
 __all__ = [
     "published_scatter",
+    "answer_bars",
     "class_counts",
     "mode_counts",
     "size_histograms",
     "split_counts",
     "confusion_cells",
+    "coverage_curve",
     "overlaid_learning_curves",
     "reliability_diagram",
     "export_comparison",

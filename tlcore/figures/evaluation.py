@@ -1,5 +1,5 @@
-"""Plotly figures of the Evaluate page: a clickable confusion matrix, the reliability diagram, and learning curves
-of several runs overlaid."""
+"""Plotly figures of the Evaluate page: a clickable confusion matrix, reliability diagrams (before and after
+temperature scaling), the accuracy/coverage curve of the reject option, and learning curves of several runs overlaid."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from tlcore.figures.style import LAYOUT
 
 __all__ = [
-    "CELL_PX", "CELL_COLOURS", "TEXT_COLOUR", "confusion_cells", "reliability_diagram", "overlaid_learning_curves"
+    "CELL_PX", "CELL_COLOURS", "TEXT_COLOUR", "confusion_cells", "reliability_diagram", "coverage_curve",
+    "overlaid_learning_curves"
 ]
 
 CELL_PX = 44  # height per class row; the square markers fill most of it
@@ -59,7 +60,7 @@ def confusion_cells(matrix: list[list[int]], class_names: list[str], normalise: 
     return figure
 
 
-def reliability_diagram(calibration: dict[str, Any]) -> go.Figure:
+def reliability_diagram(calibration: dict[str, Any], title: str = "Reliability diagram") -> go.Figure:
     """Accuracy against confidence per bin, with the diagonal a perfectly calibrated model would follow."""
     bins = [row for row in calibration["bins"] if row["images"]]
     width = 1.0 / calibration["n_bins"]
@@ -73,10 +74,35 @@ def reliability_diagram(calibration: dict[str, Any]) -> go.Figure:
                        name="mean confidence", marker=dict(color="#e45756", size=8, symbol="diamond"))
     figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
                        line=dict(color="grey", dash="dash"))
-    figure.update_layout(title=f"Reliability diagram · ECE {calibration['ece']:.3f}",
+    figure.update_layout(title=f"{title} · ECE {calibration['ece']:.3f}",
                          xaxis=dict(title="confidence (top-1 probability)", range=[0, 1], tickformat=".0%"),
                          yaxis=dict(title="accuracy", range=[0, 1.02], tickformat=".0%"),
                          height=380, legend=dict(orientation="h", y=-0.2), **LAYOUT)
+    return figure
+
+
+def coverage_curve(curve: list[dict[str, Any]], chosen: dict[str, Any]) -> go.Figure:
+    """Accuracy on the answers given against the share of images answered, one point per threshold (validation),
+    with the user's target and the threshold chosen for it."""
+    figure = go.Figure()
+    figure.add_scatter(x=[point["coverage"] for point in curve], y=[point["accuracy"] for point in curve],
+                       mode="lines+markers", name="answer when confidence ≥ threshold", line=dict(color="#4c78a8"),
+                       customdata=[[point["threshold"], point["answered"]] for point in curve],
+                       hovertemplate="threshold %{customdata[0]:.3f}<br>%{customdata[1]} answered (%{x:.0%})"
+                                     "<br>%{y:.1%} of them right<extra></extra>")
+    target = chosen["target_accuracy"]
+    figure.add_scatter(x=[0, 1], y=[target, target], mode="lines", name=f"target {target:.0%}",
+                       line=dict(color="grey", dash="dash"))
+    if chosen.get("threshold") is not None:
+        figure.add_scatter(x=[chosen["coverage"]], y=[chosen["accuracy"]], mode="markers", name=(
+            f"chosen: not sure below {chosen['threshold']:.3f}"), marker=dict(color="#e45756", size=14,
+                                                                               symbol="star"))
+    low = min([point["accuracy"] for point in curve] + [target])
+    figure.update_layout(title="Accuracy on the answers given vs. share answered (validation)",
+                         xaxis=dict(title="coverage (share of images answered)", range=[0, 1.02], tickformat=".0%"),
+                         yaxis=dict(title="accuracy of the answers", range=[max(0.0, low - 0.05), 1.02],
+                                    tickformat=".0%"),
+                         height=380, legend=dict(orientation="h", y=-0.25), **LAYOUT)
     return figure
 
 

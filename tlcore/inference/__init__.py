@@ -1,8 +1,11 @@
-"""Predict with a model: one predictor, model sources, Grad-CAM, batch prediction, and export (of the serving model)."""
+"""Predict with a model: one predictor (calibrated, with "not sure"), model sources, Grad-CAM, batch prediction,
+export (of the serving model), the model card."""
 
 from tlcore.inference.batch import BatchInputError, BatchZip, check_batch_zip, rows_to_csv, store_zip
+from tlcore.inference.calibrated import NOT_SURE, read_calibration, stored_confidence
 from tlcore.inference.export import FORMATS, export_run, exports_dir, read_report
 from tlcore.inference.gradcam import GradCamUnavailable, overlay
+from tlcore.inference.model_card import model_card, model_card_markdown
 from tlcore.inference.predictor import Predictor, cached_predictor
 from tlcore.inference.sources import (
     cached_external_predictor,
@@ -17,12 +20,17 @@ __all__ = [
     "check_batch_zip",
     "rows_to_csv",
     "store_zip",
+    "NOT_SURE",
+    "read_calibration",
+    "stored_confidence",
     "FORMATS",
     "export_run",
     "exports_dir",
     "read_report",
     "GradCamUnavailable",
     "overlay",
+    "model_card",
+    "model_card_markdown",
     "Predictor",
     "cached_predictor",
     "cached_external_predictor",

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 CHUNK = 64
-CSV_COLUMNS = ["image", "predicted", "probability", "top_k", "error"]
+CSV_COLUMNS = ["image", "answer", "predicted", "probability", "top_k", "error"]  # answer: "not sure" below threshold
 _IN_MEMORY_BYTES = 2 << 20  # an entry larger than this is spooled to a temporary file while it is predicted
 
 
@@ -180,12 +180,13 @@ def predict_batch(predictor, chunks: Iterator[list], total: int, top_k: int = 3,
         predictions = iter(predictor.predict_files(readable, top_k=top_k) if readable else [])
         for name, source in chunk:
             if isinstance(source, Unreadable):
-                rows.append({"image": name, "predicted": None, "probability": None, "top_k": "",
+                rows.append({"image": name, "answer": "", "predicted": None, "probability": None, "top_k": "",
                              "error": source.message})
                 continue
             prediction = next(predictions)
             best = prediction.top[0] if prediction.top else (None, None)
-            rows.append({"image": prediction.name, "predicted": best[0], "probability": best[1],
+            rows.append({"image": prediction.name, "answer": prediction.answer or "", "predicted": best[0],
+                         "probability": best[1],
                          "top_k": "; ".join(f"{name} {p:.1%}" for name, p in prediction.top),
                          "error": prediction.error or ""})
         report(len(rows) / total, f"{len(rows)}/{total} images")

@@ -4,13 +4,17 @@ Every format is written from the serving model (`tlcore.inference.serving`: the 
 run in inference mode), so a run trained with augmentation serves what the app predicts. Every export is reloaded
 from disk and run on the test split next to the in-app model: file size, test accuracy, single-image latency, top-1
 agreement with the app (≥ 99 % required for float formats; int8 is reported as it is), and the op types of the
-exported graph, none of which may augment. Results live in the run folder: `exports/<format>/` (the model and
-labels.txt) and `exports/report.json`.
+exported graph, none of which may augment. A calibrated run's exports divide the logits by its temperature before
+the activation (`serving_model(model, temperature)`), so they give the calibrated probabilities the app shows and
+parity is checked against those. Results live in the run folder: `exports/<format>/` (the model, labels.txt,
+metadata.json with the temperature and "not sure" threshold, and the model card), `exports/report.json`, and
+`exports/model_card.md` / `.json`.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import shutil
 import tempfile
 import time
@@ -25,6 +29,8 @@ import numpy as np
 
 from tlcore.datasets.pipeline import load_arrays
 from tlcore.datasets.scan import scan_folder
+from tlcore.inference.calibrated import NOT_SURE, Confidence
+from tlcore.inference.model_card import JSON_FILE, MARKDOWN_FILE, write_model_card
 from tlcore.inference.predictor import Predictor, compiled_call, probabilities_2d
 from tlcore.inference.serving import (
     augmentation_ops,
@@ -44,11 +50,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FLOAT_PARITY_REQUIRED", "REPRESENTATIVE_IMAGES", "LATENCY_CALLS", "Runner", "ExportUnavailable",
-    "ExportFormat", "ExportContext", "tflite_interpreter", "FORMATS", "exports_dir", "read_report", "labels_text",
-    "size_bytes", "single_image_latency_ms", "check_export", "export_run", "export_task"
+    "ExportFormat", "ExportContext", "tflite_interpreter", "FORMATS", "METADATA_FILE", "exports_dir", "read_report",
+    "labels_text", "export_metadata", "size_bytes", "single_image_latency_ms", "check_export", "export_run",
+    "export_task"
 ]
 
 FLOAT_PARITY_REQUIRED = 0.99
+METADATA_FILE = "metadata.json"  # beside every exported model: what goes in, what comes out, when to say "not sure"
 REPRESENTATIVE_IMAGES = 100
 LATENCY_CALLS = 20
 
@@ -200,6 +208,23 @@ def labels_text(class_names: list[str]) -> str:
     return "".join(f"{name}\n" for name in class_names)
 
 
+def export_metadata(class_names: list[str], image_size: int, confidence: Confidence) -> dict[str, Any]:
+    """How to use an exported model as the app does: its input, its outputs, and the "not sure" rule."""
+    return {
+        "class_names": list(class_names),
+        "input": {"shape": [None, image_size, image_size, 3], "dtype": "float32",
+                  "pixels": "raw RGB values 0-255 (the model rescales them itself)"},
+        "output": ("one calibrated probability P(class 1) per image (one sigmoid unit)" if len(class_names) == 2
+                   else "one calibrated probability per class (softmax)"),
+        "temperature": confidence.temperature,
+        "temperature_applied_in_model": True,
+        "threshold": confidence.threshold,
+        "target_accuracy": confidence.target_accuracy,
+        "not_sure_rule": None if confidence.threshold is None else (
+            f"answer '{NOT_SURE}' when the top class's probability is below the threshold"),
+    }
+
+
 def size_bytes(path: Path) -> int:
     return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -273,7 +298,8 @@ def export_run(run_id: str, formats: list[str] | None = None,
     config = run.config()
     root = scan_folder(config.dataset).root
     report(0.02, "loading the model and the test split")
-    predictor = Predictor(run.model_path, split.class_names, config.image_size)
+    predictor = Predictor(run.model_path, split.class_names, config.image_size, run=run)  # calibrated, as in the app
+    confidence = predictor.confidence
     checked_on, test_items = split.held_out
     images, labels = load_arrays(root, test_items, config.image_size)
     reference = predictor.probabilities(images) if len(images) else np.zeros((0, len(split.class_names)))
@@ -285,14 +311,17 @@ def export_run(run_id: str, formats: list[str] | None = None,
 
     exports = exports_dir(run)
     exports.mkdir(exist_ok=True)
-    serving = serving_model(predictor.model)
+    serving = serving_model(predictor.model, confidence.temperature)
     with _export_lock(exports):  # one export of a run at a time: a second waits, then updates the same report
         write_text_atomic(exports / "labels.txt", labels_text(split.class_names))
+        metadata = export_metadata(split.class_names, config.image_size, confidence)
+        write_json_atomic(exports / METADATA_FILE, metadata)
         work = Path(tempfile.mkdtemp(prefix=".work-", dir=exports))
         context = ExportContext(exports, calibration_images, work=work)
         results = read_report(run)
         results.update(run=run.id, class_names=split.class_names, image_size=config.image_size,
-                       checked_on=checked_on, images=int(len(images)),
+                       checked_on=checked_on, images=int(len(images)), temperature=confidence.temperature,
+                       threshold=confidence.threshold, target_accuracy=confidence.target_accuracy,
                        app_model_latency_ms=single_image_latency_ms(predictor.probabilities, images[0])
                        if len(images) else None)
         try:
@@ -300,11 +329,14 @@ def export_run(run_id: str, formats: list[str] | None = None,
                 fmt = FORMATS[name]
                 report(0.05 + 0.9 * step / len(formats),
                        f"{fmt.label}: writing and checking ({step + 1}/{len(formats)})")
-                row = _export_one(fmt, serving, exports, context, images, labels, reference, split.class_names)
+                row = _export_one(fmt, serving, exports, context, images, labels, reference, split.class_names,
+                                  metadata)
                 results["formats"][name] = _kept_row(results["formats"].get(name), row)
                 write_json_atomic(exports / "report.json", results)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        report(0.97, "writing the model card")
+        _add_model_card(run, [results["formats"][name] for name in formats])
     report(1.0, "done")
     return results
 
@@ -327,14 +359,39 @@ def _kept_row(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str,
             "failed_attempt": {"exported_at": new["exported_at"], "error": new["error"]}}
 
 
+def _add_model_card(run: Run, rows: list[dict[str, Any]]) -> None:
+    """The card, written once every format's parity is known, into exports/ and each exported bundle."""
+    write_model_card(run)
+    exports = exports_dir(run)
+    for row in rows:
+        if "path" not in row:
+            continue
+        folder = exports / row["format"]
+        for name in (MARKDOWN_FILE, JSON_FILE):
+            shutil.copyfile(exports / name, folder / name)
+        if row["download"].endswith(".zip"):  # a folder export's one download holds the card too
+            _rezip(folder, folder / Path(row["download"]).name)
+
+
+def _rezip(folder: Path, archive: Path) -> None:
+    """Rebuild a bundle's zip beside it and swap it in, so a download never reads a half-written zip."""
+    partial = folder.parent / f".{folder.name}.{archive.name}.partial"
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path != archive:
+                bundle.write(path, path.relative_to(folder))
+    partial.replace(archive)
+
+
 def _export_one(fmt: ExportFormat, serving: "keras.Model", exports: Path, context: ExportContext, images, labels,
-                reference, class_names: list[str]) -> dict[str, Any]:
+                reference, class_names: list[str], metadata: dict[str, Any]) -> dict[str, Any]:
     """Write the format into a staging folder of its own, check it there, and only then swap it into place."""
     staging = Path(tempfile.mkdtemp(prefix=f".{fmt.name}.staging-", dir=exports))
     row: dict[str, Any] = {"format": fmt.name, "label": fmt.label, "exported_at": time.time()}
     try:
         artifact = fmt.save(serving, staging, context)
         write_text_atomic(staging / "labels.txt", labels_text(class_names))
+        write_text_atomic(staging / METADATA_FILE, json.dumps(metadata, indent=2))
         download = _zip_folder(staging, f"{fmt.name}.zip") if artifact.is_dir() else artifact
         row["size_bytes"] = size_bytes(artifact)
         row.update(check_export(fmt.load(artifact), images, labels, reference, fmt.is_float))

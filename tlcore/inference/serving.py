@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from tlcore.inference.predictor import classifier_head
+
 if TYPE_CHECKING:
     import keras
 
@@ -77,13 +79,15 @@ def augmentation_layer_names(model: "keras.Model") -> list[str]:
     return [layer.name for layer in _nested_layers(model) if _is_random_layer(layer)]
 
 
-def serving_model(model: "keras.Model") -> "keras.Model":
+def serving_model(model: "keras.Model", temperature: float = 1.0) -> "keras.Model":
     """A functional copy of `model` without its augmentation, sharing the trained layers (no weights are copied).
 
     The copy replays `model`'s graph (`keras.models.clone_model` with every layer reused): augmentation layers become
     the identity, as they are at inference; every other layer is called with the arguments it had, so
-    `base(x, training=False)` and a custom layer wrapping the base behave as in the app. The classifier is called in
-    `_call_in_serving_model`, the place a later temperature step would divide the logits before the activation.
+    `base(x, training=False)` and a custom layer wrapping the base behave as in the app. With a `temperature` other
+    than 1 (the run's, tlcore.inference.calibrated), the classifier becomes its logits (a Dense copy named like it),
+    `temperature` (Rescaling by 1 / T) and its softmax or sigmoid: standard layers every format converts, giving the
+    calibrated probabilities the app shows.
 
     Raises:
         TypeError: `model` is not a functional model (TL Studio builds only functional models).
@@ -93,14 +97,32 @@ def serving_model(model: "keras.Model") -> "keras.Model":
 
     if isinstance(model, keras.Sequential) or not hasattr(model, "_nodes_by_depth"):
         raise TypeError(f"Cannot make a serving model of '{model.name}': it is not a functional Keras model.")
-    serving = keras.models.clone_model(model, clone_function=lambda layer: layer,
-                                       call_function=_call_in_serving_model)
+    head = classifier_head(model) if temperature != 1.0 else None
+    if temperature != 1.0 and head is None:
+        raise ValueError(f"'{model.name}' has no softmax or single-sigmoid classifier to apply a temperature to.")
+
+    def call(layer, *args, **kwargs):
+        return _tempered_head(head, temperature, args[0]) if layer is head else _call_in_serving_model(
+            layer, *args, **kwargs)
+
+    serving = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
     serving.name = model.name
     left = augmentation_layer_names(serving)
     if left:
         raise ValueError(f"Augmentation layers are nested inside other layers of '{model.name}' and cannot be left "
                          f"out of the export: {', '.join(left)}.")
     return serving
+
+
+def _tempered_head(head: "keras.layers.Dense", temperature: float, features):
+    """activation(logits / T) in standard layers; the Dense copy holds the head's trained weights."""
+    import keras
+
+    logits_layer = keras.layers.Dense(head.units, use_bias=head.use_bias, dtype=head.dtype_policy, name=head.name)
+    logits = logits_layer(features)
+    logits_layer.set_weights(head.get_weights())
+    scaled = keras.layers.Rescaling(1.0 / temperature, dtype=head.dtype_policy, name="temperature")(logits)
+    return keras.layers.Activation(head.activation.__name__, dtype=head.dtype_policy, name="probabilities")(scaled)
 
 
 def _call_in_serving_model(layer: "keras.layers.Layer", *args, **kwargs):

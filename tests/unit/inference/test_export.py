@@ -117,7 +117,8 @@ class ExportStudio:
             run = self.runs(kind)[augmented]
             with _studio_env(self.base) as (data_root, _):
                 images, labels = load_arrays(data_root / kind, run.split().held_out[1], 32)
-                app = Predictor(run.model_path, run.class_names(), 32).probabilities(images)
+                # calibrated with the run's temperature, as the app shows them (and as every export gives them)
+                app = Predictor(run.model_path, run.class_names(), 32, run=run).probabilities(images)
             self._predictions[key] = dict(run=run, images=images, labels=labels, app=app)
         return self._predictions[key]
 

@@ -1,0 +1,147 @@
+"""The Demo page in a real browser with a fake camera: an uploaded digit and a camera photo are classified, the page
+has no training, export or cancel control, and it fits a phone's width. Uses the session's discriminating,
+calibrated run (tests/conftest.py), copied into the server's folders: no training here.
+
+Screenshots go to test-artifacts/e2e/demo-*.png.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+APP_TIMEOUT_MS = 60_000
+PREDICT_TIMEOUT_MS = 120_000  # the server loads TensorFlow and the model on the first photo
+# As tests/e2e/conftest.py starts Chromium (not imported: with tests/pages in the same session, `conftest` names
+# another module), plus a fake camera that is allowed without asking.
+CHROMIUM = Path(os.environ.get("TLSTUDIO_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+CONTROL_WORDS = re.compile(r"train|export|cancel|resume|fine-tune|evaluate|delete|mark as best", re.I)
+
+
+@pytest.fixture(scope="module")
+def camera_browser():
+    """Chromium with a fake camera (a generated test pattern) that is allowed without asking."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + CAMERA_ARGS,
+                                              headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def served_run(calibrated_run_master, studio_env):
+    """The run and its dataset in the server's folders (once per module, like the server)."""
+    shutil.copytree(calibrated_run_master.parent.parent / "data" / "digits3", studio_env["data"] / "digits3")
+    shutil.copytree(calibrated_run_master, studio_env["runs"] / calibrated_run_master.name)
+    return studio_env["runs"] / calibrated_run_master.name
+
+
+def _confident_digit(run_folder) -> tuple[object, str]:
+    """A test image the model answers right and surely (from its stored calibration), and its class."""
+    import json
+
+    record = json.loads((run_folder / "eval" / "calibration.json").read_text())
+    split = json.loads((run_folder / "split.json").read_text())
+    held_out = record["held_out"]
+    index = max((i for i, ok in enumerate(held_out["correct"]) if ok), key=lambda i: held_out["confidence"][i])
+    relative, label = split["test"][index]
+    return run_folder.parent.parent / "data" / "digits3" / relative, split["class_names"][label]
+
+
+def _new_page(browser, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height}, permissions=["camera"])
+    context.set_default_timeout(30_000)
+    return context, context.new_page()
+
+
+def _wait_idle(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid=stSkeleton]')
+               && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
+               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
+        timeout=timeout_ms)
+
+
+def _assert_no_controls(page) -> None:
+    labels = [text.strip() for text in page.locator("[data-testid=stMain] button").all_inner_texts()]
+    assert not [label for label in labels if CONTROL_WORDS.search(label)], labels
+    assert page.locator("[data-testid=stMain] [data-testid=stDownloadButton]").count() == 0
+    exceptions = page.locator("[data-testid=stException]")
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def test_upload_and_camera_photo_are_classified_without_any_control(camera_browser, app_url, served_run,
+                                                                    artifacts_dir):
+    digit, truth = _confident_digit(served_run)
+    context, page = _new_page(camera_browser, 1400, 1100)
+    try:
+        page.goto(f"{app_url}/demo?run={served_run.name}")
+        _wait_idle(page)
+        expect(page.get_by_role("heading", name="What is it? · digits3")).to_be_visible(timeout=APP_TIMEOUT_MS)
+        _assert_no_controls(page)
+
+        page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(digit))
+        answer = page.locator("p.demo-answer")
+        expect(answer).to_have_text(truth, timeout=PREDICT_TIMEOUT_MS)
+        expect(page.locator("p.demo-detail")).to_contain_text("% sure")
+        expect(page.get_by_text(f"“{truth}” looked like in training")).to_be_visible()
+        expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible()
+        expect(page.get_by_text("About this model")).to_be_visible()
+        _wait_idle(page)
+        _assert_no_controls(page)
+        page.screenshot(path=str(artifacts_dir / "demo-1-upload.png"))
+
+        page.get_by_text("Camera", exact=True).click()
+        take = page.locator("[data-testid=stCameraInputButton]")
+        expect(take).to_be_enabled(timeout=APP_TIMEOUT_MS)  # enabled once the (fake) camera streams
+        expect(answer).to_have_count(0)  # no photo yet: no answer
+        page.wait_for_timeout(1000)
+        take.click()
+        expect(answer).to_have_count(1, timeout=PREDICT_TIMEOUT_MS)
+        expect(page.locator("p.demo-detail")).to_contain_text("%", timeout=PREDICT_TIMEOUT_MS)
+        _wait_idle(page)
+        shown = answer.inner_text()
+        assert shown == "not sure" or shown in ("0", "1", "2"), shown  # a test pattern is no digit: any honest answer
+        _wait_idle(page)
+        _assert_no_controls(page)
+        answer.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts_dir / "demo-2-camera.png"))
+    finally:
+        context.close()
+
+
+def test_the_answer_fits_and_stays_large_on_a_phone(camera_browser, app_url, served_run, artifacts_dir):
+    digit, truth = _confident_digit(served_run)
+    context, page = _new_page(camera_browser, 390, 844)
+    try:
+        page.goto(f"{app_url}/demo?run={served_run.name}")
+        _wait_idle(page)
+        page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(digit))
+        answer = page.locator("p.demo-answer")
+        expect(answer).to_have_text(truth, timeout=PREDICT_TIMEOUT_MS)
+        _wait_idle(page)
+        size = float(answer.evaluate("element => getComputedStyle(element).fontSize").removesuffix("px"))
+        assert size >= 40, size  # 2.6rem at least: readable at arm's length
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        answer.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts_dir / "demo-3-phone.png"))
+    finally:
+        context.close()
