@@ -300,7 +300,9 @@ def test_a_base_wrapped_in_a_custom_layer_exports_the_same_predictions(studio, t
     wrapped = keras.Model(inputs, x)
     images, app = exported["images"], exported["app"]
 
-    serving = serving_model(wrapped)
+    from tlcore.inference.calibrated import stored_confidence
+
+    serving = serving_model(wrapped, stored_confidence(exported["run"]).temperature)  # `app` is calibrated
     served = np.asarray(serving(images))
     saved = export_saved_model(serving, tmp_path / "savedmodel")
     loaded = tf.saved_model.load(str(saved))  # kept: its variables die with it
