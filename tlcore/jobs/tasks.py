@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from typing import Any, Callable
 
-from tlcore.runs.folders import QUEUED, Run, check_folder_id, new_folder
+from tlcore.runs.folders import LOCAL_USER, QUEUED, Run, check_folder_id, new_folder
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import tasks_root
 
@@ -46,13 +46,14 @@ def register_task(kind: str, target: str) -> None:
     TASK_KINDS[kind] = target
 
 
-def create_task(kind: str, params: dict[str, Any]) -> Run:
+def create_task(kind: str, params: dict[str, Any], owner: str = LOCAL_USER) -> Run:
     if kind not in TASK_KINDS:
         raise ValueError(f"Unknown task kind '{kind}'. Known: {', '.join(sorted(TASK_KINDS))}")
     root = tasks_root()
     stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
     task = Run(new_folder(root, f"{stamp}_{kind}"))
     write_json_atomic(task.path / "task.json", {"kind": kind, "target": TASK_KINDS[kind], "params": params})
+    task.record_owner(owner)
     task.update_status(state=QUEUED, queued_at=time.time(), pid=None, kind=kind)
     return task
 

@@ -1,7 +1,17 @@
 """A run is a folder a person can read with `cat`: config, status, history, split, model, evaluation."""
 
 from tlcore.runs.fixed_split import DatasetChanges, dataset_changes
-from tlcore.runs.folders import ACTIVE_STATES, FAILED, FINISHED, INTERRUPTED, Run, create_run, get_run, list_runs
+from tlcore.runs.folders import (
+    ACTIVE_STATES,
+    FAILED,
+    FINISHED,
+    INTERRUPTED,
+    LOCAL_USER,
+    Run,
+    create_run,
+    get_run,
+    list_runs,
+)
 from tlcore.runs.progress import job_progress
 from tlcore.runs.resume import resume_epoch
 
@@ -12,6 +22,7 @@ __all__ = [
     "FAILED",
     "FINISHED",
     "INTERRUPTED",
+    "LOCAL_USER",
     "Run",
     "create_run",
     "get_run",

@@ -19,13 +19,15 @@ from tlcore.storage.paths import runs_root
 
 __all__ = [
     "QUEUED", "RUNNING", "FINISHED", "CANCELLED", "FAILED", "INTERRUPTED", "ACTIVE_STATES", "HISTORY_COLUMNS",
-    "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive"
+    "LOCAL_USER", "OWNER_FILE", "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive"
 ]
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED, INTERRUPTED = (
     "queued", "running", "finished", "cancelled", "failed", "interrupted")
 ACTIVE_STATES = (QUEUED, RUNNING)
 HISTORY_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
+LOCAL_USER = "local"  # the owner of what was made with no sign-in configured (one user on their own machine)
+OWNER_FILE = "owner.json"  # {"owner": user id (e-mail when signed in), "created_at": epoch seconds}
 _RUN_ID = re.compile(r"[A-Za-z0-9_.-]+")  # matched whole (fullmatch): "$" alone would let a trailing newline in
 
 
@@ -56,6 +58,19 @@ class Run:
 
     def config(self) -> TrainConfig:
         return TrainConfig.from_file(self.config_path)
+
+    @property
+    def owner(self) -> str:
+        """Who made this run or task: the id in owner.json; LOCAL_USER when absent (made before owners existed)."""
+        try:
+            record = read_json(self.path / OWNER_FILE, None)
+        except (OSError, ValueError):  # a damaged owner file: nobody but an admin may act on it
+            return "unknown"
+        owner = record.get("owner") if isinstance(record, dict) else None
+        return owner if isinstance(owner, str) and owner else LOCAL_USER
+
+    def record_owner(self, owner: str) -> None:
+        write_json_atomic(self.path / OWNER_FILE, {"owner": owner, "created_at": time.time()})
 
     def status(self) -> dict[str, Any]:
         return read_json(self.path / "status.json", default={"state": "unknown"})
@@ -146,13 +161,14 @@ def new_folder(root: Path, base_id: str) -> Path:
     raise FileExistsError(f"Could not create a new folder for {base_id} in {root}.")
 
 
-def create_run(config: TrainConfig) -> Run:
-    """Make a new run folder holding its config and a queued status; the id sorts by creation time."""
+def create_run(config: TrainConfig, owner: str = LOCAL_USER) -> Run:
+    """Make a new run folder holding its config, its owner and a queued status; the id sorts by creation time."""
     root = runs_root()
     stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
     suffix = "_finetune" if config.is_fine_tune else ""
     run = Run(new_folder(root, f"{stamp}_{config.backbone.lower()}{suffix}"))
     write_text_atomic(run.config_path, config.to_json() + "\n")
+    run.record_owner(owner)
     run.update_status(state=QUEUED, queued_at=time.time(), pid=None)
     return run
 
