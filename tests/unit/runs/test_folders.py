@@ -31,7 +31,8 @@ def test_create_run_writes_config_and_a_queued_status(studio_dirs):
     assert status["state"] == "queued" and run.state == "queued"
     assert status["pid"] is None
     assert before <= status["queued_at"] <= time.time()
-    assert sorted(p.name for p in run.path.iterdir()) == ["config.json", "status.json"]  # no temp files left
+    assert sorted(p.name for p in run.path.iterdir()) == ["config.json", "owner.json", "status.json"]  # no temp files
+    assert run.owner == "local"
 
 
 def test_fine_tune_run_id_says_so(studio_dirs):
