@@ -6,18 +6,17 @@ TFDS keeps its download in `cache/tfds/`; the image folder is written once (mark
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from tlcore.storage import network
+from tlcore.storage.file_lock import file_lock
 from tlcore.storage.paths import cache_root, data_root
 
 __all__ = [
@@ -84,23 +83,11 @@ def fetch(name: str, report: Report = lambda fraction, message: None) -> Path:
     """
     if name not in CATALOG:
         raise TfdsUnavailable(f"Unknown dataset '{name}'. Available: {', '.join(CATALOG)}.")
-    with _fetch_lock(name):
+    with file_lock(tfds_cache() / "locks" / f"{name}.lock"):  # one download of a dataset at a time
         if is_ready(name):
             return dataset_folder(name)
         _refuse_foreign_folder(name)
         return _fetch_unlocked(name, report)
-
-
-@contextmanager
-def _fetch_lock(name: str) -> Iterator[None]:
-    folder = tfds_cache() / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{name}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _refuse_foreign_folder(name: str) -> None:

@@ -13,17 +13,15 @@ metadata.json with the temperature and "not sure" threshold, and the model card)
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import tempfile
 import time
 import warnings
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -43,6 +41,7 @@ from tlcore.inference.serving import (
 from tlcore.layers.loading import load_model
 from tlcore.runs.folders import Run, get_run
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
+from tlcore.storage.file_lock import file_lock
 
 if TYPE_CHECKING:
     import keras
@@ -312,7 +311,9 @@ def export_run(run_id: str, formats: list[str] | None = None,
     exports = exports_dir(run)
     exports.mkdir(exist_ok=True)
     serving = serving_model(predictor.model, confidence.temperature)
-    with _export_lock(exports):  # one export of a run at a time: a second waits, then updates the same report
+    # One export of a run at a time: a second waits, then updates the same report. The lock file sits beside
+    # exports/, which holds only exports.
+    with file_lock(exports.parent / ".exports.lock"):
         write_text_atomic(exports / "labels.txt", labels_text(split.class_names))
         metadata = export_metadata(split.class_names, config.image_size, confidence)
         write_json_atomic(exports / METADATA_FILE, metadata)
@@ -339,16 +340,6 @@ def export_run(run_id: str, formats: list[str] | None = None,
         _add_model_card(run, [results["formats"][name] for name in formats])
     report(1.0, "done")
     return results
-
-
-@contextmanager
-def _export_lock(exports: Path) -> Iterator[None]:
-    with open(exports.parent / ".exports.lock", "a") as handle:  # beside exports/, which holds only exports
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _kept_row(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
