@@ -3,9 +3,7 @@
 import io
 import os
 import re
-import struct
 import sys
-import zipfile
 
 import pandas as pd
 import pytest
@@ -14,6 +12,7 @@ from PIL import Image
 
 from pages.shared.user_text import escape_markdown
 from tests.disk_full import fill_disk
+from tests.zips import bad_crc, encrypted, zip_bytes
 from tlcore.datasets.settings import load_settings
 
 FOLDER_SOURCE = "Folder on this server"
@@ -199,22 +198,12 @@ def test_presplit_folder_is_used_as_is(open_page, studio):
     assert table["train"].tolist() == [6, 6] and table["val"].tolist() == [2, 2] and table["test"].tolist() == [3, 3]
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def test_uploaded_zip_becomes_the_current_dataset(open_page, studio):
     at = open_page("pages/dataset.py")
     by_label(at.radio, "Source").set_value("Upload a .zip").run()
     entries = {f"flowers/{name}/{i}.png": _png(i * 20 + len(name)) for name in ("roses", "tulips") for i in range(5)}
 
-    at.file_uploader[0].set_value(("flowers.zip", _zip(entries), "application/zip")).run()
+    at.file_uploader[0].set_value(("flowers.zip", zip_bytes(entries), "application/zip")).run()
 
     assert not at.exception and not at.error
     assert at.query_params["dataset"] == "flowers/flowers"
@@ -227,7 +216,7 @@ def test_zip_with_a_parent_path_entry_is_refused_on_the_page(open_page, studio):
     at = open_page("pages/dataset.py")
     by_label(at.radio, "Source").set_value("Upload a .zip").run()
 
-    at.file_uploader[0].set_value(("evil.zip", _zip({"../evil.png": _png(1)}), "application/zip")).run()
+    at.file_uploader[0].set_value(("evil.zip", zip_bytes({"../evil.png": _png(1)}), "application/zip")).run()
 
     assert texts(at.error) == ["Refused: the zip entry '../evil.png' points outside its folder ('..')."]
     assert not (studio.data_root / "evil").exists() and not (studio.data_root.parent / "evil.png").exists()
@@ -345,63 +334,34 @@ def test_a_dataset_url_parameter_is_never_rendered_as_markdown(open_page, name):
     assert train.error[0].value == error
 
 
-def _zip_bytes(entries, method=zipfile.ZIP_DEFLATED) -> bytes:
-    import warnings
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", method) as archive, warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # duplicate names are written on purpose
-        for name, data in entries:
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def _encrypted(data: bytes) -> bytes:
-    patched = bytearray(data)
-    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        start = 0
-        while (start := patched.find(signature, start)) >= 0:
-            flags = struct.unpack_from("<H", patched, start + flag_offset)[0]
-            struct.pack_into("<H", patched, start + flag_offset, flags | 0x1)
-            start += 4
-    return bytes(patched)
-
-
-def _bad_crc(entries) -> bytes:
-    data = bytearray(_zip_bytes(entries, zipfile.ZIP_STORED))
-    last = entries[-1][1]
-    data[data.index(last) + 5] ^= 0xFF
-    return bytes(data)
-
-
 _CAT, _DOG = _png(10), _png(200)
 _LONG = "pets/cats/" + "a" * 300 + ".png"
 HOSTILE_ZIPS = {
-    "file-folder-clash": (_zip_bytes([("pets/cats", _CAT), ("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+    "file-folder-clash": (zip_bytes([("pets/cats", _CAT), ("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
                           "Refused: names in the zip collide once unpacked: 'pets/cats' is both a file and a folder. "
                           "Rename them so each file and folder has a name of its own, and zip again."),
-    "300-character-name": (_zip_bytes([(_LONG, _CAT), ("pets/dogs/1.png", _DOG)]),
+    "300-character-name": (zip_bytes([(_LONG, _CAT), ("pets/dogs/1.png", _DOG)]),
                            f"Refused: the zip entry '{_LONG[:60]}…' (314 characters) has a name of 304 bytes; file "
                            "systems allow 255. Shorten it and zip again."),
-    "encrypted": (_encrypted(_zip_bytes([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)])),
+    "encrypted": (encrypted(zip_bytes([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)])),
                   "Refused: 'pets/cats/1.png', 'pets/dogs/1.png' are encrypted (password-protected); zip the images "
                   "again without a password."),
-    "bad-crc": (_bad_crc([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+    "bad-crc": (bad_crc([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
                 "Refused: the zip entry 'pets/dogs/1.png' is damaged (its CRC checksum does not match its data); "
                 "nothing was unpacked."),
-    "exact-duplicates": (_zip_bytes([("pets/cats/1.png", _CAT), ("pets/cats/1.png", _DOG), ("pets/dogs/1.png", _DOG)]),
+    "exact-duplicates": (zip_bytes([("pets/cats/1.png", _CAT), ("pets/cats/1.png", _DOG), ("pets/dogs/1.png", _DOG)]),
                          "Refused: names in the zip collide once unpacked: 'pets/cats/1.png' appears twice. Rename "
                          "them so each file and folder has a name of its own, and zip again."),
-    "case-only": (_zip_bytes([("pets/Cats/1.png", _CAT), ("pets/cats/2.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+    "case-only": (zip_bytes([("pets/Cats/1.png", _CAT), ("pets/cats/2.png", _CAT), ("pets/dogs/1.png", _DOG)]),
                   "Refused: names in the zip collide once unpacked: the folders 'pets/Cats' and 'pets/cats' differ "
                   "only in upper/lower case. Rename them so each file and folder has a name of its own, and zip "
                   "again."),
     "unicode-normalisation": (
-        _zip_bytes([("pets/caf\u00e9/1.png", _CAT), ("pets/cafe\u0301/2.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+        zip_bytes([("pets/caf\u00e9/1.png", _CAT), ("pets/cafe\u0301/2.png", _CAT), ("pets/dogs/1.png", _DOG)]),
         "Refused: names in the zip collide once unpacked: the folders 'pets/caf\u00e9' and 'pets/cafe\u0301' differ "
         "only in Unicode normalisation (they look identical). Rename them so each file and folder has a name of its "
         "own, and zip again."),
-    "small-entries-bomb": (_zip_bytes([(f"pets/cats/{i}.bmp", b"\0" * (1 << 19)) for i in range(40)]),
+    "small-entries-bomb": (zip_bytes([(f"pets/cats/{i}.bmp", b"\0" * (1 << 19)) for i in range(40)]),
                            None),
 }
 
@@ -430,7 +390,7 @@ def test_a_full_disk_while_unpacking_says_disk_full_and_leaves_nothing(open_page
     by_label(at.radio, "Source").set_value("Upload a .zip").run()
     fill_disk(monkeypatch, tlcore.storage.archive, room=len(_CAT))
 
-    at.file_uploader[0].set_value(("pets.zip", _zip_bytes([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
+    at.file_uploader[0].set_value(("pets.zip", zip_bytes([("pets/cats/1.png", _CAT), ("pets/dogs/1.png", _DOG)]),
                                    "application/zip")).run()
 
     assert not at.exception

@@ -4,12 +4,12 @@ inspected by the same rules."""
 
 import io
 import struct
-import warnings
 import zipfile
 
 import pytest
 
 from tests.disk_full import fill_disk
+from tests.zips import encrypted, zip_bytes
 from tlcore.storage import archive as archive_module
 from tlcore.storage.archive import (
     ArchiveError,
@@ -24,15 +24,6 @@ from tlcore.storage.atomic import DiskFull
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # incompressible enough for every ratio
 
 
-def _zip(entries: dict[str, bytes] | list[tuple[str, bytes]], method=zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", method) as archive, warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # zipfile warns on the duplicate names written on purpose
-        for name, data in (entries.items() if isinstance(entries, dict) else entries):
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def _nothing_unpacked(studio_dirs) -> bool:
     return list(studio_dirs.data_root.iterdir()) == []
 
@@ -41,7 +32,7 @@ def _nothing_unpacked(studio_dirs) -> bool:
 
 def test_small_entries_are_ratio_checked_too(studio_dirs):
     # The review's bomb: entries just under 1 MiB each, 1,000× compressed, used to skip the per-entry check.
-    data = _zip({f"pets/cats/{index}.bmp": b"\0" * (1024 * 1024 - 1) for index in range(40)})
+    data = zip_bytes({f"pets/cats/{index}.bmp": b"\0" * (1024 * 1024 - 1) for index in range(40)})
     assert len(data) < 100_000
 
     with pytest.raises(ArchiveError, match=r"^Refused: 'pets/cats/0\.bmp' compresses [\d,]+× \(a zip bomb\?\)"):
@@ -50,7 +41,7 @@ def test_small_entries_are_ratio_checked_too(studio_dirs):
 
 
 def test_the_whole_archive_ratio_holds_when_each_entry_stays_under_its_own(studio_dirs):
-    data = _zip({f"pets/cats/{index}.bmp": b"\0" * 20_000 for index in range(50)})
+    data = zip_bytes({f"pets/cats/{index}.bmp": b"\0" * 20_000 for index in range(50)})
     caps = ZipCaps(max_ratio=1_000, max_archive_ratio=10)
 
     with pytest.raises(ArchiveError, match=r"^Refused: the zip unpacks to [\d,]+× its own size \(a zip bomb\?\)"):
@@ -59,7 +50,7 @@ def test_the_whole_archive_ratio_holds_when_each_entry_stays_under_its_own(studi
 
 
 def test_the_entry_count_is_refused_before_the_central_directory_is_parsed(studio_dirs, monkeypatch):
-    data = _zip({f"a/{index}.png": b"" for index in range(30)})
+    data = zip_bytes({f"a/{index}.png": b"" for index in range(30)})
     parsed = []
     monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: parsed.append(self))
     assert ZipCaps(max_files=5).max_entries == 1_010  # folders count as entries: twice the files, and some
@@ -72,7 +63,7 @@ def test_the_entry_count_is_refused_before_the_central_directory_is_parsed(studi
 
 def test_a_forged_size_cannot_unpack_more_than_declared(studio_dirs):
     # The central directory claims 1,000 bytes for 8 MB of zeros: zipfile stops at 1,000, the CRC then fails.
-    data = bytearray(_zip({"a/1.png": PNG, "a/zeros.png": b"\0" * (8 << 20)}))
+    data = bytearray(zip_bytes({"a/1.png": PNG, "a/zeros.png": b"\0" * (8 << 20)}))
     central = data.rindex(b"PK\x01\x02")  # the last entry's central record; uncompressed size at offset 24
     struct.pack_into("<I", data, central + 24, 1000)
     local = data.index(b"PK\x03\x04", 1)
@@ -100,7 +91,7 @@ def test_a_forged_size_cannot_unpack_more_than_declared(studio_dirs):
         "folder-then-file"])
 def test_names_that_collide_once_unpacked_are_refused_with_the_names(studio_dirs, entries, says):
     with pytest.raises(ArchiveError) as refused:
-        extract_zip(io.BytesIO(_zip(entries)), "clash.zip")
+        extract_zip(io.BytesIO(zip_bytes(entries)), "clash.zip")
 
     assert str(refused.value) == (f"Refused: names in the zip collide once unpacked: {says}. Rename them so each file "
                                   "and folder has a name of its own, and zip again.")
@@ -111,7 +102,7 @@ def test_a_name_longer_than_file_systems_allow_is_refused_without_an_oserror(stu
     long_name = "pets/cats/" + "a" * 300 + ".png"
 
     with pytest.raises(ArchiveError) as refused:
-        extract_zip(io.BytesIO(_zip({long_name: PNG, "pets/dogs/1.png": PNG})), "long.zip")
+        extract_zip(io.BytesIO(zip_bytes({long_name: PNG, "pets/dogs/1.png": PNG})), "long.zip")
 
     assert str(refused.value) == (f"Refused: the zip entry '{long_name[:60]}…' ({len(long_name)} characters) has a "
                                   "name of 304 bytes; file systems allow 255. Shorten it and zip again.")
@@ -119,27 +110,15 @@ def test_a_name_longer_than_file_systems_allow_is_refused_without_an_oserror(stu
 
 
 def test_an_upload_named_with_300_characters_gets_a_usable_folder_name(studio_dirs):
-    folder = extract_zip(io.BytesIO(_zip({"cats/1.png": PNG, "dogs/1.png": PNG})), "p" * 300 + ".zip")
+    folder = extract_zip(io.BytesIO(zip_bytes({"cats/1.png": PNG, "dogs/1.png": PNG})), "p" * 300 + ".zip")
 
     assert folder == studio_dirs.data_root / ("p" * 100)
 
 
 # --- damaged, encrypted, nested ------------------------------------------------------------------------------------
 
-def _encrypted(data: bytes) -> bytes:
-    """Set the 'encrypted' flag bit of every entry, as a password-protected zip has it (zipfile cannot write one)."""
-    patched = bytearray(data)
-    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        start = 0
-        while (start := patched.find(signature, start)) >= 0:
-            flags = struct.unpack_from("<H", patched, start + flag_offset)[0]
-            struct.pack_into("<H", patched, start + flag_offset, flags | 0x1)
-            start += 4
-    return bytes(patched)
-
-
 def test_an_encrypted_zip_is_refused_naming_the_entries(studio_dirs):
-    data = _encrypted(_zip({"pets/cats/1.png": PNG, "pets/dogs/1.png": PNG}))
+    data = encrypted(zip_bytes({"pets/cats/1.png": PNG, "pets/dogs/1.png": PNG}))
 
     with pytest.raises(ArchiveError) as refused:
         extract_zip(io.BytesIO(data), "secret.zip")
@@ -150,7 +129,7 @@ def test_an_encrypted_zip_is_refused_naming_the_entries(studio_dirs):
 
 
 def test_a_bad_crc_entry_is_refused_and_nothing_is_unpacked(studio_dirs):
-    data = bytearray(_zip({"pets/cats/1.png": PNG, "pets/dogs/1.png": PNG[::-1]}, method=zipfile.ZIP_STORED))
+    data = bytearray(zip_bytes({"pets/cats/1.png": PNG, "pets/dogs/1.png": PNG[::-1]}, method=zipfile.ZIP_STORED))
     data[data.index(PNG[::-1]) + 100] ^= 0xFF  # one flipped byte in the stored data of the second entry
 
     with pytest.raises(ArchiveError) as refused:
@@ -162,8 +141,8 @@ def test_a_bad_crc_entry_is_refused_and_nothing_is_unpacked(studio_dirs):
 
 
 def test_nested_zips_are_listed_and_unpacked_closed(studio_dirs):
-    inner = _zip({"x/1.png": PNG})
-    data = _zip({"pets/cats/1.png": PNG, "pets/dogs/1.png": PNG, "pets/dogs/more.zip": inner})
+    inner = zip_bytes({"x/1.png": PNG})
+    data = zip_bytes({"pets/cats/1.png": PNG, "pets/dogs/1.png": PNG, "pets/dogs/more.zip": inner})
     archive, size = open_zip(io.BytesIO(data), ZipCaps())
 
     assert check_zip(archive, size, ZipCaps()).nested_archives == ["pets/dogs/more.zip"]
@@ -177,7 +156,7 @@ def test_a_full_disk_while_unpacking_leaves_nothing_behind_and_says_disk_full(st
     fill_disk(monkeypatch, archive_module, room=len(PNG) + 10)  # the first file fits, the second does not
 
     with pytest.raises(DiskFull) as full:
-        extract_zip(io.BytesIO(_zip({"pets/cats/1.png": PNG, "pets/dogs/1.png": PNG})), "pets.zip")
+        extract_zip(io.BytesIO(zip_bytes({"pets/cats/1.png": PNG, "pets/dogs/1.png": PNG})), "pets.zip")
 
     assert str(full.value).startswith("Disk full: the unpacked zip could not be saved")
     assert _nothing_unpacked(studio_dirs)  # the hidden staging folder is gone too
@@ -193,7 +172,7 @@ def _keras_like(extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
 
 def test_a_keras_file_as_keras_writes_it_passes(tmp_path):
     path = tmp_path / "model.keras"
-    path.write_bytes(_zip(_keras_like(), method=zipfile.ZIP_STORED))  # Keras stores its members uncompressed
+    path.write_bytes(zip_bytes(_keras_like(), method=zipfile.ZIP_STORED))  # Keras stores its members uncompressed
 
     listing = inspect_keras_archive(path)
 
@@ -208,7 +187,7 @@ def test_a_keras_file_as_keras_writes_it_passes(tmp_path):
 ], ids=["member-ratio", "member-count", "member-sizes", "member-path"])
 def test_a_keras_file_with_hostile_members_is_refused_before_keras_opens_it(tmp_path, extra, caps, says):
     path = tmp_path / "model.keras"
-    path.write_bytes(_zip(_keras_like(extra)))
+    path.write_bytes(zip_bytes(_keras_like(extra)))
 
     with pytest.raises(ArchiveError, match=says):
         inspect_keras_archive(path, caps)
