@@ -175,7 +175,7 @@ def test_evaluate_a_run_without_a_model_is_a_one_line_error(studio_dirs):
     done = tlcore("evaluate", run.id, "--json")
 
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"error: Run {run.id} has no trained model yet (state: queued).\n"
+    assert done.stderr == f"error: Run {run.id} has no trained model to evaluate yet (state: queued).\n"
 
 
 def test_evaluate_unknown_run(studio_dirs):

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from tlcore.datasets.pipeline import load_arrays
-from tlcore.datasets.scan import scan_folder
 from tlcore.evaluation.calibration import calibration_summary
 from tlcore.evaluation.confidence import calibrate_run, confidence_summary
 from tlcore.inference.calibrated import read_calibration
 from tlcore.inference.predictor import probabilities_2d
 from tlcore.layers.loading import load_model
 from tlcore.runs.folders import Run, get_run
+from tlcore.runs.trained import open_trained_run
 from tlcore.storage.atomic import write_text_atomic
 
 if TYPE_CHECKING:
@@ -192,15 +192,10 @@ def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]
 def evaluate_run(run_id: str, progress: ImagesDone | None = None) -> dict[str, Any]:
     """(Re-)evaluate a run's saved model on its stored test split (validation when it has none) and store it."""
 
-    run = get_run(run_id)
-    split = run.split()
-    if split is None or not run.model_path.exists():
-        raise ValueError(f"Run {run_id} has no trained model yet (state: {run.state}).")
-    config = run.config()
-    root = scan_folder(config.dataset).root
-    split_name, items = split.held_out
-    return evaluate_model(load_model(run.model_path), root, items, split.class_names, config.image_size,
-                          split_name, run=run, progress=progress)
+    trained = open_trained_run(run_id, "evaluate")
+    split_name, items = trained.split.held_out
+    return evaluate_model(load_model(trained.run.model_path), trained.root, items, trained.split.class_names,
+                          trained.config.image_size, split_name, run=trained.run, progress=progress)
 
 
 def evaluate_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from tlcore.datasets.pipeline import load_arrays
-from tlcore.datasets.scan import scan_folder
 from tlcore.inference.calibrated import NOT_SURE, Confidence
 from tlcore.inference.model_card import JSON_FILE, MARKDOWN_FILE, write_model_card
 from tlcore.inference.predictor import Predictor, compiled_call, probabilities_2d
@@ -39,7 +38,8 @@ from tlcore.inference.serving import (
     tflite_op_types,
 )
 from tlcore.layers.loading import load_model
-from tlcore.runs.folders import Run, get_run
+from tlcore.runs.folders import Run
+from tlcore.runs.trained import open_trained_run
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
 from tlcore.storage.file_lock import file_lock
 
@@ -290,12 +290,8 @@ def export_run(run_id: str, formats: list[str] | None = None,
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
         raise ValueError(f"Unknown export format {', '.join(unknown)}; choose from {', '.join(FORMATS)}.")
-    run = get_run(run_id)
-    split = run.split()
-    if split is None or not run.model_path.exists():
-        raise ValueError(f"Run {run_id} has no trained model to export (state: {run.state}).")
-    config = run.config()
-    root = scan_folder(config.dataset).root
+    trained = open_trained_run(run_id, "export")
+    run, split, config, root = trained.run, trained.split, trained.config, trained.root
     report(0.02, "loading the model and the test split")
     predictor = Predictor(run.model_path, split.class_names, config.image_size, run=run)  # calibrated, as in the app
     confidence = predictor.confidence

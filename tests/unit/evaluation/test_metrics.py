@@ -192,7 +192,7 @@ def test_evaluate_run_without_a_model_says_so(studio_dirs):
 
     run = create_run(TrainConfig(dataset="pets"))
 
-    with pytest.raises(ValueError, match=rf"^Run {run.id} has no trained model yet \(state: queued\)\.$"):
+    with pytest.raises(ValueError, match=rf"^Run {run.id} has no trained model to evaluate yet \(state: queued\)\.$"):
         evaluate_run(run.id)
 
 
