@@ -55,8 +55,18 @@ class SmallCNNBackbone(Backbone):
     def has_pretrained_weights(self) -> bool:
         return False
 
+    @property
+    def smallest_image(self) -> int:
+        """The smallest input this shape leaves a pixel of (`min_size` stays 8 for every shape, so the Train page's
+        image size does not reset while the shape is edited; a size below this one is refused with this number)."""
+        return _min_size(self.shape)
+
     def feature_map_side(self, image_size: int) -> int | None:
-        return _output_side(self.shape, image_size)
+        side = _output_side(self.shape, image_size)
+        if side < 1:
+            raise ValueError(f"{self.name} needs images of at least {self.smallest_image} px: its convolutions and "
+                             f"pooling leave no pixel of a {image_size} px image. Use fewer blocks or larger images.")
+        return side
 
     def known_layer_table(self) -> dict:
         rows = [[_INPUT, "InputLayer", 0, 0], [_RESCALE, "Rescaling", 0, 0]]
@@ -75,9 +85,7 @@ class SmallCNNBackbone(Backbone):
         if weights is not None:
             raise ValueError(f"{self.name} is your own small CNN: it trains from scratch (choose random "
                              "initialisation); there are no pretrained weights for it.")
-        if _output_side(self.shape, image_size) < 1:
-            raise ValueError(f"{self.name} needs images of at least {self.min_size} px: its pooling leaves no pixel "
-                             f"of a {image_size} px image.")
+        self.feature_map_side(image_size)  # a plain message for a size the shape leaves no pixel of
         pool = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}.get(self.shape.pooling)
         inputs = keras.Input((image_size, image_size, 3), name=_INPUT)
         x = keras.layers.Rescaling(1 / 255, name=_RESCALE)(inputs)  # 0..255 pixels → 0..1, as the lab does
@@ -106,7 +114,7 @@ def small_cnn_backbone(shape: SmallCNNConfig) -> SmallCNNBackbone:
     """The backbone entry for a shape (checked: ValueError with a plain message)."""
     shape.validate()
     return SmallCNNBackbone(
-        name=shape.backbone_name(), family=FAMILY, module="", default_size=32, min_size=_min_size(shape),
+        name=shape.backbone_name(), family=FAMILY, module="", default_size=32, min_size=8,
         preprocess="none", published=PublishedFigures(*(None,) * 7), weights_file="", block_pattern=r"^(block\d+)_",
         shape=shape)
 

@@ -46,7 +46,12 @@ def test_bad_shapes_and_imagenet_weights_are_refused_with_a_plain_message():
         catalog.get("SmallCNN-b9-f32-g2-k5-same-max")
     with pytest.raises(WeightsUnavailable, match="trains from scratch"):
         resolve_weights(TrainConfig(dataset="d", backbone="SmallCNN", weights="imagenet"))
-    assert catalog.get("SmallCNN").min_size == 8 and catalog.get("SmallCNN-b5-f8-g1-k5-valid-max").min_size > 32
+    deep = catalog.get("SmallCNN-b5-f8-g1-k5-valid-max")
+    assert deep.smallest_image == 156 and deep.min_size == 8
+    with pytest.raises(ValueError, match="needs images of at least 156 px"):
+        count_params(deep.name, 3, 0, pooling="flatten", image_size=96)
+    with pytest.raises(ValueError, match="needs images of at least 156 px"):
+        deep.build_base(96, None)
     assert "SmallCNN" in catalog.all_names()
 
 
