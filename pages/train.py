@@ -13,6 +13,7 @@ from pages.shared import (
     split_config,
 )
 from pages.shared.lr_finder import lr_finder_panel
+from pages.shared.notebook import notebook_download, run_notebook_download
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
 from pages.train_parts.small_cnn import small_cnn_shape
@@ -73,6 +74,7 @@ with counts_area:
     head_ok = counts_and_strip(config, class_count)
 lr_finder_panel(config)  # its "Use this rate" fills the learning-rate input above
 show_code(config, scan.root, class_count)
+notebook_download(config)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
         run = jobs.submit(config)
@@ -86,4 +88,5 @@ run_id = st.query_params.get("run") or st.session_state.get("run")
 if run_id:
     st.subheader("Job")
     job_monitor(run_id)
+    run_notebook_download(run_id)
     tensorboard_hint(run_id)

@@ -86,3 +86,22 @@ def test_one_button_makes_a_finished_runs_model_a_backbone_cut_after_its_convolu
 
     name = next(n for n in catalog.all_names() if n.startswith("custom-"))
     assert catalog.get(name).cut_at == "block2_pool" and catalog.get(name).source == f"run {run.id}"
+
+
+def test_the_form_and_a_finished_run_offer_a_notebook(open_page):
+    from page_helpers import make_run
+
+    from tlcore.config.training import TrainConfig
+    from tlcore.datasets import make_split, scan_folder
+    from tlcore.storage.atomic import write_json_atomic
+
+    at = _pick_small_cnn(open_page)
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert "Download notebook (.ipynb)" in labels
+
+    config = TrainConfig(dataset="sample-digits", backbone="SmallCNN", small_cnn=SmallCNNConfig(), weights="random")
+    run = make_run(config, class_names=list("0123456789"))
+    write_json_atomic(run.path / "split.json", make_split(scan_folder("sample-digits"), config.split).to_dict())
+    at = open_page("pages/train.py", query_params={"run": run.id})
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert f"Download run {run.id} as a notebook (.ipynb)" in labels
