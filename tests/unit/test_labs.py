@@ -8,6 +8,8 @@ transferred to another, then ResNet50 with gradual unfreezing). The built-in dig
 import re
 from pathlib import Path
 
+import numpy as np
+
 from tlcore.backbones import catalog, freeze_blocks
 from tlcore.config import TrainConfig
 from tlcore.modeling.model import count_params
@@ -63,7 +65,7 @@ def test_lab2_vgg16_pre_split_folders_and_the_last_five_layers_trainable(digits,
 def test_lab3_small_cnn_transfer_then_resnet50_gradual_unfreezing(tiny_dataset, make_config):
     from tlcore.backbones import custom
     from tlcore.layers.loading import load_model
-    from tlcore.modeling.model import build_model, keras_param_counts
+    from tlcore.modeling.model import base_of, build_model, keras_param_counts
     from tlcore.runs.folders import FINISHED, create_run
     from tlcore.training.unfreezing import stage_fine_tune_at
     from tlcore.worker import run_job
@@ -82,7 +84,10 @@ def test_lab3_small_cnn_transfer_then_resnet50_gradual_unfreezing(tiny_dataset, 
                          pooling="flatten", hidden_units=128)
     counts = count_params(backbone.name, 10, None, pooling="flatten", hidden_units=128, image_size=32)
     assert (counts.total, counts.trainable, counts.non_trainable) == (522_186, 263_562, 258_624)
-    assert keras_param_counts(build_model(config, 10)) == counts
+    transferred = build_model(config, 10)
+    assert keras_param_counts(transferred) == counts
+    trained = base_of(load_model(first.model_path)).get_layer("block3_conv").get_weights()[0]
+    assert np.array_equal(base_of(transferred).get_layer("block3_conv").get_weights()[0], trained)  # carried over
 
     # Step 3: ResNet50, ImageNet, frozen; then gradual unfreezing one block per stage from the top.
     assert count_params("ResNet50", 10, None).trainable == 20_490

@@ -1,10 +1,10 @@
-"""The Small CNN family: its shape as a name and a config field, counts without TensorFlow that match Keras, training
-from scratch only, and the lab's transfer: a finished run cut after its convolutions becomes another run's base."""
+"""The Small CNN family: its shape as a name and a config field, counts without TensorFlow that match Keras, and
+training from scratch only. The lab's transfer (a run cut after its convolutions) is walked in tests/unit/test_labs.py;
+a small CNN run that discriminates is tests/unit/modeling/test_notebook.py's."""
 
-import numpy as np
 import pytest
 
-from tlcore.backbones import catalog, custom, layer_tables
+from tlcore.backbones import catalog, layer_tables
 from tlcore.backbones.weights import WeightsUnavailable
 from tlcore.config import TrainConfig
 from tlcore.config.small_cnn import SmallCNNConfig
@@ -53,27 +53,3 @@ def test_bad_shapes_and_imagenet_weights_are_refused_with_a_plain_message():
     with pytest.raises(ValueError, match="needs images of at least 156 px"):
         deep.build_base(96, None)
     assert "SmallCNN" in catalog.all_names()
-
-
-def test_a_small_cnn_run_transfers_to_another_dataset_cut_after_its_convolutions(tiny_dataset, make_config):
-    from tlcore.layers.loading import load_model
-    from tlcore.modeling.model import base_of
-    from tlcore.runs.folders import FINISHED, create_run
-    from tlcore.worker import run_job
-
-    shape = SmallCNNConfig(2, 8, 2, 5, "same", "max")
-    first = create_run(make_config(tiny_dataset("first", ("0", "1", "2"), 30), backbone=shape.backbone_name(),
-                                   small_cnn=shape, fine_tune_at=0, pooling="flatten", hidden_units=32, epochs=3))
-    assert run_job(first, wait=False) == FINISHED, first.status().get("error")
-    assert first.status()["test_accuracy"] >= 0.6, first.status()  # it learned: a from-scratch CNN that discriminates
-
-    backbone = custom.create_from_run("lab-cnn", first.model_path, f"run {first.id}")
-    assert backbone.cut_at == "block2_pool" and backbone.output_side == 8 and backbone.preprocess == "none"
-    second = create_run(make_config(tiny_dataset("second", ("7", "8", "9"), 20), backbone=backbone.name,
-                                    weights="imagenet", pooling="flatten", hidden_units=32))
-    assert run_job(second, wait=False) == FINISHED, second.status().get("error")
-    model = load_model(second.model_path)
-    assert keras_param_counts(model) == count_params(backbone.name, 3, None, pooling="flatten", hidden_units=32,
-                                                     image_size=32)
-    trained = base_of(load_model(first.model_path)).get_layer("block2_conv").get_weights()[0]
-    assert np.array_equal(base_of(model).get_layer("block2_conv").get_weights()[0], trained)  # carried over, frozen
