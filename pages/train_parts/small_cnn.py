@@ -9,7 +9,7 @@ import streamlit as st
 
 from tlcore import backbones
 from tlcore.backbones import Backbone
-from tlcore.config.small_cnn import SMALL_CNN_PADDINGS, SMALL_CNN_POOLINGS, SmallCNNConfig
+from tlcore.config import SMALL_CNN_PADDINGS, SMALL_CNN_POOLINGS, SmallCNNConfig
 
 POOLING_LABELS = {"max": "2×2 max pooling", "avg": "2×2 average pooling", "none": "none (keeps the size)"}
 
