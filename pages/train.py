@@ -13,8 +13,10 @@ from pages.shared import (
     split_config,
 )
 from pages.shared.lr_finder import lr_finder_panel
+from pages.shared.notebook import notebook_download, run_notebook_download
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
+from pages.train_parts.small_cnn import small_cnn_shape
 from tlcore import backbones, jobs
 from tlcore.backbones import imagenet_problem, status
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
@@ -32,10 +34,13 @@ st.caption(f"Dataset {dataset_label(dataset)}: {len(scan.files):,} images in {cl
 
 left, right = st.columns(2)
 backbone = backbones.get(left.selectbox("Backbone", backbones.all_names(), index=backbones.names().index("MobileNetV2")))
+small_cnn, backbone, small_cnn_head = small_cnn_shape(backbone)  # its own shape form; (None, backbone, {}) else
 image_size = right.number_input("Image size (px)", min_value=backbone.min_size, max_value=1024,
                                 value=max(96, backbone.min_size), step=16)
 
 weight_labels = {**WEIGHT_CHOICES, WEIGHTS_IMAGENET: "Its own trained weights"} if backbone.own_weights_file else WEIGHT_CHOICES
+if not backbone.has_pretrained_weights:  # a Small CNN of your own trains from scratch
+    weight_labels = {WEIGHTS_RANDOM: WEIGHT_CHOICES[WEIGHTS_RANDOM]}
 weights = st.radio("Starting weights", list(weight_labels), format_func=weight_labels.get, horizontal=True)
 weights_ok = True
 if weights == WEIGHTS_IMAGENET:
@@ -56,7 +61,7 @@ pretrained = weights != WEIGHTS_RANDOM
 st.subheader("Freeze depth")
 fine_tune_at = freeze_controls(backbone.name, pretrained)
 counts_area = st.container()  # filled once the head is known: counts depend on it
-head = head_options()
+head = {**head_options(), **small_cnn_head}
 training = training_options(scan)
 stored_augment, augmentation = augmentation_config()  # kept with the dataset; edited on the Dataset page
 augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
@@ -64,11 +69,12 @@ device = device_options(training["batch_size"])
 
 config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(image_size), fine_tune_at=fine_tune_at,
                      augment=augment, weights=weights, split=split_config(),
-                     augmentation=augmentation, **head, **training, **device)
+                     augmentation=augmentation, small_cnn=small_cnn, **head, **training, **device)
 with counts_area:
     head_ok = counts_and_strip(config, class_count)
 lr_finder_panel(config)  # its "Use this rate" fills the learning-rate input above
 show_code(config, scan.root, class_count)
+notebook_download(config)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
         run = jobs.submit(config)
@@ -82,4 +88,5 @@ run_id = st.query_params.get("run") or st.session_state.get("run")
 if run_id:
     st.subheader("Job")
     job_monitor(run_id)
+    run_notebook_download(run_id)
     tensorboard_hint(run_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pages.backbones_parts.own_model import run_as_backbone_button
 from tlcore import backbones
 from tlcore.layers import BadModelFile
 from tlcore.runs import get_run, list_runs
@@ -82,6 +83,7 @@ def _pick_model():
                     icon=":material/info:")
             return None, None
         run_id = st.selectbox("Run", run_ids, key="custom_run")
+        run_as_backbone_button(run_id, get_run(run_id).model_path)  # the lab's cut in one click; the form: any cut
         return get_run(run_id).model_path, f"run {run_id}"
     uploaded = st.file_uploader("Model file", type=["keras"], key="custom_upload")
     if uploaded is None:

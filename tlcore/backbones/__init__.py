@@ -1,7 +1,7 @@
 """The backbone catalog: the Keras applications registry, custom backbones, layer tables, blocks, weights, measure, probe."""
 
 from tlcore.backbones.catalog import all_names, get, layer_table
-from tlcore.backbones.custom import create_custom, custom_names, inspect_model, save_model_upload
+from tlcore.backbones.custom import create_custom, create_from_run, custom_names, inspect_model, save_model_upload
 from tlcore.backbones.freeze_blocks import (
     block_names,
     block_of_layer,
@@ -13,6 +13,7 @@ from tlcore.backbones.freeze_blocks import (
 from tlcore.backbones.measure import cached_measurements, measure_task, readable_rows
 from tlcore.backbones.probe import run_probe
 from tlcore.backbones.registry import PUBLISHED_SOURCE, REGISTRY, Backbone, names
+from tlcore.backbones.small_cnn import small_cnn_backbone
 from tlcore.backbones.weights import WeightsFileRejected, imagenet_problem, install_weights, registry_rows, status
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "get",
     "layer_table",
     "create_custom",
+    "create_from_run",
     "custom_names",
     "inspect_model",
     "save_model_upload",
@@ -37,6 +39,7 @@ __all__ = [
     "PUBLISHED_SOURCE",
     "REGISTRY",
     "names",
+    "small_cnn_backbone",
     "WeightsFileRejected",
     "imagenet_problem",
     "install_weights",

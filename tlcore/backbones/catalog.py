@@ -1,4 +1,4 @@
-"""The catalog: every backbone by name, Keras applications first, then custom backbones cut from your own models.
+"""The catalog: every backbone by name: Keras applications, the small CNN of your own, custom backbones cut from models.
 
 The registry stays a leaf; the catalog sits above it and the custom backbones, and answers lookups by name.
 """
@@ -8,15 +8,19 @@ from __future__ import annotations
 from tlcore.backbones import custom as custom_backbones
 from tlcore.backbones.layer_tables import LayerTable, table_for
 from tlcore.backbones.registry import REGISTRY, Backbone, names
+from tlcore.backbones.small_cnn import NAMES as SMALL_CNN_NAMES
+from tlcore.backbones.small_cnn import load_small_cnn
 
-__all__ = ["get", "all_names"]
-
+__all__ = ["get", "all_names", "layer_table"]
 
 
 def get(name: str) -> Backbone:
     """Look a backbone up by its Keras name, or a custom one ("custom-…"); the error lists the valid names."""
     if name in REGISTRY:
         return REGISTRY[name]
+    small_cnn = load_small_cnn(name)
+    if small_cnn is not None:
+        return small_cnn
     custom = custom_backbones.load_custom(name)
     if custom is None:
         raise KeyError(f"Unknown backbone '{name}'. Known: {', '.join(all_names())}")
@@ -24,8 +28,8 @@ def get(name: str) -> Backbone:
 
 
 def all_names() -> list[str]:
-    """Keras applications, then the custom backbones cut from your own models (tlcore.backbones.custom)."""
-    return names() + custom_backbones.custom_names()
+    """Keras applications, the small CNN of your own, then the custom backbones cut from your own models."""
+    return names() + SMALL_CNN_NAMES + custom_backbones.custom_names()
 
 
 def layer_table(name: str) -> LayerTable:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PREFIX", "FAMILY", "FLEXIBLE_DEFAULT_SIZE", "RUN_BASE_LAYER", "RUN_PREPROCESS_LAYER", "custom_root",
     "CustomBackbone", "load_custom", "custom_names", "CutPoint", "cut_points", "suggested_preprocess",
-    "inspect_model", "create_custom", "save_model_upload", "delete_custom"
+    "inspect_model", "create_custom", "create_from_run", "save_model_upload", "delete_custom"
 ]
 
 PREFIX = "custom-"
@@ -57,6 +57,10 @@ class CustomBackbone(Backbone):
     source: str = ""  # what it was cut from, for people
     cut_at: str = ""
     input_size: int | None = None  # None: takes any input size
+    output_side: int | None = None  # the cut map's side at input_size (Flatten heads count from it)
+
+    def feature_map_side(self, image_size: int) -> int | None:
+        return self.output_side if image_size == self.input_size else None
 
     @property
     def saved_base(self) -> Path:
@@ -98,7 +102,8 @@ def _from_folder(folder: Path) -> CustomBackbone | None:
         name=info["name"], family=FAMILY, module="", default_size=size or FLEXIBLE_DEFAULT_SIZE,
         min_size=min(size or 32, 32), preprocess=info["preprocess"], published=PublishedFigures(*(None,) * 7),
         weights_file="base.keras", block_pattern=r"^(block_?\d+|conv\d+)", folder=str(folder),
-        source=info.get("source", ""), cut_at=info.get("cut_at", ""), input_size=size)
+        source=info.get("source", ""), cut_at=info.get("cut_at", ""), input_size=size,
+        output_side=info.get("output_side"))
 
 
 def load_custom(name: str) -> CustomBackbone | None:
@@ -204,12 +209,22 @@ def create_custom(name: str, model_path: str | Path, cut_at: str, source: str, p
         write_json_atomic(workdir / "backbone.json", {
             "name": PREFIX + name, "source": source, "cut_at": cut_at, "preprocess": preprocess,
             "input_size": int(height) if height else None, "feature_dim": table.feature_dim,
+            "output_side": int(base.output.shape[1]) if height and base.output.shape[1] else None,
             "layers": len(table.layers)})
         workdir.rename(custom_root() / name)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     layer_tables.table_for.cache_clear()
     return load_custom(PREFIX + name)
+
+
+def create_from_run(name: str, model_path: str | Path, source: str) -> Backbone:
+    """A run's model as a backbone in one step, cut where the lab cuts: after its base's last convolution block
+    (the last image-shaped layer of the base, before pooling and the head), with the run's preprocessing."""
+    points = cut_points(load_model(model_path))
+    if not points:
+        raise BadModelFile("This model has no layer with an image-shaped output to cut after.")
+    return create_custom(name, model_path, points[-1].name, source)
 
 
 def save_model_upload(filename: str, data: bytes) -> Path:

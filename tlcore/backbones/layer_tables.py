@@ -46,7 +46,11 @@ class LayerTable:
 
 @lru_cache(maxsize=None)
 def table_for(backbone: Backbone) -> LayerTable:
-    """The backbone's layer table: shipped, saved with a custom backbone, cached, or else measured once."""
+    """The backbone's layer table: stated by the backbone, shipped, saved with a custom backbone, cached, or else
+    measured once."""
+    known = backbone.known_layer_table()
+    if known is not None:
+        return LayerTable.from_dict(known)
     candidates = (SHIPPED_DIR / f"{backbone.name}.json", backbone.layer_table_file,
                   cache_root() / "layer_tables" / f"{backbone.name}.json")
     for path in candidates:

@@ -76,6 +76,19 @@ class Backbone:
         """Where this backbone keeps its own layer table (a custom backbone's folder); None: shipped or measured."""
         return None
 
+    @property
+    def has_pretrained_weights(self) -> bool:
+        """False for a family that only trains from scratch (a small CNN of your own): no ImageNet choice."""
+        return True
+
+    def known_layer_table(self) -> dict | None:
+        """A layer table this backbone can state without building (LayerTable.to_dict form); None: look it up."""
+        return None
+
+    def feature_map_side(self, image_size: int) -> int | None:
+        """The side of the base's output map when the backbone knows it itself; None: the family's rule."""
+        return None
+
     def block_of(self, layer_name: str) -> str | None:
         match = re.search(self.block_pattern, layer_name)
         return match.group(1) if match else None

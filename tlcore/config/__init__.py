@@ -1,6 +1,7 @@
 """Run configurations as plain dataclasses with a JSON round-trip; imports nothing else from tlcore."""
 
 from tlcore.config.augmentation import FLIP_MODES, AugmentConfig
+from tlcore.config.small_cnn import SMALL_CNN_PADDINGS, SMALL_CNN_POOLINGS, SmallCNNConfig
 from tlcore.config.split import SplitConfig
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, GradualUnfreezing, TrainConfig
 
@@ -8,6 +9,9 @@ __all__ = [
     "AugmentConfig",
     "FLIP_MODES",
     "SplitConfig",
+    "SmallCNNConfig",
+    "SMALL_CNN_PADDINGS",
+    "SMALL_CNN_POOLINGS",
     "GradualUnfreezing",
     "TrainConfig",
     "WEIGHTS_IMAGENET",

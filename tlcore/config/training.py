@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from tlcore.config.augmentation import AugmentConfig
+from tlcore.config.small_cnn import SmallCNNConfig
 from tlcore.config.split import SplitConfig
 
 __all__ = [
@@ -68,6 +69,7 @@ class TrainConfig:
     class_weights: bool = False  # weight classes inversely to their frequency (sklearn "balanced")
     mixed_precision: bool = False  # GPU only: mixed_float16
     xla: bool = False  # GPU only: jit_compile
+    small_cnn: SmallCNNConfig | None = None  # the shape of a SmallCNN backbone (its name spells it too)
     gradual_unfreezing: GradualUnfreezing | None = None  # fine-tuning in stages, one phase each (one job)
 
     @property
@@ -93,6 +95,8 @@ class TrainConfig:
             values["gradual_unfreezing"] = GradualUnfreezing(**values["gradual_unfreezing"])
         if isinstance(values.get("augmentation"), dict):
             values["augmentation"] = AugmentConfig(**values["augmentation"])
+        if isinstance(values.get("small_cnn"), dict):
+            values["small_cnn"] = SmallCNNConfig(**values["small_cnn"])
         if "dataset" not in values:
             raise ValueError("The config needs a 'dataset' (a folder under the data root).")
         return cls(**values)

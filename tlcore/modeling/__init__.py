@@ -1,8 +1,10 @@
-"""Build the transfer-learning model, freeze it, count its parameters, and write it out as plain Keras code."""
+"""Build the transfer-learning model, freeze it, count its parameters, and write it out as plain Keras code or a
+notebook."""
 
 from tlcore.modeling.checks import check_config
 from tlcore.modeling.codegen import keras_script, script_zip
 from tlcore.modeling.model import build_model, config_param_counts, count_params, is_pretrained, keras_param_counts
+from tlcore.modeling.notebook import notebook_bytes
 
 __all__ = [
     "check_config",
@@ -13,4 +15,5 @@ __all__ = [
     "count_params",
     "is_pretrained",
     "keras_param_counts",
+    "notebook_bytes",
 ]

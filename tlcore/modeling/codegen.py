@@ -18,6 +18,7 @@ from pathlib import Path
 from tlcore.backbones import catalog as backbones
 from tlcore.backbones.custom import CustomBackbone
 from tlcore.backbones.registry import Backbone
+from tlcore.backbones.small_cnn import SmallCNNBackbone
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 from tlcore.datasets.split import Split
 from tlcore.modeling.model import (
@@ -28,7 +29,9 @@ from tlcore.modeling.model import (
     uses_one_hot_labels,
 )
 
-__all__ = ["SCRIPT_NAME", "SPLIT_FILE_NAME", "keras_script", "script_files", "write_script", "script_zip"]
+__all__ = [
+    "SCRIPT_NAME", "SPLIT_FILE_NAME", "keras_script", "script_sections", "script_files", "write_script", "script_zip"
+]
 
 SCRIPT_NAME = "train.py"
 SPLIT_FILE_NAME = "split.json"  # the run folder's split.json format (tlcore.datasets.split.Split.to_dict)
@@ -103,11 +106,18 @@ class InferenceModeBase(keras.layers.Layer):
 def keras_script(config: TrainConfig, data_dir: Path | str, class_count: int) -> str:
     """The whole script as text. `data_dir` is the dataset folder (one sub-folder per class); the script reads the
     split from `split.json` beside it (see `write_script`)."""
+    return "\n\n\n".join(script_sections(config, data_dir, class_count)) + "\n"
+
+
+def script_sections(config: TrainConfig, data_dir: Path | str, class_count: int,
+                    here: str = "Path(__file__).resolve().parent") -> list[str]:
+    """The script's sections in order (header, layers, data, inputs, base, freeze, head, compile, fit): the notebook
+    makes a cell of each. `here` is the expression for the folder split.json and the outputs live in."""
     backbone = backbones.get(config.backbone)
-    sections = [_header(config, backbone, data_dir, class_count), _layers(config), _data(config, class_count),
-                _inputs(config), _base(config, backbone), _freeze(config), _head(config, backbone, class_count),
-                _compile(config, class_count), _fit(config)]
-    return "\n\n\n".join(section.strip("\n") for section in sections if section) + "\n"
+    sections = [_header(config, backbone, data_dir, class_count).replace("Path(__file__).resolve().parent", here),
+                _layers(config), _data(config, class_count), _inputs(config), _base(config, backbone),
+                _freeze(config), _head(config, backbone, class_count), _compile(config, class_count), _fit(config)]
+    return [section.strip("\n") for section in sections if section]
 
 
 def script_files(config: TrainConfig, data_dir: Path | str, split: Split) -> dict[str, str]:
@@ -267,7 +277,10 @@ def _inputs(config: TrainConfig) -> str:
 
 def _base(config: TrainConfig, backbone: Backbone) -> str:
     x_preprocess = f'x = ImagePreprocess("{backbone.preprocess}", name="preprocess")(x)'
-    if isinstance(backbone, CustomBackbone):  # its saved base.keras, as CustomBackbone.build_base loads it
+    if isinstance(backbone, SmallCNNBackbone):  # your own small CNN, layer by layer, from random weights
+        lines = [f"# 3. The base: {backbone.name}, your own small CNN (convolution blocks, trained from scratch).",
+                 x_preprocess, *backbone.keras_code()]
+    elif isinstance(backbone, CustomBackbone):  # its saved base.keras, as CustomBackbone.build_base loads it
         pretrained = config.weights != WEIGHTS_RANDOM
         lines = [f"# 3. The base: {backbone.name}, cut from {backbone.source or 'a model'} at "
                  f"{backbone.cut_at or 'its last layer'} "

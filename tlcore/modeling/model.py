@@ -81,7 +81,8 @@ def pooled_feature_count(backbone_name: str, pooling: str, image_size: int | Non
         return channels
     if image_size is None:
         raise ValueError("Flatten pooling needs the image size: its feature map grows with the input.")
-    return channels * feature_map_side(backbone_name, image_size) ** 2
+    side = backbones.get(backbone_name).feature_map_side(image_size) or feature_map_side(backbone_name, image_size)
+    return channels * side ** 2
 
 
 def head_param_count(backbone_name: str, class_count: int, pooling: str = "avg", hidden_units: int = 0,
@@ -98,6 +99,9 @@ def resolve_weights(config: TrainConfig) -> str | None:
     backbone = backbones.get(config.backbone)
     if config.weights == WEIGHTS_RANDOM:
         return None
+    if not backbone.has_pretrained_weights:
+        raise WeightsUnavailable(f"{backbone.name} trains from scratch: there are no pretrained weights for it. "
+                                 "Choose random initialisation.")
     if config.weights == WEIGHTS_IMAGENET:
         problem = imagenet_problem(backbone, config.image_size)
         if problem:

@@ -1,0 +1,107 @@
+"""Train page, Small CNN: its shape form, live counts that follow the shape, random weights only, and Start queuing a
+run that carries the shape (no worker process is spawned)."""
+
+from page_helpers import by_label, metric_value
+
+from tlcore.config.small_cnn import SmallCNNConfig
+from tlcore.jobs import scheduler as jobs
+from tlcore.modeling.model import count_params
+from tlcore.runs.folders import get_run
+
+
+def _pick_small_cnn(open_page):
+    at = open_page("pages/train.py")
+    by_label(at.selectbox, "Backbone").set_value("SmallCNN").run()
+    by_label(at.number_input, "Image size (px)").set_value(32).run()
+    assert not at.exception
+    return at
+
+
+def test_the_labs_default_shape_counts_live_and_trains_from_scratch_only(open_page):
+    at = _pick_small_cnn(open_page)
+
+    assert by_label(at.radio, "Starting weights").options == ["Random initialisation (no pretrained weights)"]
+    expected = count_params("SmallCNN", 10, 0, pooling="flatten", hidden_units=128, image_size=32)
+    assert metric_value(at, "Total parameters") == f"{expected.total:,}" == "522,186"
+    assert metric_value(at, "Trainable") == "522,186"  # from scratch: every layer trains (the slider starts at 0)
+
+
+def test_changing_the_shape_changes_the_backbone_and_its_counts(open_page):
+    at = _pick_small_cnn(open_page)
+
+    by_label(at.number_input, "Convolution blocks").set_value(2).run()
+    by_label(at.selectbox, "Padding").set_value("valid").run()
+    by_label(at.number_input, "Dense units").set_value(64).run()
+    name = SmallCNNConfig(blocks=2, padding="valid").backbone_name()
+    assert not at.exception and any(name in caption.value for caption in at.caption)
+    assert at.session_state[f"freeze_index_{name}"] == 0  # the new shape got its own freeze slider, at 0
+    expected = count_params(name, 10, 0, pooling="flatten", hidden_units=64, image_size=32)
+    assert metric_value(at, "Total parameters") == f"{expected.total:,}"
+
+
+def test_a_shape_that_leaves_no_pixel_says_so(open_page):
+    at = _pick_small_cnn(open_page)
+    by_label(at.number_input, "Convolution blocks").set_value(8).run()
+
+    assert not at.exception
+    assert any("needs images of at least" in error.value for error in at.error), [e.value for e in at.error]
+    assert by_label(at.button, "Start training").disabled
+
+
+def test_start_queues_a_run_with_the_shape(open_page, monkeypatch):
+    started = []
+    monkeypatch.setattr(jobs, "start_worker", started.append)
+    at = _pick_small_cnn(open_page)
+    by_label(at.number_input, "Kernel size").set_value(3).run()
+
+    by_label(at.button, "Start training").click().run()
+
+    assert not at.exception and not at.error
+    config = get_run(at.query_params["run"]).config()
+    shape = SmallCNNConfig(kernel_size=3)
+    assert (config.backbone, config.small_cnn, config.weights, config.fine_tune_at) == (
+        shape.backbone_name(), shape, "random", 0)
+    assert (config.pooling, config.hidden_units) == ("flatten", 128)
+
+
+def test_one_button_makes_a_finished_runs_model_a_backbone_cut_after_its_convolutions(open_page, tmp_path):
+    from page_helpers import make_run
+
+    from tlcore.config.training import TrainConfig
+    from tlcore.modeling.model import build_model
+
+    shape = SmallCNNConfig(blocks=2, filters=4)
+    config = TrainConfig(dataset="sample-digits", backbone=shape.backbone_name(), small_cnn=shape, image_size=32,
+                         weights="random", fine_tune_at=0, pooling="flatten", hidden_units=8)
+    build_model(config, 10).save(tmp_path / "model.keras")
+    run = make_run(config, model=(tmp_path / "model.keras").read_bytes(), class_names=list("0123456789"))
+    at = open_page("pages/backbones.py", timeout=60)
+    assert at.selectbox(key="custom_run").value == run.id
+
+    at.button(key="custom_from_run").click().run()
+
+    assert not at.exception
+    assert any("cut after `block2_pool`" in s.value for s in at.success), [e.value for e in at.error]
+    from tlcore.backbones import catalog
+
+    name = next(n for n in catalog.all_names() if n.startswith("custom-"))
+    assert catalog.get(name).cut_at == "block2_pool" and catalog.get(name).source == f"run {run.id}"
+
+
+def test_the_form_and_a_finished_run_offer_a_notebook(open_page):
+    from page_helpers import make_run
+
+    from tlcore.config.training import TrainConfig
+    from tlcore.datasets import make_split, scan_folder
+    from tlcore.storage.atomic import write_json_atomic
+
+    at = _pick_small_cnn(open_page)
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert "Download notebook (.ipynb)" in labels
+
+    config = TrainConfig(dataset="sample-digits", backbone="SmallCNN", small_cnn=SmallCNNConfig(), weights="random")
+    run = make_run(config, class_names=list("0123456789"))
+    write_json_atomic(run.path / "split.json", make_split(scan_folder("sample-digits"), config.split).to_dict())
+    at = open_page("pages/train.py", query_params={"run": run.id})
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert f"Download run {run.id} as a notebook (.ipynb)" in labels
