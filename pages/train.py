@@ -14,6 +14,7 @@ from pages.shared import (
 )
 from pages.shared.lr_finder import lr_finder_panel
 from pages.shared.notebook import notebook_download, run_notebook_download
+from pages.train_parts.fast_phase import augmented_views_option
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
 from pages.train_parts.small_cnn import small_cnn_shape
@@ -65,11 +66,12 @@ head = {**head_options(), **small_cnn_head}
 training = training_options(scan)
 stored_augment, augmentation = augmentation_config()  # kept with the dataset; edited on the Dataset page
 augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
+views = augmented_views_option(augment, fine_tune_at)
 device = device_options(training["batch_size"])
 
 config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(image_size), fine_tune_at=fine_tune_at,
                      augment=augment, weights=weights, split=split_config(),
-                     augmentation=augmentation, small_cnn=small_cnn, **head, **training, **device)
+                     augmentation=augmentation, small_cnn=small_cnn, **head, **training, **device, **views)
 with counts_area:
     head_ok = counts_and_strip(config, class_count)
 lr_finder_panel(config)  # its "Use this rate" fills the learning-rate input above

@@ -9,6 +9,7 @@ streamed: hashed in chunks and decoded within the server's pixel budget, never r
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter, defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -19,7 +20,7 @@ from tlcore.datasets.scan import (
     BadFile,
     DatasetError,
     DatasetScan,
-    iter_bad_files,
+    check_file,
     open_dataset_file,
     scan_folder,
 )
@@ -31,7 +32,8 @@ from tlcore.storage.paths import cache_root, data_root
 
 __all__ = [
     "Report", "IMBALANCE_RATIO", "analysis_path", "cached_report", "analyse_files", "health_report",
-    "summarize_sizes", "imbalance", "duplicate_groups", "health_task", "find_bad_files"
+    "summarize_sizes", "imbalance", "duplicate_groups", "health_task", "find_bad_files", "PROGRESS_EVERY_S",
+    "throttled"
 ]
 
 Report = Callable[[float, str], None]
@@ -39,8 +41,26 @@ IMBALANCE_RATIO = 3.0  # largest / smallest class count from which the report wa
 _ANALYSIS_VERSION = 2  # 2: files streamed, decoded within the pixel budget
 
 
+PROGRESS_EVERY_S = 2.0  # a long step (checking every image, computing features) reports at least this often
+
+
 def _no_report(fraction: float, message: str) -> None:
     """Progress sink when nobody is watching (CLI without a terminal, tests)."""
+
+
+def throttled(report: Report, every_s: float | None = None) -> Report:
+    """`report` called at most once per `every_s` seconds (PROGRESS_EVERY_S), and always for the last step
+    (fraction 1): a step over 100,000 files keeps the page moving without writing status.json 100,000 times."""
+    interval = PROGRESS_EVERY_S if every_s is None else every_s
+    last = [float("-inf")]
+
+    def send(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if fraction >= 1.0 or now - last[0] >= interval:
+            last[0] = now
+            report(fraction, message)
+
+    return send
 
 
 def analysis_path(scan: DatasetScan) -> Path:
@@ -208,13 +228,22 @@ def health_task(params: dict, report: Report) -> dict:
     return health_report(scan, load_settings(params["dataset"]).split, report)
 
 
-def find_bad_files(scan: DatasetScan) -> list[BadFile]:
+def find_bad_files(scan: DatasetScan, report: Report = _no_report) -> list[BadFile]:
     """Decode every image once; those that fail are reported with a reason and left out of training.
 
     A health report already computed for this exact listing is reused instead of decoding everything again.
+    `report(fraction, "checking images 1,200/5,000")` follows the decoding every PROGRESS_EVERY_S seconds.
     """
 
-    report = cached_report(scan)
-    if report is not None:
-        return [BadFile(item["path"], item["message"]) for item in report["unreadable"]]
-    return [BadFile(relative, message) for relative, _, message in iter_bad_files(scan)]
+    cached = cached_report(scan)
+    if cached is not None:
+        return [BadFile(item["path"], item["message"]) for item in cached["unreadable"]]
+    send = throttled(report)
+    total = len(scan.files)
+    bad = []
+    for done, (relative, _) in enumerate(scan.files, start=1):
+        problem = check_file(scan.root / relative)
+        if problem:
+            bad.append(BadFile(relative, problem[1]))
+        send(done / total, f"checking images {done:,}/{total:,}")
+    return bad

@@ -15,7 +15,12 @@ class Progress:
 
 def job_progress(status: dict) -> Progress:
     """Epochs and batches done of this phase's epochs (a resumed phase counts from its first epoch), and the ETA;
-    while evaluating, the images evaluated of the held-out split."""
+    while evaluating, the images evaluated of the held-out split; in a long step before training (checking every
+    image, computing features) the step's own fraction and message (status `step`, written by the job)."""
+    step = status.get("step") or {}
+    if step.get("phase") and step.get("phase") == status.get("phase"):
+        fraction = min(1.0, max(0.0, float(step.get("fraction") or 0.0)))
+        return Progress(fraction, f"{step['phase']} · {step.get('message', '')}")
     if status.get("phase") == "evaluating" and status.get("images_to_evaluate"):
         done, total = status.get("evaluated_images") or 0, status["images_to_evaluate"]
         return Progress(min(1.0, max(0.0, done / total)), f"evaluating · {done:,}/{total:,} images")

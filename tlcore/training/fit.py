@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlcore.config.training import TrainConfig
-from tlcore.datasets.health import find_bad_files
+from tlcore.datasets.health import Report, find_bad_files
 from tlcore.datasets.pipeline import make_dataset
 from tlcore.datasets.scan import scan_folder
 from tlcore.datasets.split import Split, make_split
@@ -39,10 +39,17 @@ PLATEAU_FACTOR = 0.5  # reduce-on-plateau halves the learning rate...
 PLATEAU_PATIENCE = 2  # ...after this many epochs without improvement
 
 
-def prepare_split(config: TrainConfig) -> tuple[Path, Split]:
-    """Scan the folder, leave out unreadable images, and split as the config says."""
+def prepare_split(config: TrainConfig, report: Report | None = None) -> tuple[Path, Split]:
+    """Scan the folder, leave out unreadable images, and split as the config says.
+
+    `report(fraction, message)` follows the check of every image (a fresh folder decodes them all once).
+    """
     scan = scan_folder(config.dataset)
-    return scan.root, make_split(scan, config.split, excluded=find_bad_files(scan))
+    return scan.root, make_split(scan, config.split, excluded=find_bad_files(scan, report or _no_report))
+
+
+def _no_report(fraction: float, message: str) -> None:
+    """Nobody is watching (the CLI, tests)."""
 
 
 def balanced_class_weights(labels: list[int], class_count: int) -> dict[int, float]:
@@ -88,13 +95,14 @@ def uses_fast_path(config: TrainConfig, class_count: int) -> bool:
 def fit(model: "keras.Model", config: TrainConfig, root: Path, split: Split, class_count: int, *, epochs: int,
         callbacks: list, initial_epoch: int = 0, batch_size: int | None = None, class_weight: dict | None = None,
         fast: bool = False, steps_per_epoch: int | None = None,
-        validate: bool = True) -> "keras.callbacks.History":
+        validate: bool = True, report: Report | None = None) -> "keras.callbacks.History":
     """Train `model` (compiled) on the split's training images, validating on its validation images.
 
     Args:
         fast: train only the head, on the frozen base's cached features (see `uses_fast_path`); same result.
         steps_per_epoch: a fit measured in steps: the training images repeat in full batches.
         validate: False skips the validation images (the LR finder reads only training losses).
+        report: `report(fraction, message)` while the fast path computes features ("computing features 640/2,000").
     """
     batch_size = batch_size or config.batch_size
     options = dict(epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks, class_weight=class_weight,
@@ -103,7 +111,7 @@ def fit(model: "keras.Model", config: TrainConfig, root: Path, split: Split, cla
         with model.distribute_strategy.scope():
             return feature_cache.fit_head_on_cached_features(
                 model, config, root, split if validate else replace(split, val=[]), head_units(class_count) == 1,
-                batch_size=batch_size, repeat=steps_per_epoch is not None, **options)
+                batch_size=batch_size, repeat=steps_per_epoch is not None, report=report, **options)
     train_ds, val_ds = make_datasets(root, split, config, batch_size, class_count, repeat=steps_per_epoch is not None)
     return model.fit(train_ds, validation_data=val_ds if validate else None, **options)
 

@@ -53,6 +53,16 @@ def load_or_build_model(run: Run, config: TrainConfig, class_count: int) -> tupl
     return model, parent.history()
 
 
+def _step_report(run: Run, phase: str):
+    """`report(fraction, message)` of a long step into status.json (`step`, read by `tlcore.runs.job_progress`);
+    the step throttles itself (tlcore.datasets.health.throttled)."""
+
+    def report(fraction: float, message: str) -> None:
+        run.update_status(step={"phase": phase, "fraction": round(float(fraction), 4), "message": message})
+
+    return report
+
+
 def train_run(run: Run) -> dict[str, Any]:
     """Train the run as its config says, writing everything into the run folder. Returns the final status fields."""
     import keras
@@ -64,7 +74,7 @@ def train_run(run: Run) -> dict[str, Any]:
     check_config(config)
     run.update_status(phase="loading data")
     fixed = fixed_split(run)
-    root, split = (fixed.root, fixed.split) if fixed else prepare_split(config)
+    root, split = (fixed.root, fixed.split) if fixed else prepare_split(config, _step_report(run, "loading data"))
     changes = fixed.changes if fixed else None
     if changes:
         print(changes.message(), flush=True)  # worker.log; the banner and the CLI show it from status.json
@@ -109,7 +119,8 @@ def train_run(run: Run) -> dict[str, Any]:
         if fast:  # whole base frozen, no augmentation: the head trains on the base's features, computed once
             run.update_status(phase="computing features", fast_frozen_phase=True)  # on every replica, as the plain path
         fit(model, config, root, split, class_count, epochs=initial_epoch + config.epochs, initial_epoch=initial_epoch,
-            callbacks=callbacks, batch_size=global_batch, class_weight=class_weight, fast=fast)
+            callbacks=callbacks, batch_size=global_batch, class_weight=class_weight, fast=fast,
+            report=_step_report(run, "computing features"))
     if not run.model_path.exists() or (config.early_stopping_patience and config.restore_best):
         save_model_atomic(model, run.model_path)  # cancelled in epoch 1, or the best epoch's weights restored
 

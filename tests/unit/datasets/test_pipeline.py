@@ -1,7 +1,9 @@
 """tlcore.datasets.pipeline and tlcore.datasets.augmentation: what training is fed, decoded by the same code as everything else."""
 
 import numpy as np
+import pytest
 
+from tlcore.datasets.decode import NATIVE_TOLERANCE
 from tlcore.storage.images import load_array
 
 
@@ -29,18 +31,23 @@ def test_load_arrays_of_an_empty_split(digits):
     assert images.shape == (0, 48, 48, 3) and labels.shape == (0,)
 
 
-def test_dataset_batches_uint8_images_with_binary_labels_as_a_column(digits):
+@pytest.mark.parametrize("native", [True, False], ids=["native", "pillow"])
+def test_dataset_batches_uint8_images_with_binary_labels_as_a_column(digits, native):
     from tlcore.datasets.pipeline import make_dataset
 
     items = _items(digits)
 
-    batches = list(make_dataset(digits, items, 32, batch_size=4, binary=True).as_numpy_iterator())
+    dataset = make_dataset(digits, items, 32, batch_size=4, binary=True, native=native)
+    batches = list(dataset.as_numpy_iterator())
+
+    assert tuple(dataset.element_spec[0].shape) == (None, 32, 32, 3)  # static: RandomCrop and the base need it
 
     assert [images.shape for images, _ in batches] == [(4, 32, 32, 3), (2, 32, 32, 3)]
     assert batches[0][0].dtype == np.uint8
     assert batches[0][1].shape == (4, 1) and batches[0][1].dtype == np.float32
     assert np.concatenate([labels for _, labels in batches]).ravel().tolist() == [0, 0, 0, 1, 1, 1]
-    assert np.array_equal(batches[1][0][1], load_array(digits / items[5][0], 32))  # order kept without shuffle
+    difference = np.abs(batches[1][0][1].astype(int) - load_array(digits / items[5][0], 32))  # order kept
+    assert difference.max() <= (NATIVE_TOLERANCE["max"] if native else 0)  # Pillow: the very same pixels
 
 
 def test_dataset_for_many_classes_has_integer_labels_and_shuffles_reproducibly(digits):
@@ -55,6 +62,36 @@ def test_dataset_for_many_classes_has_integer_labels_and_shuffles_reproducibly(d
     first = labels(seed=3)
     assert first.dtype == np.int32 and sorted(first.tolist()) == [0] * 5 + [1] * 5
     assert first.tolist() == labels(seed=3).tolist()
+
+
+def test_a_folder_mixing_native_and_pillow_files_keeps_order_and_pixels(digits, tmp_path):
+    from PIL import Image
+
+    from tlcore.datasets.pipeline import make_dataset
+
+    image = Image.open(digits / _items(digits)[0][0]).convert("RGB").resize((40, 30))
+    image.save(tmp_path / "a.png")
+    image.convert("CMYK").save(tmp_path / "b.jpg")  # Pillow only
+    image.save(tmp_path / "c.jpg")
+    items = [("a.png", 0), ("b.jpg", 1), ("c.jpg", 0)]
+
+    images, labels = next(make_dataset(tmp_path, items, 16, batch_size=3, binary=False).as_numpy_iterator())
+
+    assert labels.tolist() == [0, 1, 0]
+    for decoded, (name, _) in zip(images, items):
+        assert np.abs(decoded.astype(int) - load_array(tmp_path / name, 16)).max() <= NATIVE_TOLERANCE["max"]
+
+
+def test_the_memory_cache_gives_way_to_the_disk_cache_above_its_limit(digits, studio_dirs, monkeypatch):
+    from tlcore.datasets.pipeline import make_dataset
+
+    items = _items(digits)
+    monkeypatch.setenv("TLSTUDIO_MEMORY_CACHE_BYTES", str(32 * 32 * 3 * len(items)))
+    list(make_dataset(digits, items, 32, batch_size=4, binary=False))
+    assert not (studio_dirs.home / "cache" / "images").exists()  # fits: memory
+    monkeypatch.setenv("TLSTUDIO_MEMORY_CACHE_BYTES", "1000")
+    list(make_dataset(digits, items, 32, batch_size=4, binary=False))
+    assert len(list((studio_dirs.home / "cache" / "images").iterdir())) == 1  # too large for memory: disk
 
 
 def test_augmentation_builds_only_the_enabled_layers():

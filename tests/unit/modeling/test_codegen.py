@@ -64,7 +64,12 @@ def _script_and_app(config: TrainConfig, folder: Path, data_dir: Path):
                                "HOME": str(folder)})
     assert done.returncode == 0, done.stderr[-3000:]
     run = create_run(config)
-    assert run_job(run, wait=False) == FINISHED, run.status().get("error")
+    with pytest.MonkeyPatch.context() as patch:
+        # The script decodes with Pillow; the app's TensorFlow decoding differs by up to NATIVE_TOLERANCE (±1 level),
+        # which a 1-epoch run from random weights amplifies past the bit-identical check. So the app decodes with
+        # Pillow here too (tests/unit/datasets/test_decode.py checks the native pixels).
+        patch.setenv("TLSTUDIO_NATIVE_DECODE", "0")
+        assert run_job(run, wait=False) == FINISHED, run.status().get("error")
     assert run.split().to_dict() == json.loads((folder / "split.json").read_text())  # the same files, everywhere
     return done.stdout, run
 

@@ -118,5 +118,45 @@ def test_fast_path_only_when_the_base_cannot_change(make_config):
     # A random base runs as the model does: its Dropout layers would drop features in plain training.
     assert not feature_cache.applies(make_config("d", backbone="EfficientNetB0", weights="random"))
     assert not feature_cache.applies(make_config("d", fine_tune_at=100))
-    assert not feature_cache.applies(make_config("d", augment=True))
+    assert feature_cache.applies(make_config("d", augment=True))  # K augmented views (10 by default)
+    assert not feature_cache.applies(make_config("d", augment=True, augmented_views=0))  # augment every epoch
     assert not feature_cache.applies(make_config("d", parent_run="x", fine_tune_at=None))
+
+
+def test_augmented_views_are_computed_once_with_the_models_own_layers_and_each_epoch_draws_one(
+        tiny_dataset, make_config, studio_dirs):
+    import keras
+    import numpy as np
+
+    from tlcore.config.augmentation import AugmentConfig
+    from tlcore.datasets.pipeline import make_dataset
+    from tlcore.modeling.model import build_model, compile_model
+
+    config = make_config(tiny_dataset("views", per_class=12), backbone="VGG16", augment=True, augmented_views=3,
+                         augmentation=AugmentConfig(flip="horizontal", rotation=0.1, zoom=0.1), batch_size=8)
+    root, split = prepare_split(config)
+    keras.utils.set_random_seed(0)
+    model = build_model(config, 2)
+    compile_model(model, config.learning_rate, 2)
+    reports = []
+    history = feature_cache.fit_head_on_cached_features(model, config, root, split, True, epochs=2, verbose=0,
+                                                        report=lambda f, m: reports.append((f, m)))
+    assert len(history.history["loss"]) == 2
+
+    train_key = feature_cache.feature_key(config, root, "train", split.train)
+    plain_key = feature_cache.feature_key(make_config(config.dataset, backbone="VGG16"), root, "train", split.train)
+    assert train_key != plain_key  # augmented features never stand in for plain ones, nor the reverse
+    stacks = list(feature_cache.cached_features(model, None, train_key).as_numpy_iterator())
+    assert len(stacks) == len(split.train) and stacks[0][0].shape == (3, 512)
+    assert all(not np.allclose(stack[0], stack[1]) for stack, _ in stacks[:4])  # the views differ: augmented
+    images = make_dataset(root, split.val, 32, 8, True).map(lambda x, y: x)
+    plain_val = feature_cache.feature_extractor(model).predict(images, verbose=0)
+    val_key = feature_cache.feature_key(config, root, "val", split.val)
+    val = np.stack([f for f, _ in feature_cache.cached_features(model, None, val_key).as_numpy_iterator()])
+    assert np.allclose(val, plain_val, atol=1e-4)  # validation is never augmented
+
+    drawn = feature_cache.draw_views(feature_cache.cached_features(model, None, train_key), 3, seed=1)
+    first, second = ([f for f, _ in drawn.as_numpy_iterator()] for _ in range(2))
+    assert any(not np.array_equal(a, b) for a, b in zip(first, second))  # another view next epoch
+    assert all(any(np.array_equal(a, row) for row in stack) for a, (stack, _) in zip(first, stacks))
+    assert reports[-1][0] == 1.0 and "augmented views" in reports[0][1]
