@@ -8,6 +8,7 @@ from tlcore.curation.cleaner import (
     CleaningRefused,
     exclude,
     history,
+    is_read_only,
     keep,
     kept,
     moved_files,
@@ -22,7 +23,7 @@ from tlcore.curation.retrain import before_after, queue_retrain, retrained_from
 
 __all__ = [
     "TASK_KIND", "analyse", "analyse_embeddings",
-    "QUARANTINE", "Action", "CleaningRefused", "exclude", "history", "keep", "kept", "moved_files", "relabel", "undo",
+    "QUARANTINE", "Action", "CleaningRefused", "exclude", "history", "is_read_only", "keep", "kept", "moved_files", "relabel", "undo",
     "DuplicatePair", "near_duplicates", "outlier_scores",
     "EmbedConfig", "Embeddings", "compute_embeddings",
     "LabelIssue", "out_of_sample_probabilities", "rank_label_issues",

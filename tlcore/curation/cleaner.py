@@ -26,7 +26,7 @@ from tlcore.storage.paths import is_inside, resolve_dataset_path
 
 __all__ = [
     "LOCAL_ACTOR", "QUARANTINE", "LOG_NAME", "KEEP", "RELABEL", "EXCLUDE", "UNDO", "CleaningRefused", "Action",
-    "log_path", "history", "kept", "keep", "relabel", "exclude", "undo", "moved_files"
+    "is_read_only", "log_path", "history", "kept", "keep", "relabel", "exclude", "undo", "moved_files"
 ]
 
 LOCAL_ACTOR = "local"
@@ -69,6 +69,11 @@ def _writable_root(dataset: str | os.PathLike) -> Path:
         raise CleaningRefused(f"'{root.name}' is a built-in or downloaded dataset that TL Studio manages; it is "
                               "read-only. Copy it to a folder of your own under the data root to clean it.")
     return root
+
+
+def is_read_only(dataset: str | os.PathLike) -> bool:
+    """True for a built-in or downloaded dataset (the cleaner refuses to move its files)."""
+    return (_root(dataset) / BUILTIN_MARKER).exists()
 
 
 def log_path(dataset: str | os.PathLike) -> Path:
