@@ -34,7 +34,11 @@ def retrain_section(run: Run) -> None:
     if record is not None:
         _comparison(run, record)
         return
-    moved = curation.moved_files(run.config().dataset) if not curation.is_read_only(run.config().dataset) else {}
+    try:  # a run whose dataset folder is gone (or was never under this data root) has nothing to retrain on
+        dataset = run.config().dataset
+        moved = {} if curation.is_read_only(dataset) else curation.moved_files(dataset)
+    except ValueError:
+        return
     split = run.split()
     used = {path for path, _ in (split.train + split.val + split.test)} if split else set()
     changed = [path for path in moved if path in used]
