@@ -5,6 +5,7 @@ import csv
 import json
 
 from tlcore.cli import main
+from tlcore.training import feature_cache
 
 
 def test_label_issues_and_embed_of_a_run(trained_run, capsys, tmp_path):
@@ -21,6 +22,14 @@ def test_label_issues_and_embed_of_a_run(trained_run, capsys, tmp_path):
     rows = list(csv.DictReader(output.open()))
     assert len(rows) == 120 and {"path", "split", "label", "x", "y", "issue_score"} <= set(rows[0])
     assert all(float(row["x"]) == float(row["x"]) for row in rows)  # numbers, not NaN
+    split = trained_run.split()
+    answered = [row for row in rows if row["correct"] != ""]  # the run's held-out answers: its test files only
+    assert {row["path"] for row in answered} == {path for path, _ in split.test}
+    assert {row["split"] for row in answered} == {"test"}
+    assert sum(row["correct"] == "True" for row in answered) / len(answered) >= 0.8  # the run discriminates
+    assert all(0 <= float(row["confidence"]) <= 1 for row in answered)
+    keys = [entry.name for entry in feature_cache.features_folder().iterdir()]
+    assert any(key.startswith("run-") for key in keys)  # a run's model: its own cache key
 
 
 def test_missing_weights_and_bad_dataset_are_plain_errors(tiny_dataset, capsys):

@@ -11,9 +11,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["DEFAULT_FOLDS", "LabelIssue", "out_of_sample_probabilities", "issue_scores", "rank_label_issues"]
+__all__ = ["DEFAULT_FOLDS", "MAX_DIMENSIONS", "LabelIssue", "out_of_sample_probabilities", "issue_scores", "rank_label_issues"]
 
 DEFAULT_FOLDS = 5
+MAX_DIMENSIONS = 128  # features are reduced to this by PCA (fitted inside each fold) before the regression: 1,280-dim
+# features of 50k images would make five regressions take minutes; the ranking barely changes
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ def out_of_sample_probabilities(features: np.ndarray, labels: np.ndarray, class_
     Raises:
         ValueError: a class has fewer than 2 images (no fold could hold one out), or fewer than 2 classes.
     """
+    from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -48,7 +51,10 @@ def out_of_sample_probabilities(features: np.ndarray, labels: np.ndarray, class_
     if len(present) < 2 or present.min() < 2:
         raise ValueError("Finding label issues needs at least 2 classes with at least 2 images each.")
     folds = int(min(folds, present.min()))
-    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=0.1))
+    steps = [StandardScaler()]
+    if features.shape[1] > MAX_DIMENSIONS and len(labels) > 2 * MAX_DIMENSIONS:
+        steps.append(PCA(n_components=MAX_DIMENSIONS, random_state=seed))
+    classifier = make_pipeline(*steps, LogisticRegression(max_iter=500, C=0.1))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     probabilities = cross_val_predict(classifier, features, labels, cv=splitter, method="predict_proba")
     full = np.zeros((len(labels), class_count), dtype=np.float64)  # a class absent here keeps probability 0
