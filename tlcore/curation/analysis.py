@@ -50,6 +50,8 @@ def analyse_embeddings(embeddings: Embeddings, method: str = "umap", seed: int =
     timings = {}
     start = time.perf_counter()
     coordinates = project(embeddings.features, method, seed)
+    span = float(np.ptp(coordinates, axis=0).max()) or 1.0  # one scale for both axes (the shape kept), so rounding
+    coordinates = (coordinates - coordinates.min(axis=0)) / span  # to 4 decimals never merges points of a tiny map
     timings["projection_s"] = round(time.perf_counter() - start, 2)
     report(0.97, "label issues")
     start = time.perf_counter()
