@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.dataset_parts.augment import augmentation_section
 from pages.dataset_parts.browse import browse_section
+from pages.dataset_parts.embedding_map import embedding_map_section
 from pages.dataset_parts.health import health_section
 from pages.dataset_parts.sources import choose_dataset
 from pages.shared import current_dataset, escape_markdown, inline_code, load_scan, run_through_app, set_dataset
@@ -43,7 +44,8 @@ if scan.skipped:
                + ", ".join(inline_code(name) for name in scan.skipped[:10]))
 st.plotly_chart(figures.class_counts(counts), key="class_counts")
 
-browse_tab, health_tab, augment_tab, split_tab = st.tabs(["Browse", "Health", "Augmentation", "Split"])
+browse_tab, health_tab, augment_tab, split_tab, map_tab = st.tabs(["Browse", "Health", "Augmentation", "Split",
+                                                                    "Map & clean"])
 
 with split_tab:
     saved = settings.split
@@ -77,6 +79,9 @@ with browse_tab:
 
 with augment_tab:
     augmentation_section(chosen, scan, settings, excluded)
+
+with map_tab:
+    embedding_map_section(chosen, scan)
 
 with split_tab:
     try:

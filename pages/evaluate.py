@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages.evaluate_parts import compare as compare_ui
 from pages.evaluate_parts import confidence as confidence_ui
+from pages.evaluate_parts import embedding_map as map_ui
 from pages.evaluate_parts import mistakes as mistakes_ui
 from pages.evaluate_parts import report as report_ui
 from pages.shared import pick_run, run_through_app
@@ -62,6 +63,7 @@ def show_run_evaluation() -> None:
     if history:
         st.plotly_chart(figures.learning_curves(history), key="eval_curves")
     compare_ui.compare_section(run, k)
+    map_ui.run_map_section(run)  # the run's features on a map, the cleaner, retrain and compare
 
 
 show_run_evaluation()

@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     tfds = sub.add_parser("tfds", help="download a TensorFlow Datasets set and write it as a class-folder dataset")
     tfds.add_argument("name", help="tf_flowers, cats_vs_dogs, cifar10 or rock_paper_scissors")
     _add_export_parser(sub)
+    _add_curation_parsers(sub)
     return parser
 
 
@@ -381,3 +382,94 @@ def _export(args) -> int:
 
 
 _COMMANDS["export"] = _export
+
+
+# --- the data-centric loop: label issues and the embedding map (tlcore.curation) --------------------------------
+def _add_curation_parsers(sub) -> None:
+    for name, text in (("label-issues", "rank likely wrong labels (cleanlab on cross-validated predictions)"),
+                       ("embed", "pooled features projected to 2-D, written as CSV (with issue and outlier scores)")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("dataset", help="dataset folder (absolute, or relative to the data root)")
+        command.add_argument("--run", default=None, help="use this run's own model (and its fixed split)")
+        command.add_argument("--backbone", default="MobileNetV2", choices=backbones.all_names(), metavar="NAME")
+        command.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
+                             help="imagenet uses cached weights only (never downloads); random must be asked for")
+        command.add_argument("--image-size", type=int, default=96, help="input size in pixels (default 96)")
+        command.add_argument("--seed", type=int, default=0)
+        if name == "label-issues":
+            command.add_argument("--top", type=int, default=None,
+                                 help="print the N top-ranked files (default: those cleanlab flags)")
+            command.add_argument("--json", action="store_true", help="print JSON instead of text")
+        else:
+            command.add_argument("--method", choices=("umap", "tsne", "pca"), default="umap")
+            command.add_argument("--output", default="-", help="CSV file to write (default: standard output)")
+
+
+def _curation_config(args):
+    from tlcore.curation import EmbedConfig
+
+    return EmbedConfig(args.dataset, args.backbone, args.image_size, args.weights, run=args.run,
+                       method=getattr(args, "method", "pca"), seed=args.seed)
+
+
+def _embeddings_or_message(args):
+    from tlcore.backbones.weights import WeightsUnavailable
+    from tlcore.curation import compute_embeddings
+
+    try:
+        return compute_embeddings(_curation_config(args),
+                                  lambda fraction, message: print(message, file=sys.stderr, flush=True))
+    except WeightsUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
+def _label_issues(args) -> int:
+    from tlcore.curation import out_of_sample_probabilities, rank_label_issues
+
+    embeddings = _embeddings_or_message(args)
+    if embeddings is None:
+        return 2
+    probabilities = out_of_sample_probabilities(embeddings.features, embeddings.labels,
+                                                len(embeddings.class_names), seed=args.seed)
+    issues = rank_label_issues(embeddings.paths, embeddings.labels, probabilities, embeddings.class_names)
+    shown = issues[:args.top] if args.top is not None else [issue for issue in issues if issue.flagged]
+    if args.json:
+        print(json.dumps({"dataset": embeddings.root, "images": len(embeddings.paths),
+                          "flagged": sum(issue.flagged for issue in issues),
+                          "issues": [issue.to_dict() for issue in shown]}))
+        return 0
+    print(f"{sum(issue.flagged for issue in issues)} likely label issue(s) among {len(embeddings.paths)} images")
+    for issue in shown:
+        print(f"{issue.score:.3f}  {issue.path}  given {issue.given}  suggested {issue.suggested}"
+              f"{'' if issue.flagged else '  (not flagged)'}")
+    return 0
+
+
+def _embed(args) -> int:
+    import csv
+
+    from tlcore.curation import analyse_embeddings
+
+    embeddings = _embeddings_or_message(args)
+    if embeddings is None:
+        return 2
+    result = analyse_embeddings(embeddings, args.method, args.seed, args.run)
+    points = result["points"]
+    columns = ["path", "split", "label", "x", "y", "issue_score", "suggested", "flagged", "outlier_score",
+               "correct", "confidence"]
+    handle = sys.stdout if args.output == "-" else open(args.output, "w", newline="", encoding="utf-8")
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(zip(*(points[name] for name in columns)))
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+    if args.output != "-":
+        print(f"{len(points['path'])} points ({args.method}) → {args.output}", file=sys.stderr)
+    return 0
+
+
+_COMMANDS["label-issues"] = _label_issues
+_COMMANDS["embed"] = _embed

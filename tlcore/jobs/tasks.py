@@ -35,6 +35,7 @@ TASK_KINDS: dict[str, str] = {
     "export": "tlcore.inference.export:export_task",
     "batch_predict": "tlcore.inference.batch:batch_predict_task",
     "evaluate_external": "tlcore.evaluation.external:evaluate_external_task",
+    "embedding_map": "tlcore.curation.analysis:embedding_map_task",
 }
 
 

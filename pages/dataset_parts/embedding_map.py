@@ -1,0 +1,62 @@
+"""Dataset page, UI only: the dataset in feature space (a background task), coloured and selectable, with the
+cleaner under it. The map section is shared with the Evaluate page (a run's own features)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.dataset_parts.cleaner import cleaner_section
+from pages.shared import get_task, task_monitor
+from tlcore import backbones, curation, figures, jobs
+from tlcore.backbones import status
+from tlcore.runs import FINISHED
+
+WEIGHTS = {"ImageNet (cached weights only)": "imagenet", "Random (untrained features)": "random"}
+METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
+
+
+def embedding_map_section(dataset: str, scan) -> None:
+    st.subheader("Dataset in feature space")
+    st.caption("Pooled features of a backbone for every image, drawn in 2-D; label issues (cleanlab on "
+               "cross-validated predictions), near-duplicates and outliers found on the same features. Computed as a "
+               "background task and cached with the fast frozen phase's features.")
+    left, middle, right, last = st.columns(4)
+    backbone = left.selectbox("Backbone", backbones.names(), index=backbones.names().index("MobileNetV2"),
+                              key="map_backbone")
+    size = int(middle.number_input("Image size (px)", 32, 600, 96, 16, key="map_size"))
+    weights = WEIGHTS[right.radio("Weights", list(WEIGHTS), key="map_weights")]
+    method = METHODS[last.radio("Projection", list(METHODS), key="map_method")]
+    if weights == "imagenet" and not status(backbones.get(backbone), size).cached:
+        st.warning(f"ImageNet weights for {backbone} at {size} px are not cached on this server; the map would fail "
+                   "(never silently random). Upload them on the Backbones page, or choose random weights.",
+                   icon=":material/cloud_off:")
+    key = f"map_task::{scan.root}"
+    if st.button("Compute map", key="map_compute", icon=":material/scatter_plot:"):
+        config = curation.EmbedConfig(dataset, backbone, size, weights, method=method)
+        st.session_state[key] = jobs.submit_task(curation.TASK_KIND, config.to_dict()).id
+    if st.session_state.get(key):
+        map_of_task(st.session_state[key], dataset, "dataset")
+
+
+def map_of_task(task_id: str, dataset: str, where: str) -> None:
+    """The task's banner while it runs; once finished, the map, the selection and the cleaner (outside the poll)."""
+    task = get_task(task_id)
+    if task is None or jobs.refresh(task) != FINISHED or (result := jobs.task_result(task)) is None:
+        task_monitor(task_id, lambda result: None)
+        return
+    show_map(result, dataset, where)
+
+
+def show_map(result: dict, dataset: str, where: str) -> None:
+    points = result["points"]
+    timings = result.get("timings", {})
+    st.success(f"{result['images']:,} images, {result['feature_dim']}-dim features, {result['method'].upper()}; "
+               f"{result['flagged_issues']} likely label issues, {result['leaking_pairs']} near-duplicate pair(s) "
+               f"across splits ({result['duplicate_pairs']} in all). Features {timings.get('features_s', 0):.0f} s, "
+               f"projection {timings.get('projection_s', 0):.0f} s.", icon=":material/scatter_plot:")
+    colour_by = st.radio("Colour by", figures.EMBEDDING_COLOURS, horizontal=True, key=f"map_colour_{where}")
+    flagged = [i for i, flag in enumerate(points["flagged"]) if flag]
+    figure = figures.embedding_map(points, colour_by, highlight=flagged)
+    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso"), key=f"map_chart_{where}")
+    rows = figures.selected_rows(event)
+    cleaner_section(dataset, result, rows, where)

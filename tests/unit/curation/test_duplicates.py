@@ -1,0 +1,46 @@
+"""Near-duplicates: resized and re-encoded copies placed in another split are found as leakage; outliers score high."""
+
+import numpy as np
+from PIL import Image
+
+from tlcore.curation import near_duplicates, outlier_scores
+from tlcore.storage.images import load_array
+
+
+def test_resized_and_jpeg_copies_across_splits_are_found(digits):
+    originals = sorted(digits.glob("*/*.png"))[::12]  # 150 digits of every class
+    copies = []
+    for index, path in enumerate(originals[::15]):  # 10 copies: resized 8 → 12 px and re-encoded as JPEG
+        copy = digits.parent / f"copy_{index}.jpg"
+        Image.open(path).convert("L").resize((12, 12), Image.BICUBIC).save(copy, quality=85)
+        copies.append((str(path.relative_to(digits)), copy))
+    paths = [str(p.relative_to(digits)) for p in originals] + [copy.name for _, copy in copies]
+    splits = ["train"] * len(originals) + ["test"] * len(copies)
+    features = np.stack([load_array(p, 32).ravel() for p in originals] +
+                        [load_array(copy, 32).ravel() for _, copy in copies]).astype(np.float32)
+
+    pairs = near_duplicates(paths, splits, features)
+
+    leaking = {(pair.a, pair.b) for pair in pairs if pair.leakage}
+    expected = {tuple(sorted((original, copy.name))) for original, copy in copies}
+    assert expected <= leaking, expected - leaking
+    assert pairs[0].leakage and pairs[0].to_dict()["leakage"] is True
+    assert len(pairs) < 3 * len(copies)  # distinct digits are not all "duplicates"
+
+
+def test_same_split_pairs_are_not_leakage_and_come_after():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(6, 16))
+    features = np.concatenate([base, base[:2] + 1e-3])
+    paths = [f"f{i}.png" for i in range(8)]
+    splits = ["train"] * 6 + ["train", "val"]
+    pairs = near_duplicates(paths, splits, features)
+    assert [(p.a, p.b, p.leakage) for p in pairs] == [("f1.png", "f7.png", True), ("f0.png", "f6.png", False)]
+
+
+def test_outlier_scores_rank_the_isolated_point_highest():
+    rng = np.random.default_rng(0)
+    features = np.concatenate([rng.normal(0, 1, (50, 8)) + 10, rng.normal(0, 1, (1, 8)) - 10])
+    features[:, 0] += 1  # not all on one ray from the origin
+    scores = outlier_scores(features)
+    assert scores.argmax() == 50 and scores.max() == 1.0 and scores.min() == 0.0

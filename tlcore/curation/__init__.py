@@ -1,0 +1,32 @@
+"""The data-centric loop: the dataset in feature space (embeddings, 2-D map), label issues (cleanlab),
+near-duplicates and outliers, the cleaner (moves only, undoable, logged) and retrain-and-compare."""
+
+from tlcore.curation.analysis import TASK_KIND, analyse, analyse_embeddings
+from tlcore.curation.cleaner import (
+    QUARANTINE,
+    Action,
+    CleaningRefused,
+    exclude,
+    history,
+    is_read_only,
+    keep,
+    kept,
+    moved_files,
+    relabel,
+    undo,
+)
+from tlcore.curation.duplicates import DuplicatePair, near_duplicates, outlier_scores
+from tlcore.curation.embeddings import EmbedConfig, Embeddings, compute_embeddings
+from tlcore.curation.label_issues import LabelIssue, out_of_sample_probabilities, rank_label_issues
+from tlcore.curation.projection import METHODS, project
+from tlcore.curation.retrain import before_after, queue_retrain, retrained_from
+
+__all__ = [
+    "TASK_KIND", "analyse", "analyse_embeddings",
+    "QUARANTINE", "Action", "CleaningRefused", "exclude", "history", "is_read_only", "keep", "kept", "moved_files", "relabel", "undo",
+    "DuplicatePair", "near_duplicates", "outlier_scores",
+    "EmbedConfig", "Embeddings", "compute_embeddings",
+    "LabelIssue", "out_of_sample_probabilities", "rank_label_issues",
+    "METHODS", "project",
+    "before_after", "queue_retrain", "retrained_from",
+]
