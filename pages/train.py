@@ -13,6 +13,7 @@ from pages.shared import (
     split_config,
 )
 from pages.shared.lr_finder import lr_finder_panel
+from pages.train_parts.devices import gpu_request
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
 from tlcore import backbones, jobs
@@ -61,6 +62,7 @@ training = training_options(scan)
 stored_augment, augmentation = augmentation_config()  # kept with the dataset; edited on the Dataset page
 augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
 device = device_options(training["batch_size"])
+gpus = gpu_request()
 
 config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(image_size), fine_tune_at=fine_tune_at,
                      augment=augment, weights=weights, split=split_config(),
@@ -71,7 +73,7 @@ lr_finder_panel(config)  # its "Use this rate" fills the learning-rate input abo
 show_code(config, scan.root, class_count)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
-        run = jobs.submit(config)
+        run = jobs.submit(config, gpus=gpus)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
     else:
