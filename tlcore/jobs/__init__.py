@@ -11,10 +11,11 @@ from tlcore.jobs.scheduler import (
     queue_rows,
     refresh,
     resume,
+    runs_here,
     submit,
     submit_task,
 )
 from tlcore.jobs.tasks import get_task, task_result
 
 __all__ = ["cancel", "queue", "queue_position", "refresh", "resume", "submit", "submit_task", "get_task", "task_result",
-           "dispatch", "free_gpus", "queue_rows", "Resources", "ray_address"]
+           "dispatch", "free_gpus", "queue_rows", "Resources", "ray_address", "runs_here"]

@@ -210,7 +210,7 @@ def _check(run: Run) -> tuple[str, bool]:
     ray_job = status.get("ray_job_id")
     ray_state = ray_backend.ray_job_state(ray_job) if ray_job else None
     if state == RUNNING:
-        alive = process_alive(status)
+        alive = process_alive(status) if status.get("pid") else None  # no pid recorded: nothing to judge by
         if ray_state is not None:
             alive = ray_state not in ray_backend.TERMINAL_STATES
         if alive is False and ray_state == "STOPPED" and run.cancel_path.exists():
