@@ -14,6 +14,7 @@ from pages.shared import (
 )
 from pages.shared.lr_finder import lr_finder_panel
 from pages.shared.notebook import notebook_download, run_notebook_download
+from pages.train_parts.devices import gpu_request
 from pages.train_parts.fast_phase import augmented_views_option
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
@@ -68,6 +69,7 @@ stored_augment, augmentation = augmentation_config()  # kept with the dataset; e
 augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
 views = augmented_views_option(augment, fine_tune_at)
 device = device_options(training["batch_size"])
+gpus = gpu_request()
 
 config = TrainConfig(dataset=dataset, backbone=backbone.name, image_size=int(image_size), fine_tune_at=fine_tune_at,
                      augment=augment, weights=weights, split=split_config(),
@@ -79,7 +81,7 @@ show_code(config, scan.root, class_count)
 notebook_download(config)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
-        run = jobs.submit(config)
+        run = jobs.submit(config, gpus=gpus)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
     else:

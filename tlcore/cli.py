@@ -24,9 +24,8 @@ from tlcore.datasets import (
 from tlcore.evaluation import evaluate_run, set_target_accuracy, stored_or_fresh_metrics
 from tlcore.inference import FORMATS, Predictor, export_run
 from tlcore.modeling import build_model, check_config, keras_param_counts
-from tlcore.runs import FINISHED, create_run, dataset_changes, get_run, resume_epoch
+from tlcore.runs import ACTIVE_STATES, FINISHED, dataset_changes, get_run, resume_epoch
 from tlcore.storage import DiskFull, PathOutsideRoot
-from tlcore.worker import run_job
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a run headless from a config JSON, printing progress")
     train.add_argument("--config", required=True, help="run config JSON (the config.json of any run works)")
+    train.add_argument("--gpus", type=int, default=None,
+                       help="GPUs to train on (default: 1 when the machine has GPUs, else the CPU)")
+
+    runs = sub.add_parser("runs", help="every run and task: state, owner, devices, queue position, damaged reason")
+    runs.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     summary = sub.add_parser("summary", help="parameter counts of the model the Train page would build")
     summary.add_argument("--backbone", required=True, choices=backbones.all_names(), metavar="NAME",
@@ -84,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     probe.add_argument("--seed", type=int, default=0)
     probe.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    resume = sub.add_parser("resume", help="continue an interrupted or failed run from its last completed epoch")
+    resume = sub.add_parser("resume", help="queue an interrupted or failed run again, from its last completed epoch")
     resume.add_argument("run", help="run id (folder name under the runs directory)")
 
     predict = sub.add_parser("predict", help="top-k classes for image files with a run's model")
@@ -116,31 +120,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args) -> int:
-
+    """Queue the run like the app's Start button (same queue, same devices) and follow it until it ends."""
     config = TrainConfig.from_file(args.config)
     check_config(config)
     scan_folder(config.dataset)  # a wrong dataset is a usage error (exit 2), found before a run folder is made
-    run = create_run(config)
+    run = jobs.submit(config, gpus=args.gpus, here=True)
     print(f"run {run.id} in {run.path}", flush=True)
-    import threading
-
-    done = threading.Event()
-
-    def report():  # a printer thread: progress lines without touching the training loop
-        last = None
-        while not done.wait(2.0):
-            status = run.status()
-            line = (f"{status.get('phase', '')}: epoch {status.get('epoch', '-')}/{status.get('epochs', '-')} "
-                    f"batch {status.get('batch', '-')}/{status.get('batches', '-')} "
-                    f"eta {status.get('eta_seconds', '-')}s")
-            if line != last:
-                print(line, flush=True)
-                last = line
-
-    printer = threading.Thread(target=report, daemon=True)
-    printer.start()
-    state = run_job(run, wait=False)
-    done.set()
+    state = _run_or_follow(run)
+    if state is None:
+        return 130
     status = run.status()
     for row in run.history():
         print(f"epoch {row['epoch']}: loss {row.get('loss')} accuracy {row.get('accuracy')} "
@@ -152,15 +140,68 @@ def _train(args) -> int:
     return 1
 
 
-def _resume(args) -> int:
-    """Resume in this process (like `train`), printing the outcome; the run keeps its folder and history."""
+def _run_or_follow(run) -> str | None:
+    """Locally the job waits its turn in the app's queue and then trains in this process (so Ctrl-C stops it); on a
+    Ray cluster it runs there and this process follows it. Returns the final state (None: stopped following)."""
+    import threading
 
-    run = jobs.resume(get_run(args.run), start=False)
+    from tlcore.worker import run_job
+
+    if not jobs.runs_here(run):
+        return _follow(run)
+    position = jobs.queue_position(run)
+    if run.status().get("state") == "queued" and position and not run.status().get("dispatched_at"):
+        print(f"queued: position {position}; training starts when the job(s) ahead finish", flush=True)
+    done = threading.Event()
+    printer = threading.Thread(target=_follow, args=(run, 2.0, done), daemon=True)
+    printer.start()  # progress lines without touching the training loop
+    state = run_job(run)
+    done.set()
+    jobs.dispatch()  # what this job held is free: start whoever waits
+    return state
+
+
+def _follow(run, poll_s: float = 1.0, done=None) -> str | None:
+    """Print the job's progress lines until it ends; its final state, or None when the user stopped following
+    (Ctrl-C: the job is a process of its own and goes on)."""
+    import time
+
+    last = None
+    try:
+        while done is None or not done.is_set():
+            state = jobs.refresh(run, step=done is None)
+            status = run.status()
+            if state not in ACTIVE_STATES:
+                return state
+            if state == "queued":
+                position = jobs.queue_position(run)
+                line = f"queued: position {position}" if position else "queued: starting"
+            else:
+                line = (f"{status.get('phase', '')}: epoch {status.get('epoch', '-')}/{status.get('epochs', '-')} "
+                        f"batch {status.get('batch', '-')}/{status.get('batches', '-')} "
+                        f"eta {status.get('eta_seconds', '-')}s")
+            if line != last:
+                print(line, flush=True)
+                last = line
+            time.sleep(poll_s)
+        return None
+    except KeyboardInterrupt:
+        print(f"\nstopped following; run {run.id} goes on in the background (python -m tlcore runs)",
+              file=sys.stderr)
+        return None
+
+
+def _resume(args) -> int:
+    """Queue the run again (like the Resume button) and follow it; the run keeps its folder and history."""
+
+    run = jobs.resume(get_run(args.run), here=True)
     print(f"resuming run {run.id} at epoch {resume_epoch(run)}", flush=True)
     changes = dataset_changes(run)  # the run keeps its split whatever changed; say what did
     if changes:
         print(changes.message(), flush=True)
-    state = run_job(run, wait=False)
+    state = _run_or_follow(run)
+    if state is None:
+        return 130
     status = run.status()
     if state == FINISHED:
         epochs = [int(row["epoch"]) for row in run.history()]
@@ -168,6 +209,22 @@ def _resume(args) -> int:
         return 0
     print(f"{state}: {status.get('error', '')}", file=sys.stderr)
     return 1
+
+
+def _runs(args) -> int:
+    """Every run and task with its state, owner, devices, queue position and why a folder is damaged."""
+    rows = jobs.queue_rows()
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    if not rows:
+        print("no runs or tasks yet")
+    for row in rows:
+        where = f"#{row['position']} in queue" if row["position"] else (f"on {row['devices']}" if row["devices"] else "")
+        note = row["damaged"] or (row["error"] if row["state"] in ("failed", "interrupted") else "") or ""
+        print(f"{row['id']:<40} {row['kind']:<12} {row['state']:<11} {row['owner']:<20} {row['needs']:<20} "
+              f"{where:<14} {note}".rstrip())
+    return 0
 
 
 def _summary(args) -> int:
@@ -348,7 +405,8 @@ def _tfds(args) -> int:
 
 
 _COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _summary, "backbones": _backbones, "sample": _sample,
-             "evaluate": _evaluate, "predict": _predict, "scan": _scan, "tfds": _tfds, "resume": _resume}
+             "evaluate": _evaluate, "predict": _predict, "scan": _scan, "tfds": _tfds, "resume": _resume,
+             "runs": _runs}
 
 
 def _add_export_parser(sub) -> None:

@@ -1,4 +1,5 @@
-"""Entry point of a job process: `python -m tlcore.worker RUN_DIR`. Waits its turn, trains, records the outcome."""
+"""Entry point of a job process: `python -m tlcore.worker RUN_DIR`. Claims its job, trains, records the outcome, and
+takes one scheduler step so the next waiting job starts on the devices it frees."""
 
 from __future__ import annotations
 
@@ -8,20 +9,24 @@ import time
 import traceback
 from pathlib import Path
 
-from tlcore.jobs.scheduler import wait_for_slot
+from tlcore.jobs.ray_backend import LOG_TO_RUN_ENV
+from tlcore.jobs.scheduler import dispatch, wait_for_slot
 from tlcore.jobs.tasks import is_task, run_task
 from tlcore.runs.folders import CANCELLED, FAILED, FINISHED, RUNNING, Run
+from tlcore.runs.progress import process_identity
 from tlcore.training.checkpoints import clear_backups
 from tlcore.training.phase import train_run
 
 
 def run_job(run: Run, wait: bool = True) -> str:
-    """Run the job (training or a task), never letting an exception escape: failures are written to status.json for the page."""
-    run.update_status(pid=os.getpid())
+    """Run the job (training or a task), never letting an exception escape: failures are written to status.json for the page.
+
+    `wait=True` (the worker) claims the job through the scheduler first; `wait=False` runs it here and now.
+    """
     if wait and not wait_for_slot(run):
-        return CANCELLED
+        return run.status().get("state", CANCELLED)
     if not wait:
-        run.update_status(state=RUNNING, started_at=time.time())
+        run.update_status(state=RUNNING, started_at=time.time(), **process_identity())
     try:
 
         if is_task(run):
@@ -44,11 +49,28 @@ def run_job(run: Run, wait: bool = True) -> str:
     return state
 
 
+def _log_to_run_folder(run: Run) -> None:
+    """On a cluster nobody redirected our output: append it to the run's worker.log, as the local scheduler does."""
+    handle = os.open(run.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(handle, 1)
+    os.dup2(handle, 2)
+    os.close(handle)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m tlcore.worker RUN_DIR", file=sys.stderr)
         return 2
-    state = run_job(Run(Path(argv[0]).resolve()))
+    run = Run(Path(argv[0]).resolve())
+    if os.environ.get(LOG_TO_RUN_ENV):
+        _log_to_run_folder(run)
+    state = run_job(run)
+    try:
+        dispatch()  # the devices this job held are free: start whoever waits
+    except Exception:  # noqa: BLE001 - the job's outcome is recorded; the next look at the queue steps it again
+        print(traceback.format_exc(), flush=True)
     return 0 if state in (FINISHED, CANCELLED) else 1
 
 

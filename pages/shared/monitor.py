@@ -9,6 +9,7 @@ from typing import Callable
 
 import streamlit as st
 
+from pages.shared.queue import queue_table
 from pages.shared.sharing import demo_link
 from tlcore import figures, jobs
 from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, dataset_changes, get_run, job_progress, resume_epoch
@@ -65,6 +66,8 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
             position = jobs.queue_position(folder)
             st.info(f"{name} waits in the queue: position {position}. {ahead}" if is_task else
                     f"Waiting in the queue: position {position}. {ahead}", icon=":material/hourglass_top:")
+            with st.expander("Queue"):
+                queue_table(key=f"queue_{folder.id}")
         elif state == "running":
             fraction, text = _progress(folder, status, is_task)
             st.progress(fraction, text=text)
@@ -74,6 +77,9 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
             if not is_task:
                 _dataset_changes(_changes_now(folder))
                 _resume_button(folder, status)
+        elif status.get("damaged"):
+            st.error(f"{name if is_task else 'This run'} is damaged: {status['damaged']}. Other jobs go on.",
+                     icon=":material/broken_image:")
         elif state == "cancelled":
             st.warning(f"{name} was cancelled." if is_task else
                        f"Cancelled after {status.get('epochs_done', 0)} completed epoch(s); the model trained so "

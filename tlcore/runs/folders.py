@@ -19,12 +19,14 @@ from tlcore.storage.paths import runs_root
 
 __all__ = [
     "QUEUED", "RUNNING", "FINISHED", "CANCELLED", "FAILED", "INTERRUPTED", "ACTIVE_STATES", "HISTORY_COLUMNS",
-    "LOCAL_USER", "OWNER_FILE", "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive"
+    "LOCAL_USER", "OWNER_FILE", "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive",
+    "DAMAGED", "damaged_reason"
 ]
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED, INTERRUPTED = (
     "queued", "running", "finished", "cancelled", "failed", "interrupted")
 ACTIVE_STATES = (QUEUED, RUNNING)
+DAMAGED = "damaged"  # status.json cannot be read (truncated, empty, not an object): shown with its reason, never fatal
 HISTORY_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
 LOCAL_USER = "local"  # the owner of what was made with no sign-in configured (one user on their own machine)
 OWNER_FILE = "owner.json"  # {"owner": user id (e-mail when signed in), "created_at": epoch seconds}
@@ -73,7 +75,16 @@ class Run:
         write_json_atomic(self.path / OWNER_FILE, {"owner": owner, "created_at": time.time()})
 
     def status(self) -> dict[str, Any]:
-        return read_json(self.path / "status.json", default={"state": "unknown"})
+        """status.json as a dict; a damaged file reads as {"state": "damaged", "damaged": reason} so that one bad
+        folder never stops a page, the monitor or a scheduler step."""
+        path = self.path / "status.json"
+        try:
+            status = read_json(path, default={"state": "unknown"})
+        except (OSError, ValueError) as error:
+            return {"state": DAMAGED, "damaged": damaged_reason(path, error)}
+        if not isinstance(status, dict):
+            return {"state": DAMAGED, "damaged": f"status.json holds {type(status).__name__}, not an object"}
+        return status
 
     @property
     def state(self) -> str:
@@ -82,6 +93,8 @@ class Run:
     def update_status(self, **changes: Any) -> dict[str, Any]:
         """Merge changes into status.json (atomic replace); only the run's own worker writes while it runs."""
         current = self.status()
+        if current.get("state") == DAMAGED:  # rewritten whole: what could not be read is kept as a note only
+            current = {"was_damaged": current.get("damaged")}
         current.update(changes, updated_at=time.time())
         write_json_atomic(self.path / "status.json", current)
         return current
@@ -124,11 +137,16 @@ class Run:
     def describe(self) -> dict[str, Any]:
         """One row for run tables."""
         status = self.status()
-        config = read_json(self.config_path, default={})
-        evaluation = self.evaluation() or {}
+        try:
+            config = read_json(self.config_path, default={})
+            evaluation = self.evaluation() or {}
+        except (OSError, ValueError):
+            config, evaluation = {}, {}
+        config = config if isinstance(config, dict) else {}
         return {
             "run": self.id,
             "state": status.get("state", "unknown"),
+
             "backbone": config.get("backbone"),
             "dataset": Path(config.get("dataset", "")).name,
             "image_size": config.get("image_size"),
@@ -196,6 +214,19 @@ def list_runs(states: tuple[str, ...] | None = None) -> list[Run]:
     if states:
         runs = [run for run in runs if run.state in states]
     return runs
+
+
+def damaged_reason(path: Path, error: Exception) -> str:
+    """Why a JSON file cannot be read, in words: empty, cut off, or unreadable."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = None
+    if size == 0:
+        return f"{path.name} is empty"
+    if isinstance(error, ValueError):
+        return f"{path.name} is not valid JSON (cut off or overwritten): {error}"
+    return f"{path.name} cannot be read: {error}"
 
 
 def pid_alive(pid: int | None) -> bool:

@@ -1,10 +1,16 @@
-"""How far a running job is, from its status.json: the fraction for a progress bar and the line beside it."""
+"""How far a running job is, and whether it still runs, from its status.json: the fraction for a progress bar, the
+line beside it, and the process identity (pid, start time, host) that tells a live job from a reused pid."""
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["Progress", "job_progress"]
+from tlcore.runs.folders import pid_alive
+
+__all__ = ["Progress", "job_progress", "process_identity", "process_start_ticks", "process_alive"]
 
 
 @dataclass(frozen=True)
@@ -32,3 +38,38 @@ def job_progress(status: dict) -> Progress:
     text = (f"{status.get('phase', 'starting')} · epoch {epoch}/{epochs or '?'} · batch {batch}/{batches}"
             + (f" · about {eta:.0f} s left" if eta is not None else ""))
     return Progress(min(1.0, max(0.0, done)), text)
+
+
+# --- liveness: is the process a status.json names still that job? ----------------------------------------------------
+def process_identity(pid: int | None = None) -> dict:
+    """What status.json records about the job's process: pid, its start time (clock ticks since boot) and host.
+
+    A bare pid is not enough: after the job dies its pid can be given to an unrelated process, which would keep a dead
+    run "running" forever. The start time tells the two apart; the host says whose process table to ask.
+    """
+    pid = os.getpid() if pid is None else pid
+    return {"pid": pid, "pid_started": process_start_ticks(pid), "host": socket.gethostname()}
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """Field 22 of /proc/PID/stat (when the process started, in clock ticks since boot); None off Linux or when gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def process_alive(status: dict) -> bool | None:
+    """True when the job process recorded in `status` still runs, False when it does not, None when this machine
+    cannot tell (it ran on another host: only that host or the cluster's own job status can answer)."""
+    pid = status.get("pid")
+    if not pid:
+        return False
+    host = status.get("host")
+    if host and host != socket.gethostname():
+        return None
+    if not pid_alive(int(pid)):
+        return False
+    started = status.get("pid_started")
+    return started is None or process_start_ticks(int(pid)) == started

@@ -2,7 +2,8 @@
 
 `describe()` asks `nvidia-smi`, not TensorFlow, so the Train page can show the device without importing TensorFlow.
 Inside a job, `prepare_devices()` decides once what the whole job trains on (`TrainingDevices`): the strategy, which
-mirrors the model over every visible GPU when there is more than one, and the precision settings. Every compile of
+mirrors the model over every visible GPU when there is more than one (the scheduler makes exactly the job's own GPUs
+visible, through CUDA_VISIBLE_DEVICES), and the precision settings. Every compile of
 the job goes through `TrainingDevices.compile`, so a recompile (each gradual-unfreezing stage) stays inside the same
 strategy's scope with the same XLA setting and dtype policy.
 """
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEVICES_ENV", "GPU_ONLY_REASON", "MIXED_POLICY", "Gpu", "DeviceInfo", "TrainingDevices", "describe",
-    "prepare_devices", "training_strategy", "gpu_visible_to_tensorflow"
+    "prepare_devices", "training_strategy", "gpu_visible_to_tensorflow", "enable_memory_growth"
 ]
 
 # Comma-separated TensorFlow device names to mirror training over (e.g. "/gpu:0,/gpu:2"), instead of all GPUs.
@@ -119,6 +120,7 @@ def prepare_devices(config: TrainConfig) -> TrainingDevices:
     """
     import keras
 
+    enable_memory_growth()
     gpu = gpu_visible_to_tensorflow()
     mixed = config.mixed_precision and gpu
     keras.mixed_precision.set_global_policy(MIXED_POLICY if mixed else "float32")
@@ -146,6 +148,19 @@ def _mirrored_strategy(devices: tuple[str, ...]) -> "tf.distribute.Strategy":
     import tensorflow as tf
 
     return tf.distribute.MirroredStrategy(devices=list(devices))
+
+
+def enable_memory_growth() -> None:
+    """Take GPU memory as needed rather than all of it: jobs share a machine's GPUs (one job per GPU set, plus CPU-lane
+    jobs). Job processes also get TF_FORCE_GPU_ALLOW_GROWTH from the scheduler; this covers a job run in-process.
+    Too late once TensorFlow has initialised its GPUs (RuntimeError), which then already follow that variable."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):
+            pass
 
 
 def gpu_visible_to_tensorflow() -> bool:

@@ -54,9 +54,10 @@ def test_a_worker_killed_during_epoch_2_resumes_from_epoch_2_with_epochs_1_2_3_e
     assert 0.0 <= run.evaluation()["accuracy"] <= 1.0
 
 
-def test_two_users_submitting_at_the_same_moment_all_jobs_queue_run_one_at_a_time_and_finish(wait):
+def test_two_users_submitting_at_the_same_moment_all_jobs_queue_run_one_at_a_time_and_finish(wait, monkeypatch):
     """Two users (threads) each submit three jobs at the same instant; sleep tasks keep it to seconds, and they go
     through exactly the code a training job does: folder creation, the FIFO queue under its lock, the worker."""
+    monkeypatch.setenv("TLSTUDIO_CPU_JOBS", "1")  # sleep tasks take the CPU lane: one slot, so one at a time
     barrier = threading.Barrier(2)
     submitted = {"a": [], "b": []}
 
@@ -86,9 +87,12 @@ def test_out_of_memory_in_the_worker_fails_the_run_with_a_message_and_the_queue_
         tiny_dataset, make_config, wait, monkeypatch):
     monkeypatch.setenv(FAULT_ENV, "oom")
     failing = create_run(make_config(tiny_dataset()))
-    next_job = scheduler.submit_task("sleep", {"steps": 2, "seconds_per_step": 0.05})  # a real worker, waiting its turn
+    assert scheduler.wait_for_slot(failing)  # claimed for this process: it holds the training lane's one slot
+    # A real worker in the same lane, waiting its turn.
+    next_job = scheduler.submit_task("sleep", {"steps": 2, "seconds_per_step": 0.05}, lane="training")
+    assert scheduler.refresh(next_job) == "queued" and scheduler.queue_position(next_job) == 1
 
-    assert run_job(failing) == "failed"  # the worker's code, in this process (TensorFlow is loaded already)
+    assert run_job(failing, wait=False) == "failed"  # the worker's code, in this process (TensorFlow is loaded already)
     done = wait.state(next_job, "finished", "failed", "interrupted")
 
     failed = failing.status()

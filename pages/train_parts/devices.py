@@ -1,0 +1,31 @@
+"""Train page: how many GPUs this run asks for, beside which GPUs are free now. The run then trains with
+MirroredStrategy over exactly the GPUs the scheduler gives it (one GPU: no strategy needed)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.shared.queue import free_gpus_caption
+from tlcore import jobs
+
+__all__ = ["gpu_request"]
+
+CLUSTER_MAX_GPUS = 16  # what the form offers on a Ray cluster, whose nodes this page cannot see
+
+
+def gpu_request() -> int | None:
+    """The number of GPUs to ask for; None on a machine without GPUs (training takes the CPU training lane)."""
+    if jobs.ray_address():
+        free_gpus_caption()
+        return int(st.number_input("GPUs for this run", min_value=0, max_value=CLUSTER_MAX_GPUS, value=1,
+                                   help="Ray starts the run on a node with this many free GPUs (0: a CPU node)."))
+    free, every = jobs.free_gpus()
+    if not every:
+        return None
+    gpus = int(st.number_input("GPUs for this run", min_value=1, max_value=len(every), value=1,
+                               help="More than one: one model copy per GPU (MirroredStrategy); the batch size above "
+                                    "is per GPU. The run waits in the queue until that many GPUs are free."))
+    free_gpus_caption()
+    if gpus > len(free):
+        st.caption(f"Only {len(free)} free now: the run waits its turn for {gpus}.")
+    return gpus

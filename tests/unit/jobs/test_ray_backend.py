@@ -1,0 +1,136 @@
+"""The Ray backend against a real Ray head on loopback: with TLSTUDIO_RAY_ADDRESS set, the app's own code path
+(jobs.submit, refresh, cancel, resume) runs tiny trainings as Ray jobs. One head for the module, stopped by its pids.
+
+Two runs share the head's two CPUs: one finishes with its Ray job id and node recorded; the other is killed inside
+epoch 2 (interrupted), resumed through Ray (a new Ray job) and cancelled (Ray stops it).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
+
+from tlcore.jobs import ray_backend, scheduler  # noqa: E402
+from tlcore.training.fault_injection import FAULT_ENV  # noqa: E402
+
+RAY = Path(sys.executable).with_name("ray")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _pids_mentioning(text: str) -> list[int]:
+    """Processes whose command line names `text` (this head's own temp dir): those this test started, nobody else's."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _kill(pids: list[int]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(1.0)
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    """`ray start --head` on 127.0.0.1 with 2 CPUs in a temp dir of its own; yields the dashboard address."""
+    temp_dir = tempfile.mkdtemp(prefix="tlray-", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
+    dashboard = _free_port()
+    command = [str(RAY), "start", "--head", "--num-cpus", "2", "--num-gpus", "0", "--node-ip-address", "127.0.0.1",
+               "--dashboard-host", "127.0.0.1", "--port", str(_free_port()), "--dashboard-port", str(dashboard),
+               "--dashboard-agent-listen-port", str(_free_port()), "--temp-dir", temp_dir,
+               "--object-store-memory", str(100 * 1024 * 1024), "--disable-usage-stats"]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    started = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    try:
+        assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
+        address = f"http://127.0.0.1:{dashboard}"
+        from ray.job_submission import JobSubmissionClient
+
+        deadline = time.monotonic() + 60
+        while True:  # the dashboard's job API answers a little after `ray start` returns
+            try:
+                JobSubmissionClient(address).list_jobs()
+                break
+            except Exception:  # noqa: BLE001
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+        yield address
+    finally:
+        _kill(_pids_mentioning(temp_dir))
+
+
+@pytest.fixture
+def on_ray(ray_head, monkeypatch):
+    monkeypatch.setenv(ray_backend.RAY_ADDRESS_ENV, ray_head)
+    monkeypatch.setenv(ray_backend.RAY_PYTHON_ENV, sys.executable)
+    yield ray_head
+
+
+def _ray_state_becomes(job_id: str, *states: str, timeout: float = 60) -> str | None:
+    deadline = time.monotonic() + timeout
+    while (state := ray_backend.ray_job_state(job_id)) not in states and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return state
+
+
+def test_runs_on_ray_finish_are_interrupted_when_killed_resume_and_cancel(on_ray, tiny_dataset, make_config, wait,
+                                                                         monkeypatch, studio_dirs):
+    dataset = tiny_dataset("tiny", classes=("0", "1"), per_class=40)
+    finishing = scheduler.submit(make_config(dataset))
+    monkeypatch.setenv(FAULT_ENV, "hang_in_epoch:2")  # forwarded to this job only: it waits inside epoch 2
+    killed = scheduler.submit(make_config(dataset, epochs=2, batch_size=16))
+    monkeypatch.delenv(FAULT_ENV)
+    try:
+        for run in (finishing, killed):
+            status = run.status()
+            assert status["ray_job_id"].startswith(f"tlstudio-{run.id}-") and status["state"] == "queued"
+
+        done = wait.state(finishing, "finished", "failed", "interrupted", timeout=150)
+        assert done["state"] == "finished", done.get("error") or finishing.log_path.read_text()[-2000:]
+        assert done["host"] == socket.gethostname() and done["pid"] != os.getpid()
+        assert _ray_state_becomes(done["ray_job_id"], "SUCCEEDED") == "SUCCEEDED"
+        assert "Epoch 1/1" in finishing.log_path.read_text() or finishing.history()  # the worker's output is kept
+
+        hanging = wait.until(killed, lambda s: s.get("state") != "queued" and (s.get("epoch") == 2 and s.get("batch")
+                                                                               or s.get("state") != "running"),
+                             timeout=150, what="epoch 2 on Ray")
+        assert hanging["state"] == "running", hanging
+        first_job = hanging["ray_job_id"]
+        os.kill(hanging["pid"], signal.SIGKILL)  # the worker dies mid-epoch; Ray sees its job fail
+        interrupted = wait.state(killed, "interrupted", "failed", "finished", timeout=60)
+        assert interrupted["state"] == "interrupted" and "Ray reports the job FAILED" in interrupted["error"]
+        assert [row["epoch"] for row in killed.history()] == [1]
+
+        scheduler.resume(killed)  # the Resume button's call: through Ray again, from the last completed epoch
+        again = killed.status()
+        assert again["state"] == "queued" and again["resumed_from_epoch"] == 1 and again["ray_job_id"] != first_job
+        assert _ray_state_becomes(again["ray_job_id"], "RUNNING", *ray_backend.TERMINAL_STATES) == "RUNNING"
+        scheduler.cancel(killed)  # Ray's stop_job ends the worker
+        assert _ray_state_becomes(again["ray_job_id"], *ray_backend.TERMINAL_STATES) == "STOPPED"
+        assert wait.state(killed, "cancelled", "interrupted", "failed", "finished", timeout=30)["state"] == "cancelled"
+    finally:
+        _kill(_pids_mentioning(str(studio_dirs.runs)))  # any worker this test left running

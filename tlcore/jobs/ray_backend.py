@@ -1,0 +1,101 @@
+"""Jobs on a Ray cluster: with `TLSTUDIO_RAY_ADDRESS` set, a job is submitted through Ray Jobs instead of started here.
+
+Ray places the entrypoint `python -m tlcore.worker RUN_DIR` on a node with the GPUs asked for
+(`entrypoint_num_gpus`; Ray sets that node's `CUDA_VISIBLE_DEVICES`). The run folder must be on storage every node
+sees (docs/scaling.md); status, progress, cancel and resume then work as locally, with Ray's job status standing in
+for a pid check. Ray is optional (requirements-ray.txt) and imported only when the address is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tlcore.jobs.resources import TRAINING_LANE, Resources
+from tlcore.runs.folders import Run
+
+__all__ = [
+    "RAY_ADDRESS_ENV", "RAY_PYTHON_ENV", "LOG_TO_RUN_ENV", "TERMINAL_STATES", "ray_address", "submit_to_ray",
+    "ray_job_state", "stop_ray_job", "job_info"
+]
+
+RAY_ADDRESS_ENV = "TLSTUDIO_RAY_ADDRESS"  # a Ray head's dashboard address, e.g. http://head:8265
+RAY_PYTHON_ENV = "TLSTUDIO_RAY_PYTHON"  # the Python on the nodes that has tlcore's requirements (default: python)
+LOG_TO_RUN_ENV = "TLSTUDIO_WORKER_LOG_TO_RUN"  # the worker writes its output to the run's worker.log itself
+TERMINAL_STATES = ("STOPPED", "SUCCEEDED", "FAILED")
+_FORWARDED = ("KERAS_HOME", "TF_CPP_MIN_LOG_LEVEL", "TF_FORCE_GPU_ALLOW_GROWTH")
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def ray_address() -> str | None:
+    """The configured Ray head, or None for the local scheduler."""
+    return os.environ.get(RAY_ADDRESS_ENV, "").strip() or None
+
+
+@lru_cache(maxsize=4)
+def _client(address: str):
+    try:
+        from ray.job_submission import JobSubmissionClient
+    except ImportError as error:
+        raise ValueError(f"{RAY_ADDRESS_ENV} is set but Ray is not installed here: "
+                         "pip install -r requirements-ray.txt") from error
+    try:
+        return JobSubmissionClient(address)
+    except (ConnectionError, RuntimeError) as error:
+        raise ValueError(f"Cannot reach the Ray cluster at {address}: {error}") from error
+
+
+def submit_to_ray(run: Run, resources: Resources) -> str:
+    """Submit the run's worker as a Ray job; returns the Ray submission id (recorded in status.json by the caller)."""
+    address = ray_address()
+    python = os.environ.get(RAY_PYTHON_ENV, "python")
+    env_vars = {name: value for name, value in os.environ.items()
+                if name.startswith("TLSTUDIO_") or name in _FORWARDED}
+    env_vars.update({LOG_TO_RUN_ENV: "1", "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+                     "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPO), os.environ.get("PYTHONPATH")]))})
+    submission_id = f"tlstudio-{run.id}-{uuid.uuid4().hex[:8]}"
+    # A training-lane job without a GPU reserves a CPU, so a CPU cluster runs as many as it has cores, not all at once.
+    cpus = 1 if resources.lane == TRAINING_LANE and not resources.gpus else None
+    return _client(address).submit_job(
+        entrypoint=f"{shlex.quote(python)} -m tlcore.worker {shlex.quote(str(run.path))}",
+        submission_id=submission_id, runtime_env={"env_vars": env_vars},
+        entrypoint_num_gpus=resources.gpus or None, entrypoint_num_cpus=cpus,
+        metadata={"tlstudio_run": run.id, "owner": run.owner})
+
+
+def ray_job_state(job_id: str) -> str | None:
+    """Ray's status of the job (PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED), or None when the cluster cannot say."""
+    address = ray_address()
+    if not address:
+        return None
+    try:
+        return str(_client(address).get_job_status(job_id))
+    except Exception:  # noqa: BLE001 - an unreachable head must not stop a page: "cannot tell" is the answer
+        return None
+
+
+def stop_ray_job(job_id: str) -> bool:
+    """Ask Ray to stop the job (its worker gets SIGTERM, then SIGKILL); False when Ray could not be asked."""
+    address = ray_address()
+    if not address:
+        return False
+    try:
+        return bool(_client(address).stop_job(job_id))
+    except Exception:  # noqa: BLE001 - the cancel file still stops the job at its next batch
+        return False
+
+
+def job_info(job_id: str) -> dict[str, Any] | None:
+    """Ray's record of the job (node, times, message) for the queue table; None when unavailable."""
+    address = ray_address()
+    if not address:
+        return None
+    try:
+        info = _client(address).get_job_info(job_id)
+    except Exception:  # noqa: BLE001
+        return None
+    return {"status": str(info.status), "message": info.message, "driver_node_id": info.driver_node_id}
