@@ -34,9 +34,10 @@ class DatasetSettings:
     split: SplitConfig = field(default_factory=SplitConfig)
     augment: bool = False
     augmentation: AugmentConfig = field(default_factory=AugmentConfig)
-    owner: str = ""  # who first stored settings for this dataset ("" until someone does)
-    version: int = 0  # how many times they were saved; 0: never
-    saved_by: str = ""
+    # Bookkeeping, not settings: two DatasetSettings are equal when their split and augmentation are.
+    owner: str = field(default="", compare=False)  # who first stored settings for this dataset ("" until then)
+    version: int = field(default=0, compare=False)  # how many times they were saved; 0: never
+    saved_by: str = field(default="", compare=False)
 
     def to_dict(self) -> dict:
         return {"split": vars(self.split), "augment": self.augment, "augmentation": self.augmentation.to_dict(),
@@ -95,7 +96,7 @@ def save_settings(dataset: str | os.PathLike, settings: DatasetSettings, *, save
 def _settings_lock(path: Path) -> Iterator[None]:
     """Check-then-write as one step, so two saves from the same version cannot both pass the check."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as handle:
+    with open(path.parent.parent / ".dataset-settings.lock", "a") as handle:  # beside, not among, the settings
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
