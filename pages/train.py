@@ -12,10 +12,11 @@ from pages.shared import (
     run_through_app,
     split_config,
 )
+from pages.shared.auth import current_user
 from pages.shared.lr_finder import lr_finder_panel
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
-from tlcore import backbones, jobs
+from tlcore import actions, backbones
 from tlcore.backbones import imagenet_problem, status
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 
@@ -71,8 +72,8 @@ lr_finder_panel(config)  # its "Use this rate" fills the learning-rate input abo
 show_code(config, scan.root, class_count)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
-        run = jobs.submit(config)
-    except ValueError as error:
+        run = actions.start_training(current_user(), config)
+    except (ValueError, PermissionError) as error:  # a bad config; not allowed or over quota (tlcore.access)
         st.error(str(error), icon=":material/error:")
     else:
         remember_run(run.id)

@@ -7,6 +7,7 @@ button, a forged request and a script.
 from tlcore.actions.datasets import save_dataset_settings
 from tlcore.actions.jobs import cancel_job, owner_usage, resume_job, start_task, start_training
 from tlcore.actions.removal import (
+    deletable_jobs,
     delete_custom_backbone,
     delete_dataset,
     delete_export,
@@ -23,7 +24,7 @@ from tlcore.actions.weights import create_custom_backbone, install_weights
 __all__ = [
     "save_dataset_settings",
     "cancel_job", "owner_usage", "resume_job", "start_task", "start_training",
-    "delete_custom_backbone", "delete_dataset", "delete_export", "delete_job", "empty", "find_job", "prune", "restore",
+    "deletable_jobs", "delete_custom_backbone", "delete_dataset", "delete_export", "delete_job", "empty", "find_job", "prune", "restore",
     "mark_best", "unmark_best",
     "signed_in", "signed_out",
     "create_custom_backbone", "install_weights",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tlcore import jobs
-from tlcore.access import LOCAL_USER_ID, User, record, require
+from tlcore.access import LOCAL_USER_ID, User, can, record, require
 from tlcore.backbones.custom import load_custom
 from tlcore.inference import exports_dir
 from tlcore.jobs import get_task
@@ -23,7 +23,7 @@ from tlcore.storage import (
 )
 from tlcore.storage.paths import resolve_dataset_path
 
-__all__ = ["find_job", "delete_job", "delete_export", "delete_dataset", "delete_custom_backbone", "restore",
+__all__ = ["find_job", "deletable_jobs", "delete_job", "delete_export", "delete_dataset", "delete_custom_backbone", "restore",
            "empty", "prune"]
 
 
@@ -40,6 +40,14 @@ def find_job(job_id: str) -> Run:
             return get_task(job_id)
         except KeyError:
             raise KeyError(f"No run or task '{job_id}'.") from None
+
+
+def deletable_jobs(user: User) -> list[Run]:
+    """Runs and tasks `user` may delete now (theirs, or any for an admin; not queued or running), newest first."""
+    from tlcore.jobs.scheduler import all_jobs
+
+    return [job for job in all_jobs()
+            if can(user, "delete", job.owner) and jobs.refresh(job) not in ACTIVE_STATES]
 
 
 def delete_job(user: User, run: Run) -> TrashItem:
