@@ -19,7 +19,7 @@ _AUTH_SETTINGS = {"redirect_uri", "cookie_secret", "client_id", "client_secret",
                   "client_kwargs", "expose_tokens"}
 
 __all__ = ["TEST_USER_KEY", "sign_in_configured", "providers", "current_user", "allowed", "sign_in_screen",
-           "user_badge", "refusal", "save_dataset_settings"]
+           "user_badge", "refusal", "save_dataset_settings", "start_task_id"]
 
 
 def sign_in_configured() -> bool:
@@ -101,3 +101,13 @@ def save_dataset_settings(dataset: str, settings) -> None:
             st.rerun()
     else:
         st.session_state[seen_key] = saved.version
+
+
+def start_task_id(kind: str, params: dict) -> str | None:
+    """Queue a background task as the current user (owner recorded, audited); its id, or None after showing why
+    it was refused (role, someone else's run, a quota)."""
+    try:
+        return actions.start_task(current_user(), kind, params).id
+    except PermissionError as error:  # NotAllowed, QuotaExceeded
+        refusal(error)
+        return None

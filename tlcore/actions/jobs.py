@@ -12,7 +12,8 @@ from tlcore.storage import folder_size
 __all__ = ["TASK_ACTIONS", "start_training", "start_task", "cancel_job", "resume_job", "owner_usage"]
 
 # task kinds that act on someone's run, and the action (owner checked) they need; other kinds need "start"
-TASK_ACTIONS = {"export": "export", "evaluate": "export", "download_weights": "install_weights",
+# ("evaluate" recomputes a run's stored metrics from its own model: any member may, like starting a task.)
+TASK_ACTIONS = {"export": "export", "download_weights": "install_weights",
                 "batch_predict": "predict", "evaluate_external": "predict"}
 
 
