@@ -104,3 +104,17 @@ def test_the_audit_page_is_for_admins_and_the_local_user(open_as):
     local = open_as(None, "pages/audit.py")  # no sign-in configured: the local user is admin
     assert [title.value for title in local.title] == ["Audit log"]
     assert _not_in_navigation(open_as(BOB), "pages/audit.py")
+
+
+def test_the_app_keeps_the_servers_tensorflow_off_the_gpu(open_as):
+    """app.py installs the hook that hides GPUs from this process's TensorFlow (tests/unit/test_web_server.py shows
+    what the hook does in a fresh process)."""
+    import sys
+
+    from tlcore.web_server import applied_gpu_setting
+
+    open_as(None)
+    if "tensorflow" in sys.modules:  # imported by an earlier test: the setting was applied at once (or too late)
+        assert applied_gpu_setting().get("setting") in ("no GPU", "too late")
+    else:
+        assert any(type(finder).__name__ == "_AfterTensorFlowImport" for finder in sys.meta_path)

@@ -54,7 +54,8 @@ def start_task(user: User, kind: str, params: dict) -> Run:
         _check_quota(user)
     task = jobs.submit_task(kind, params)
     task.record_owner(user.id)
-    record(user, "start", task.id, kind=kind, **({"run": params["run"]} if "run" in params else {}))
+    audited = {"export": "export", "download_weights": "install_weights"}.get(kind, "start")
+    record(user, audited, task.id, kind=kind, **({"run": params["run"]} if "run" in params else {}))
     return task
 
 

@@ -49,6 +49,7 @@ def test_exporting_someone_elses_run_is_refused(make_config, digits):
     with pytest.raises(NotAllowed):
         actions.start_task(BOB, "export", {"run": run.id, "formats": ["keras"]})
     assert actions.start_task(ALICE, "export", {"run": run.id, "formats": ["keras"]}).owner == ALICE.id
+    assert (read_log()[0]["action"], read_log()[0]["run"]) == ("export", run.id)
 
 
 def test_mark_best_only_by_the_owner(make_config, digits):
