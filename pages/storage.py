@@ -36,6 +36,20 @@ else:
             st.toast(f"{chosen} moved to the trash.")
             st.rerun()
 
+others = actions.deletable_items(user)
+if others:
+    st.subheader("Delete an export, uploaded model or dataset")
+    kind, name = st.selectbox("Item", others, format_func=lambda item: f"{item[0]}: {item[1]}", key="other_choice")
+    sure_other = st.checkbox(f"Yes, move the {kind} {name} to the trash", key="other_sure")
+    if st.button("Delete item", disabled=not sure_other, key="other_go", icon=":material/delete:"):
+        try:
+            actions.delete_item(user, kind, name)
+        except (NotAllowed, KeyError, storage.TrashError) as error:
+            refusal(error)
+        else:
+            st.session_state.pop("other_sure", None)
+            st.rerun()
+
 st.subheader("Trash")
 items = storage.list_trash()
 if not items:

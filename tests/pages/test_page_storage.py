@@ -30,3 +30,15 @@ def test_an_active_run_is_not_offered_and_caches_prune(open_page, studio):
     assert not [box for box in at.selectbox if box.label == "Run or task"]
     by_label(at.button, "Prune caches").click().run()
     assert not (studio.home / "cache" / "thumbnails").exists()
+
+
+def test_an_export_is_deleted_to_the_trash(open_page, studio):
+    run = make_run(state="finished")
+    (run.path / "exports").mkdir()
+    (run.path / "exports" / "model.tflite").write_bytes(b"x" * 10)
+    at = open_page("pages/storage.py")
+    by_label(at.selectbox, "Item").set_value(("export", run.id)).run()
+    by_label(at.checkbox, f"Yes, move the export {run.id} to the trash").check().run()
+    by_label(at.button, "Delete item").click().run()
+    assert not (run.path / "exports").exists() and run.path.exists()
+    assert "export" in at.dataframe[-1].value["kind"].tolist()

@@ -7,10 +7,12 @@ button, a forged request and a script.
 from tlcore.actions.datasets import save_dataset_settings
 from tlcore.actions.jobs import cancel_job, owner_usage, resume_job, start_task, start_training
 from tlcore.actions.removal import (
+    deletable_items,
     deletable_jobs,
     delete_custom_backbone,
     delete_dataset,
     delete_export,
+    delete_item,
     delete_job,
     empty,
     find_job,
@@ -24,7 +26,7 @@ from tlcore.actions.weights import create_custom_backbone, install_weights
 __all__ = [
     "save_dataset_settings",
     "cancel_job", "owner_usage", "resume_job", "start_task", "start_training",
-    "deletable_jobs", "delete_custom_backbone", "delete_dataset", "delete_export", "delete_job", "empty", "find_job", "prune", "restore",
+    "deletable_items", "deletable_jobs", "delete_item", "delete_custom_backbone", "delete_dataset", "delete_export", "delete_job", "empty", "find_job", "prune", "restore",
     "mark_best", "unmark_best",
     "signed_in", "signed_out",
     "create_custom_backbone", "install_weights",

@@ -23,7 +23,7 @@ from tlcore.storage import (
 )
 from tlcore.storage.paths import resolve_dataset_path
 
-__all__ = ["find_job", "deletable_jobs", "delete_job", "delete_export", "delete_dataset", "delete_custom_backbone", "restore",
+__all__ = ["find_job", "deletable_jobs", "deletable_items", "delete_item", "delete_job", "delete_export", "delete_dataset", "delete_custom_backbone", "restore",
            "empty", "prune"]
 
 
@@ -99,6 +99,32 @@ def delete_custom_backbone(user: User, name: str) -> TrashItem:
     layer_tables.table_for.cache_clear()
     record(user, "delete", name, kind="backbone", trash_item=item.id, owner=owner)
     return item
+
+
+def deletable_items(user: User) -> list[tuple[str, str]]:
+    """(kind, name) of the exports, uploaded models (custom backbones) and datasets `user` may delete."""
+    from tlcore.backbones import custom_names
+    from tlcore.runs import list_runs
+
+    items = [("export", run.id) for run in list_runs()
+             if exports_dir(run).exists() and can(user, "delete", run.owner)]
+    items += [("backbone", name) for name in custom_names()
+              if can(user, "delete", _json_owner(Path(load_custom(name).folder) / "backbone.json"))]
+    if can(user, "delete", None):  # datasets have no recorded owner: admins
+        items += [("dataset", folder.name) for folder in sorted(data_root().iterdir())
+                  if folder.is_dir() and not folder.name.startswith(".")]
+    return items
+
+
+def delete_item(user: User, kind: str, name: str) -> TrashItem:
+    """Delete one of `deletable_items` by kind and name (to the trash)."""
+    if kind == "export":
+        return delete_export(user, get_run(name))
+    if kind == "backbone":
+        return delete_custom_backbone(user, name)
+    if kind == "dataset":
+        return delete_dataset(user, name)
+    raise KeyError(f"Unknown kind '{kind}': export, backbone or dataset.")
 
 
 def restore(user: User, item_id: str) -> Path:
