@@ -18,7 +18,7 @@ if st.context.url is not None:
         st.error(problem, icon=":material/lock_open:")
         st.stop()
 
-user = current_user()
+user = current_user(report_problems=True)
 if user is None:
     sign_in_screen()
     st.stop()

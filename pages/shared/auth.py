@@ -10,7 +10,17 @@ from __future__ import annotations
 import streamlit as st
 
 from tlcore import actions
-from tlcore.access import LOCAL_USER_ID, NotAllowed, User, can, local_admin, user_from_claims
+from tlcore.access import (
+    LOCAL_USER_ID,
+    BadRolesFile,
+    NotAllowed,
+    RoleRules,
+    User,
+    can,
+    load_rules,
+    local_admin,
+    user_from_claims,
+)
 from tlcore.datasets import SettingsChanged
 
 TEST_USER_KEY = "_tlstudio_test_user"  # tests only: a User.to_dict() standing in for a signed-in person
@@ -34,8 +44,11 @@ def providers() -> list[str | None]:
     return named or [None]
 
 
-def current_user() -> User | None:
-    """The User of this session; None only when sign-in is configured and nobody has signed in yet."""
+def current_user(report_problems: bool = False) -> User | None:
+    """The User of this session; None only when sign-in is configured and nobody has signed in yet.
+
+    `report_problems` (app.py, once per rerun): show a damaged roles file on the page.
+    """
     override = st.session_state.get(TEST_USER_KEY)
     if override:
         return User.from_dict(override)
@@ -43,7 +56,13 @@ def current_user() -> User | None:
         return local_admin()
     if not st.user.is_logged_in:
         return None
-    user = user_from_claims(st.user.to_dict())
+    try:
+        rules = load_rules()
+    except BadRolesFile as error:  # said on every page until fixed; meanwhile everyone is a viewer
+        if report_problems:
+            st.warning(str(error), icon=":material/warning:")
+        rules = RoleRules()
+    user = user_from_claims(st.user.to_dict(), rules)
     if not st.session_state.get(_AUDITED_KEY):
         actions.signed_in(user)
         st.session_state[_AUDITED_KEY] = True
