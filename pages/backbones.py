@@ -8,7 +8,8 @@ from pages.backbones_parts.custom import custom_section
 from pages.backbones_parts.probe import probe_section
 from pages.backbones_parts.weights import weights_section
 from pages.shared import current_dataset, run_through_app, task_monitor
-from tlcore import backbones, figures, jobs
+from pages.shared.auth import start_task_id
+from tlcore import backbones, figures
 from tlcore.backbones import PUBLISHED_SOURCE, registry_rows
 from tlcore.storage import keras_models_dir
 
@@ -55,8 +56,8 @@ st.markdown("Parameters, layers, feature size and latency of each base (no Image
 measure_names = st.multiselect("Backbones to measure", backbones.names(), default=["MobileNetV2"], key="measure_names")
 measure_size = st.number_input("Input size (px)", min_value=32, max_value=600, value=96, step=16, key="measure_size")
 if st.button("Measure on this server", key="measure_button", disabled=not measure_names):
-    task = jobs.submit_task("measure", {"backbones": measure_names, "image_size": int(measure_size)})
-    st.session_state["measure_task"] = task.id
+    st.session_state["measure_task"] = start_task_id("measure", {"backbones": measure_names,
+                                                                 "image_size": int(measure_size)})
 
 
 def show_measurements(result: dict) -> None:

@@ -11,9 +11,10 @@ from pages.dataset_parts.embedding_map import embedding_map_section
 from pages.dataset_parts.health import health_section
 from pages.dataset_parts.sources import choose_dataset
 from pages.shared import current_dataset, escape_markdown, inline_code, load_scan, run_through_app, set_dataset
+from pages.shared.auth import save_dataset_settings
 from tlcore import figures
 from tlcore.config import SplitConfig
-from tlcore.datasets import BadFile, DatasetError, load_settings, make_split, save_settings
+from tlcore.datasets import BadFile, DatasetError, load_settings, make_split
 from tlcore.storage import DiskFull
 
 run_through_app()
@@ -65,7 +66,7 @@ with split_tab:
     if config != saved:
         settings = replace(settings, split=config)
         try:
-            save_settings(chosen, settings)
+            save_dataset_settings(chosen, settings)  # as the signed-in user: owner and version checked
         except DiskFull as error:
             st.error(str(error), icon=":material/hard_drive:")
 

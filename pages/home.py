@@ -24,7 +24,7 @@ runs = list_runs()
 for run in runs:
     jobs.refresh(run)
 if runs:
-    table = pd.DataFrame([run.describe() for run in runs])
+    table = pd.DataFrame([{**run.describe(), "owner": run.owner} for run in runs])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"val_accuracy": st.column_config.NumberColumn(format="percent"),
                                 "test_accuracy": st.column_config.NumberColumn(format="percent")})

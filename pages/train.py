@@ -12,6 +12,7 @@ from pages.shared import (
     run_through_app,
     split_config,
 )
+from pages.shared.auth import current_user
 from pages.shared.lr_finder import lr_finder_panel
 from pages.shared.notebook import notebook_download, run_notebook_download
 from pages.train_parts.devices import gpu_request
@@ -19,7 +20,7 @@ from pages.train_parts.fast_phase import augmented_views_option
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
 from pages.train_parts.small_cnn import small_cnn_shape
-from tlcore import backbones, jobs
+from tlcore import actions, backbones, jobs
 from tlcore.backbones import imagenet_problem, status
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 
@@ -81,8 +82,8 @@ show_code(config, scan.root, class_count)
 notebook_download(config)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
-        run = jobs.submit(config, gpus=gpus)
-    except ValueError as error:
+        run = actions.start_training(current_user(), config, gpus=gpus)
+    except (ValueError, PermissionError) as error:  # a bad config; not allowed or over quota (tlcore.access)
         st.error(str(error), icon=":material/error:")
     else:
         remember_run(run.id)

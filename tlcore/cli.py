@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     tfds.add_argument("name", help="tf_flowers, cats_vs_dogs, cifar10 or rock_paper_scissors")
     _add_export_parser(sub)
     _add_curation_parsers(sub)
+    _add_sharing_parsers(sub)
     return parser
 
 
@@ -531,3 +533,71 @@ def _embed(args) -> int:
 
 _COMMANDS["label-issues"] = _label_issues
 _COMMANDS["embed"] = _embed
+# --- cancel and delete as a user of a shared server (tlcore.actions checks role and owner, and audits) -----------
+def _add_sharing_parsers(sub) -> None:
+    cancel = sub.add_parser("cancel", help="stop a queued or running run or task (its owner or an admin)")
+    cancel.add_argument("run", help="run or task id")
+    delete = sub.add_parser("delete", help="move a finished run or task to the trash (restorable until emptied)")
+    delete.add_argument("run", nargs="?", help="run or task id")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.add_argument("--trash", action="store_true", help="list what is in the trash")
+    delete.add_argument("--restore", metavar="ITEM", help="put a trashed item back where it was")
+
+
+def _cli_user():
+    """The CLI acts as TLSTUDIO_USER (an e-mail, its role from the roles file) or, unset, as the local admin."""
+    from tlcore.access import local_admin, user_from_claims
+
+    email = os.environ.get("TLSTUDIO_USER", "").strip()
+    return user_from_claims({"email": email}) if email else local_admin()
+
+
+def _cancel(args) -> int:
+    from tlcore import actions
+    from tlcore.access import NotAllowed
+
+    try:
+        actions.cancel_job(_cli_user(), actions.find_job(args.run))
+    except NotAllowed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    print(f"cancel requested: {args.run} stops after its current batch (a queued one leaves the queue)")
+    return 0
+
+
+def _delete(args) -> int:
+    from tlcore import actions, storage
+    from tlcore.access import NotAllowed
+
+    user = _cli_user()
+    try:
+        if args.trash:
+            for item in storage.list_trash():
+                row = item.to_row()
+                print(f"{item.id}  {item.kind:<8} {row['deleted_at']}  by {item.deleted_by:<20} "
+                      f"{item.size_bytes / 1e6:8.2f} MB  {item.original}")
+            return 0
+        if args.restore:
+            print(f"restored to {actions.restore(user, args.restore)}")
+            return 0
+        if not args.run:
+            print("error: name the run or task to delete (or --trash, --restore ITEM)", file=sys.stderr)
+            return 2
+        job = actions.find_job(args.run)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("error: add --yes to delete without a question (stdin is not a terminal)", file=sys.stderr)
+                return 2
+            if input(f"Move {job.id} to the trash? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("nothing deleted")
+                return 1
+        item = actions.delete_job(user, job)
+    except NotAllowed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    print(f"{args.run} moved to the trash as {item.id}; undo with: python -m tlcore delete --restore {item.id}")
+    return 0
+
+
+_COMMANDS["cancel"] = _cancel
+_COMMANDS["delete"] = _delete

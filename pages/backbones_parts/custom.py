@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.backbones_parts.own_model import run_as_backbone_button
-from tlcore import backbones
+from pages.shared.auth import current_user
+from tlcore import actions, backbones
 from tlcore.layers import BadModelFile
 from tlcore.runs import get_run, list_runs
 
@@ -56,8 +57,8 @@ def _cut_form() -> None:
     name = st.text_input("Name (lower-case letters, digits, - or _)", key="custom_name")
     if st.button("Save as backbone", key="custom_save", disabled=not name):
         try:
-            backbone = backbones.create_custom(name, model_path, cut_at, source, preprocess)
-        except (ValueError, BadModelFile) as error:
+            backbone = actions.create_custom_backbone(current_user(), name, model_path, cut_at, source, preprocess)
+        except (ValueError, BadModelFile, PermissionError) as error:
             st.error(str(error), icon=":material/error:")
         else:
             st.success(f"Saved **{backbone.name}** ({source}, cut after `{cut_at}`): choose it as the backbone on "

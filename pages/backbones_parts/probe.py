@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import dataset_label, task_monitor
-from tlcore import backbones, jobs
+from pages.shared.auth import start_task_id
+from tlcore import backbones
 from tlcore.backbones import status
 
 
@@ -28,10 +29,9 @@ def probe_section(dataset: str) -> None:
                        "unavailable (never silently random). Upload the weights below, or tick 'Random weights'.",
                        icon=":material/cloud_off:")
     if st.button("Run quick probe", key="probe_button", disabled=not probe_names):
-        task = jobs.submit_task("probe", {"dataset": dataset, "backbones": probe_names, "image_size": int(probe_size),
-                                          "per_class": int(per_class),
-                                          "weights": "random" if random_weights else "imagenet"})
-        st.session_state["probe_task"] = task.id
+        st.session_state["probe_task"] = start_task_id("probe", {
+            "dataset": dataset, "backbones": probe_names, "image_size": int(probe_size), "per_class": int(per_class),
+            "weights": "random" if random_weights else "imagenet"})
 
 
     if st.session_state.get("probe_task"):

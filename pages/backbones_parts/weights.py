@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.shared import task_monitor
-from tlcore import backbones, jobs, storage
-from tlcore.backbones import WeightsFileRejected, install_weights, status
+from pages.shared.auth import allowed, current_user
+from tlcore import actions, backbones, storage
+from tlcore.backbones import WeightsFileRejected, status
 from tlcore.storage import weights_host
 
 
@@ -35,9 +36,10 @@ def _weights_row(backbone: backbones.Backbone, online: bool) -> None:
     left.markdown(f"**{backbone.name}** · `{state.filename}`")
     middle.markdown(state.label)
     task_key = f"download_task_{backbone.name}"
-    if online and not state.cached and right.button(f"Download {backbone.name}", key=f"download_{backbone.name}"):
-        st.session_state[task_key] = jobs.submit_task("download_weights",
-                                                      {"backbone": backbone.name, "image_size": size}).id
+    if online and not state.cached and allowed("install_weights") and \
+            right.button(f"Download {backbone.name}", key=f"download_{backbone.name}"):
+        st.session_state[task_key] = actions.start_task(current_user(), "download_weights",
+                                                        {"backbone": backbone.name, "image_size": size}).id
     if st.session_state.get(task_key):
         task_monitor(st.session_state[task_key], _show_download)
 
@@ -60,10 +62,12 @@ def _upload_form() -> None:
         upload_status = status(upload_backbone, int(upload_size))
         st.caption(f"Expected file: `{upload_status.filename}` — currently **{upload_status.label}**.")
         uploaded = st.file_uploader("Weights file", type=["h5"], key="weights_upload")
-        if uploaded is not None and st.button("Validate and install", key="install_weights"):
+        if uploaded is not None and allowed("install_weights") and \
+                st.button("Validate and install", key="install_weights"):
             with st.spinner("Loading the file into the architecture (starts TensorFlow; ~20 s the first time)…"):
                 try:
-                    path = install_weights(upload_backbone, int(upload_size), uploaded.getvalue())
+                    path = actions.install_weights(current_user(), upload_backbone, int(upload_size),
+                                                   uploaded.getvalue())
                 except WeightsFileRejected as error:
                     st.error(str(error), icon=":material/error:")
                 else:

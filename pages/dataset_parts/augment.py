@@ -9,8 +9,9 @@ from dataclasses import replace
 
 import streamlit as st
 
+from pages.shared.auth import save_dataset_settings
 from tlcore.config import FLIP_MODES, AugmentConfig
-from tlcore.datasets import DatasetScan, DatasetSettings, save_settings
+from tlcore.datasets import DatasetScan, DatasetSettings
 from tlcore.storage import DiskFull
 
 PREVIEW_SIZE = 128
@@ -34,7 +35,7 @@ def augmentation_section(path: str, scan: DatasetScan, settings: DatasetSettings
     config = AugmentConfig(flip=flip, **values)
     if (use, config) != (settings.augment, stored):
         try:
-            save_settings(path, replace(settings, augment=use, augmentation=config))
+            save_dataset_settings(path, replace(settings, augment=use, augmentation=config))  # owner, version checked
         except DiskFull as error:
             st.error(str(error), icon=":material/hard_drive:")
     st.caption("Stored with this dataset: every training run on it uses these layers inside the model, active only "

@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import escape_markdown, task_monitor
-from tlcore import figures, jobs
+from pages.shared.auth import start_task_id
+from tlcore import figures
 from tlcore.config import SplitConfig
 from tlcore.datasets import DatasetScan, cached_report, health_report
 
@@ -32,7 +33,7 @@ def health_section(path: str, scan: DatasetScan, split: SplitConfig) -> dict | N
                 icon=":material/health_and_safety:")
         key = f"health_task::{scan.fingerprint}"
         if st.button(f"Check all {len(scan.files):,} images", key="health_start"):
-            st.session_state[key] = jobs.submit_task("health", {"dataset": path}).id
+            st.session_state[key] = start_task_id("health", {"dataset": path})
         if st.session_state.get(key):
             task_monitor(st.session_state[key], render)
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.shared import escape_markdown, inline_code, set_dataset, task_monitor
-from tlcore import jobs
+from pages.shared.auth import start_task_id
 from tlcore.datasets import CATALOG, SAMPLE_NAME, folder_name, is_ready, offline_message, sample_dataset_path
 from tlcore.storage import ArchiveError, DiskFull, ZipCaps, data_root, extract_zip
 
@@ -84,7 +84,7 @@ def _tfds() -> None:
     if not online:
         st.warning(offline_message(name), icon=":material/cloud_off:")
     if st.button(f"Download {name}", disabled=not online, key="tfds_download"):
-        st.session_state["tfds_task"] = jobs.submit_task("tfds", {"name": name}).id
+        st.session_state["tfds_task"] = start_task_id("tfds", {"name": name})
     if st.session_state.get("tfds_task"):
         task_monitor(st.session_state["tfds_task"], _tfds_done)
     return None

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from tlcore import evaluation, figures
+from pages.shared.auth import allowed, current_user
+from tlcore import actions, evaluation, figures
 from tlcore.runs import Run, list_runs
 
 
@@ -16,12 +17,13 @@ def best_marker(run: Run) -> None:
     dataset = Path(run.config().dataset).name
     if evaluation.is_best(run):
         st.success(f"{evaluation.BEST_BADGE} run for {dataset}", icon=":material/star:")
-        if st.button("Unmark best", key=f"unbest_{run.id}"):
-            evaluation.unmark_best(run)
+        if allowed("mark_best", run.owner) and st.button("Unmark best", key=f"unbest_{run.id}"):
+            actions.unmark_best(current_user(), run)
             st.rerun()
-    elif st.button(f"Mark as best for {dataset}", key=f"best_{run.id}", icon=":material/star:",
-                   help="At most one best run per dataset: the mark moves here from any other run."):
-        evaluation.mark_best(run)
+    elif allowed("mark_best", run.owner) and st.button(
+            f"Mark as best for {dataset}", key=f"best_{run.id}", icon=":material/star:",
+            help="At most one best run per dataset: the mark moves here from any other run."):
+        actions.mark_best(current_user(), run)
         st.rerun()
 
 

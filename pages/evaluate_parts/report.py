@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import task_monitor
-from tlcore import jobs
+from pages.shared.auth import start_task_id
 from tlcore.evaluation import top_k_of
 from tlcore.runs import Run
 
@@ -52,5 +52,5 @@ def reevaluate_offer(run: Run, missing: str = "per-image predictions were kept: 
         return
     st.info(f"This run was evaluated before {missing}. It runs as a background job.", icon=":material/info:")
     if st.button("Re-evaluate", icon=":material/refresh:"):
-        st.session_state[task_key] = jobs.submit_task("evaluate", {"run": run.id}).id
+        st.session_state[task_key] = start_task_id("evaluate", {"run": run.id})
         st.rerun()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tlcore import backbones, figures, jobs, training
+from pages.shared.auth import current_user
+from tlcore import actions, backbones, figures, training
 from tlcore.backbones import layer_table
 from tlcore.config import GradualUnfreezing, TrainConfig
 from tlcore.modeling import count_params, is_pretrained
@@ -25,8 +26,8 @@ def _started(job_id: str) -> None:
 
 def _submit(config: TrainConfig) -> None:
     try:
-        job = jobs.submit(config)
-    except ValueError as error:
+        job = actions.start_training(current_user(), config)
+    except (ValueError, PermissionError) as error:  # a bad config; not allowed or over quota (tlcore.access)
         st.error(str(error), icon=":material/error:")
     else:
         _started(job.id)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import current_dataset, escape_markdown, inline_code, task_monitor
-from tlcore import jobs
+from pages.shared.auth import start_task_id
 from tlcore.figures import predicted_class_counts
 from tlcore.inference import BatchInputError, check_batch_zip, rows_to_csv, store_zip
 from tlcore.storage import DiskFull
@@ -36,7 +36,7 @@ def batch_section(model_source: dict, class_names: list[str], top_k: int) -> Non
             params["folder"] = st.text_input("Folder", value=current_dataset(), key="batch_folder",
                                              help="Every image under it, sub-folders included.")
         if st.button("Predict all", disabled=not (params.get("zip") or params.get("folder")), key="batch_go"):
-            st.session_state[TASK_KEY] = jobs.submit_task("batch_predict", params).id
+            st.session_state[TASK_KEY] = start_task_id("batch_predict", params)
         if st.session_state.get(TASK_KEY):
             task_monitor(st.session_state[TASK_KEY], lambda result: _show(result, class_names))
 

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import task_monitor
-from tlcore import jobs
+from pages.shared.auth import allowed, current_user
+from tlcore import actions
 from tlcore.figures import export_comparison
 from tlcore.inference import FORMATS, exports_dir, read_report
 
@@ -22,8 +23,10 @@ def export_section(run) -> None:
                    "used when installed).")
         formats = st.multiselect("Formats", list(FORMATS), default=list(FORMATS), key="export_formats",
                                  format_func=lambda name: FORMATS[name].label)
-        if st.button("Export", disabled=not formats, key="export_go", icon=":material/ios_share:"):
-            st.session_state[TASK_KEY] = (run.id, jobs.submit_task("export", {"run": run.id, "formats": formats}).id)
+        if allowed("export", run.owner) and \
+                st.button("Export", disabled=not formats, key="export_go", icon=":material/ios_share:"):
+            task = actions.start_task(current_user(), "export", {"run": run.id, "formats": formats})  # owner checked
+            st.session_state[TASK_KEY] = (run.id, task.id)
         running = st.session_state.get(TASK_KEY)
         if running and running[0] == run.id:
             task_monitor(running[1], lambda result: None)  # progress only: the stored report is drawn below

@@ -62,18 +62,18 @@ def load_checked(path: Path, class_names: list[str], name: str):
 
 def external_evaluation_section() -> None:
     """Evaluate an external model on a class-folder dataset, as a background task (end of the Evaluate page)."""
+    from pages.shared.auth import start_task_id
     from pages.shared.dataset import current_dataset
     from pages.shared.monitor import task_monitor
-    from tlcore import figures, jobs
+    from tlcore import figures
 
     with st.expander("Evaluate an external model", icon=":material/upload_file:"):
         choice = pick_external_model("eval_external")
         dataset = st.text_input("Dataset folder (class sub-folders named like the classes)", value=current_dataset(),
                                 key="eval_external_dataset")
         if choice and st.button("Evaluate external model", key="eval_external_go"):
-            task = jobs.submit_task("evaluate_external", {"model": str(choice.path), "classes": choice.class_names,
-                                                          "dataset": dataset})
-            st.session_state["eval_external_task"] = task.id
+            st.session_state["eval_external_task"] = start_task_id(
+                "evaluate_external", {"model": str(choice.path), "classes": choice.class_names, "dataset": dataset})
         if st.session_state.get("eval_external_task"):
             def show(result: dict) -> None:
                 st.metric(f"Accuracy on {result['split']} ({result['images']:,} images)", f"{result['accuracy']:.1%}")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.shared.auth import start_task_id
 from pages.shared.monitor import task_monitor
-from tlcore import figures, jobs
+from tlcore import figures
 from tlcore.config import TrainConfig
 
 LEARNING_RATE_KEY = "learning_rate"  # session_state key of the Train page's learning-rate input
@@ -24,7 +25,7 @@ def lr_finder_panel(config: TrainConfig) -> None:
                    "the rate where the loss falls fastest. Runs in the background, in the same queue as training.")
         if st.button("Find a learning rate", key="lr_finder_start"):
             try:
-                task_id = jobs.submit_task("lr_finder", {"config": config.to_dict()}).id
+                task_id = start_task_id("lr_finder", {"config": config.to_dict()})
             except ValueError as error:
                 st.error(str(error), icon=":material/error:")
             else:

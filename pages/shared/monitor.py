@@ -9,9 +9,11 @@ from typing import Callable
 
 import streamlit as st
 
+from pages.shared.auth import allowed, current_user, refusal
 from pages.shared.queue import queue_table
 from pages.shared.sharing import demo_link
-from tlcore import figures, jobs
+from tlcore import actions, figures, jobs
+from tlcore.access import NotAllowed
 from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, dataset_changes, get_run, job_progress, resume_epoch
 
 ACTIVE_POLL = "1s"
@@ -76,7 +78,8 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
                      icon=":material/error:")
             if not is_task:
                 _dataset_changes(_changes_now(folder))
-                _resume_button(folder, status)
+                if allowed("resume", folder.owner):
+                    _resume_button(folder, status)
         elif status.get("damaged"):
             st.error(f"{name if is_task else 'This run'} is damaged: {status['damaged']}. Other jobs go on.",
                      icon=":material/broken_image:")
@@ -88,9 +91,9 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
             _finished(folder, status, render_result)
         if state in (*ACTIVE_STATES, "finished", "cancelled") and not is_task:
             _dataset_changes((status.get("dataset_changes") or {}).get("message"))  # found when the job started
-        if state in ACTIVE_STATES and (state == "running" or not is_task) and \
+        if state in ACTIVE_STATES and (state == "running" or not is_task) and allowed("cancel", folder.owner) and \
                 st.button("Cancel task" if is_task else "Cancel job", key=f"cancel_{folder.id}"):
-            jobs.cancel(folder)
+            actions.cancel_job(current_user(), folder)  # tlcore checks the owner again
             st.toast("Cancel requested: the task stops at its next step." if is_task else
                      "Cancel requested: the job stops after its current batch.")
         history = [] if is_task else folder.history()
@@ -142,7 +145,9 @@ def _resume_button(run: Run, status: dict) -> None:
     label = f"Resume from epoch {epoch}" if epoch <= (status.get("epochs") or epoch) else "Resume (evaluate)"
     if st.button(label, key=f"resume_{run.id}", icon=":material/play_arrow:"):
         try:
-            jobs.resume(run)
+            actions.resume_job(current_user(), run)
+        except NotAllowed as error:
+            refusal(error)
         except ValueError as error:
             st.error(str(error), icon=":material/error:")
         else:

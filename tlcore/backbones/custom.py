@@ -171,7 +171,8 @@ def inspect_model(model_path: str | Path) -> tuple[list[CutPoint], str]:
     return cut_points(model), suggested_preprocess(model)
 
 
-def create_custom(name: str, model_path: str | Path, cut_at: str, source: str, preprocess: str | None = None) -> Backbone:
+def create_custom(name: str, model_path: str | Path, cut_at: str, source: str, preprocess: str | None = None,
+                  owner: str = "") -> Backbone:
     """Save everything of the model at `model_path` below and including layer `cut_at` as backbone "custom-<name>".
 
     Written to a temporary folder and renamed into place, so a half-saved backbone never appears. Imports TF.
@@ -210,7 +211,7 @@ def create_custom(name: str, model_path: str | Path, cut_at: str, source: str, p
             "name": PREFIX + name, "source": source, "cut_at": cut_at, "preprocess": preprocess,
             "input_size": int(height) if height else None, "feature_dim": table.feature_dim,
             "output_side": int(base.output.shape[1]) if height and base.output.shape[1] else None,
-            "layers": len(table.layers)})
+            "layers": len(table.layers), "owner": owner})
         workdir.rename(custom_root() / name)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tlcore.backbones import catalog as backbones
 from tlcore.backbones.registry import Backbone
 from tlcore.storage import network
+from tlcore.storage.atomic import write_json_atomic
 from tlcore.storage.paths import keras_models_dir
 
 __all__ = [
@@ -85,7 +87,7 @@ class WeightsFileRejected(ValueError):
     """An uploaded weights file does not load into the backbone it was offered for; the message names the architecture."""
 
 
-def install_weights(backbone: Backbone | str, image_size: int, data: bytes) -> Path:
+def install_weights(backbone: Backbone | str, image_size: int, data: bytes, owner: str = "") -> Path:
     """Install an uploaded ImageNet weights file (`.h5` or Keras 3 `.weights.h5`) for an offline server.
 
     The file is validated exactly as Keras will use it: the base (include_top=False) is built with it as `weights=`.
@@ -116,6 +118,8 @@ def install_weights(backbone: Backbone | str, image_size: int, data: bytes) -> P
                 f"This file does not fit {backbone.name}: expected ImageNet weights for {expected}. ({detail})"
             ) from None
         os.replace(legacy, target)
+        if owner:  # who replaced the weights every run trains from (beside the file; Keras reads only its own name)
+            write_json_atomic(target.with_name(target.name + ".owner.json"), {"owner": owner, "installed_at": time.time()})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         import keras

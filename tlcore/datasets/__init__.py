@@ -4,7 +4,7 @@ from tlcore.datasets.augmentation import preview
 from tlcore.datasets.health import cached_report, health_report, summarize_sizes
 from tlcore.datasets.sample import SAMPLE_NAME, sample_dataset_path
 from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, ScanProblem, count_images, scan_folder
-from tlcore.datasets.settings import DatasetSettings, load_settings, save_settings
+from tlcore.datasets.settings import DatasetSettings, SettingsChanged, load_settings, save_settings
 from tlcore.datasets.split import make_split
 from tlcore.datasets.tfds import CATALOG, TfdsUnavailable, fetch, folder_name, is_ready, offline_message
 from tlcore.datasets.thumbnails import cached_thumbnail, describe, large_view, page_of
@@ -23,6 +23,7 @@ __all__ = [
     "count_images",
     "scan_folder",
     "DatasetSettings",
+    "SettingsChanged",
     "load_settings",
     "save_settings",
     "make_split",

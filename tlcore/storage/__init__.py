@@ -14,6 +14,17 @@ from tlcore.storage.atomic import DiskFull
 from tlcore.storage.images import IMAGE_EXTENSIONS, BadImage, load_array, open_rgb, pixel_budget, thumbnail
 from tlcore.storage.network import is_online, weights_host
 from tlcore.storage.paths import PathOutsideRoot, UnusablePath, data_root, keras_models_dir, shown_name
+from tlcore.storage.trash import (
+    TrashError,
+    TrashItem,
+    empty_trash,
+    folder_size,
+    get_trash_item,
+    list_trash,
+    move_to_trash,
+    restore_from_trash,
+)
+from tlcore.storage.usage import CACHE_KINDS, UsageRow, disk_usage, prune_caches, prune_uploads
 
 __all__ = [
     "ArchiveError",
@@ -38,4 +49,17 @@ __all__ = [
     "data_root",
     "keras_models_dir",
     "shown_name",
+    "TrashError",
+    "TrashItem",
+    "empty_trash",
+    "folder_size",
+    "get_trash_item",
+    "list_trash",
+    "move_to_trash",
+    "restore_from_trash",
+    "CACHE_KINDS",
+    "UsageRow",
+    "disk_usage",
+    "prune_caches",
+    "prune_uploads",
 ]

@@ -1,0 +1,132 @@
+"""Who is using this browser session: the signed-in person (Streamlit's OpenID Connect, st.user), or, when sign-in
+is not configured, the single local user, who is admin (the app on one's own machine behaves as it always did).
+
+Page tests cannot sign in through a provider, so a test may put a user in session state under TEST_USER_KEY; no
+widget has that key, so a browser cannot set it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tlcore import actions
+from tlcore.access import (
+    LOCAL_USER_ID,
+    BadRolesFile,
+    NotAllowed,
+    RoleRules,
+    User,
+    can,
+    load_rules,
+    local_admin,
+    user_from_claims,
+)
+from tlcore.datasets import SettingsChanged
+
+TEST_USER_KEY = "_tlstudio_test_user"  # tests only: a User.to_dict() standing in for a signed-in person
+_AUDITED_KEY = "_tlstudio_sign_in_audited"
+_AUTH_SETTINGS = {"redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url",
+                  "client_kwargs", "expose_tokens"}
+
+__all__ = ["TEST_USER_KEY", "sign_in_configured", "providers", "current_user", "allowed", "sign_in_screen",
+           "user_badge", "refusal", "save_dataset_settings", "start_task_id"]
+
+
+def sign_in_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (st.login then works)."""
+    return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+
+
+def providers() -> list[str | None]:
+    """The [auth.<name>] providers in secrets.toml; [None] when [auth] itself holds one provider's settings."""
+    section = st.secrets.get("auth", {})
+    named = [key for key, value in section.items() if key not in _AUTH_SETTINGS and hasattr(value, "keys")]
+    return named or [None]
+
+
+def current_user(report_problems: bool = False) -> User | None:
+    """The User of this session; None only when sign-in is configured and nobody has signed in yet.
+
+    `report_problems` (app.py, once per rerun): show a damaged roles file on the page.
+    """
+    override = st.session_state.get(TEST_USER_KEY)
+    if override:
+        return User.from_dict(override)
+    if not sign_in_configured():
+        return local_admin()
+    if not st.user.is_logged_in:
+        return None
+    try:
+        rules = load_rules()
+    except BadRolesFile as error:  # said on every page until fixed; meanwhile everyone is a viewer
+        if report_problems:
+            st.warning(str(error), icon=":material/warning:")
+        rules = RoleRules()
+    user = user_from_claims(st.user.to_dict(), rules)
+    if not st.session_state.get(_AUDITED_KEY):
+        actions.signed_in(user)
+        st.session_state[_AUDITED_KEY] = True
+    return user
+
+
+def allowed(action: str, owner: str | None = None) -> bool:
+    """Whether the current user may do `action` (on something of `owner`): pages hide the control when not."""
+    user = current_user()
+    return user is not None and can(user, action, owner)
+
+
+def sign_in_screen() -> None:
+    """The one thing a visitor sees before signing in: a button per configured provider."""
+    st.title("TL Studio")
+    st.markdown("Sign in to use TL Studio on this server.")
+    for provider in providers():
+        label = f"Sign in with {provider}" if provider else "Sign in"
+        if st.button(label, key=f"sign_in_{provider or 'default'}", icon=":material/login:"):
+            st.login(provider) if provider else st.login()
+
+
+def user_badge(user: User) -> None:
+    """Name and role in the sidebar, with Sign out when signed in through a provider."""
+    if user.id == LOCAL_USER_ID:
+        return  # one person on their own machine: nothing to show, as before sign-in existed
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.name or user.id}** ({user.role})")
+        if sign_in_configured() and not st.session_state.get(TEST_USER_KEY) and st.button("Sign out", key="sign_out"):
+            actions.signed_out(user)
+            st.session_state.pop(_AUDITED_KEY, None)
+            st.logout()
+
+
+def refusal(error: Exception) -> None:
+    """A refused action (NotAllowed, QuotaExceeded, a stale setting) as a message on the page, never a traceback."""
+    icon = ":material/block:" if isinstance(error, NotAllowed) else ":material/error:"
+    st.error(str(error), icon=icon)
+
+
+def save_dataset_settings(dataset: str, settings) -> None:
+    """Store a dataset's split/augmentation as the current user, from the version this session first showed.
+
+    The version seen is remembered per dataset, so if someone else saved since, this save is refused with their
+    name (tlcore.datasets.SettingsChanged) instead of silently replacing their settings; a refusal is shown here.
+    """
+    seen_key = f"_tlstudio_settings_seen::{dataset}"
+    seen = st.session_state.setdefault(seen_key, settings.version)
+    try:
+        saved = actions.save_dataset_settings(current_user(), dataset, settings, expected_version=seen)
+    except (NotAllowed, SettingsChanged) as error:
+        refusal(error)
+        if isinstance(error, SettingsChanged) and st.button("Load their settings", key=f"reload_{seen_key}"):
+            st.session_state.pop(seen_key, None)
+            st.rerun()
+    else:
+        st.session_state[seen_key] = saved.version
+
+
+def start_task_id(kind: str, params: dict) -> str | None:
+    """Queue a background task as the current user (owner recorded, audited); its id, or None after showing why
+    it was refused (role, someone else's run, a quota)."""
+    try:
+        return actions.start_task(current_user(), kind, params).id
+    except PermissionError as error:  # NotAllowed, QuotaExceeded
+        refusal(error)
+        return None

@@ -1,0 +1,183 @@
+"""Sign-in end to end, all on loopback: a real OpenID Connect provider (oidc-provider-mock) and `streamlit run app.py`
+with [auth] in a secrets file, two members and a viewer in three browser contexts.
+
+Alice's queued job shows Cancel to her and not to Bob (and tlcore refuses Bob's forged call); the viewer's menu has
+no training pages; Alice deletes a run on the Storage page and restores it from the trash. No training: run folders
+are written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.e2e.conftest import REPO_ROOT, _free_port, _healthy, _stop_group
+
+pytestmark = pytest.mark.e2e
+
+USERS = {name: f"{name}@example.com" for name in ("alice", "bob", "vera")}
+ROLES_TOML = 'default = "viewer"\nmember = ["alice@example.com", "bob@example.com"]\n'
+STARTUP_TIMEOUT_S = 60
+
+
+def _wait_until(check, what: str, process: subprocess.Popen, log) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not check():
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not ready after {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
+def _provider_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def provider(artifacts_dir):
+    """oidc-provider-mock on loopback with the three users predefined (their e-mail and name as claims)."""
+    port = _free_port()
+    claims = [json.dumps({"sub": email, "email": email, "name": name.title()}) for name, email in USERS.items()]
+    command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
+    for claim in claims:
+        command += ["--user-claims", claim]
+    log_path = artifacts_dir / "oidc-provider.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until(lambda: _provider_ready(url), "oidc-provider-mock", process, log_path)
+        yield url
+    finally:
+        _stop_group(process)
+
+
+@pytest.fixture(scope="module")
+def signed_app(provider, studio_env, artifacts_dir, tmp_path_factory):
+    """The app as a shared server runs it: [auth] in a secrets file, roles in roles.toml, loopback only."""
+    port = _free_port()
+    config = tmp_path_factory.mktemp("auth-config")
+    secrets = config / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        'cookie_secret = "e2e-only-cookie-secret-not-for-real-use"\n'
+        'client_id = "tlstudio-e2e"\n'
+        'client_secret = "e2e-secret"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
+    (studio_env["home"] / "roles.toml").write_text(ROLES_TOML)
+    env = dict(os.environ, TLSTUDIO_HOME=str(studio_env["home"]), TLSTUDIO_DATA_ROOT=str(studio_env["data"]),
+               TLSTUDIO_RUNS_DIR=str(studio_env["runs"]), KERAS_HOME=str(studio_env["keras"]),
+               TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env.pop("TLSTUDIO_ROLES", None)
+    log_path = artifacts_dir / "streamlit-sign-in.log"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--secrets.files", str(secrets)]
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until(lambda: _healthy(url), "streamlit", server, log_path)
+        yield url
+    finally:
+        _stop_group(server)
+
+
+@pytest.fixture
+def studio(studio_env, monkeypatch):
+    """This process pointed at the server's folders, to write run folders and to call tlcore as a user would."""
+    for variable, name in (("TLSTUDIO_HOME", "home"), ("TLSTUDIO_DATA_ROOT", "data"),
+                           ("TLSTUDIO_RUNS_DIR", "runs"), ("KERAS_HOME", "keras")):
+        monkeypatch.setenv(variable, str(studio_env[name]))
+    monkeypatch.delenv("TLSTUDIO_ROLES", raising=False)
+    return studio_env
+
+
+def _snapshot(tab, path) -> None:
+    """A screenshot for people reading a failure; best effort, so a slow, shared CI box cannot fail the test here."""
+    try:
+        tab.screenshot(path=str(path), timeout=10_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError and friends
+        pass
+
+
+def _run_of(owner: str, state: str):
+    from tlcore.config import TrainConfig
+    from tlcore.runs import create_run
+
+    run = create_run(TrainConfig(dataset="sample-digits", weights="random"), owner=owner)
+    run.update_status(state=state, pid=None)  # no worker: a queued job stays queued
+    return run
+
+
+def _sign_in(browser, url: str, who: str, artifacts_dir):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    tab.goto(url)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_role("button", name=USERS[who]).click()  # the provider's form: one button per predefined user
+    tab.get_by_text(f"Signed in as {who.title()}").wait_for()
+    _snapshot(tab, artifacts_dir / f"sign_in_{who}.png")
+    return context, tab
+
+
+def test_two_members_and_a_viewer(browser, signed_app, studio, artifacts_dir):
+    from tlcore import actions
+    from tlcore.access import NotAllowed, read_log, user_from_claims
+
+    queued = _run_of(USERS["alice"], "queued")
+    finished = _run_of(USERS["alice"], "finished")
+    contexts = []
+    try:
+        alice_context, alice = _sign_in(browser, signed_app, "alice", artifacts_dir)
+        bob_context, bob = _sign_in(browser, signed_app, "bob", artifacts_dir)
+        vera_context, vera = _sign_in(browser, signed_app, "vera", artifacts_dir)
+        contexts = [alice_context, bob_context, vera_context]
+
+        alice.goto(f"{signed_app}/train?run={queued.id}")
+        alice.get_by_role("button", name="Cancel job").wait_for()
+        bob.goto(f"{signed_app}/train?run={queued.id}")
+        bob.get_by_text("Waiting in the queue").wait_for()
+        _snapshot(bob, artifacts_dir / "sign_in_bob_train.png")
+        assert bob.get_by_role("button", name="Cancel job").count() == 0
+        with pytest.raises(NotAllowed):  # what a forged request from Bob's session would reach
+            actions.cancel_job(user_from_claims({"email": USERS["bob"]}), queued)
+        assert not queued.cancel_path.exists()
+
+        nav = vera.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_role("link", name="Predict").wait_for()
+        for hidden in ("Train", "Fine-tune", "Dataset", "Storage"):
+            assert nav.get_by_role("link", name=hidden, exact=True).count() == 0, hidden
+        assert alice.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Train", exact=True).count()
+        assert vera.get_by_role("button", name="Start training").count() == 0
+
+        alice.goto(f"{signed_app}/storage")
+        alice.get_by_text(f"Yes, move {finished.id} to the trash").click()
+        alice.get_by_role("button", name="Delete").click()
+        alice.get_by_role("button", name="Restore").wait_for()
+        assert not finished.path.exists()
+        alice.get_by_role("button", name="Restore").click()
+        alice.get_by_text("The trash is empty.").wait_for()
+        assert (finished.path / "config.json").exists()
+        _snapshot(alice, artifacts_dir / "sign_in_alice_storage.png")
+        actions_seen = {(entry["user"], entry["action"]) for entry in read_log()}
+        assert {(USERS["alice"], "sign_in"), (USERS["vera"], "sign_in"), (USERS["alice"], "delete"),
+                (USERS["alice"], "restore")} <= actions_seen
+    finally:
+        for context in contexts:
+            context.close()

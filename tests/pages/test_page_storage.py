@@ -1,0 +1,44 @@
+"""Storage page: disk use by kind; delete needs the confirmation, goes to the trash, and Restore undoes it."""
+
+from page_helpers import by_label, make_run
+
+from tlcore.runs import list_runs
+
+
+def test_delete_with_confirmation_then_restore(open_page, studio):
+    run = make_run(state="finished")
+    run.model_path.write_bytes(b"x" * 2000)
+    at = open_page("pages/storage.py")
+    kinds = at.dataframe[0].value["kind"].tolist()
+    assert kinds[:2] == ["runs", "tasks"] and "features cache" in kinds and "trash" in kinds
+
+    assert by_label(at.button, "Delete").disabled  # not before the confirmation
+    by_label(at.checkbox, f"Yes, move {run.id} to the trash").check().run()
+    by_label(at.button, "Delete").click().run()
+    assert list_runs() == [] and not run.path.exists()
+    assert at.dataframe[-1].value["kind"].tolist() == ["run"]
+
+    by_label(at.button, "Restore").click().run()
+    assert [found.id for found in list_runs()] == [run.id] and run.model_path.stat().st_size == 2000
+
+
+def test_an_active_run_is_not_offered_and_caches_prune(open_page, studio):
+    make_run(state="running", pid=None)
+    (studio.home / "cache" / "thumbnails").mkdir(parents=True)
+    (studio.home / "cache" / "thumbnails" / "a.png").write_bytes(b"x" * 100)
+    at = open_page("pages/storage.py")
+    assert not [box for box in at.selectbox if box.label == "Run or task"]
+    by_label(at.button, "Prune caches").click().run()
+    assert not (studio.home / "cache" / "thumbnails").exists()
+
+
+def test_an_export_is_deleted_to_the_trash(open_page, studio):
+    run = make_run(state="finished")
+    (run.path / "exports").mkdir()
+    (run.path / "exports" / "model.tflite").write_bytes(b"x" * 10)
+    at = open_page("pages/storage.py")
+    by_label(at.selectbox, "Item").set_value(("export", run.id)).run()
+    by_label(at.checkbox, f"Yes, move the export {run.id} to the trash").check().run()
+    by_label(at.button, "Delete item").click().run()
+    assert not (run.path / "exports").exists() and run.path.exists()
+    assert "export" in at.dataframe[-1].value["kind"].tolist()

@@ -1,0 +1,44 @@
+"""`python -m tlcore cancel RUN` / `delete RUN`: the owner rule holds in the CLI too, and a delete can be undone."""
+
+import pytest
+
+from tlcore.cli import main
+from tlcore.runs import create_run, list_runs
+from tlcore.storage import list_trash
+
+
+@pytest.fixture
+def roles(tmp_path, monkeypatch):
+    path = tmp_path / "roles.toml"
+    path.write_text('member = ["@example.com"]\n')
+    monkeypatch.setenv("TLSTUDIO_ROLES", str(path))
+
+
+def test_delete_refuses_another_member_then_the_owner_deletes_and_restores(make_config, roles, monkeypatch, capsys):
+    run = create_run(make_config("sample-digits"), owner="alice@example.com")
+    run.update_status(state="finished")
+    monkeypatch.setenv("TLSTUDIO_USER", "bob@example.com")
+    assert main(["delete", run.id, "--yes"]) == 3
+    assert "belongs to alice@example.com" in capsys.readouterr().err and run.path.exists()
+    monkeypatch.setenv("TLSTUDIO_USER", "alice@example.com")
+    assert main(["delete", run.id, "--yes"]) == 0
+    assert list_runs() == [] and len(list_trash()) == 1
+    assert main(["delete", "--restore", list_trash()[0].id]) == 0
+    assert [found.id for found in list_runs()] == [run.id]
+
+
+def test_cancel_is_for_the_owner_and_unknown_runs_are_a_usage_error(make_config, roles, monkeypatch, capsys):
+    run = create_run(make_config("sample-digits"), owner="alice@example.com")
+    monkeypatch.setenv("TLSTUDIO_USER", "bob@example.com")
+    assert main(["cancel", run.id]) == 3 and not run.cancel_path.exists()
+    monkeypatch.delenv("TLSTUDIO_USER")  # the local admin
+    assert main(["cancel", run.id]) == 0 and run.cancel_path.exists()
+    assert main(["cancel", "no-such-run"]) == 2
+    assert "No run or task 'no-such-run'" in capsys.readouterr().err
+
+
+def test_delete_without_yes_off_a_terminal_asks_for_it(make_config, capsys):
+    run = create_run(make_config("sample-digits"))
+    run.update_status(state="finished")
+    assert main(["delete", run.id]) == 2 and run.path.exists()
+    assert "--yes" in capsys.readouterr().err

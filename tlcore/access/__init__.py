@@ -1,0 +1,15 @@
+"""Who may do what on a shared server: users and roles, the policy, the audit log and per-user quotas."""
+
+from tlcore.access.audit import audit_path, read_log, record
+from tlcore.access.policy import ACTIONS, NotAllowed, can, require
+from tlcore.access.quotas import QuotaExceeded, Quotas, check_quota, current_quotas
+from tlcore.access.roles import BadRolesFile, RoleRules, load_rules, roles_path, user_from_claims
+from tlcore.access.users import ADMIN, LOCAL_USER_ID, MEMBER, ROLES, VIEWER, User, local_admin
+
+__all__ = [
+    "audit_path", "read_log", "record",
+    "ACTIONS", "NotAllowed", "can", "require",
+    "QuotaExceeded", "Quotas", "check_quota", "current_quotas",
+    "BadRolesFile", "RoleRules", "load_rules", "roles_path", "user_from_claims",
+    "ADMIN", "LOCAL_USER_ID", "MEMBER", "ROLES", "VIEWER", "User", "local_admin",
+]

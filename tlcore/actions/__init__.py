@@ -1,0 +1,33 @@
+"""What a signed-in user does, each a function that checks role and owner, calls the lower package and audits it.
+
+Pages and the CLI call these instead of tlcore.jobs / evaluation / datasets directly, so the same rules hold for a
+button, a forged request and a script.
+"""
+
+from tlcore.actions.datasets import save_dataset_settings
+from tlcore.actions.jobs import cancel_job, owner_usage, resume_job, start_task, start_training
+from tlcore.actions.removal import (
+    deletable_items,
+    deletable_jobs,
+    delete_custom_backbone,
+    delete_dataset,
+    delete_export,
+    delete_item,
+    delete_job,
+    empty,
+    find_job,
+    prune,
+    restore,
+)
+from tlcore.actions.results import mark_best, unmark_best
+from tlcore.actions.sessions import signed_in, signed_out
+from tlcore.actions.weights import create_custom_backbone, install_weights
+
+__all__ = [
+    "save_dataset_settings",
+    "cancel_job", "owner_usage", "resume_job", "start_task", "start_training",
+    "deletable_items", "deletable_jobs", "delete_item", "delete_custom_backbone", "delete_dataset", "delete_export", "delete_job", "empty", "find_job", "prune", "restore",
+    "mark_best", "unmark_best",
+    "signed_in", "signed_out",
+    "create_custom_backbone", "install_weights",
+]

@@ -1,0 +1,72 @@
+"""Starting, cancelling and resuming jobs as a signed-in user: role, owner and quota checked, then audited."""
+
+from __future__ import annotations
+
+from tlcore import jobs
+from tlcore.access import User, check_quota, record, require
+from tlcore.config import TrainConfig
+from tlcore.jobs.scheduler import all_jobs
+from tlcore.runs import ACTIVE_STATES, Run, get_run
+from tlcore.storage import folder_size
+
+__all__ = ["TASK_ACTIONS", "start_training", "start_task", "cancel_job", "resume_job", "owner_usage"]
+
+# task kinds that act on someone's run, and the action (owner checked) they need; other kinds need "start"
+# ("evaluate" recomputes a run's stored metrics from its own model: any member may, like starting a task.)
+TASK_ACTIONS = {"export": "export", "download_weights": "install_weights",
+                "batch_predict": "predict", "evaluate_external": "predict"}
+
+
+def owner_usage(user_id: str) -> tuple[int, int]:
+    """(queued or running jobs, bytes of runs and tasks) owned by `user_id`: the figures quotas compare."""
+    owned = [job for job in all_jobs() if job.owner == user_id]
+    active = sum(1 for job in owned if jobs.refresh(job) in ACTIVE_STATES)
+    return active, sum(folder_size(job.path) for job in owned)
+
+
+def _check_quota(user: User) -> None:
+    active, used = owner_usage(user.id)
+    check_quota(user, active, used)
+
+
+def start_training(user: User, config: TrainConfig, gpus: int | None = None) -> Run:
+    """Queue a training run (or fine-tune of a run) owned by `user`, on `gpus` GPUs (None: the scheduler's default).
+
+    Raises:
+        NotAllowed: the user may not start jobs. QuotaExceeded: over the job or disk quota.
+    """
+    require(user, "start", what="a training run")
+    _check_quota(user)
+    run = jobs.submit(config, owner=user.id, gpus=gpus)  # the owner is known from the first scheduler step (fair share)
+    record(user, "start", run.id, backbone=config.backbone, dataset=config.dataset, parent=config.parent_run)
+    return run
+
+
+def start_task(user: User, kind: str, params: dict) -> Run:
+    """Queue a background task owned by `user`; a task on someone's run (export, evaluate) needs that run's owner."""
+    action = TASK_ACTIONS.get(kind, "start")
+    owner = None
+    if action == "export":
+        owner = get_run(str(params.get("run", ""))).owner
+    require(user, action, owner, what=f"a {kind} task" + (f" on {params.get('run')}" if owner else ""))
+    if action != "predict":
+        _check_quota(user)
+    task = jobs.submit_task(kind, params, owner=user.id)
+    audited = {"export": "export", "download_weights": "install_weights"}.get(kind, "start")
+    record(user, audited, task.id, kind=kind, **({"run": params["run"]} if "run" in params else {}))
+    return task
+
+
+def cancel_job(user: User, run: Run) -> None:
+    """Ask a job to stop; only its owner or an admin may."""
+    require(user, "cancel", run.owner, what=run.id)
+    jobs.cancel(run)
+    record(user, "cancel", run.id, owner=run.owner)
+
+
+def resume_job(user: User, run: Run) -> Run:
+    """Queue an interrupted or failed run again; only its owner or an admin may."""
+    require(user, "resume", run.owner, what=run.id)
+    resumed = jobs.resume(run)
+    record(user, "resume", run.id, owner=run.owner)
+    return resumed

@@ -1,0 +1,163 @@
+"""Deleting (to the trash, so it can be undone), restoring and emptying, by those allowed; every step audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tlcore import jobs
+from tlcore.access import LOCAL_USER_ID, User, can, record, require
+from tlcore.backbones.custom import load_custom
+from tlcore.inference import exports_dir
+from tlcore.jobs import get_task
+from tlcore.runs import ACTIVE_STATES, Run, get_run
+from tlcore.storage import (
+    CACHE_KINDS,
+    TrashError,
+    TrashItem,
+    data_root,
+    empty_trash,
+    get_trash_item,
+    move_to_trash,
+    prune_caches,
+    restore_from_trash,
+)
+from tlcore.storage.paths import resolve_dataset_path
+
+__all__ = ["find_job", "deletable_jobs", "deletable_items", "delete_item", "delete_job", "delete_export", "delete_dataset", "delete_custom_backbone", "restore",
+           "empty", "prune"]
+
+
+def find_job(job_id: str) -> Run:
+    """A training run or a task by its folder name (the CLI and the Storage page take either).
+
+    Raises:
+        KeyError: neither a run nor a task has that id.
+    """
+    try:
+        return get_run(job_id)
+    except KeyError:
+        try:
+            return get_task(job_id)
+        except KeyError:
+            raise KeyError(f"No run or task '{job_id}'.") from None
+
+
+def deletable_jobs(user: User) -> list[Run]:
+    """Runs and tasks `user` may delete now (theirs, or any for an admin; not queued or running), newest first."""
+    from tlcore.jobs.scheduler import all_jobs
+
+    return [job for job in all_jobs()
+            if can(user, "delete", job.owner) and jobs.refresh(job) not in ACTIVE_STATES]
+
+
+def delete_job(user: User, run: Run) -> TrashItem:
+    """Move a finished (or cancelled, failed) run or task to the trash; an active one must be cancelled first.
+
+    Raises:
+        NotAllowed: not the owner nor an admin. TrashError: the job is still queued or running.
+    """
+    require(user, "delete", run.owner, what=run.id)
+    state = jobs.refresh(run)
+    if state in ACTIVE_STATES:
+        raise TrashError(f"{run.id} is {state}: cancel it first, then delete it once it has stopped.")
+    kind = "task" if (run.path / "task.json").exists() else "run"
+    item = move_to_trash(run.path, kind, user.id, owner=run.owner)
+    record(user, "delete", run.id, kind=kind, trash_item=item.id, owner=run.owner)
+    return item
+
+
+def delete_export(user: User, run: Run) -> TrashItem:
+    """Move a run's exports folder (every exported format) to the trash."""
+    require(user, "delete", run.owner, what=f"the exports of {run.id}")
+    item = move_to_trash(exports_dir(run), "export", user.id, owner=run.owner)
+    record(user, "delete", run.id, kind="export", trash_item=item.id, owner=run.owner)
+    return item
+
+
+def delete_dataset(user: User, dataset: str) -> TrashItem:
+    """Move a dataset folder under the data root to the trash. Datasets have no recorded owner: admins only."""
+    path = resolve_dataset_path(dataset)
+    if path == data_root():
+        raise TrashError("The data root itself cannot be deleted; choose one dataset folder in it.")
+    require(user, "delete", None, what=f"the dataset {path.name}")  # owner None: only an admin passes
+    item = move_to_trash(path, "dataset", user.id)
+    record(user, "delete", str(path.relative_to(data_root())), kind="dataset", trash_item=item.id)
+    return item
+
+
+def delete_custom_backbone(user: User, name: str) -> TrashItem:
+    """Move an uploaded model cut as a backbone ("custom-…") to the trash; its owner is in its backbone.json."""
+    backbone = load_custom(name)
+    if backbone is None:
+        raise KeyError(f"No custom backbone '{name}'.")
+    folder = Path(backbone.folder)
+    owner = _json_owner(folder / "backbone.json")
+    require(user, "delete", owner, what=name)
+    item = move_to_trash(folder, "backbone", user.id, owner=owner)
+    from tlcore.backbones import layer_tables
+
+    layer_tables.table_for.cache_clear()
+    record(user, "delete", name, kind="backbone", trash_item=item.id, owner=owner)
+    return item
+
+
+def deletable_items(user: User) -> list[tuple[str, str]]:
+    """(kind, name) of the exports, uploaded models (custom backbones) and datasets `user` may delete."""
+    from tlcore.backbones import custom_names
+    from tlcore.runs import list_runs
+
+    items = [("export", run.id) for run in list_runs()
+             if exports_dir(run).exists() and can(user, "delete", run.owner)]
+    items += [("backbone", name) for name in custom_names()
+              if can(user, "delete", _json_owner(Path(load_custom(name).folder) / "backbone.json"))]
+    if can(user, "delete", None):  # datasets have no recorded owner: admins
+        items += [("dataset", folder.name) for folder in sorted(data_root().iterdir())
+                  if folder.is_dir() and not folder.name.startswith(".")]
+    return items
+
+
+def delete_item(user: User, kind: str, name: str) -> TrashItem:
+    """Delete one of `deletable_items` by kind and name (to the trash)."""
+    if kind == "export":
+        return delete_export(user, get_run(name))
+    if kind == "backbone":
+        return delete_custom_backbone(user, name)
+    if kind == "dataset":
+        return delete_dataset(user, name)
+    raise KeyError(f"Unknown kind '{kind}': export, backbone or dataset.")
+
+
+def restore(user: User, item_id: str) -> Path:
+    """Put a trashed item back where it was; its owner (or whoever deleted it, or an admin) may."""
+    item = get_trash_item(item_id)
+    owner = item.owner or item.deleted_by
+    if item.deleted_by == user.id:
+        owner = user.id
+    require(user, "restore", owner, what=item.name)
+    path = restore_from_trash(item_id)
+    record(user, "restore", item.name, kind=item.kind, trash_item=item_id, to=str(path))
+    return path
+
+
+def empty(user: User, item_ids: list[str] | None = None) -> int:
+    """Delete trashed items for good (admins); returns the bytes freed."""
+    require(user, "empty_trash")
+    freed = empty_trash(item_ids)
+    record(user, "empty_trash", "", items=item_ids or "all", bytes_freed=freed)
+    return freed
+
+
+def prune(user: User, kinds: list[str] | None = None) -> int:
+    """Delete caches that are rebuilt when needed (admins); returns the bytes freed."""
+    require(user, "prune_caches")
+    freed = prune_caches(kinds)
+    record(user, "prune_caches", "", kinds=kinds or list(CACHE_KINDS), bytes_freed=freed)
+    return freed
+
+
+def _json_owner(path: Path) -> str:
+    from tlcore.storage.atomic import read_json
+
+    data = read_json(path, {}) if path.exists() else {}
+    owner = data.get("owner") if isinstance(data, dict) else None
+    return owner or LOCAL_USER_ID
