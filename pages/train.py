@@ -20,7 +20,7 @@ from pages.train_parts.fast_phase import augmented_views_option
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
 from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
 from pages.train_parts.small_cnn import small_cnn_shape
-from tlcore import actions, backbones, jobs
+from tlcore import actions, backbones
 from tlcore.backbones import imagenet_problem, status
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
 
