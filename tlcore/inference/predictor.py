@@ -63,7 +63,7 @@ def logits_call(model: "keras.Model") -> Callable[[np.ndarray], np.ndarray] | No
     head = classifier_head(model)
     if head is None:
         return None
-    features = keras.Model(model.inputs, head.input)
+    features = keras.Model(model.inputs, _head_input(model, head))
 
     def logits(x):
         z = keras.ops.matmul(features(x, training=False), head.kernel)
@@ -72,6 +72,16 @@ def logits_call(model: "keras.Model") -> Callable[[np.ndarray], np.ndarray] | No
     signature = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
     call = tf.function(logits, input_signature=[signature], reduce_retracing=True)
     return lambda images: call(np.asarray(images, dtype=np.float32)).numpy()
+
+
+def _head_input(model: "keras.Model", head) -> "keras.KerasTensor":
+    """The tensor that enters the head in *this* model's graph. `head.input` is its first call's input, which for a
+    fine-tuned run is the parent model's graph when the child reuses the parent's layers: a model cut there would
+    hold both graphs (Keras: 'The name "image" is used 2 times')."""
+    history = model.outputs[0]._keras_history  # (operation, node_index, tensor_index) of the model's output
+    if history.operation is head:
+        return head._inbound_nodes[history.node_index].input_tensors[0]
+    return head.input
 
 
 @dataclass(frozen=True)
