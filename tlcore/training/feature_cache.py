@@ -43,7 +43,8 @@ __all__ = [
 
 FEATURE_LAYER = "pool"  # the model's pooling layer: everything before it is the frozen base, after it the head
 AUGMENTATION_LAYER = "augmentation"  # tlcore.datasets.augmentation_layers: the layers the Dataset page previews
-_FEATURE_BATCH_PIXELS = 128 * 96 * 96  # images × pixels per batch while computing features
+_FEATURE_BATCH_PIXELS = 128 * 96 * 96  # images × pixels per batch while computing features...
+_FEATURE_BATCH_MIN = 32  # ...and at least this many images
 SHUFFLE_BUFFER_LIMIT = 10_000  # as tlcore.datasets.pipeline, so both paths see the same order
 
 
@@ -139,7 +140,7 @@ def _compute_features(model, images, views: int, report: Report | None, total: i
     size = images.element_spec[0].shape[1] or 224
     # Inference keeps no activations for a backward pass, so it takes larger batches than training, and the CPU's
     # convolutions run faster on them; capped by pixels so 224 px batches stay the training batch size.
-    feature_batch = max(32, min(256, _FEATURE_BATCH_PIXELS // size ** 2))
+    feature_batch = max(_FEATURE_BATCH_MIN, min(256, _FEATURE_BATCH_PIXELS // size ** 2))
     inputs = images.map(lambda image, label: image).unbatch().batch(feature_batch).prefetch(tf.data.AUTOTUNE)
     passes = max(1, views)
     send = throttled(report) if report is not None else None

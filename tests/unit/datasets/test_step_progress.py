@@ -33,9 +33,12 @@ def test_a_training_job_shows_both_steps_in_its_progress(tiny_dataset, make_conf
     from tlcore.datasets import health
     from tlcore.runs.folders import FINISHED, Run, create_run
     from tlcore.runs.progress import job_progress
+    from tlcore.training import feature_cache
     from tlcore.worker import run_job
 
     monkeypatch.setattr(health, "PROGRESS_EVERY_S", 0.0)  # every image and every batch reports
+    monkeypatch.setattr(feature_cache, "_FEATURE_BATCH_PIXELS", 0)  # features in batches of 8: several per split
+    monkeypatch.setattr(feature_cache, "_FEATURE_BATCH_MIN", 8)
     shown = []
     update = Run.update_status
 
@@ -51,5 +54,6 @@ def test_a_training_job_shows_both_steps_in_its_progress(tiny_dataset, make_conf
 
     checking = [p for p in shown if p.text.startswith("loading data · checking images")]
     computing = [p for p in shown if p.text.startswith("computing features · computing features")]
-    assert len(checking) >= 10 and len(computing) >= 3, [p.text for p in shown]
+    assert len(checking) >= 10 and len([p for p in computing if p.fraction < 1]) >= 3, [p.text for p in shown]
     assert 0 < checking[len(checking) // 2].fraction < 1 and computing[-1].fraction == 1.0
+    assert any(p.text.endswith("computing features 8/56 images") for p in computing)
