@@ -84,7 +84,8 @@ def test_gradual_unfreezing_is_one_job_with_its_stages(open_page, started):
     assert config.epochs == 6 and config.fine_tune_at == freeze.fine_tune_at_for_block("MobileNetV2", "block_16")
 
 
-def test_freeze_depth_sweep_queues_one_job_per_depth_and_links_each_point(open_page, started):
+def test_freeze_depth_sweep_queues_one_job_per_depth_and_links_each_point(open_page, started, monkeypatch):
+    monkeypatch.setenv("TLSTUDIO_MAX_JOBS", "3")  # room for all three at once: the scheduler starts each
     parent = _parent()
     at = open_page("pages/finetune.py")
     by_label(at.multiselect, "Unfreeze from each of these blocks", prefix=True).set_value(

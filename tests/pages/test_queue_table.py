@@ -11,6 +11,7 @@ def test_the_train_page_shows_free_gpus_and_queues_a_run_asking_for_two(open_pag
     monkeypatch.setenv(FAKE_GPUS_ENV, "2")
     make_run(state="running", pid=None, devices=["0"], resources={"gpus": 1, "lane": "training"})  # holds GPU 0
     at = open_page("pages/train.py")
+    by_label(at.radio, "Starting weights").set_value("random").run()  # no cached ImageNet weights offline
     assert any("GPUs free now: 1 of 2 (0, 1)" in text for text in texts(at.caption))
     by_label(at.number_input, "GPUs for this run").set_value(2).run()
     assert any("Only 1 free now: the run waits its turn for 2." in text for text in texts(at.caption))

@@ -229,8 +229,11 @@ def _check(run: Run) -> tuple[str, bool]:
         gone = not _waiter_alive(status)
     else:
         launcher = status.get("worker_pid")
-        gone = waited > NEVER_STARTED_S or (launcher is not None and waited > 5
-                                            and process_alive({"pid": launcher, "host": status.get("host")}) is False)
+        launcher_alive = process_alive({"pid": launcher, "host": status.get("host")}) if launcher else None
+        if launcher_alive is None:  # no launcher to ask (or another host's): only the time tells
+            gone = waited > NEVER_STARTED_S
+        else:  # a live launcher on a loaded machine is slow, not lost; a dead one never claimed the job
+            gone = (waited > 5 and not launcher_alive) or waited > 5 * NEVER_STARTED_S
     if gone:
         return _mark(run, f"Its worker never started (handed its devices {waited:.0f} s ago); cancel it or queue it "
                           "again.", never_started=True), True

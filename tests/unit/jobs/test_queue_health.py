@@ -51,3 +51,21 @@ def test_damaged_never_started_and_pid_reused_jobs_do_not_stop_the_queue(make_co
     scheduler.resume(lost)  # a task that never started may be queued again: it has done nothing yet
     again = wait.state(lost, "finished", "failed", "interrupted", timeout=60)
     assert again["state"] == "finished" and again["pid"] != os.getpid()
+
+
+def test_a_worker_that_died_before_claiming_its_job_is_found_at_once_and_a_live_slow_one_is_waited_for():
+    import socket
+    import subprocess
+    import sys
+
+    crashed = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    crashed.wait()
+    task = create_task("sleep", {"steps": 1})
+    task.update_status(dispatched_at=time.time() - 6, devices=[], worker_pid=crashed.pid, host=socket.gethostname(),
+                       resources={"gpus": 0, "lane": "cpu"})
+    slow = create_task("sleep", {"steps": 1})  # its launcher (this process) lives: slow, not lost
+    slow.update_status(dispatched_at=time.time() - scheduler.NEVER_STARTED_S - 1, devices=[], worker_pid=os.getpid(),
+                       host=socket.gethostname(), resources={"gpus": 0, "lane": "cpu"})
+
+    assert scheduler.refresh(task, step=False) == "interrupted" and task.status()["never_started"] is True
+    assert scheduler.refresh(slow, step=False) == "queued"

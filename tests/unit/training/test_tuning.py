@@ -77,6 +77,7 @@ def test_sweep_queues_one_job_per_depth_and_plots_finished_points_linked_to_thei
         make_config, monkeypatch, studio_dirs):
     started = []
     monkeypatch.setattr(jobs, "start_worker", started.append)
+    monkeypatch.setenv("TLSTUDIO_MAX_JOBS", "3")  # room for all three at once: the scheduler starts each
     sweep_id = sweep.submit_sweep(make_config("d"), [None, 100, 100, 140])
 
     assert [run.config().fine_tune_at for run in started] == [None, 100, 140]
