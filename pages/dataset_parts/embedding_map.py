@@ -26,14 +26,16 @@ def embedding_map_section(dataset: str, scan) -> None:
     size = int(middle.number_input("Image size (px)", 32, 600, 96, 16, key="map_size"))
     weights = WEIGHTS[right.radio("Weights", list(WEIGHTS), key="map_weights")]
     method = METHODS[last.radio("Projection", list(METHODS), key="map_method")]
-    if weights == "imagenet" and not status(backbones.get(backbone), size).cached:
-        st.warning(f"ImageNet weights for {backbone} at {size} px are not cached on this server; the map would fail "
-                   "(never silently random). Upload them on the Backbones page, or choose random weights.",
-                   icon=":material/cloud_off:")
+    missing = weights == "imagenet" and not status(backbones.get(backbone), size).cached
     key = f"map_task::{scan.root}"
     if st.button("Compute map", key="map_compute", icon=":material/scatter_plot:"):
-        config = curation.EmbedConfig(dataset, backbone, size, weights, method=method)
-        st.session_state[key] = jobs.submit_task(curation.TASK_KIND, config.to_dict()).id
+        if missing:  # said when asked, not on every visit: the page stays quiet on an offline server
+            st.warning(f"ImageNet weights for {backbone} at {size} px are not cached on this server, so there is no "
+                       "map to compute (never silently random). Upload them on the Backbones page, or choose random "
+                       "weights.", icon=":material/cloud_off:")
+        else:
+            config = curation.EmbedConfig(dataset, backbone, size, weights, method=method)
+            st.session_state[key] = jobs.submit_task(curation.TASK_KIND, config.to_dict()).id
     if st.session_state.get(key):
         map_of_task(st.session_state[key], dataset, "dataset")
 

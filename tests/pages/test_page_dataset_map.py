@@ -52,7 +52,10 @@ def _open_map(open_page, dataset: str, root, task):
 
 def test_compute_map_queues_the_task_with_the_chosen_settings(open_page, mine):
     at = open_page("pages/dataset.py", query_params={"dataset": "mine"})
-    assert any("not cached" in warning.value for warning in at.warning)  # offline: ImageNet weights absent
+    assert not at.warning
+    by_label(at.button, "Compute map").click().run()  # offline: ImageNet weights absent, said, nothing queued
+    assert any("not cached" in warning.value for warning in at.warning)
+    assert f"map_task::{mine.resolve()}" not in at.session_state
     by_label(at.radio, "Weights").set_value("Random (untrained features)")
     by_label(at.radio, "Projection").set_value("PCA")
     by_label(at.number_input, "Image size (px)").set_value(32)

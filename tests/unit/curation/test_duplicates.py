@@ -1,13 +1,18 @@
 """Near-duplicates: resized and re-encoded copies placed in another split are found as leakage; outliers score high."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tlcore.curation import near_duplicates, outlier_scores
 from tlcore.storage.images import load_array
 
 
-def test_resized_and_jpeg_copies_across_splits_are_found(digits):
+@pytest.mark.parametrize("reduced", [False, True], ids=["all dimensions", "PCA-reduced search"])
+def test_resized_and_jpeg_copies_across_splits_are_found(digits, reduced, monkeypatch):
+    if reduced:  # what happens above REDUCE_ABOVE_IMAGES, tried on 160 images
+        monkeypatch.setattr("tlcore.curation.duplicates.REDUCE_ABOVE_IMAGES", 100)
+        monkeypatch.setattr("tlcore.curation.duplicates.REDUCED_DIMENSIONS", 64)
     originals = sorted(digits.glob("*/*.png"))[::12]  # 150 digits of every class
     copies = []
     for index, path in enumerate(originals[::15]):  # 10 copies: resized 8 → 12 px and re-encoded as JPEG
