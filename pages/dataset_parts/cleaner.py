@@ -11,17 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import escape_markdown
-from tlcore import curation
-from tlcore.datasets import cached_thumbnail
+from pages.shared.auth import allowed, current_user
+from tlcore import actions, curation
+from tlcore.access import NotAllowed
+from tlcore.datasets import cached_thumbnail, load_settings
 
 SHOWN = 24  # thumbnails at once
-ACTOR_KEY = "user_id"  # set by sign-in when the shared-server work lands; "local" until then
-
-
-def _actor() -> str:
-    return str(st.session_state.get(ACTOR_KEY) or "local")
-
-
 def _candidates(result: dict, rows: list[int], dataset: str) -> tuple[str, list[int]]:
     points = result["points"]
     if rows:
@@ -43,8 +38,8 @@ def cleaner_section(dataset: str, result: dict, rows: list[int], where: str) -> 
     if thumbs:
         st.image([str(thumb) for _, thumb in thumbs], width=72,
                  caption=[f"{points['path'][i]} ({points['label'][i]} → {points['suggested'][i]}?)" for i, _ in thumbs])
-    read_only = curation.is_read_only(dataset)
-    if read_only:
+    read_only = curation.is_read_only(dataset) or not allowed("dataset_settings", load_settings(dataset).owner or None)
+    if curation.is_read_only(dataset):
         st.info("This is a built-in or downloaded dataset: read-only. Copy it to a folder of your own under the data "
                 "root to clean it.", icon=":material/lock:")
     if rows:
@@ -67,14 +62,10 @@ def _apply(dataset: str, name: str, paths: list[str], new_class: str) -> None:
     done = 0
     for path in paths:
         try:
-            if name == "Relabel":
-                curation.relabel(dataset, path, new_class, actor=_actor())
-            elif name == "Exclude":
-                curation.exclude(dataset, path, actor=_actor())
-            else:
-                curation.keep(dataset, path, actor=_actor())
+            actions.clean_image(current_user(), dataset, name.lower(), path,
+                                new_class if name == "Relabel" else None)
             done += 1
-        except curation.CleaningRefused as error:
+        except (curation.CleaningRefused, NotAllowed) as error:
             st.error(escape_markdown(str(error)), icon=":material/block:")
     if done:
         st.success(f"{name}: {done} image(s). Compute the map again to see the dataset as it is now.",
@@ -94,7 +85,7 @@ def _log(dataset: str, read_only: bool, where: str) -> None:
     chosen = left.selectbox("Action to undo", list(reversed(undoable)), key=f"clean_undo_id_{where}")
     if right.button("Undo", key=f"clean_undo_{where}", disabled=read_only or not chosen):
         try:
-            curation.undo(dataset, chosen, actor=_actor())
+            actions.undo_cleaning(current_user(), dataset, chosen)
             st.rerun()
-        except curation.CleaningRefused as error:
+        except (curation.CleaningRefused, NotAllowed) as error:
             st.error(escape_markdown(str(error)), icon=":material/block:")

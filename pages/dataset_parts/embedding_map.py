@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.dataset_parts.cleaner import cleaner_section
 from pages.shared import get_task, task_monitor
+from pages.shared.auth import start_task_id
 from tlcore import backbones, curation, figures, jobs
 from tlcore.backbones import status
 from tlcore.runs import FINISHED
@@ -35,7 +36,7 @@ def embedding_map_section(dataset: str, scan) -> None:
                        "weights.", icon=":material/cloud_off:")
         else:
             config = curation.EmbedConfig(dataset, backbone, size, weights, method=method)
-            st.session_state[key] = jobs.submit_task(curation.TASK_KIND, config.to_dict()).id
+            st.session_state[key] = start_task_id(curation.TASK_KIND, config.to_dict())
     if st.session_state.get(key):
         map_of_task(st.session_state[key], dataset, "dataset")
 

@@ -8,7 +8,9 @@ import streamlit as st
 
 from pages.dataset_parts.embedding_map import METHODS, map_of_task
 from pages.shared import escape_markdown, job_monitor
-from tlcore import curation
+from pages.shared.auth import current_user, start_task_id
+from tlcore import actions, curation
+from tlcore.access import NotAllowed
 from tlcore.runs import FINISHED, Run
 
 
@@ -19,10 +21,8 @@ def run_map_section(run: Run) -> None:
     key = f"eval_map_task::{run.id}"
     if st.button("Map this run's features", key="eval_map_compute", icon=":material/scatter_plot:",
                  disabled=not run.model_path.exists()):
-        from tlcore import jobs
-
         config = curation.EmbedConfig(dataset, run=run.id, method=method)
-        st.session_state[key] = jobs.submit_task(curation.TASK_KIND, config.to_dict()).id
+        st.session_state[key] = start_task_id(curation.TASK_KIND, config.to_dict())
     if st.session_state.get(key):
         map_of_task(st.session_state[key], dataset, "evaluate")
     retrain_section(run)
@@ -51,8 +51,8 @@ def retrain_section(run: Run) -> None:
     key = f"retrain::{run.id}"
     if st.button("Retrain and compare", key="retrain_button", icon=":material/restart_alt:"):
         try:
-            st.session_state[key] = curation.queue_retrain(run.id, str(st.session_state.get("user_id") or "local")).id
-        except ValueError as error:
+            st.session_state[key] = actions.retrain_cleaned(current_user(), run.id).id
+        except (ValueError, NotAllowed) as error:
             st.error(escape_markdown(str(error)), icon=":material/error:")
     if st.session_state.get(key):
         job_monitor(st.session_state[key])

@@ -105,8 +105,8 @@ def sweep_plan(parent: Run) -> None:
     if st.button("Start sweep", disabled=len(picked) < 2):
         depths = [None if name == FROZEN else backbones.fine_tune_at_for_block(config.backbone, name) for name in picked]
         try:
-            sweep_id = training.submit_sweep(config.fine_tune(parent.id, 0, rate, epochs), depths)
-        except ValueError as error:
+            sweep_id = actions.start_sweep(current_user(), config.fine_tune(parent.id, 0, rate, epochs), depths)
+        except (ValueError, PermissionError) as error:  # a bad depth; not allowed or over quota
             st.error(str(error), icon=":material/error:")
         else:
             st.session_state["sweep"] = sweep_id

@@ -4,8 +4,9 @@ Pages and the CLI call these instead of tlcore.jobs / evaluation / datasets dire
 button, a forged request and a script.
 """
 
+from tlcore.actions.cleaning import CLEANING_OPERATIONS, clean_image, retrain_cleaned, undo_cleaning
 from tlcore.actions.datasets import save_dataset_settings
-from tlcore.actions.jobs import cancel_job, owner_usage, resume_job, start_task, start_training
+from tlcore.actions.jobs import cancel_job, owner_usage, resume_job, start_sweep, start_task, start_training
 from tlcore.actions.removal import (
     deletable_items,
     deletable_jobs,
@@ -24,8 +25,9 @@ from tlcore.actions.sessions import signed_in, signed_out
 from tlcore.actions.weights import create_custom_backbone, install_weights
 
 __all__ = [
+    "CLEANING_OPERATIONS", "clean_image", "retrain_cleaned", "undo_cleaning",
     "save_dataset_settings",
-    "cancel_job", "owner_usage", "resume_job", "start_task", "start_training",
+    "cancel_job", "owner_usage", "resume_job", "start_sweep", "start_task", "start_training",
     "deletable_items", "deletable_jobs", "delete_item", "delete_custom_backbone", "delete_dataset", "delete_export", "delete_job", "empty", "find_job", "prune", "restore",
     "mark_best", "unmark_best",
     "signed_in", "signed_out",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from tlcore import jobs
+from tlcore import jobs, training
 from tlcore.access import User, check_quota, record, require
 from tlcore.config import TrainConfig
 from tlcore.jobs.scheduler import all_jobs
 from tlcore.runs import ACTIVE_STATES, Run, get_run
 from tlcore.storage import folder_size
 
-__all__ = ["TASK_ACTIONS", "start_training", "start_task", "cancel_job", "resume_job", "owner_usage"]
+__all__ = ["TASK_ACTIONS", "start_training", "start_sweep", "start_task", "cancel_job", "resume_job", "owner_usage"]
 
 # task kinds that act on someone's run, and the action (owner checked) they need; other kinds need "start"
 # ("evaluate" recomputes a run's stored metrics from its own model: any member may, like starting a task.)
@@ -40,6 +40,15 @@ def start_training(user: User, config: TrainConfig, gpus: int | None = None) -> 
     run = jobs.submit(config, owner=user.id, gpus=gpus)  # the owner is known from the first scheduler step (fair share)
     record(user, "start", run.id, backbone=config.backbone, dataset=config.dataset, parent=config.parent_run)
     return run
+
+
+def start_sweep(user: User, config: TrainConfig, depths: list[int | None]) -> str:
+    """Queue a freeze-depth sweep owned by `user`; returns the sweep id (tlcore.training.submit_sweep)."""
+    require(user, "start", what="a sweep")
+    _check_quota(user)
+    sweep_id = training.submit_sweep(config, depths, owner=user.id)
+    record(user, "start", sweep_id, backbone=config.backbone, dataset=config.dataset, depths=depths)
+    return sweep_id
 
 
 def start_task(user: User, kind: str, params: dict) -> Run:

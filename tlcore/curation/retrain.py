@@ -15,9 +15,8 @@ from typing import Any
 
 from tlcore.curation.cleaner import LOCAL_ACTOR, QUARANTINE, moved_files
 from tlcore.datasets.split import Split
-from tlcore.jobs.scheduler import start_worker
-from tlcore.modeling.checks import check_config
-from tlcore.runs.folders import Run, create_run, get_run
+from tlcore.jobs.scheduler import submit
+from tlcore.runs.folders import Run, get_run
 from tlcore.storage.atomic import read_json, write_json_atomic
 
 __all__ = ["RETRAIN_FILE", "cleaned_split", "queue_retrain", "retrained_from", "before_after"]
@@ -66,12 +65,12 @@ def queue_retrain(run_id: str, actor: str = LOCAL_ACTOR) -> Run:
              if old in {path for path, _ in split.train + split.val + split.test}}
     if not moves:
         raise ValueError("No file of this run's split was relabelled or excluded: nothing to retrain on.")
-    check_config(config)
-    after = create_run(config, owner=actor)
-    after.write_split(cleaned_split(split, moves))
-    write_json_atomic(after.path / RETRAIN_FILE, {"before": run_id, "actor": actor, "moves": moves})
-    start_worker(after)
-    return after
+
+    def prepare(after: Run) -> None:  # before the scheduler can start it: the run trains on the cleaned split
+        after.write_split(cleaned_split(split, moves))
+        write_json_atomic(after.path / RETRAIN_FILE, {"before": run_id, "actor": actor, "moves": moves})
+
+    return submit(config, owner=actor, prepare=prepare)
 
 
 def retrained_from(run: Run) -> dict | None:

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from tlcore.config.training import TrainConfig
 from tlcore.jobs import inventory, ray_backend
@@ -64,18 +64,22 @@ _lock_depth = threading.local()  # the scheduler lock is re-entrant within a thr
 _thread_lock = threading.RLock()
 
 
-def submit(config: TrainConfig, owner: str = LOCAL_USER, gpus: int | None = None, here: bool = False) -> Run:
+def submit(config: TrainConfig, owner: str = LOCAL_USER, gpus: int | None = None, here: bool = False,
+           prepare: Callable[[Run], None] | None = None) -> Run:
     """Validate, create the run folder (queued, with the GPUs it needs) and take a scheduler step. Returns at once.
 
     `gpus`: how many GPUs to train on (MirroredStrategy over exactly those); default 1 when the machine has GPUs.
     `here`: the calling process runs the job itself when its turn comes (`tlcore.worker.run_job`, as the CLI does):
     the scheduler gives it devices but starts no worker for it while this process lives (ignored with Ray).
+    `prepare`: writes more into the new folder (a fixed split, say) before any worker can see it.
     Raises ValueError for a config training cannot use or more GPUs than the machine has.
     """
     check_config(config)
     resources = resources_for_training(gpus, len(inventory.gpu_ids()), check_available=not ray_backend.ray_address())
     with scheduler_lock():  # created and given its needs in one step: a concurrent dispatch never sees it half-made
         run = create_run(config, owner)
+        if prepare is not None:
+            prepare(run)
         run.update_status(resources=resources.to_dict(), **_waiting_here(here))
     dispatch()
     return run
