@@ -9,6 +9,7 @@ import sys
 from dataclasses import asdict
 
 from tlcore import backbones, jobs
+from tlcore.access import record, require
 from tlcore.backbones import fine_tune_at_for_block, measure_task, registry_rows, run_probe
 from tlcore.config import TrainConfig
 from tlcore.datasets import (
@@ -115,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (DatasetError, PathOutsideRoot, DiskFull, KeyError, ValueError, FileNotFoundError) as error:
+    except (DatasetError, PathOutsideRoot, DiskFull, KeyError, ValueError, FileNotFoundError,
+            PermissionError) as error:  # PermissionError: tlcore.access.NotAllowed, QuotaExceeded
         message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
         print(f"error: {message}", file=sys.stderr)
         return 2
@@ -126,7 +128,10 @@ def _train(args) -> int:
     config = TrainConfig.from_file(args.config)
     check_config(config)
     scan_folder(config.dataset)  # a wrong dataset is a usage error (exit 2), found before a run folder is made
-    run = jobs.submit(config, gpus=args.gpus, here=True)
+    user = _cli_user()
+    require(user, "start", what="a training run")
+    run = jobs.submit(config, owner=user.id, gpus=args.gpus, here=True)
+    record(user, "start", run.id, backbone=config.backbone, dataset=config.dataset, via="cli")
     print(f"run {run.id} in {run.path}", flush=True)
     state = _run_or_follow(run)
     if state is None:
@@ -195,8 +200,10 @@ def _follow(run, poll_s: float = 1.0, done=None) -> str | None:
 
 def _resume(args) -> int:
     """Queue the run again (like the Resume button) and follow it; the run keeps its folder and history."""
-
-    run = jobs.resume(get_run(args.run), here=True)
+    user, run = _cli_user(), get_run(args.run)
+    require(user, "resume", run.owner, what=run.id)
+    run = jobs.resume(run, here=True)
+    record(user, "resume", run.id, owner=run.owner, via="cli")
     print(f"resuming run {run.id} at epoch {resume_epoch(run)}", flush=True)
     changes = dataset_changes(run)  # the run keeps its split whatever changed; say what did
     if changes:
@@ -426,7 +433,10 @@ def _export(args) -> int:
         if not args.json:
             print(message, file=sys.stderr, flush=True)
 
+    user = _cli_user()
+    require(user, "export", get_run(args.run).owner, what=args.run)
     result = export_run(args.run, args.format, report)
+    record(user, "export", args.run, formats=args.format or list(FORMATS), via="cli")
     rows = [result["formats"][name] for name in (args.format or FORMATS)]
     if args.json:
         print(json.dumps({**result, "formats": {row["format"]: row for row in rows}}))
