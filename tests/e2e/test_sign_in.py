@@ -119,8 +119,13 @@ def _run_of(owner: str, state: str):
     from tlcore.config import TrainConfig
     from tlcore.runs import create_run
 
+    from tlcore.runs.progress import process_identity
+
     run = create_run(TrainConfig(dataset="sample-digits", weights="random"), owner=owner)
-    run.update_status(state=state, pid=None)  # no worker: a queued job stays queued
+    # A queued job that this test process will run "itself" (as `python -m tlcore train` does): the scheduler
+    # starts no worker for it while this process lives, so it stays queued for the whole test.
+    waiting = {"waiting_process": process_identity()} if state == "queued" else {}
+    run.update_status(state=state, pid=None, **waiting)
     return run
 
 
