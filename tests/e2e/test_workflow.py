@@ -89,8 +89,8 @@ def test_offline_workflow(page, app_url, studio_env, artifacts_dir, tmp_path):
     start.click()
     page.wait_for_url(re.compile(r"[?&]run=[^&]+"), timeout=APP_TIMEOUT_MS)
     run_id = re.search(r"[?&]run=([^&]+)", page.url).group(1)
-    expect(page.get_by_text(f"Run {run_id}")).to_be_visible(timeout=APP_TIMEOUT_MS)
-    step.shot("3c-train-started", show=page.get_by_text(f"Run {run_id}"))
+    expect(page.get_by_text(f"Run {run_id}", exact=True)).to_be_visible(timeout=APP_TIMEOUT_MS)
+    step.shot("3c-train-started", show=page.get_by_text(f"Run {run_id}", exact=True))
     finished = page.get_by_text(re.compile(r"Finished: test accuracy \d+(\.\d+)?%"))
     try:
         expect(finished).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
@@ -106,7 +106,7 @@ def test_offline_workflow(page, app_url, studio_env, artifacts_dir, tmp_path):
     # A reload is a new session: the run id in the URL re-attaches the monitor
     page.reload()
     _wait_for_app(page)
-    expect(page.get_by_text(f"Run {run_id}")).to_be_visible(timeout=APP_TIMEOUT_MS)
+    expect(page.get_by_text(f"Run {run_id}", exact=True)).to_be_visible(timeout=APP_TIMEOUT_MS)
     expect(finished).to_be_visible(timeout=APP_TIMEOUT_MS)
     assert f"run={run_id}" in page.url
     step.shot("3e-train-reloaded", show=finished)
