@@ -73,14 +73,14 @@ def _apply(dataset: str, name: str, paths: list[str], new_class: str) -> None:
 
 
 def _log(dataset: str, read_only: bool, where: str) -> None:
-    actions = curation.history(dataset)
-    if not actions:
+    done = curation.history(dataset)
+    if not done:
         return
     st.markdown("**Cleaning log** (kept with the dataset; files are moved, never deleted)")
     table = pd.DataFrame([{"When": datetime.fromtimestamp(a.at).strftime("%Y-%m-%d %H:%M:%S"), "Who": a.actor,
-                           "Action": a.kind, "From": a.source, "To": a.target, "Id": a.id} for a in actions])
+                           "Action": a.kind, "From": a.source, "To": a.target, "Id": a.id} for a in done])
     st.dataframe(table, hide_index=True, width="stretch", key=f"clean_log_{where}")
-    undoable = [a.id for a in actions if a.kind != "undo"]
+    undoable = [a.id for a in done if a.kind != "undo"]
     left, right = st.columns([3, 1])
     chosen = left.selectbox("Action to undo", list(reversed(undoable)), key=f"clean_undo_id_{where}")
     if right.button("Undo", key=f"clean_undo_{where}", disabled=read_only or not chosen):

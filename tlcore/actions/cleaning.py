@@ -36,7 +36,7 @@ def clean_image(user: User, dataset: str, operation: str, relative: str, new_cla
         raise ValueError(f"Unknown cleaning operation '{operation}'; choose from {', '.join(CLEANING_OPERATIONS)}.")
     args = (dataset, relative, new_class) if operation == "relabel" else (dataset, relative)
     action = CLEANING_OPERATIONS[operation](*args, actor=user.id)
-    record(user, f"clean_{operation}", dataset, source=action.source, target=action.target)
+    record(user, f"clean_{operation}", dataset, moved_from=action.source, moved_to=action.target)
     return action
 
 
