@@ -6,10 +6,10 @@ import pytest
 
 from tlcore.config.training import TrainConfig
 from tlcore.curation import before_after, exclude, queue_retrain, relabel, retrained_from
-from tlcore.curation import retrain as retrain_module
 from tlcore.curation.retrain import cleaned_split
 from tlcore.datasets.split import Split
 from tlcore.evaluation.metrics import predictions_path
+from tlcore.jobs import scheduler
 from tlcore.runs.folders import create_run, get_run
 
 
@@ -18,8 +18,9 @@ def cleaned(tiny_dataset, monkeypatch):
     """A trained-looking run on 'mine' (hand-written split), then one test file relabelled, one train file excluded."""
     name = tiny_dataset("mine", classes=("0", "1"), per_class=4)
     started = []
-    monkeypatch.setattr(retrain_module, "start_worker", started.append)
+    monkeypatch.setattr(scheduler, "start_worker", started.append)  # the scheduler's step starts the new run
     run = create_run(TrainConfig(dataset=name, image_size=32, weights="random"))
+    run.update_status(state="finished")
     from tlcore.datasets import scan_folder
 
     items = scan_folder(name).files  # 0/… ×4, 1/… ×4
