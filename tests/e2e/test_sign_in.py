@@ -118,7 +118,6 @@ def _snapshot(tab, path) -> None:
 def _run_of(owner: str, state: str):
     from tlcore.config import TrainConfig
     from tlcore.runs import create_run
-
     from tlcore.runs.progress import process_identity
 
     run = create_run(TrainConfig(dataset="sample-digits", weights="random"), owner=owner)
