@@ -79,10 +79,18 @@ def studio(tmp_path, monkeypatch, sample_digits_master, pretend_online) -> Studi
 
 @pytest.fixture
 def open_page(studio) -> Callable[..., AppTest]:
-    """`open_page("pages/train.py", query_params={"run": id})` → an AppTest that has run that page once."""
+    """`open_page("pages/train.py", query_params={"run": id})` → an AppTest that has run that page once.
 
-    def _open(page: str, *, query_params: dict[str, str] | None = None, timeout: float = PAGE_TIMEOUT_S) -> AppTest:
+    `user`: a tlcore.access User standing in for a signed-in person (AppTest cannot sign in through a provider).
+    """
+
+    def _open(page: str, *, query_params: dict[str, str] | None = None, timeout: float = PAGE_TIMEOUT_S,
+              user=None) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+        if user is not None:
+            from pages.shared.auth import TEST_USER_KEY
+
+            at.session_state[TEST_USER_KEY] = user.to_dict()
         for name, value in (query_params or {}).items():
             at.query_params[name] = value
         if page != "pages/home.py":

@@ -8,7 +8,6 @@ import pytest
 from page_helpers import by_label, make_run
 from streamlit.testing.v1 import AppTest
 
-from pages.shared.auth import TEST_USER_KEY
 from tlcore.access import ADMIN, MEMBER, VIEWER, NotAllowed, User, read_log
 from tlcore.config import TrainConfig
 from tlcore.evaluation.metrics import classification_report, store_evaluation
@@ -16,7 +15,6 @@ from tlcore.evaluation.metrics import classification_report, store_evaluation
 CLASSES = ["cat", "dog"]
 PROBABILITIES = np.array([[0.8, 0.2], [0.3, 0.7], [0.4, 0.6]])
 
-ROOT_APP = "app.py"
 ALICE = User("alice@example.com", email="alice@example.com", name="Alice", role=MEMBER)
 BOB = User("bob@example.com", email="bob@example.com", name="Bob", role=MEMBER)
 VERA = User("vera@example.com", email="vera@example.com", name="Vera", role=VIEWER)
@@ -24,20 +22,11 @@ ADA = User("ada@example.com", email="ada@example.com", name="Ada", role=ADMIN)
 
 
 @pytest.fixture
-def open_as(studio):
-    from conftest import PAGE_TIMEOUT_S, ROOT
+def open_as(open_page):
+    """`open_as(user, page, query_params)`: the shared open_page with that user signed in."""
 
     def _open(user: User | None, page: str = "pages/home.py", query_params: dict | None = None) -> AppTest:
-        at = AppTest.from_file(str(ROOT / ROOT_APP), default_timeout=PAGE_TIMEOUT_S)
-        if user is not None:
-            at.session_state[TEST_USER_KEY] = user.to_dict()
-        for name, value in (query_params or {}).items():
-            at.query_params[name] = value
-        if page != "pages/home.py":
-            at.switch_page(page)
-        at.run()
-        assert not at.exception, [item.value for item in at.exception]
-        return at
+        return open_page(page, query_params=query_params, user=user)
 
     return _open
 
