@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import asdict
 
-from tlcore import backbones, jobs
+from tlcore import actions, backbones, jobs
 from tlcore.access import record, require
 from tlcore.backbones import fine_tune_at_for_block, measure_task, registry_rows, run_probe
 from tlcore.config import TrainConfig
@@ -128,10 +128,7 @@ def _train(args) -> int:
     config = TrainConfig.from_file(args.config)
     check_config(config)
     scan_folder(config.dataset)  # a wrong dataset is a usage error (exit 2), found before a run folder is made
-    user = _cli_user()
-    require(user, "start", what="a training run")
-    run = jobs.submit(config, owner=user.id, gpus=args.gpus, here=True)
-    record(user, "start", run.id, backbone=config.backbone, dataset=config.dataset, via="cli")
+    run = actions.start_training(_cli_user(), config, gpus=args.gpus, here=True)  # the app's rules: role, quota, audit
     print(f"run {run.id} in {run.path}", flush=True)
     state = _run_or_follow(run)
     if state is None:
@@ -200,10 +197,7 @@ def _follow(run, poll_s: float = 1.0, done=None) -> str | None:
 
 def _resume(args) -> int:
     """Queue the run again (like the Resume button) and follow it; the run keeps its folder and history."""
-    user, run = _cli_user(), get_run(args.run)
-    require(user, "resume", run.owner, what=run.id)
-    run = jobs.resume(run, here=True)
-    record(user, "resume", run.id, owner=run.owner, via="cli")
+    run = actions.resume_job(_cli_user(), get_run(args.run), here=True)
     print(f"resuming run {run.id} at epoch {resume_epoch(run)}", flush=True)
     changes = dataset_changes(run)  # the run keeps its split whatever changed; say what did
     if changes:

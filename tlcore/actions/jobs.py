@@ -29,7 +29,7 @@ def _check_quota(user: User) -> None:
     check_quota(user, active, used)
 
 
-def start_training(user: User, config: TrainConfig, gpus: int | None = None) -> Run:
+def start_training(user: User, config: TrainConfig, gpus: int | None = None, here: bool = False) -> Run:
     """Queue a training run (or fine-tune of a run) owned by `user`, on `gpus` GPUs (None: the scheduler's default).
 
     Raises:
@@ -37,7 +37,7 @@ def start_training(user: User, config: TrainConfig, gpus: int | None = None) -> 
     """
     require(user, "start", what="a training run")
     _check_quota(user)
-    run = jobs.submit(config, owner=user.id, gpus=gpus)  # the owner is known from the first scheduler step (fair share)
+    run = jobs.submit(config, owner=user.id, gpus=gpus, here=here)  # the owner is known from the first scheduler step (fair share)
     record(user, "start", run.id, backbone=config.backbone, dataset=config.dataset, parent=config.parent_run)
     return run
 
@@ -73,9 +73,9 @@ def cancel_job(user: User, run: Run) -> None:
     record(user, "cancel", run.id, owner=run.owner)
 
 
-def resume_job(user: User, run: Run) -> Run:
-    """Queue an interrupted or failed run again; only its owner or an admin may."""
+def resume_job(user: User, run: Run, here: bool = False) -> Run:
+    """Queue an interrupted or failed run again; only its owner or an admin may. `here`: as `jobs.resume`."""
     require(user, "resume", run.owner, what=run.id)
-    resumed = jobs.resume(run)
+    resumed = jobs.resume(run, here=here)
     record(user, "resume", run.id, owner=run.owner)
     return resumed
