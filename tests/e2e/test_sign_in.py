@@ -44,6 +44,19 @@ def _provider_ready(url: str) -> bool:
         return False
 
 
+def _serve(command: list[str], log_path, what: str, ready, url: str, **popen):
+    """Start a loopback server in its own process group, logging to `log_path`; yield `url` once `ready()`, then stop
+    the group by its own id (the body of each server fixture)."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True, **popen)
+    try:
+        _wait_until(ready, what, process, log_path)
+        yield url
+    finally:
+        _stop_group(process)
+
+
 @pytest.fixture(scope="module")
 def provider(artifacts_dir):
     """oidc-provider-mock on loopback with the three users predefined (their e-mail and name as claims)."""
@@ -52,16 +65,9 @@ def provider(artifacts_dir):
     command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
     for claim in claims:
         command += ["--user-claims", claim]
-    log_path = artifacts_dir / "oidc-provider.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until(lambda: _provider_ready(url), "oidc-provider-mock", process, log_path)
-        yield url
-    finally:
-        _stop_group(process)
+    yield from _serve(command, artifacts_dir / "oidc-provider.log", "oidc-provider-mock", lambda: _provider_ready(url),
+                      url)
 
 
 @pytest.fixture(scope="module")
@@ -82,19 +88,12 @@ def signed_app(provider, studio_env, artifacts_dir, tmp_path_factory):
                TLSTUDIO_RUNS_DIR=str(studio_env["runs"]), KERAS_HOME=str(studio_env["keras"]),
                TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     env.pop("TLSTUDIO_ROLES", None)
-    log_path = artifacts_dir / "streamlit-sign-in.log"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--secrets.files", str(secrets)]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until(lambda: _healthy(url), "streamlit", server, log_path)
-        yield url
-    finally:
-        _stop_group(server)
+    yield from _serve(command, artifacts_dir / "streamlit-sign-in.log", "streamlit", lambda: _healthy(url), url,
+                      cwd=REPO_ROOT, env=env)
 
 
 @pytest.fixture
