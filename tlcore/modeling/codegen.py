@@ -2,14 +2,15 @@
 
 data → inputs and augmentation → base → freeze → head → compile → fit, each step written as `build_model`,
 `set_freeze` and `training.fit` do it: every augmentation layer with its settings, the run's own split (read from
-split.json beside the script), TL Studio's two layers (preprocessing, and the pretrained base in inference mode) as
-small classes of the same name, the same layer names, seed and construction order, so the same seed gives the same
+split.json beside the script), TL Studio's two layers (preprocessing, and the pretrained base in inference mode) copied
+from tlcore/layers as they are, the same layer names, seed and construction order, so the same seed gives the same
 initial weights and the same first epoch. It needs only TensorFlow (Keras 3), NumPy and Pillow, so a student can run
 it outside TL Studio and map every control of the Train page to one of its lines.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import zipfile
@@ -30,7 +31,8 @@ from tlcore.modeling.model import (
 )
 
 __all__ = [
-    "SCRIPT_NAME", "SPLIT_FILE_NAME", "keras_script", "script_sections", "script_files", "write_script", "script_zip"
+    "SCRIPT_NAME", "SPLIT_FILE_NAME", "layer_class_source", "keras_script", "script_sections", "script_files",
+    "write_script", "script_zip",
 ]
 
 SCRIPT_NAME = "train.py"
@@ -49,58 +51,23 @@ _PLATEAU = "factor=0.5, patience=2"  # tlcore.training.fit.PLATEAU_FACTOR / PLAT
 _IN_MEMORY_CACHE_LIMIT = "2 * 1024**3"  # tlcore.datasets.pipeline caches decoded images up to this many bytes
 
 
-# tlcore.layers.preprocess.ImagePreprocess, the same maths (test_codegen checks every mode against it).
-_IMAGE_PREPROCESS_CLASS = '''@keras.saving.register_keras_serializable(package="tlcore")
-class ImagePreprocess(keras.layers.Layer):
-    """Raw 0..255 RGB pixels to what the base was trained on: the maths of keras.applications.*.preprocess_input,
-    inside the model so every export of it takes raw pixels."""
+_LAYERS_DIR = Path(__file__).resolve().parents[1] / "layers"
 
-    def __init__(self, mode="tf", **kwargs):
-        super().__init__(**kwargs)
-        self.mode = mode
 
-    def call(self, inputs):
-        x = ops.cast(inputs, "float32")
-        if self.mode == "tf":  # to [-1, 1]
-            return x / 127.5 - 1.0
-        if self.mode == "torch":  # ImageNet mean and standard deviation
-            return (x / 255.0 - ops.array((0.485, 0.456, 0.406))) / ops.array((0.229, 0.224, 0.225))
-        if self.mode == "caffe":  # BGR minus the ImageNet mean
-            return ops.flip(x, axis=-1) - ops.array((103.939, 116.779, 123.68))
-        return x  # "none": the base scales its input itself
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "mode": self.mode}'''
-
-# tlcore.layers.inference_mode.InferenceModeBase: a pretrained base runs in inference mode inside `fit` too.
-_INFERENCE_MODE_BASE_CLASS = '''@keras.saving.register_keras_serializable(package="tlstudio")
-class InferenceModeBase(keras.layers.Layer):
-    """The pretrained base, always run with training=False. `base(x, training=False)` alone does not hold in Keras 3:
-    `fit` hands the model's own training flag to the nested base, and BatchNorm would lose its ImageNet statistics.
-    Its unfrozen weights (BatchNorm's gamma and beta included) still train."""
-
-    def __init__(self, base, **kwargs):
-        super().__init__(**kwargs)
-        self.base = base
-
-    def build(self, input_shape):
-        self.built = True  # the base is built already, with its weights
-
-    def call(self, inputs, training=None):
-        return self.base(inputs, training=False)
-
-    def compute_output_shape(self, input_shape):
-        return self.base.compute_output_shape(input_shape)
-
-    def get_config(self):
-        return {**super().get_config(), "base": keras.saving.serialize_keras_object(self.base)}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**{**config, "base": keras.saving.deserialize_keras_object(config["base"])})'''
+def layer_class_source(module_file: str, class_name: str) -> str:
+    """TL Studio's own class `class_name`, as written in `tlcore/layers/<module_file>`, with the module constants it
+    uses, so the script's copy is the app's code and cannot drift from it. Read with `ast`: Keras is not imported."""
+    path = _LAYERS_DIR / module_file
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
+    first_line = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list])
+    body = "\n".join(text.splitlines()[first_line - 1:node.end_lineno])
+    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    constants = [ast.get_source_segment(text, n) for n in tree.body
+                 if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id in used for t in n.targets)]
+    origin = f"# tlcore/layers/{module_file}: {class_name}, copied as it is.\n"
+    return origin + "".join(f"{constant}\n" for constant in constants) + ("\n\n" if constants else "") + body
 
 
 def keras_script(config: TrainConfig, data_dir: Path | str, class_count: int) -> str:
@@ -184,7 +151,9 @@ keras.utils.set_random_seed(SEED)  # the app's seed: same initial weights, shuff
 
 
 def _layers(config: TrainConfig) -> str:
-    classes = [_IMAGE_PREPROCESS_CLASS] + ([_INFERENCE_MODE_BASE_CLASS] if is_pretrained(config) else [])
+    classes = [layer_class_source("preprocess.py", "ImagePreprocess")]
+    if is_pretrained(config):
+        classes.append(layer_class_source("inference_mode.py", "InferenceModeBase"))
     return ("# TL Studio's own layers, as small classes of the same name (so model.keras loads in TL Studio too).\n"
             + "\n\n".join(classes))
 

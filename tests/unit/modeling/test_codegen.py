@@ -150,7 +150,8 @@ def test_the_scripts_layers_compute_what_tlcore_layers_compute():
     namespace = {"keras": keras, "ops": keras.ops}
     registered = dict(keras.saving.get_custom_objects())
     try:
-        exec(codegen._IMAGE_PREPROCESS_CLASS + "\n\n" + codegen._INFERENCE_MODE_BASE_CLASS, namespace)
+        exec(codegen.layer_class_source("preprocess.py", "ImagePreprocess") + "\n\n"
+             + codegen.layer_class_source("inference_mode.py", "InferenceModeBase"), namespace)
     finally:  # the script's classes register under TL Studio's names; give the real ones back to this process
         keras.saving.get_custom_objects().clear()
         keras.saving.get_custom_objects().update(registered)
