@@ -24,7 +24,7 @@ from tlcore.access import (
 from tlcore.datasets import SettingsChanged
 
 TEST_USER_KEY = "_tlstudio_test_user"  # tests only: a User.to_dict() standing in for a signed-in person
-_AUDITED_KEY = "_tlstudio_sign_in_audited"
+_SESSION_USER_KEY = "_tlstudio_session_user"  # who this session belonged to on the last rerun (for the audit log)
 _AUTH_SETTINGS = {"redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url",
                   "client_kwargs", "expose_tokens"}
 
@@ -55,6 +55,7 @@ def current_user(report_problems: bool = False) -> User | None:
     if not sign_in_configured():
         return local_admin()
     if not st.user.is_logged_in:
+        _remember(None)  # signed in on the last rerun and not now (cookie expired or removed): audited once
         return None
     try:
         rules = load_rules()
@@ -63,10 +64,20 @@ def current_user(report_problems: bool = False) -> User | None:
             st.warning(str(error), icon=":material/warning:")
         rules = RoleRules()
     user = user_from_claims(st.user.to_dict(), rules)
-    if not st.session_state.get(_AUDITED_KEY):
-        actions.signed_in(user)
-        st.session_state[_AUDITED_KEY] = True
+    _remember(user)
     return user
+
+
+def _remember(user: User | None) -> None:
+    """Audit a sign-in or sign-out when this session's person changed since its last rerun, then remember them."""
+    stored = st.session_state.get(_SESSION_USER_KEY)
+    previous = User.from_dict(stored) if stored else None
+    if (previous.id if previous else None) != (user.id if user else None):
+        actions.session_changed(previous, user)
+    if user is None:
+        st.session_state.pop(_SESSION_USER_KEY, None)
+    else:
+        st.session_state[_SESSION_USER_KEY] = user.to_dict()
 
 
 def allowed(action: str, owner: str | None = None) -> bool:
@@ -92,9 +103,10 @@ def user_badge(user: User) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{user.name or user.id}** ({user.role})")
         if sign_in_configured() and not st.session_state.get(TEST_USER_KEY) and st.button("Sign out", key="sign_out"):
-            actions.signed_out(user)
-            st.session_state.pop(_AUDITED_KEY, None)
+            actions.session_changed(user, None, how="sign-out button")
+            st.session_state.pop(_SESSION_USER_KEY, None)  # recorded: the next rerun finds nobody to sign out
             st.logout()
+            st.stop()  # nothing more is drawn for a person who just signed out
 
 
 def refusal(error: Exception) -> None:

@@ -23,7 +23,7 @@ from tlcore.actions.removal import (
     restore,
 )
 from tlcore.actions.results import mark_best, unmark_best
-from tlcore.actions.sessions import signed_in, signed_out
+from tlcore.actions.sessions import session_changed, signed_in, signed_out
 from tlcore.actions.weights import create_custom_backbone, install_weights
 
 __all__ = [
@@ -33,6 +33,6 @@ __all__ = [
     "DELETABLE_KINDS", "deletable_items", "deletable_jobs", "delete_item", "delete_custom_backbone", "delete_dataset",
     "delete_export", "delete_job", "delete_upload", "empty", "find_job", "prune", "restore",
     "mark_best", "unmark_best",
-    "signed_in", "signed_out",
+    "session_changed", "signed_in", "signed_out",
     "create_custom_backbone", "install_weights",
 ]
