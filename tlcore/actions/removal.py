@@ -27,7 +27,7 @@ from tlcore.storage import (
     restore_from_trash,
 )
 from tlcore.storage.paths import resolve_dataset_path
-from tlcore.storage.uploads import get_upload, list_uploads, owner_file
+from tlcore.storage.uploads import dataset_owner, dataset_owner_file, get_upload, list_uploads, owner_file
 
 __all__ = ["DELETABLE_KINDS", "find_job", "deletable_jobs", "deletable_items", "delete_item", "delete_job",
            "delete_export", "delete_upload", "delete_dataset", "delete_custom_backbone", "restore", "empty", "prune"]
@@ -106,13 +106,17 @@ def delete_upload(user: User, name: str) -> TrashItem:
 
 
 def delete_dataset(user: User, dataset: str) -> TrashItem:
-    """Move a dataset folder under the data root to the trash. Datasets have no recorded owner: admins only."""
+    """Move a dataset folder under the data root to the trash: the member who uploaded it, or an admin (a folder
+    put there another way has no recorded owner: admins only). Its uploader record goes with it."""
     path = resolve_dataset_path(dataset)
     if path == data_root():
         raise TrashError("The data root itself cannot be deleted; choose one dataset folder in it.")
-    require(user, "delete", None, what=f"the dataset {path.name}")  # owner None: only an admin passes
-    item = move_to_trash(path, "dataset", user.id)
-    record(user, "delete", str(path.relative_to(data_root())), kind="dataset", trash_item=item.id)
+    relative = path.relative_to(data_root())
+    owner = dataset_owner(relative.parts[0]) if len(relative.parts) == 1 else ""
+    require(user, "delete", owner or None, what=f"the dataset {path.name}")  # owner None: only an admin passes
+    companions = (dataset_owner_file(relative.parts[0]),) if owner else ()
+    item = move_to_trash(path, "dataset", user.id, owner=owner, companions=companions)
+    record(user, "delete", str(relative), kind="dataset", trash_item=item.id, owner=owner)
     return item
 
 
@@ -142,9 +146,9 @@ def deletable_items(user: User) -> list[tuple[str, str]]:
     items += [("upload", upload.name) for upload in list_uploads() if can(user, "delete", upload.owner or None)]
     items += [("backbone", name) for name in custom_names()
               if can(user, "delete", _json_owner(Path(load_custom(name).folder) / "backbone.json"))]
-    if can(user, "delete", None):  # datasets have no recorded owner: admins
-        items += [("dataset", folder.name) for folder in sorted(data_root().iterdir())
-                  if folder.is_dir() and not folder.name.startswith(".")]
+    items += [("dataset", folder.name) for folder in sorted(data_root().iterdir())
+              if folder.is_dir() and not folder.name.startswith(".")
+              and can(user, "delete", dataset_owner(folder.name) or None)]  # its uploader, or admins
     return items
 
 

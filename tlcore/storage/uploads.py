@@ -1,5 +1,9 @@
 """Uploaded files kept where a task process can read them: under the cache folder, named by their content, each
-with a small `<file>.owner.json` beside it saying who uploaded it (so its owner or an admin may delete it)."""
+with a small `<file>.owner.json` beside it saying who uploaded it (so its owner or an admin may delete it).
+
+A dataset zip is unpacked into the data root instead (tlcore.storage.archive); who uploaded it is kept outside the
+dataset (a file inside would show up in its scan): `$TLSTUDIO_HOME/datasets/uploaded/<folder>.owner.json`.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tlcore.storage.atomic import read_json, write_bytes_atomic, write_json_atomic
-from tlcore.storage.paths import cache_root
+from tlcore.storage.paths import cache_root, studio_home
 
-__all__ = ["UPLOAD_FOLDERS", "Upload", "keep_upload", "owner_file", "list_uploads", "get_upload"]
+__all__ = ["UPLOAD_FOLDERS", "Upload", "keep_upload", "owner_file", "list_uploads", "get_upload",
+           "dataset_owner_file", "record_dataset_owner", "dataset_owner"]
 
 # folder under the cache root → what the Storage page and the CLI call an upload kept there
 UPLOAD_FOLDERS = {"uploads": "uploaded zip", "external-models": "uploaded model"}
@@ -75,6 +80,24 @@ def get_upload(name: str) -> Upload:
         if upload.name == name:
             return upload
     raise KeyError(f"No uploaded zip or model '{name}'; `python -m tlcore delete --list` shows them.")
+
+
+def dataset_owner_file(folder_name: str) -> Path:
+    """Where the uploader of the dataset folder `folder_name` (a folder directly under the data root) is kept."""
+    return studio_home() / "datasets" / "uploaded" / f"{Path(folder_name).name}{OWNER_SUFFIX}"
+
+
+def record_dataset_owner(folder_name: str, owner: str) -> None:
+    write_json_atomic(dataset_owner_file(folder_name), {"owner": owner, "uploaded_at": time.time()})
+
+
+def dataset_owner(folder_name: str) -> str:
+    """Who uploaded this dataset folder; "" when it was put there another way (copied in by an admin, TFDS)."""
+    try:
+        record = read_json(dataset_owner_file(folder_name), {})
+    except (OSError, ValueError):
+        return ""
+    return str(record.get("owner") or "") if isinstance(record, dict) else ""
 
 
 def _upload(folder_name: str, path: Path) -> Upload:

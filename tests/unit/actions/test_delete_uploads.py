@@ -63,3 +63,32 @@ def test_an_unknown_upload_or_kind_is_a_plain_error():
         actions.delete_item(ALICE, "upload", "nope.zip")
     with pytest.raises(KeyError, match="Unknown kind 'photo'"):
         actions.delete_item(ALICE, "photo", "x")
+
+
+def test_an_uploaded_dataset_is_its_uploaders_to_delete_and_restore(studio_dirs):
+    import io
+
+    from tests.zips import zip_bytes
+
+    archive = zip_bytes({"pets/cat/a.png": b"x", "pets/dog/b.png": b"y"})
+    folder = actions.upload_dataset(ALICE, io.BytesIO(archive), "pets.zip")
+    top = folder.relative_to(studio_dirs.data_root).parts[0]
+    assert ("dataset", top) in actions.deletable_items(ALICE)
+    assert ("dataset", top) not in actions.deletable_items(BOB)
+    with pytest.raises(NotAllowed, match="belongs to alice@example.com"):
+        actions.delete_item(BOB, "dataset", top)
+    item = actions.delete_item(ALICE, "dataset", top)
+    assert not (studio_dirs.data_root / top).exists()
+    actions.restore(ALICE, item.id)
+    assert (folder / "cat" / "a.png").read_bytes() == b"x"
+    assert ("dataset", top) in actions.deletable_items(ALICE)  # still hers after the round trip
+    assert [entry["action"] for entry in read_log()] == ["restore", "delete", "upload"]
+
+
+def test_a_viewer_cannot_upload_a_dataset():
+    import io
+
+    from tlcore.access import VIEWER
+
+    with pytest.raises(NotAllowed):
+        actions.upload_dataset(User("vera@example.com", role=VIEWER), io.BytesIO(b""), "x.zip")
