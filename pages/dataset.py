@@ -11,10 +11,10 @@ from pages.dataset_parts.embedding_map import embedding_map_section
 from pages.dataset_parts.health import health_section
 from pages.dataset_parts.sources import choose_dataset
 from pages.shared import current_dataset, escape_markdown, inline_code, load_scan, run_through_app, set_dataset
-from pages.shared.auth import save_dataset_settings
+from pages.shared.auth import load_dataset_settings, save_dataset_settings
 from tlcore import figures
 from tlcore.config import SplitConfig
-from tlcore.datasets import BadFile, DatasetError, load_settings, make_split
+from tlcore.datasets import BadFile, DatasetError, make_split
 from tlcore.storage import DiskFull
 
 run_through_app()
@@ -29,7 +29,7 @@ if scan is None:
     st.stop()
 if chosen != current:
     set_dataset(chosen)
-settings = load_settings(chosen)
+settings = load_dataset_settings(chosen)  # remembers the version this session saw first
 
 counts = scan.class_counts
 left, middle, right = st.columns(3)

@@ -1,4 +1,5 @@
-"""Storage: disk use by kind, deleting runs and tasks (to the trash, with a confirmation), restoring, pruning caches."""
+"""Storage: disk use by kind, deleting runs, tasks, exports and uploads (to the trash, with a confirmation), restoring,
+pruning caches."""
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +12,7 @@ from tlcore.access import NotAllowed
 run_through_app()
 user = current_user()
 st.title("Storage")
-st.markdown("What takes disk space on this server. Deleted runs and tasks go to the **trash** and can be restored "
+st.markdown("What takes disk space on this server. Deleted runs, tasks, exports and uploads go to the **trash** and can be restored "
             "until an admin empties it; caches are rebuilt when needed, so pruning them only costs time.")
 
 usage = storage.disk_usage()
@@ -38,7 +39,7 @@ else:
 
 others = actions.deletable_items(user)
 if others:
-    st.subheader("Delete an export, uploaded model or dataset")
+    st.subheader("Delete an export, upload, custom backbone or dataset")
     kind, name = st.selectbox("Item", others, format_func=lambda item: f"{item[0]}: {item[1]}", key="other_choice")
     sure_other = st.checkbox(f"Yes, move the {kind} {name} to the trash", key="other_sure")
     if st.button("Delete item", disabled=not sure_other, key="other_go", icon=":material/delete:"):

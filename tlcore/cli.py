@@ -541,8 +541,13 @@ _COMMANDS["embed"] = _embed
 def _add_sharing_parsers(sub) -> None:
     cancel = sub.add_parser("cancel", help="stop a queued or running run or task (its owner or an admin)")
     cancel.add_argument("run", help="run or task id")
-    delete = sub.add_parser("delete", help="move a finished run or task to the trash (restorable until emptied)")
-    delete.add_argument("run", nargs="?", help="run or task id")
+    delete = sub.add_parser("delete", help="move a run, task, export, upload, custom backbone or dataset to the trash "
+                                           "(restorable until emptied)")
+    delete.add_argument("run", nargs="?", help="what to delete: a run or task id, or the name --list shows")
+    delete.add_argument("--kind", choices=list(actions.DELETABLE_KINDS), default="run",
+                        help="run (also a task; the default), export (a run's exports, by run id), upload, backbone "
+                             "or dataset")
+    delete.add_argument("--list", action="store_true", help="list what you may delete, by kind")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.add_argument("--trash", action="store_true", help="list what is in the trash")
     delete.add_argument("--restore", metavar="ITEM", help="put a trashed item back where it was")
@@ -584,22 +589,29 @@ def _delete(args) -> int:
         if args.restore:
             print(f"restored to {actions.restore(user, args.restore)}")
             return 0
+        if args.list:
+            items = [("run", job.id) for job in actions.deletable_jobs(user)] + actions.deletable_items(user)
+            for kind, name in items:
+                print(f"{kind:<8} {name}")
+            if not items:
+                print("nothing you may delete (only your own things that are not queued or running)")
+            return 0
         if not args.run:
-            print("error: name the run or task to delete (or --trash, --restore ITEM)", file=sys.stderr)
+            print("error: name what to delete (or --list, --trash, --restore ITEM)", file=sys.stderr)
             return 2
-        job = actions.find_job(args.run)
+        what = f"the {args.kind} {args.run}" if args.kind != "run" else actions.find_job(args.run).id
         if not args.yes:
             if not sys.stdin.isatty():
                 print("error: add --yes to delete without a question (stdin is not a terminal)", file=sys.stderr)
                 return 2
-            if input(f"Move {job.id} to the trash? [y/N] ").strip().lower() not in ("y", "yes"):
+            if input(f"Move {what} to the trash? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("nothing deleted")
                 return 1
-        item = actions.delete_job(user, job)
+        item = actions.delete_item(user, args.kind, args.run)
     except NotAllowed as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
-    print(f"{args.run} moved to the trash as {item.id}; undo with: python -m tlcore delete --restore {item.id}")
+    print(f"{what} moved to the trash as {item.id}; undo with: python -m tlcore delete --restore {item.id}")
     return 0
 
 

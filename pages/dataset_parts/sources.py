@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.shared import escape_markdown, inline_code, set_dataset, task_monitor
-from pages.shared.auth import start_task_id
+from pages.shared.auth import current_user, start_task_id
+from tlcore import actions
+from tlcore.access import NotAllowed
 from tlcore.datasets import CATALOG, SAMPLE_NAME, folder_name, is_ready, offline_message, sample_dataset_path
-from tlcore.storage import ArchiveError, DiskFull, ZipCaps, data_root, extract_zip
+from tlcore.storage import ArchiveError, DiskFull, ZipCaps, data_root
 
 BUILTIN, FOLDER, UPLOAD, TFDS = ("Built-in sample: handwritten digits", "Folder on this server", "Upload a .zip",
                                  "TensorFlow Datasets")
@@ -61,8 +63,8 @@ def _upload() -> None:
     if uploaded is None:
         return None
     try:
-        folder = extract_zip(uploaded, uploaded.name, caps=caps)
-    except (ArchiveError, DiskFull) as error:
+        folder = actions.upload_dataset(current_user(), uploaded, uploaded.name, caps=caps)  # uploader recorded
+    except (ArchiveError, DiskFull, NotAllowed) as error:
         st.error(escape_markdown(str(error)), icon=":material/folder_zip:")
         return None
     relative = str(folder.relative_to(data_root()))

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import current_dataset, escape_markdown, inline_code, task_monitor
-from pages.shared.auth import start_task_id
+from pages.shared.auth import current_user, start_task_id
 from tlcore.figures import predicted_class_counts
 from tlcore.inference import BatchInputError, check_batch_zip, rows_to_csv, store_zip
 from tlcore.storage import DiskFull
@@ -23,7 +23,7 @@ def batch_section(model_source: dict, class_names: list[str], top_k: int) -> Non
             upload = st.file_uploader("Zip of images", type=["zip"], key="batch_zip")
             if upload is not None:
                 try:
-                    zip_path = store_zip(upload.getvalue())
+                    zip_path = store_zip(upload.getvalue(), owner=current_user().id)
                     checked = check_batch_zip(zip_path, upload.name)
                     nested = (f" Not opened: {len(checked.nested_archives)} archive(s) inside it ("
                               + ", ".join(inline_code(name) for name in checked.nested_archives[:5]) + ")."

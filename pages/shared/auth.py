@@ -21,15 +21,16 @@ from tlcore.access import (
     local_admin,
     user_from_claims,
 )
-from tlcore.datasets import SettingsChanged
+from tlcore.datasets import DatasetSettings, SettingsChanged, load_settings
+from tlcore.storage import resolve_dataset_path
 
 TEST_USER_KEY = "_tlstudio_test_user"  # tests only: a User.to_dict() standing in for a signed-in person
-_AUDITED_KEY = "_tlstudio_sign_in_audited"
+_SESSION_USER_KEY = "_tlstudio_session_user"  # who this session belonged to on the last rerun (for the audit log)
 _AUTH_SETTINGS = {"redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url",
                   "client_kwargs", "expose_tokens"}
 
 __all__ = ["TEST_USER_KEY", "sign_in_configured", "providers", "current_user", "allowed", "sign_in_screen",
-           "user_badge", "refusal", "save_dataset_settings", "start_task_id"]
+           "user_badge", "refusal", "load_dataset_settings", "save_dataset_settings", "start_task_id"]
 
 
 def sign_in_configured() -> bool:
@@ -55,6 +56,7 @@ def current_user(report_problems: bool = False) -> User | None:
     if not sign_in_configured():
         return local_admin()
     if not st.user.is_logged_in:
+        _remember(None)  # signed in on the last rerun and not now (cookie expired or removed): audited once
         return None
     try:
         rules = load_rules()
@@ -63,10 +65,20 @@ def current_user(report_problems: bool = False) -> User | None:
             st.warning(str(error), icon=":material/warning:")
         rules = RoleRules()
     user = user_from_claims(st.user.to_dict(), rules)
-    if not st.session_state.get(_AUDITED_KEY):
-        actions.signed_in(user)
-        st.session_state[_AUDITED_KEY] = True
+    _remember(user)
     return user
+
+
+def _remember(user: User | None) -> None:
+    """Audit a sign-in or sign-out when this session's person changed since its last rerun, then remember them."""
+    stored = st.session_state.get(_SESSION_USER_KEY)
+    previous = User.from_dict(stored) if stored else None
+    if (previous.id if previous else None) != (user.id if user else None):
+        actions.session_changed(previous, user)
+    if user is None:
+        st.session_state.pop(_SESSION_USER_KEY, None)
+    else:
+        st.session_state[_SESSION_USER_KEY] = user.to_dict()
 
 
 def allowed(action: str, owner: str | None = None) -> bool:
@@ -92,9 +104,10 @@ def user_badge(user: User) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{user.name or user.id}** ({user.role})")
         if sign_in_configured() and not st.session_state.get(TEST_USER_KEY) and st.button("Sign out", key="sign_out"):
-            actions.signed_out(user)
-            st.session_state.pop(_AUDITED_KEY, None)
+            actions.session_changed(user, None, how="sign-out button")
+            st.session_state.pop(_SESSION_USER_KEY, None)  # recorded: the next rerun finds nobody to sign out
             st.logout()
+            st.stop()  # nothing more is drawn for a person who just signed out
 
 
 def refusal(error: Exception) -> None:
@@ -103,23 +116,51 @@ def refusal(error: Exception) -> None:
     st.error(str(error), icon=icon)
 
 
+def _seen_key(dataset: str) -> str:
+    return f"_tlstudio_settings_seen::{dataset}"
+
+
+def load_dataset_settings(dataset: str) -> DatasetSettings:
+    """The dataset's stored settings, remembering the version this session first showed them at.
+
+    A later save from this session is checked against that version, not against whatever is stored by then: the
+    settings page's widgets still hold what this person saw, so saving them over a newer version would silently
+    undo someone else's change.
+    """
+    settings = load_settings(dataset)
+    st.session_state.setdefault(_seen_key(dataset), settings.version)
+    return settings
+
+
 def save_dataset_settings(dataset: str, settings) -> None:
     """Store a dataset's split/augmentation as the current user, from the version this session first showed.
 
-    The version seen is remembered per dataset, so if someone else saved since, this save is refused with their
-    name (tlcore.datasets.SettingsChanged) instead of silently replacing their settings; a refusal is shown here.
+    If someone else saved since, this save is refused with their name (tlcore.datasets.SettingsChanged) instead of
+    silently replacing their settings; a refusal is shown here, with a button that loads theirs: it forgets the
+    version seen and this session's edits (the widgets keyed `…::<dataset folder>`), so the widgets show the
+    stored settings again.
     """
-    seen_key = f"_tlstudio_settings_seen::{dataset}"
+    seen_key = _seen_key(dataset)
     seen = st.session_state.setdefault(seen_key, settings.version)
     try:
         saved = actions.save_dataset_settings(current_user(), dataset, settings, expected_version=seen)
     except (NotAllowed, SettingsChanged) as error:
         refusal(error)
         if isinstance(error, SettingsChanged) and st.button("Load their settings", key=f"reload_{seen_key}"):
-            st.session_state.pop(seen_key, None)
+            _forget_edits(dataset)
             st.rerun()
     else:
         st.session_state[seen_key] = saved.version
+
+
+def _forget_edits(dataset: str) -> None:
+    st.session_state.pop(_seen_key(dataset), None)
+    try:
+        suffix = f"::{resolve_dataset_path(dataset)}"
+    except (OSError, ValueError):  # PathOutsideRoot is a ValueError: nothing of it was shown
+        return
+    for key in [key for key in st.session_state if isinstance(key, str) and key.endswith(suffix)]:
+        del st.session_state[key]
 
 
 def start_task_id(kind: str, params: dict) -> str | None:

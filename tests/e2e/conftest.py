@@ -9,39 +9,21 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.servers import REPO_ROOT, free_port, healthy, serve, streamlit_command, studio_server_env
+
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 CHROMIUM = Path(os.environ.get("TLSTUDIO_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-HEALTH_TIMEOUT_S = 60
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "e2e: drives the real app in headless Chromium (slow: trains one model)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -63,30 +45,12 @@ def studio_env(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def app_url(studio_env, artifacts_dir):
     """Start the app exactly as a user would, wait for /_stcore/health, stop the whole process group afterwards."""
-    port = _free_port()
-    env = dict(os.environ,
-               TLSTUDIO_HOME=str(studio_env["home"]), TLSTUDIO_DATA_ROOT=str(studio_env["data"]),
-               TLSTUDIO_RUNS_DIR=str(studio_env["runs"]), KERAS_HOME=str(studio_env["keras"]),
-               TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
-    log_path = artifacts_dir / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false"]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _healthy(url):
-            if server.poll() is not None:
-                pytest.fail(f"streamlit exited with {server.returncode}; see {log_path}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {HEALTH_TIMEOUT_S} s; see {log_path}")
-            time.sleep(0.5)
-        yield url
+        yield from serve(streamlit_command(sys.executable, port), artifacts_dir / "streamlit.log", "streamlit",
+                         lambda: healthy(url), url, cwd=REPO_ROOT, env=studio_server_env(studio_env))
     finally:
-        _stop_group(server)
         _stop_workers(studio_env["runs"])
 
 
@@ -104,22 +68,6 @@ def _stop_workers(runs_dir: Path) -> None:
                 os.killpg(int(status["pid"]), signal.SIGTERM)
             except (ProcessLookupError, PermissionError):
                 pass
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM the server's process group, then SIGKILL whatever is left after 15 s."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")

@@ -2,38 +2,24 @@
 with [auth] in a secrets file, two members and a viewer in three browser contexts.
 
 Alice's queued job shows Cancel to her and not to Bob (and tlcore refuses Bob's forged call); the viewer's menu has
-no training pages; Alice deletes a run on the Storage page and restores it from the trash. No training: run folders
-are written by hand.
+no training pages; Alice deletes a run on the Storage page, restores it from the trash, and signs out (audited once).
+No training: run folders are written by hand. Screenshots are taken once a page has finished drawing.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import REPO_ROOT, _free_port, _healthy, _stop_group
+from tests.e2e.servers import REPO_ROOT, free_port, healthy, serve, streamlit_command, studio_server_env
 
 pytestmark = pytest.mark.e2e
 
 USERS = {name: f"{name}@example.com" for name in ("alice", "bob", "vera")}
 ROLES_TOML = 'default = "viewer"\nmember = ["alice@example.com", "bob@example.com"]\n'
-STARTUP_TIMEOUT_S = 60
-
-
-def _wait_until(check, what: str, process: subprocess.Popen, log) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not check():
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not ready after {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
 
 
 def _provider_ready(url: str) -> bool:
@@ -44,36 +30,23 @@ def _provider_ready(url: str) -> bool:
         return False
 
 
-def _serve(command: list[str], log_path, what: str, ready, url: str, **popen):
-    """Start a loopback server in its own process group, logging to `log_path`; yield `url` once `ready()`, then stop
-    the group by its own id (the body of each server fixture)."""
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, **popen)
-    try:
-        _wait_until(ready, what, process, log_path)
-        yield url
-    finally:
-        _stop_group(process)
-
-
 @pytest.fixture(scope="module")
 def provider(artifacts_dir):
     """oidc-provider-mock on loopback with the three users predefined (their e-mail and name as claims)."""
-    port = _free_port()
+    port = free_port()
     claims = [json.dumps({"sub": email, "email": email, "name": name.title()}) for name, email in USERS.items()]
     command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
     for claim in claims:
         command += ["--user-claims", claim]
     url = f"http://127.0.0.1:{port}"
-    yield from _serve(command, artifacts_dir / "oidc-provider.log", "oidc-provider-mock", lambda: _provider_ready(url),
-                      url)
+    yield from serve(command, artifacts_dir / "oidc-provider.log", "oidc-provider-mock", lambda: _provider_ready(url),
+                     url)
 
 
 @pytest.fixture(scope="module")
 def signed_app(provider, studio_env, artifacts_dir, tmp_path_factory):
     """The app as a shared server runs it: [auth] in a secrets file, roles in roles.toml, loopback only."""
-    port = _free_port()
+    port = free_port()
     config = tmp_path_factory.mktemp("auth-config")
     secrets = config / "secrets.toml"
     secrets.write_text(
@@ -84,16 +57,12 @@ def signed_app(provider, studio_env, artifacts_dir, tmp_path_factory):
         'client_secret = "e2e-secret"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
     (studio_env["home"] / "roles.toml").write_text(ROLES_TOML)
-    env = dict(os.environ, TLSTUDIO_HOME=str(studio_env["home"]), TLSTUDIO_DATA_ROOT=str(studio_env["data"]),
-               TLSTUDIO_RUNS_DIR=str(studio_env["runs"]), KERAS_HOME=str(studio_env["keras"]),
-               TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env = studio_server_env(studio_env)
     env.pop("TLSTUDIO_ROLES", None)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--secrets.files", str(secrets)]
     url = f"http://127.0.0.1:{port}"
-    yield from _serve(command, artifacts_dir / "streamlit-sign-in.log", "streamlit", lambda: _healthy(url), url,
-                      cwd=REPO_ROOT, env=env)
+    yield from serve(streamlit_command(sys.executable, port, "--secrets.files", str(secrets)),
+                     artifacts_dir / "streamlit-sign-in.log", "streamlit", lambda: healthy(url), url, cwd=REPO_ROOT,
+                     env=env)
 
 
 @pytest.fixture
@@ -104,6 +73,21 @@ def studio(studio_env, monkeypatch):
         monkeypatch.setenv(variable, str(studio_env[name]))
     monkeypatch.delenv("TLSTUDIO_ROLES", raising=False)
     return studio_env
+
+
+DRAWN_TIMEOUT_MS = 60_000  # a page's first draw on a loaded 2-core box
+
+
+def _drawn(tab, known) -> None:
+    """Until the page has finished drawing: `known` (a locator on it) is shown, Streamlit's running indicator is gone
+    and no element is a placeholder (skeleton) or left stale from the previous run, so a screenshot shows widgets."""
+    known.wait_for(timeout=DRAWN_TIMEOUT_MS)
+    tab.wait_for_function(
+        """() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
+               && !document.querySelector('[data-testid=stSkeleton]')
+               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
+        timeout=DRAWN_TIMEOUT_MS)
+    known.first.scroll_into_view_if_needed()
 
 
 def _snapshot(tab, path) -> None:
@@ -134,7 +118,7 @@ def _sign_in(browser, url: str, who: str, artifacts_dir):
     tab.goto(url)
     tab.get_by_role("button", name="Sign in").click()
     tab.get_by_role("button", name=USERS[who]).click()  # the provider's form: one button per predefined user
-    tab.get_by_text(f"Signed in as {who.title()}").wait_for()
+    _drawn(tab, tab.get_by_text(f"Signed in as {who.title()}"))
     _snapshot(tab, artifacts_dir / f"sign_in_{who}.png")
     return context, tab
 
@@ -155,7 +139,7 @@ def test_two_members_and_a_viewer(browser, signed_app, studio, artifacts_dir):
         alice.goto(f"{signed_app}/train?run={queued.id}")
         alice.get_by_role("button", name="Cancel job").wait_for()
         bob.goto(f"{signed_app}/train?run={queued.id}")
-        bob.get_by_text("Waiting in the queue").wait_for()
+        _drawn(bob, bob.get_by_text("Waiting in the queue"))
         _snapshot(bob, artifacts_dir / "sign_in_bob_train.png")
         assert bob.get_by_role("button", name="Cancel job").count() == 0
         with pytest.raises(NotAllowed):  # what a forged request from Bob's session would reach
@@ -175,12 +159,18 @@ def test_two_members_and_a_viewer(browser, signed_app, studio, artifacts_dir):
         alice.get_by_role("button", name="Restore").wait_for()
         assert not finished.path.exists()
         alice.get_by_role("button", name="Restore").click()
-        alice.get_by_text("The trash is empty.").wait_for()
+        _drawn(alice, alice.get_by_text("The trash is empty."))
         assert (finished.path / "config.json").exists()
         _snapshot(alice, artifacts_dir / "sign_in_alice_storage.png")
         actions_seen = {(entry["user"], entry["action"]) for entry in read_log()}
         assert {(USERS["alice"], "sign_in"), (USERS["vera"], "sign_in"), (USERS["alice"], "delete"),
                 (USERS["alice"], "restore")} <= actions_seen
+
+        alice.get_by_role("button", name="Sign out").click()  # st.logout, then the provider's end-session form
+        alice.get_by_role("button", name="End session").click()  # which sends her back to the app, signed out
+        alice.get_by_role("button", name="Sign in").wait_for()
+        sign_outs = [entry for entry in read_log() if entry["action"] == "sign_out"]
+        assert [(entry["user"], entry["how"]) for entry in sign_outs] == [(USERS["alice"], "sign-out button")]
     finally:
         for context in contexts:
             context.close()

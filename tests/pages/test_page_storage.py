@@ -42,3 +42,23 @@ def test_an_export_is_deleted_to_the_trash(open_page, studio):
     by_label(at.button, "Delete item").click().run()
     assert not (run.path / "exports").exists() and run.path.exists()
     assert "export" in at.dataframe[-1].value["kind"].tolist()
+
+
+def test_a_member_deletes_her_upload_with_a_confirmation_and_restores_it(open_page, studio):
+    from tlcore.access import MEMBER, User
+    from tlcore.inference import store_zip
+
+    alice = User("alice@example.com", name="Alice", role=MEMBER)
+    mine = store_zip(b"alice's zip", owner=alice.id)
+    theirs = store_zip(b"bob's zip", owner="bob@example.com")
+    at = open_page("pages/storage.py", user=alice)
+    offered = by_label(at.selectbox, "Item").options
+    assert f"upload: {mine.name}" in offered and f"upload: {theirs.name}" not in offered
+    by_label(at.selectbox, "Item").set_value(("upload", mine.name)).run()
+    assert by_label(at.button, "Delete item").disabled  # not before the confirmation
+    by_label(at.checkbox, f"Yes, move the upload {mine.name} to the trash").check().run()
+    by_label(at.button, "Delete item").click().run()
+    assert not mine.exists() and theirs.exists()
+    assert at.dataframe[-1].value["kind"].tolist() == ["upload"]
+    by_label(at.button, "Restore").click().run()
+    assert mine.read_bytes() == b"alice's zip"

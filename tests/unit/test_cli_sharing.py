@@ -42,3 +42,17 @@ def test_delete_without_yes_off_a_terminal_asks_for_it(make_config, capsys):
     run.update_status(state="finished")
     assert main(["delete", run.id]) == 2 and run.path.exists()
     assert "--yes" in capsys.readouterr().err
+
+
+def test_delete_lists_and_deletes_an_upload_by_kind(roles, monkeypatch, capsys):
+    from tlcore.inference import store_zip
+
+    path = store_zip(b"zip bytes", owner="alice@example.com")
+    monkeypatch.setenv("TLSTUDIO_USER", "bob@example.com")
+    assert main(["delete", "--list"]) == 0 and path.name not in capsys.readouterr().out
+    assert main(["delete", "--kind", "upload", path.name, "--yes"]) == 3 and path.exists()
+    monkeypatch.setenv("TLSTUDIO_USER", "alice@example.com")
+    assert main(["delete", "--list"]) == 0 and f"upload   {path.name}" in capsys.readouterr().out
+    assert main(["delete", "--kind", "upload", path.name, "--yes"]) == 0 and not path.exists()
+    assert f"the upload {path.name} moved to the trash" in capsys.readouterr().out
+    assert main(["delete", "--restore", list_trash()[0].id]) == 0 and path.exists()

@@ -5,9 +5,10 @@ button, a forged request and a script.
 """
 
 from tlcore.actions.cleaning import CLEANING_OPERATIONS, clean_image, retrain_cleaned, undo_cleaning
-from tlcore.actions.datasets import save_dataset_settings
+from tlcore.actions.datasets import save_dataset_settings, upload_dataset
 from tlcore.actions.jobs import cancel_job, owner_usage, resume_job, start_sweep, start_task, start_training
 from tlcore.actions.removal import (
+    DELETABLE_KINDS,
     deletable_items,
     deletable_jobs,
     delete_custom_backbone,
@@ -15,21 +16,23 @@ from tlcore.actions.removal import (
     delete_export,
     delete_item,
     delete_job,
+    delete_upload,
     empty,
     find_job,
     prune,
     restore,
 )
 from tlcore.actions.results import mark_best, unmark_best
-from tlcore.actions.sessions import signed_in, signed_out
+from tlcore.actions.sessions import session_changed, signed_in, signed_out
 from tlcore.actions.weights import create_custom_backbone, install_weights
 
 __all__ = [
     "CLEANING_OPERATIONS", "clean_image", "retrain_cleaned", "undo_cleaning",
-    "save_dataset_settings",
+    "save_dataset_settings", "upload_dataset",
     "cancel_job", "owner_usage", "resume_job", "start_sweep", "start_task", "start_training",
-    "deletable_items", "deletable_jobs", "delete_item", "delete_custom_backbone", "delete_dataset", "delete_export", "delete_job", "empty", "find_job", "prune", "restore",
+    "DELETABLE_KINDS", "deletable_items", "deletable_jobs", "delete_item", "delete_custom_backbone", "delete_dataset",
+    "delete_export", "delete_job", "delete_upload", "empty", "find_job", "prune", "restore",
     "mark_best", "unmark_best",
-    "signed_in", "signed_out",
+    "session_changed", "signed_in", "signed_out",
     "create_custom_backbone", "install_weights",
 ]

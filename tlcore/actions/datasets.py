@@ -1,11 +1,31 @@
-"""Saving a dataset's stored split and augmentation as a signed-in user: owner rule plus the version check."""
+"""Datasets as a signed-in user: uploading one (its uploader recorded, so they may delete it), and saving its
+stored split and augmentation (owner rule plus the version check)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import IO
+
 from tlcore.access import User, record, require
 from tlcore.datasets import DatasetSettings, load_settings, save_settings
+from tlcore.storage import ZipCaps, data_root, extract_zip
+from tlcore.storage.uploads import record_dataset_owner
 
-__all__ = ["save_dataset_settings"]
+__all__ = ["upload_dataset", "save_dataset_settings"]
+
+
+def upload_dataset(user: User, source: IO[bytes], name: str, caps: ZipCaps | None = None) -> Path:
+    """Unpack an uploaded dataset zip into the data root as `user`'s (members and admins); returns its folder.
+
+    Raises:
+        NotAllowed: a viewer. ArchiveError: the zip is refused, nothing written. DiskFull: the disk filled up.
+    """
+    require(user, "upload", what="a dataset")
+    folder = extract_zip(source, name, caps=caps)
+    top = folder.relative_to(data_root()).parts[0]  # the zip's single top folder may sit one level down
+    record_dataset_owner(top, user.id)
+    record(user, "upload", top, kind="dataset", file=name)
+    return folder
 
 
 def save_dataset_settings(user: User, dataset: str, settings: DatasetSettings,

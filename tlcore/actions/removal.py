@@ -1,4 +1,9 @@
-"""Deleting (to the trash, so it can be undone), restoring and emptying, by those allowed; every step audited."""
+"""Deleting (to the trash, so it can be undone), restoring and emptying, by those allowed; every step audited.
+
+What can be deleted: runs and tasks (`delete_job`), a run's exports, uploaded zips and external models (`delete_upload`),
+custom backbones and dataset folders; `deletable_items` lists those a user may delete, `delete_item` takes one by
+kind and name, for the Storage page and `python -m tlcore delete --kind KIND NAME` alike.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +27,15 @@ from tlcore.storage import (
     restore_from_trash,
 )
 from tlcore.storage.paths import resolve_dataset_path
+from tlcore.storage.uploads import dataset_owner, dataset_owner_file, get_upload, list_uploads, owner_file
 
-__all__ = ["find_job", "deletable_jobs", "deletable_items", "delete_item", "delete_job", "delete_export", "delete_dataset", "delete_custom_backbone", "restore",
-           "empty", "prune"]
+__all__ = ["DELETABLE_KINDS", "find_job", "deletable_jobs", "deletable_items", "delete_item", "delete_job",
+           "delete_export", "delete_upload", "delete_dataset", "delete_custom_backbone", "restore", "empty", "prune"]
+
+# kind (as the Storage page and the CLI name it) → what it is
+DELETABLE_KINDS = {"run": "a training run or a task (by its id)", "export": "every exported file of a run",
+                   "upload": "an uploaded zip or external model (by its file name)",
+                   "backbone": "a custom backbone", "dataset": "a dataset folder under the data root"}
 
 
 def find_job(job_id: str) -> Run:
@@ -74,14 +85,38 @@ def delete_export(user: User, run: Run) -> TrashItem:
     return item
 
 
+def delete_upload(user: User, name: str) -> TrashItem:
+    """Move an uploaded zip or external model (and its owner record) to the trash; its owner or an admin may.
+
+    Uploads kept before owners were recorded have none: only an admin may delete those.
+
+    Raises:
+        KeyError: no such upload. NotAllowed: not its owner nor an admin. TrashError: a queued or running task
+            reads it.
+    """
+    upload = get_upload(name)
+    require(user, "delete", upload.owner or None, what=f"the {upload.kind} {name}")
+    readers = _tasks_reading(upload.path)
+    if readers:
+        raise TrashError(f"{name} is read by the task(s) {', '.join(readers)}, which are queued or running: wait for "
+                         "them to end (or cancel them), then delete it.")
+    item = move_to_trash(upload.path, "upload", user.id, owner=upload.owner, companions=(owner_file(upload.path),))
+    record(user, "delete", name, kind="upload", upload_kind=upload.kind, trash_item=item.id, owner=upload.owner)
+    return item
+
+
 def delete_dataset(user: User, dataset: str) -> TrashItem:
-    """Move a dataset folder under the data root to the trash. Datasets have no recorded owner: admins only."""
+    """Move a dataset folder under the data root to the trash: the member who uploaded it, or an admin (a folder
+    put there another way has no recorded owner: admins only). Its uploader record goes with it."""
     path = resolve_dataset_path(dataset)
     if path == data_root():
         raise TrashError("The data root itself cannot be deleted; choose one dataset folder in it.")
-    require(user, "delete", None, what=f"the dataset {path.name}")  # owner None: only an admin passes
-    item = move_to_trash(path, "dataset", user.id)
-    record(user, "delete", str(path.relative_to(data_root())), kind="dataset", trash_item=item.id)
+    relative = path.relative_to(data_root())
+    owner = dataset_owner(relative.parts[0]) if len(relative.parts) == 1 else ""
+    require(user, "delete", owner or None, what=f"the dataset {path.name}")  # owner None: only an admin passes
+    companions = (dataset_owner_file(relative.parts[0]),) if owner else ()
+    item = move_to_trash(path, "dataset", user.id, owner=owner, companions=companions)
+    record(user, "delete", str(relative), kind="dataset", trash_item=item.id, owner=owner)
     return item
 
 
@@ -102,29 +137,34 @@ def delete_custom_backbone(user: User, name: str) -> TrashItem:
 
 
 def deletable_items(user: User) -> list[tuple[str, str]]:
-    """(kind, name) of the exports, uploaded models (custom backbones) and datasets `user` may delete."""
+    """(kind, name) of the exports, uploads, custom backbones and datasets `user` may delete."""
     from tlcore.backbones import custom_names
     from tlcore.runs import list_runs
 
     items = [("export", run.id) for run in list_runs()
              if exports_dir(run).exists() and can(user, "delete", run.owner)]
+    items += [("upload", upload.name) for upload in list_uploads() if can(user, "delete", upload.owner or None)]
     items += [("backbone", name) for name in custom_names()
               if can(user, "delete", _json_owner(Path(load_custom(name).folder) / "backbone.json"))]
-    if can(user, "delete", None):  # datasets have no recorded owner: admins
-        items += [("dataset", folder.name) for folder in sorted(data_root().iterdir())
-                  if folder.is_dir() and not folder.name.startswith(".")]
+    items += [("dataset", folder.name) for folder in sorted(data_root().iterdir())
+              if folder.is_dir() and not folder.name.startswith(".")
+              and can(user, "delete", dataset_owner(folder.name) or None)]  # its uploader, or admins
     return items
 
 
 def delete_item(user: User, kind: str, name: str) -> TrashItem:
-    """Delete one of `deletable_items` by kind and name (to the trash)."""
+    """Delete one thing by kind (a key of DELETABLE_KINDS) and name, to the trash."""
+    if kind == "run":
+        return delete_job(user, find_job(name))
     if kind == "export":
         return delete_export(user, get_run(name))
+    if kind == "upload":
+        return delete_upload(user, name)
     if kind == "backbone":
         return delete_custom_backbone(user, name)
     if kind == "dataset":
         return delete_dataset(user, name)
-    raise KeyError(f"Unknown kind '{kind}': export, backbone or dataset.")
+    raise KeyError(f"Unknown kind '{kind}': {', '.join(DELETABLE_KINDS)}.")
 
 
 def restore(user: User, item_id: str) -> Path:
@@ -153,6 +193,27 @@ def prune(user: User, kinds: list[str] | None = None) -> int:
     freed = prune_caches(kinds)
     record(user, "prune_caches", "", kinds=kinds or list(CACHE_KINDS), bytes_freed=freed)
     return freed
+
+
+def _tasks_reading(path: Path) -> list[str]:
+    """Ids of queued or running tasks whose parameters name `path` (a batch prediction reading an uploaded zip)."""
+    import json
+
+    from tlcore.jobs.scheduler import all_jobs
+    from tlcore.storage.atomic import read_json
+
+    readers = []
+    for job in all_jobs():
+        spec_path = job.path / "task.json"
+        if not spec_path.exists() or jobs.refresh(job) not in ACTIVE_STATES:
+            continue
+        try:
+            params = json.dumps((read_json(spec_path, {}) or {}).get("params", {}), default=str)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if str(path) in params:
+            readers.append(job.id)
+    return readers
 
 
 def _json_owner(path: Path) -> str:

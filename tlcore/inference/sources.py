@@ -36,11 +36,12 @@ def parse_class_names(text: str) -> list[str]:
     return names
 
 
-def store_upload(data: bytes) -> Path:
-    """Keep an uploaded model under the cache folder, named by its content (an upload twice is stored once)."""
+def store_upload(data: bytes, owner: str = "") -> Path:
+    """Keep an uploaded model under the cache folder, named by its content (an upload twice is stored once), with
+    who uploaded it."""
     if not data:
         raise BadModelFile("The uploaded model file is empty (0 bytes).")
-    return keep_upload(data, "external-models", ".keras")
+    return keep_upload(data, "external-models", ".keras", owner=owner)
 
 
 def model_path_under_data_root(user_path: str) -> Path:

@@ -13,7 +13,14 @@ from tlcore.storage.archive import (
 from tlcore.storage.atomic import DiskFull
 from tlcore.storage.images import IMAGE_EXTENSIONS, BadImage, load_array, open_rgb, pixel_budget, thumbnail
 from tlcore.storage.network import is_online, weights_host
-from tlcore.storage.paths import PathOutsideRoot, UnusablePath, data_root, keras_models_dir, shown_name
+from tlcore.storage.paths import (
+    PathOutsideRoot,
+    UnusablePath,
+    data_root,
+    keras_models_dir,
+    resolve_dataset_path,
+    shown_name,
+)
 from tlcore.storage.trash import (
     TrashError,
     TrashItem,
@@ -48,6 +55,7 @@ __all__ = [
     "UnusablePath",
     "data_root",
     "keras_models_dir",
+    "resolve_dataset_path",
     "shown_name",
     "TrashError",
     "TrashItem",

@@ -1,8 +1,9 @@
 """Deleting with a way back: an item moves to `$TLSTUDIO_HOME/trash/` with a record of where it came from.
 
 Each trashed item is a folder `trash/<id>/` holding `record.json` (original path, kind, who deleted it and when,
-its owner) and `item` (the run folder or file itself, moved, never copied and lost). Restore moves it back unless
-something new now lives there; only emptying the trash frees the space.
+its owner), `item` (the run folder or file itself, moved, never copied and lost) and, for a file that has small
+files beside it (an upload's `.owner.json`), those in `companions/`. Restore moves everything back unless something
+new now lives there; only emptying the trash frees the space.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = ["TrashItem", "TrashError", "trash_root", "move_to_trash", "list_trash
 
 RECORD = "record.json"
 ITEM = "item"
+COMPANIONS = "companions"
 
 
 class TrashError(ValueError):
@@ -51,8 +53,13 @@ def trash_root() -> Path:
     return root
 
 
-def move_to_trash(path: str | Path, kind: str, deleted_by: str, owner: str = "") -> TrashItem:
+def move_to_trash(path: str | Path, kind: str, deleted_by: str, owner: str = "",
+                  companions: tuple[Path, ...] = ()) -> TrashItem:
     """Move a file or folder into the trash (the record is written first, so a crash never leaves an anonymous item).
+
+    Args:
+        companions: files that belong with `path` (beside it, not inside it); those that exist go and come back
+            with it.
 
     Raises:
         TrashError: the path does not exist, or is already in the trash.
@@ -63,14 +70,19 @@ def move_to_trash(path: str | Path, kind: str, deleted_by: str, owner: str = "")
     if trash_root() in path.resolve().parents:
         raise TrashError(f"{path.name} is already in the trash.")
     folder = _new_item_folder(path.name)
+    present = [Path(companion) for companion in companions if Path(companion).exists()]
     record = {"kind": kind, "original": str(path.absolute()), "deleted_by": deleted_by, "deleted_at": time.time(),
-              "owner": owner}
+              "owner": owner, "companions": [str(companion.absolute()) for companion in present]}
     write_json_atomic(folder / RECORD, record)
     try:
         shutil.move(str(path), str(folder / ITEM))
     except OSError:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    if present:
+        (folder / COMPANIONS).mkdir()
+        for companion in present:
+            shutil.move(str(companion), str(folder / COMPANIONS / companion.name))
     return _item(folder)
 
 
@@ -97,9 +109,18 @@ def restore_from_trash(item_id: str) -> Path:
     original = Path(item.original)
     if original.exists() or original.is_symlink():
         raise TrashError(f"Cannot restore {item.name}: {original} exists again. Move or delete that first.")
+    folder = trash_root() / item_id
+    record = read_json(folder / RECORD, {})
+    companions = [Path(companion) for companion in record.get("companions", [])
+                  if (folder / COMPANIONS / Path(companion).name).exists()]
+    taken = [str(companion) for companion in companions if companion.exists()]
+    if taken:
+        raise TrashError(f"Cannot restore {item.name}: {', '.join(taken)} exists again. Move or delete that first.")
     original.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(trash_root() / item_id / ITEM), str(original))
-    shutil.rmtree(trash_root() / item_id, ignore_errors=True)
+    shutil.move(str(folder / ITEM), str(original))
+    for companion in companions:
+        shutil.move(str(folder / COMPANIONS / companion.name), str(companion))
+    shutil.rmtree(folder, ignore_errors=True)
     return original
 
 

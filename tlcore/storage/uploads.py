@@ -1,15 +1,42 @@
-"""Uploaded files kept where a task process can read them: under the cache folder, named by their content."""
+"""Uploaded files kept where a task process can read them: under the cache folder, named by their content, each
+with a small `<file>.owner.json` beside it saying who uploaded it (so its owner or an admin may delete it).
+
+A dataset zip is unpacked into the data root instead (tlcore.storage.archive); who uploaded it is kept outside the
+dataset (a file inside would show up in its scan): `$TLSTUDIO_HOME/datasets/uploaded/<folder>.owner.json`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from tlcore.storage.atomic import write_bytes_atomic, write_json_atomic
-from tlcore.storage.paths import cache_root
+from tlcore.storage.atomic import read_json, write_bytes_atomic, write_json_atomic
+from tlcore.storage.paths import cache_root, studio_home
 
-__all__ = ["keep_upload"]
+__all__ = ["UPLOAD_FOLDERS", "Upload", "keep_upload", "owner_file", "list_uploads", "get_upload",
+           "dataset_owner_file", "record_dataset_owner", "dataset_owner"]
+
+# folder under the cache root → what the Storage page and the CLI call an upload kept there
+UPLOAD_FOLDERS = {"uploads": "uploaded zip", "external-models": "uploaded model"}
+OWNER_SUFFIX = ".owner.json"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One kept upload: `name` is its file name (the content hash and suffix), unique within its folder."""
+
+    folder: str  # a key of UPLOAD_FOLDERS
+    name: str
+    path: Path
+    owner: str  # "" when it was kept before owners were recorded
+    uploaded_at: float
+    size_bytes: int
+
+    @property
+    def kind(self) -> str:
+        return UPLOAD_FOLDERS[self.folder]
 
 
 def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the upload", owner: str = "") -> Path:
@@ -22,6 +49,63 @@ def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the 
     path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
     if not path.exists():
         write_bytes_atomic(path, data, what=what)
-    if owner:  # beside the file: the Storage page and quotas tell whose upload it is
-        write_json_atomic(path.with_name(path.name + ".owner.json"), {"owner": owner, "uploaded_at": time.time()})
+    if owner:  # the latest uploader of the same bytes owns the one stored copy
+        write_json_atomic(owner_file(path), {"owner": owner, "uploaded_at": time.time()})
     return path
+
+
+def owner_file(path: Path) -> Path:
+    """Where an upload's owner is recorded (moved to the trash and back with the upload itself)."""
+    return path.with_name(path.name + OWNER_SUFFIX)
+
+
+def list_uploads() -> list[Upload]:
+    """Every kept upload (zips for batch prediction, external models), newest first."""
+    uploads = []
+    for folder_name in UPLOAD_FOLDERS:
+        folder = cache_root() / folder_name
+        for path in folder.glob("*") if folder.exists() else []:
+            if path.is_file() and not path.name.endswith(OWNER_SUFFIX) and not path.name.endswith(".partial"):
+                uploads.append(_upload(folder_name, path))
+    return sorted(uploads, key=lambda upload: upload.uploaded_at, reverse=True)
+
+
+def get_upload(name: str) -> Upload:
+    """The upload with this file name (as `list_uploads` shows it).
+
+    Raises:
+        KeyError: no such upload.
+    """
+    for upload in list_uploads():
+        if upload.name == name:
+            return upload
+    raise KeyError(f"No uploaded zip or model '{name}'; `python -m tlcore delete --list` shows them.")
+
+
+def dataset_owner_file(folder_name: str) -> Path:
+    """Where the uploader of the dataset folder `folder_name` (a folder directly under the data root) is kept."""
+    return studio_home() / "datasets" / "uploaded" / f"{Path(folder_name).name}{OWNER_SUFFIX}"
+
+
+def record_dataset_owner(folder_name: str, owner: str) -> None:
+    write_json_atomic(dataset_owner_file(folder_name), {"owner": owner, "uploaded_at": time.time()})
+
+
+def dataset_owner(folder_name: str) -> str:
+    """Who uploaded this dataset folder; "" when it was put there another way (copied in by an admin, TFDS)."""
+    try:
+        record = read_json(dataset_owner_file(folder_name), {})
+    except (OSError, ValueError):
+        return ""
+    return str(record.get("owner") or "") if isinstance(record, dict) else ""
+
+
+def _upload(folder_name: str, path: Path) -> Upload:
+    try:
+        record = read_json(owner_file(path), {})
+    except (OSError, ValueError):  # a damaged owner file: the upload is still listed, as an admin's to delete
+        record = {}
+    record = record if isinstance(record, dict) else {}
+    stat = path.stat()
+    return Upload(folder=folder_name, name=path.name, path=path, owner=str(record.get("owner") or ""),
+                  uploaded_at=float(record.get("uploaded_at") or stat.st_mtime), size_bytes=stat.st_size)

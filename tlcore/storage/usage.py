@@ -1,7 +1,8 @@
 """Disk use by kind (runs, tasks, caches, uploads, trash), and pruning the caches that are safe to rebuild.
 
 Caches (features, thumbnails, health, probes, layer tables, TFDS downloads) are rebuilt on demand, so pruning
-them loses nothing but time; uploads are kept (a task may be reading one) and are pruned only when old.
+them loses nothing but time; uploads are kept (a task may be reading one) and are pruned only when old, or deleted one by one by
+their owner (tlcore.actions.delete_upload, to the trash).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from pathlib import Path
 
 from tlcore.storage.paths import cache_root, runs_root, studio_home, tasks_root
 from tlcore.storage.trash import folder_size, trash_root
+from tlcore.storage.uploads import UPLOAD_FOLDERS, owner_file
 
-__all__ = ["UsageRow", "CACHE_KINDS", "UPLOAD_FOLDERS", "disk_use_folders", "disk_usage", "prune_caches", "prune_uploads"]
+__all__ = ["UsageRow", "CACHE_KINDS", "disk_use_folders", "disk_usage", "prune_caches", "prune_uploads"]
 
 # kind shown to the user → folder under the cache root
 CACHE_KINDS = {"features cache": "features", "thumbnails": "thumbnails", "health cache": "health",
                "probe cache": "probe", "measurements": "measure", "layer tables": "layer_tables",
                "TFDS downloads": "tfds"}
-UPLOAD_FOLDERS = ("uploads", "external-models")  # tlcore.storage.uploads.keep_upload's folders
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def prune_uploads(older_than_days: float = 7.0) -> int:
     for name in UPLOAD_FOLDERS:
         folder = cache_root() / name
         for path in folder.glob("*") if folder.exists() else []:
-            if path.is_file() and path.stat().st_mtime < cutoff:
+            if path.is_file() and not path.name.endswith(".owner.json") and path.stat().st_mtime < cutoff:
                 freed += path.stat().st_size
                 path.unlink(missing_ok=True)
+                owner_file(path).unlink(missing_ok=True)
     return freed
