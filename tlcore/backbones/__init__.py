@@ -1,6 +1,6 @@
-"""The backbone catalog: the Keras applications registry, custom backbones, layer tables, blocks, weights, measure, probe."""
+"""The backbone catalog: the Keras applications registry, KerasHub presets, custom backbones, layer tables, blocks, weights, measure, probe."""
 
-from tlcore.backbones.catalog import all_names, get, layer_table
+from tlcore.backbones.catalog import all_names, get, layer_table, pretrained_names
 from tlcore.backbones.custom import create_custom, create_from_run, custom_names, inspect_model, save_model_upload
 from tlcore.backbones.freeze_blocks import (
     block_names,
@@ -20,6 +20,7 @@ __all__ = [
     "all_names",
     "get",
     "layer_table",
+    "pretrained_names",
     "create_custom",
     "create_from_run",
     "custom_names",
