@@ -120,14 +120,32 @@ class KerasHubBackbone(Backbone):
         return keras.Model(inputs, x, name=self.name.lower().replace("-", "_"))
 
 
+# keras_hub 0.32's ViT layers write keys into their config that their constructors refuse, so a saved ViT would not
+# load; these follow from what the config keeps (image, patch and hidden sizes, heads), so they are left out.
+_UNLOADABLE_CONFIG_KEYS = {"ViTPatchingAndEmbedding": ("num_patches", "num_positions"), "ViTEncoderBlock": ("key_dim",)}
+
+
+def _loadable(layer):
+    """The layer, its config made loadable where keras_hub writes keys its constructor refuses (this instance only)."""
+    refused = _UNLOADABLE_CONFIG_KEYS.get(type(layer).__name__)
+    if refused:
+        config = layer.get_config
+
+        def get_config():
+            return {key: value for key, value in config().items() if key not in refused}
+
+        layer.get_config = get_config
+    return layer
+
+
 def _unrolled(layer) -> list:
     """An encoder layer holding every transformer layer (DINOv2's `layers`, ViT's `encoder_layers` between a dropout
     and a norm) as the layers it calls in order; any other layer as itself. Weights stay in the same objects."""
     if isinstance(getattr(layer, "encoder_layers", None), list):  # ViTEncoder
-        return [layer.dropout, *layer.encoder_layers, layer.layer_norm]
+        return [layer.dropout, *map(_loadable, layer.encoder_layers), layer.layer_norm]
     if type(layer).__name__ == "DINOV2Encoder":
         return list(layer.layers)
-    return [layer]
+    return [_loadable(layer)]
 
 
 def _entry(name, preset, hub_class, size, min_size, preprocess, figures, architecture, patch, prefix, source, **extra):

@@ -42,7 +42,8 @@ def tiny(monkeypatch):
 
 
 def _config(backbone: str, **changes) -> TrainConfig:
-    return TrainConfig(dataset="x", backbone=backbone, image_size=SIZE, weights=WEIGHTS_RANDOM, **changes)
+    return TrainConfig(**{"dataset": "x", "backbone": backbone, "image_size": SIZE, "weights": WEIGHTS_RANDOM,
+                          **changes})
 
 
 @pytest.mark.parametrize("name", list(TINY))
@@ -124,8 +125,9 @@ def test_a_preset_folder_placed_on_the_server_is_what_loads(name, pretend_online
 
     model = build_model(_config(backbone.name, weights=WEIGHTS_IMAGENET), 2)  # offline: only the folder can give it
 
-    loaded = {tuple(w.shape): w for w in base_of(model).get_weights()}
-    assert all(any(np.array_equal(w, v) for v in loaded.values() if v.shape == w.shape) for w in expected)
+    loaded = base_of(model).get_weights()
+    assert len(loaded) == len(expected)
+    assert all(any(v.shape == w.shape and np.array_equal(w, v) for v in loaded) for w in expected)
     assert type(model.get_layer("base")).__name__ == "InferenceModeBase"
 
 
@@ -159,14 +161,14 @@ def test_fine_tuning_from_a_block_trains_that_block_only_and_learns_the_task(tin
     keras.utils.set_random_seed(0)
     name = tiny("ViT-B16")
     at = freeze_blocks.fine_tune_at_for_block(name, "transformer_block_2")
-    config = _config(name, fine_tune_at=at, learning_rate=3e-3, dropout=0.0)
+    config = _config(name, fine_tune_at=at, learning_rate=3e-3, dropout=0.0, pooling="flatten")  # keeps where
     model = build_model(config, 2)
-    compile_model(model, config, 2)
+    compile_model(model, config.learning_rate, 2, config)
     base = base_of(model)
     before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in base.layers}
-    images, labels = _region_task(192, seed=0)
+    images, labels = _region_task(128, seed=0)
 
-    model.fit(images.astype("float32"), labels.astype("float32"), epochs=6, batch_size=32, verbose=0)
+    model.fit(images.astype("float32"), labels.astype("float32"), epochs=4, batch_size=32, verbose=0)
 
     changed = {layer.name for layer in base.layers
                if any(not np.array_equal(a, b) for a, b in zip(before[layer.name], layer.get_weights()))}
@@ -188,7 +190,7 @@ def test_grad_cam_on_the_patch_grid_sits_on_the_region_the_label_depends_on(tiny
     keras.utils.set_random_seed(1)
     config = _config(tiny("ViT-B16"), fine_tune_at=0, learning_rate=3e-3, dropout=0.0)
     model = build_model(config, 2)
-    compile_model(model, config, 2)
+    compile_model(model, config.learning_rate, 2, config)
     images, labels = _region_task(256, seed=2)
     model.fit(images.astype("float32"), labels.astype("float32"), epochs=8, batch_size=32, verbose=0)
     model.save(tmp_path / "model.keras")
