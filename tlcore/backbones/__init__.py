@@ -10,6 +10,8 @@ from tlcore.backbones.freeze_blocks import (
     layer_count,
     layer_name,
 )
+from tlcore.backbones.kerashub import KERASHUB, PRESETS_DIR_ENV
+from tlcore.backbones.kerashub import presets_root as kerashub_presets_root
 from tlcore.backbones.measure import cached_measurements, measure_task, readable_rows
 from tlcore.backbones.probe import run_probe
 from tlcore.backbones.registry import PUBLISHED_SOURCE, REGISTRY, Backbone, names
@@ -32,6 +34,9 @@ __all__ = [
     "fine_tune_at_for_block",
     "layer_count",
     "layer_name",
+    "KERASHUB",
+    "PRESETS_DIR_ENV",
+    "kerashub_presets_root",
     "cached_measurements",
     "measure_task",
     "readable_rows",

@@ -207,3 +207,4 @@ def test_grad_cam_on_the_patch_grid_sits_on_the_region_the_label_depends_on(tiny
     assert explainer.layer_name == "base/patch_grid"
     print("top-left share of the class-1 heatmap", shares[:, 0].round(2))
     assert np.mean(shares.argmax(axis=1) == 0) >= 0.8  # quadrant 0 is the top left
+    assert np.median(shares[:, 0]) > 0.3  # measured 0.33 (a uniform map gives 0.25): it localises, coarsely
