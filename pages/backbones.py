@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.backbones_parts.custom import custom_section
+from pages.backbones_parts.kerashub import kerashub_section
 from pages.backbones_parts.probe import probe_section
 from pages.backbones_parts.weights import weights_section
 from pages.shared import current_dataset, run_through_app, task_monitor
@@ -20,7 +21,7 @@ PUBLISHED_COLUMNS = {
     "top5": st.column_config.NumberColumn("Top-5", format="percent"),
     "parameters_m": st.column_config.NumberColumn("Params (M)"),
     "depth": "Depth", "cpu_ms": st.column_config.NumberColumn("CPU ms/step"),
-    "gpu_ms": st.column_config.NumberColumn("GPU ms/step"), "weights": "ImageNet weights",
+    "gpu_ms": st.column_config.NumberColumn("GPU ms/step"), "weights": "Pretrained weights", "source": "Source",
 }
 
 run_through_app()
@@ -34,15 +35,16 @@ families = st.multiselect("Families", sorted(table["family"].unique()))
 if families:
     table = table[table["family"].isin(families)]
 st.dataframe(table, hide_index=True, width="stretch", column_config=PUBLISHED_COLUMNS)
-st.caption(f"Source: {PUBLISHED_SOURCE}. Empty cells: the documentation gives no figure. Weights are looked for in "
-           f"`{keras_models_dir()}`.")
+st.caption(f"Source: {PUBLISHED_SOURCE}; KerasHub backbones: the sources under **KerasHub presets** below. Empty "
+           f"cells: the source gives no figure. Keras weights are looked for in `{keras_models_dir()}`, KerasHub "
+           f"preset folders in `{backbones.kerashub_presets_root()}`.")
 
 axis = st.radio("Plot top-1 against", ["cpu_ms", "size_mb"], horizontal=True, key="scatter_axis",
                 format_func={"cpu_ms": "published CPU latency", "size_mb": "size (MB)"}.get)
 st.plotly_chart(figures.published_scatter(table.to_dict("records"), x=axis), key="published_scatter")
 st.caption("Red diamonds: the Pareto front, where no other backbone is both at least as cheap and more accurate.")
 
-compare = st.multiselect("Compare side by side", backbones.names(), default=["MobileNetV2", "EfficientNetB0"],
+compare = st.multiselect("Compare side by side", backbones.pretrained_names(), default=["MobileNetV2", "EfficientNetB0"],
                          key="compare")
 if compare:
     side_by_side = pd.DataFrame(rows).set_index("name").loc[compare].T.astype(str).replace({"None": "–", "nan": "–"})
@@ -53,7 +55,7 @@ st.header("Measured on this server")
 st.markdown("Parameters, layers, feature size and latency of each base (no ImageNet top) at the input size you "
             "choose, on the device this server would train on. Built with random weights: the weights' values "
             "change neither speed nor counts, so nothing is downloaded.")
-measure_names = st.multiselect("Backbones to measure", backbones.names(), default=["MobileNetV2"], key="measure_names")
+measure_names = st.multiselect("Backbones to measure", backbones.pretrained_names(), default=["MobileNetV2"], key="measure_names")
 measure_size = st.number_input("Input size (px)", min_value=32, max_value=600, value=96, step=16, key="measure_size")
 if st.button("Measure on this server", key="measure_button", disabled=not measure_names):
     st.session_state["measure_task"] = start_task_id("measure", {"backbones": measure_names,
@@ -80,4 +82,5 @@ probe_section(current_dataset())
 
 # --- weights, and your own model as a backbone -----------------------------------------------------------------
 weights_section(compare)
+kerashub_section()
 custom_section()

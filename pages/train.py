@@ -41,7 +41,9 @@ small_cnn, backbone, small_cnn_head = small_cnn_shape(backbone)  # its own shape
 image_size = right.number_input("Image size (px)", min_value=backbone.min_size, max_value=1024,
                                 value=max(96, backbone.min_size), step=16)
 
-weight_labels = {**WEIGHT_CHOICES, WEIGHTS_IMAGENET: "Its own trained weights"} if backbone.own_weights_file else WEIGHT_CHOICES
+weight_labels = {**WEIGHT_CHOICES, WEIGHTS_IMAGENET: backbone.pretrained_label}  # KerasHub: names the preset
+if backbone.own_weights_file:
+    weight_labels[WEIGHTS_IMAGENET] = "Its own trained weights"
 if not backbone.has_pretrained_weights:  # a Small CNN of your own trains from scratch
     weight_labels = {WEIGHTS_RANDOM: WEIGHT_CHOICES[WEIGHTS_RANDOM]}
 weights = st.radio("Starting weights", list(weight_labels), format_func=weight_labels.get, horizontal=True)

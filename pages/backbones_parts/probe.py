@@ -13,7 +13,7 @@ def probe_section(dataset: str) -> None:
     st.header("Quick probe on your data")
     st.markdown(f"Fits a logistic regression on pooled features of a stratified sample of **{dataset_label(dataset)}** for each "
                 "selected backbone and ranks them by validation accuracy: evidence for your images, in minutes.")
-    probe_names = st.multiselect("Backbones to probe", backbones.names(), default=["MobileNetV2"], key="probe_names")
+    probe_names = st.multiselect("Backbones to probe", backbones.pretrained_names(), default=["MobileNetV2"], key="probe_names")
     probe_cols = st.columns(3)
     probe_size = probe_cols[0].number_input("Input size (px)", min_value=32, max_value=600, value=96, step=16,
                                             key="probe_size")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages.shared import task_monitor
 from pages.shared.auth import allowed, current_user
-from tlcore import actions
+from tlcore import actions, backbones
 from tlcore.figures import export_comparison
 from tlcore.inference import FORMATS, exports_dir, read_report
 
@@ -21,6 +21,7 @@ def export_section(run) -> None:
                    "training images; its agreement is shown as measured. TFLite files are checked with TensorFlow's "
                    "built-in interpreter (deprecated in TF 2.21 in favour of the `ai_edge_litert` package, which is "
                    "used when installed).")
+        _kerashub_note(run)
         formats = st.multiselect("Formats", list(FORMATS), default=list(FORMATS), key="export_formats",
                                  format_func=lambda name: FORMATS[name].label)
         if allowed("export", run.owner) and \
@@ -31,6 +32,20 @@ def export_section(run) -> None:
         if running and running[0] == run.id:
             task_monitor(running[1], lambda result: None)  # progress only: the stored report is drawn below
         _show_report(run)
+
+
+def _kerashub_note(run) -> None:
+    """What was measured for a KerasHub base (docs/backbones.md, bench/kerashub_export.py)."""
+    try:
+        name = run.config().backbone
+    except (OSError, ValueError):
+        return
+    if name in backbones.KERASHUB:
+        st.info(f"{name} is a KerasHub backbone. Measured on small configurations: every format here converts "
+                "(.keras and SavedModel exactly, TFLite float32/float16 within 1e-3, int8 within 0.1 with the same "
+                "top-1); the full-size model was not converted on this server, so read the parity column below. "
+                "Opening the `.keras` file elsewhere needs keras_hub installed; SavedModel and TFLite do not.",
+                icon=":material/info:")
 
 
 def _show_report(run) -> None:

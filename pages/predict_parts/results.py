@@ -44,5 +44,9 @@ def _grad_cam(predictor, source, predicted: str, index: int) -> None:
         st.warning(str(error), icon=":material/visibility_off:")
         return
     probability = predictor.probabilities(image[None])[0, names.index(chosen)]  # calibrated, as in the bars
+    method = "Grad-CAM on the patch-token grid" if cam.on_patch_tokens else "Grad-CAM"
     st.image(overlay(open_rgb(source), cam.heatmap, width=224),
-             caption=f"Grad-CAM: {chosen} ({probability:.1%}) · layer {cam.layer}")
+             caption=f"{method}: {chosen} ({probability:.1%}) · layer {cam.layer}")
+    if cam.on_patch_tokens:
+        st.caption("A vision transformer has no convolutional map: its last transformer layer's patch tokens, laid "
+                   "back on their grid, are what is explained (one cell per patch).")

@@ -48,3 +48,26 @@ def test_cached_weights_file_shows_as_cached(open_page, studio):
     assert weights["MobileNetV2"] == "cached"
     assert weights["MobileNet"] == "not cached"
     assert any(str(studio.keras_models) in caption.value for caption in at.caption)
+
+
+def test_kerashub_backbones_sit_in_the_table_and_the_page_says_where_their_presets_go(open_page, pretend_online):
+    from tlcore.backbones import kerashub_presets_root
+
+    pretend_online(False)
+    folder = kerashub_presets_root() / "dinov2_small"  # a placed preset folder (config.json is what marks it)
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+
+    at = open_page("pages/backbones.py")
+
+    table = _table(at).set_index("name")
+    assert table.loc["DINOv2-S14", "top1"] == 0.811 and table.loc["DINOv2-S14", "family"] == "KerasHub"
+    assert "DINOv2 README" in table.loc["DINOv2-S14", "source"]
+    assert table.loc["CLIP-B16-vision", "top1"] == 0.683 and "OpenCLIP" in table.loc["CLIP-B16-vision", "source"]
+    assert pd.isna(table.loc["ViT-B16", "top1"]) and table.loc["ViT-B16", "parameters_m"] == 85.8
+    presets = next(frame.value for frame in at.dataframe if "Preset" in frame.value.columns).set_index("Backbone")
+    assert presets.loc["DINOv2-S14", "On this server"] == "preset folder on server"
+    assert presets.loc["ViT-B16", "On this server"] == "missing (offline)"
+    advice = " ".join(info.value for info in at.info)
+    assert "`vit_base_patch16_224_imagenet`" in advice and str(kerashub_presets_root() / "vit_base_patch16_224_imagenet") in advice
+    assert "dinov2_small" not in advice  # it is on the server: nothing to place

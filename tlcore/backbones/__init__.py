@@ -1,6 +1,6 @@
-"""The backbone catalog: the Keras applications registry, custom backbones, layer tables, blocks, weights, measure, probe."""
+"""The backbone catalog: the Keras applications registry, KerasHub presets, custom backbones, layer tables, blocks, weights, measure, probe."""
 
-from tlcore.backbones.catalog import all_names, get, layer_table
+from tlcore.backbones.catalog import all_names, get, layer_table, pretrained_names
 from tlcore.backbones.custom import create_custom, create_from_run, custom_names, inspect_model, save_model_upload
 from tlcore.backbones.freeze_blocks import (
     block_names,
@@ -10,6 +10,8 @@ from tlcore.backbones.freeze_blocks import (
     layer_count,
     layer_name,
 )
+from tlcore.backbones.kerashub import KERASHUB, PRESETS_DIR_ENV
+from tlcore.backbones.kerashub import presets_root as kerashub_presets_root
 from tlcore.backbones.measure import cached_measurements, measure_task, readable_rows
 from tlcore.backbones.probe import run_probe
 from tlcore.backbones.registry import PUBLISHED_SOURCE, REGISTRY, Backbone, names
@@ -20,6 +22,7 @@ __all__ = [
     "all_names",
     "get",
     "layer_table",
+    "pretrained_names",
     "create_custom",
     "create_from_run",
     "custom_names",
@@ -31,6 +34,9 @@ __all__ = [
     "fine_tune_at_for_block",
     "layer_count",
     "layer_name",
+    "KERASHUB",
+    "PRESETS_DIR_ENV",
+    "kerashub_presets_root",
     "cached_measurements",
     "measure_task",
     "readable_rows",

@@ -1,22 +1,22 @@
 """Foundation-model backbones from KerasHub presets (DINOv2, ViT, CLIP's vision encoder), as registry data.
 
 A transformer's output is a sequence of tokens; TL Studio's head expects an image-shaped map. So the base built here
-ends in the patch tokens laid back on their grid (class and register tokens dropped with Cropping1D, then Reshape:
-built-in layers, so a saved model still loads in safe mode): average pooling of that map is the usual linear-probe
-feature, and Flatten, the probe and gradient-based maps work as for a CNN.
+replays the KerasHub model's layers with its encoder unrolled (each transformer layer is a layer of the base, so freeze
+by block works as for a CNN's stages) and ends in the patch tokens laid back on their grid (class and register tokens
+dropped with Cropping1D, then Reshape: built-in layers). Average pooling of that map is the usual linear-probe
+feature; the fast frozen phase caches it; Grad-CAM runs on that patch grid (see docs/backbones.md).
 
 Pretrained weights come from `keras_hub.models.<Class>.from_preset(...)`, which takes a preset name (downloaded from
-Kaggle) or a local folder. Offline, put a downloaded preset folder at `$TLSTUDIO_HOME/kerashub/<preset>/` (the folder
-`save_to_preset` writes: config.json, model.weights.h5, metadata.json …): it is used first. Random initialisation
-builds the same architecture from the numbers stored here, only when the user chooses it. keras_hub is imported only
-when a base is built.
-
-NOT YET WIRED (see the report of issue 18): these entries are not in `catalog.all_names()`; the Train page, freeze by
-transformer block for DINOv2/ViT (their encoder is one Keras layer), explanations and export are still to do.
+Kaggle) or a local folder. Offline, put a downloaded preset folder at `$TLSTUDIO_KERASHUB_DIR/<preset>/` (default
+`$TLSTUDIO_HOME/kerashub/<preset>/`; the folder `save_to_preset` writes: config.json, model.weights.h5,
+metadata.json …): it is used first. Random initialisation builds the same architecture from the numbers stored here,
+only when the user chooses it. keras_hub is imported only when a base is built (and when a saved model holding its
+layers is loaded: `tlcore.layers.loading`).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,13 +27,16 @@ from tlcore.storage.paths import studio_home
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["FAMILY", "KerasHubBackbone", "KERASHUB", "presets_root", "local_preset", "offline_advice"]
+__all__ = ["FAMILY", "PRESETS_DIR_ENV", "KerasHubBackbone", "KERASHUB", "names", "presets_root", "local_preset",
+           "offline_advice"]
 
 FAMILY = "KerasHub"
+PRESETS_DIR_ENV = "TLSTUDIO_KERASHUB_DIR"
 
 
 def presets_root() -> Path:
-    return studio_home() / "kerashub"
+    """Where TL Studio looks for downloaded KerasHub preset folders (one sub-folder per preset name)."""
+    return Path(os.environ.get(PRESETS_DIR_ENV, studio_home() / "kerashub")).expanduser()
 
 
 def local_preset(preset: str) -> Path | None:
@@ -44,9 +47,10 @@ def local_preset(preset: str) -> Path | None:
 
 def offline_advice(preset: str) -> str:
     return (f"The KerasHub preset `{preset}` is not on this server and it cannot download it. Download the preset "
-            f"elsewhere (e.g. `keras_hub.models.Backbone.from_preset(\"{preset}\")` then `.save_to_preset(folder)`, or "
-            f"from kaggle.com/models/keras), copy the folder to `{presets_root() / preset}/` (it must hold "
-            "config.json), and reload. Or choose random initialisation.")
+            f"elsewhere (`keras_hub.models.Backbone.from_preset(\"{preset}\").save_to_preset(\"{preset}\")`, or "
+            f"the files of kaggle.com/models/keras), copy the folder to `{presets_root() / preset}/` (it must hold "
+            f"config.json and model.weights.h5; set {PRESETS_DIR_ENV} to look elsewhere), and reload. Or choose "
+            "random initialisation.")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,17 @@ class KerasHubBackbone(Backbone):
     patch_size: int = 16
     prefix_tokens: int = 0  # class and register tokens before the patch tokens
     feature_layer: str = ""  # the layer whose output is the token sequence; "" = the backbone's output
-    source: str = ""  # where the published figures come from
+    source: str = ""  # where the published figures come from (overrides Backbone.source)
+
+    @property
+    def pretrained_label(self) -> str:
+        return f"Pretrained (KerasHub preset `{self.preset}`)"
+
+    def size_problem(self, image_size: int) -> str | None:
+        if image_size % self.patch_size:
+            return (f"{self.name} cuts images into {self.patch_size}-px patches: choose an image size that is a "
+                    f"multiple of {self.patch_size} (e.g. {max(self.patch_size, image_size // self.patch_size * self.patch_size)}).")
+        return None
 
     def _classes(self):
         import keras_hub
@@ -71,14 +85,11 @@ class KerasHubBackbone(Backbone):
 
     def hub_model(self, image_size: int, weights: str | None) -> "keras.Model":
         """The KerasHub model itself: from the preset (local folder first) or freshly initialised (weights=None)."""
-        if image_size % self.patch_size:
-            raise ValueError(f"{self.name} cuts images into {self.patch_size}-px patches: choose an image size that "
-                             f"is a multiple of {self.patch_size}.")
+        problem = self.size_problem(image_size)
+        if problem:
+            raise ValueError(problem)
         build, load = self._classes()
-        extra = dict(self.architecture)
-        if "position_embedding_shape" in extra:  # DINOv2 interpolates its positions to the image size
-            extra["position_embedding_shape"] = (image_size, image_size, 3) if weights is None else \
-                extra["position_embedding_shape"]
+        extra = dict(self.architecture)  # DINOv2 keeps its preset's position table and interpolates it to the image
         if weights is None:
             return build(**extra, image_shape=(image_size, image_size, 3))
         source = local_preset(self.preset)
@@ -92,44 +103,90 @@ class KerasHubBackbone(Backbone):
         return getattr(model, self.preset_attribute) if self.preset_attribute else model
 
     def build_base(self, image_size: int, weights: str | None) -> "keras.Model":
+        """The hub model's layers replayed one by one, its encoder's transformer layers unrolled (so each is a layer
+        of the base and a block to freeze), ending in the patch-token grid."""
         import keras
 
         hub = self.hub_model(image_size, weights)
-        tokens = hub.get_layer(self.feature_layer).output if self.feature_layer else hub.output
+        x = inputs = keras.Input((image_size, image_size, 3), name="images")
+        for layer in hub.layers[1:]:
+            for call in _unrolled(layer):
+                x = call(x)
+            if layer.name == self.feature_layer:
+                break
         grid = image_size // self.patch_size
-        x = keras.layers.Cropping1D((self.prefix_tokens, 0), name="patch_tokens")(tokens)
-        x = keras.layers.Reshape((grid, grid, tokens.shape[-1]), name="patch_grid")(x)
-        return keras.Model(hub.inputs[0], x, name=self.name.lower().replace("-", "_"))
+        x = keras.layers.Cropping1D((self.prefix_tokens, 0), name="patch_tokens")(x)
+        x = keras.layers.Reshape((grid, grid, x.shape[-1]), name="patch_grid")(x)
+        return keras.Model(inputs, x, name=self.name.lower().replace("-", "_"))
 
 
-def _entry(name, preset, hub_class, size, preprocess, figures, architecture, patch, prefix, source, **extra):
+# keras_hub 0.32's ViT layers write keys into their config that their constructors refuse, so a saved ViT would not
+# load; these follow from what the config keeps (image, patch and hidden sizes, heads), so they are left out.
+_UNLOADABLE_CONFIG_KEYS = {"ViTPatchingAndEmbedding": ("num_patches", "num_positions"), "ViTEncoderBlock": ("key_dim",)}
+
+
+def _loadable(layer):
+    """The layer, its config made loadable where keras_hub writes keys its constructor refuses (this instance only)."""
+    refused = _UNLOADABLE_CONFIG_KEYS.get(type(layer).__name__)
+    if refused:
+        config = layer.get_config
+
+        def get_config():
+            return {key: value for key, value in config().items() if key not in refused}
+
+        layer.get_config = get_config
+    return layer
+
+
+def _unrolled(layer) -> list:
+    """An encoder layer holding every transformer layer (DINOv2's `layers`, ViT's `encoder_layers` between a dropout
+    and a norm) as the layers it calls in order; any other layer as itself. Weights stay in the same objects."""
+    if isinstance(getattr(layer, "encoder_layers", None), list):  # ViTEncoder
+        return [layer.dropout, *map(_loadable, layer.encoder_layers), layer.layer_norm]
+    if type(layer).__name__ == "DINOV2Encoder":
+        return list(layer.layers)
+    return [_loadable(layer)]
+
+
+def _entry(name, preset, hub_class, size, min_size, preprocess, figures, architecture, patch, prefix, source, **extra):
     return KerasHubBackbone(
-        name=name, family=FAMILY, module="", default_size=size, min_size=patch, preprocess=preprocess,
-        published=PublishedFigures(*figures), weights_file="", block_pattern=r"(encoder_block_\d+|encoder_layer_\d+)",
-        preset=preset, hub_class=hub_class, architecture=tuple(architecture.items()), patch_size=patch,
-        prefix_tokens=prefix, source=source, **extra)
+        name=name, family=FAMILY, module="", default_size=size, min_size=min_size, preprocess=preprocess,
+        published=PublishedFigures(*figures), weights_file="",
+        block_pattern=r"^(layers_\d+|transformer_block_\d+|encoder_block_\d+)$", preset=preset, hub_class=hub_class,
+        architecture=tuple(architecture.items()), patch_size=patch, prefix_tokens=prefix, source=source, **extra)
 
 
 # (size MB, top-1, top-5, parameters M, depth = transformer layers, CPU ms, GPU ms); None where no source gives it.
+# Checked against the sources named in `source` (docs/backbones.md lists them).
 KERASHUB: dict[str, KerasHubBackbone] = {entry.name: entry for entry in (
-    _entry("DINOv2-S14", "dinov2_small", "DINOV2Backbone", 224, "torch",
+    _entry("DINOv2-S14", "dinov2_small", "DINOV2Backbone", 224, 224, "torch",
            (None, 0.811, None, 22.6, 12, None, None),
            dict(patch_size=14, num_layers=12, hidden_dim=384, num_heads=6, intermediate_dim=1536,
                 position_embedding_shape=(518, 518, 3)), 14, 1,
-           "top-1: ImageNet linear probe of ViT-S/14, DINOv2 README (github.com/facebookresearch/dinov2; Oquab et al. "
-           "2023); parameters: KerasHub preset metadata (22,582,656)"),
-    _entry("ViT-B16", "vit_base_patch16_224_imagenet", "ViTBackbone", 224, "tf",
+           "top-1: ImageNet linear probe of ViT-S/14 distilled (81.1%), DINOv2 README 'Pretrained models' table "
+           "(github.com/facebookresearch/dinov2; Oquab et al. 2023); parameters: KerasHub preset metadata "
+           "(22,582,656, with its 518 px position table; at 224 px the base holds 22,155,264). 224 px only in TL "
+           "Studio: its position table is interpolated to the image size, which would change the counts",
+           fixed_weights_size=224),
+    _entry("ViT-B16", "vit_base_patch16_224_imagenet", "ViTBackbone", 224, 224, "tf",
            (None, None, None, 85.8, 12, None, None),
            dict(patch_size=16, num_layers=12, num_heads=12, hidden_dim=768, mlp_dim=3072), 16, 1,
-           "parameters: KerasHub preset metadata (85,798,656); architecture: Dosovitskiy et al. 2021 (ViT-B/16)",
+           "parameters: KerasHub ViT model card presets table (vit_base_patch16_224_imagenet, 85,798,656; it gives "
+           "no accuracy, so none is shown); architecture: Dosovitskiy et al. 2021 (ViT-B/16). Its position table is "
+           "learnt for 224 px, so 224 px only",
            fixed_weights_size=224),
-    # CLIP, not SigLIP: keras_hub 0.32's SigLIPVisionEmbedding reports one token more than it returns (symbolic
-    # (None, 17, 16) for 16 patches), so no layer after it can be built on its shape.
-    _entry("CLIP-B16-vision", "clip_vit_base_patch16", "CLIPVisionEncoder", 224, "torch",
-           (None, None, None, 149.6, 12, None, None),
+    # CLIP, not SigLIP: keras_hub 0.32's SigLIPVisionEmbedding reports one token more than it returns (docs/backbones.md)
+    _entry("CLIP-B16-vision", "clip_vit_base_patch16", "CLIPVisionEncoder", 224, 224, "torch",
+           (None, 0.683, None, 149.6, 12, None, None),
            dict(patch_size=16, hidden_dim=768, num_layers=12, num_heads=12, intermediate_dim=3072), 16, 1,
-           "parameters: KerasHub preset metadata (149,620,934, vision and text towers); architecture: Radford et "
-           "al. 2021 (CLIP ViT-B/16). Preprocessing: ImageNet mean/std, close to but not exactly CLIP's own",
+           "top-1: ImageNet zero-shot of OpenAI's ViT-B/16 (68.34%), OpenCLIP docs/openclip_results.csv "
+           "(github.com/mlfoundations/open_clip; Radford et al. 2021), not a linear probe; parameters: KerasHub "
+           "preset metadata (149,620,934, vision and text towers). Preprocessing: ImageNet mean/std, close to but "
+           "not exactly CLIP's own. Position table learnt for 224 px, so 224 px only",
            preset_class="CLIPBackbone", preset_attribute="vision_encoder", feature_layer="layer_norm",
            fixed_weights_size=224),
 )}
+
+
+def names() -> list[str]:
+    return list(KERASHUB)

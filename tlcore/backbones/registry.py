@@ -89,6 +89,20 @@ class Backbone:
         """The side of the base's output map when the backbone knows it itself; None: the family's rule."""
         return None
 
+    def size_problem(self, image_size: int) -> str | None:
+        """Why this backbone cannot take images of this size (beyond `min_size`), or None."""
+        return None
+
+    @property
+    def pretrained_label(self) -> str:
+        """What the Train page calls the pretrained choice."""
+        return "ImageNet (pretrained)"
+
+    @property
+    def source(self) -> str:
+        """Where the published figures come from."""
+        return "Keras Applications docs"
+
     def block_of(self, layer_name: str) -> str | None:
         match = re.search(self.block_pattern, layer_name)
         return match.group(1) if match else None
@@ -96,6 +110,7 @@ class Backbone:
     def to_row(self) -> dict[str, Any]:
         row = {"name": self.name, "family": self.family, "default_size": self.default_size, "min_size": self.min_size}
         row.update(asdict(self.published))
+        row["source"] = self.source
         return row
 
 

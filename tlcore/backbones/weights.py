@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tlcore.backbones import catalog as backbones
+from tlcore.backbones.kerashub import KerasHubBackbone, local_preset, offline_advice, presets_root
 from tlcore.backbones.registry import Backbone
 from tlcore.storage import network
 from tlcore.storage.atomic import write_json_atomic
@@ -31,13 +32,14 @@ class WeightsStatus:
     cached: bool
     online: bool | None  # None: not probed
     own: bool = False  # a custom backbone: its weights are its own saved file, there is no ImageNet file
+    preset: bool = False  # a KerasHub backbone: `filename` is the preset, `path` the folder it loads from
 
     @property
     def label(self) -> str:
         if self.own:
             return "own weights"
         if self.cached:
-            return "cached"
+            return "preset folder on server" if self.preset else "cached"
         if self.online is None:
             return "not cached"
         return "downloadable" if self.online else "missing (offline)"
@@ -46,6 +48,8 @@ class WeightsStatus:
     def advice(self) -> str:
         if self.own:
             return f"{self.backbone} starts from its own trained weights, saved in {self.path}."
+        if self.preset:
+            return self._preset_advice()
         if self.cached:
             return f"ImageNet weights for {self.backbone} are cached at {self.path}."
         where = f"copy `{self.filename}` into `{self.path.parent}/`"
@@ -55,11 +59,24 @@ class WeightsStatus:
                 f"To use them offline, {where} (the file Keras would download), then reload. "
                 f"Or train from random initialisation, which needs far more data and epochs.")
 
+    def _preset_advice(self) -> str:
+        if self.cached:
+            return f"{self.backbone} loads the KerasHub preset `{self.filename}` from the folder {self.path}."
+        if self.online:
+            return (f"{self.backbone} downloads the KerasHub preset `{self.filename}` (from Kaggle) on first use; or "
+                    f"place the preset folder at `{self.path}/`.")
+        return offline_advice(self.filename)
+
 
 def status(backbone: Backbone, image_size: int, probe_network: bool = False) -> WeightsStatus:
     own = backbone.own_weights_file
     if own is not None:
         return WeightsStatus(backbone.name, own.name, own, cached=own.is_file(), online=None, own=True)
+    if isinstance(backbone, KerasHubBackbone):
+        cached = local_preset(backbone.preset) is not None
+        online = network.is_online() if (probe_network and not cached) else None
+        return WeightsStatus(backbone.name, backbone.preset, presets_root() / backbone.preset, cached, online,
+                             preset=True)
     filename = backbone.weights_filename(image_size)
     path = keras_models_dir() / filename
     cached = path.is_file() and path.stat().st_size > 0
@@ -76,7 +93,10 @@ def registry_rows() -> list[dict]:
 
 
 def imagenet_problem(backbone: Backbone, image_size: int) -> str | None:
-    """Why ImageNet weights cannot be used at this size, or None when they can."""
+    """Why ImageNet (or preset) weights cannot be used at this size, or None when they can."""
+    problem = backbone.size_problem(image_size)
+    if problem:
+        return problem
     if backbone.fixed_weights_size and image_size != backbone.fixed_weights_size:
         return (f"{backbone.name}'s ImageNet weights only load at {backbone.fixed_weights_size}×"
                 f"{backbone.fixed_weights_size}; choose that image size or random initialisation.")

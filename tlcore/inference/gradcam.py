@@ -4,6 +4,10 @@ The class score's gradient with respect to the last spatial feature map of the b
 that map's channels; the weighted sum (ReLU'd) is the heatmap. TL Studio models hold the base as one layer (a nested
 model, or `InferenceModeBase` around it for a pretrained base), so the forward pass is replayed layer by layer with
 that layer swapped for a copy of the base that also returns the target layer's output, run in inference mode.
+
+A vision transformer (the KerasHub backbones) has no convolutional map; its base ends in the patch tokens laid back on
+their grid (`patch_grid`, see tlcore.backbones.kerashub), and that grid is the map explained: Grad-CAM on the
+patch-token grid, the usual way to apply it to a ViT (tests/unit/backbones/test_kerashub.py checks it localises).
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ class GradCam:
     class_index: int
     probability: float
     layer: str  # the feature map explained, e.g. "base/out_relu"
+
+    @property
+    def on_patch_tokens(self) -> bool:
+        """The map is a transformer's patch-token grid (KerasHub backbones), not a convolution's output."""
+        return self.layer.endswith("/patch_grid")
 
 
 def _is_spatial(layer) -> bool:

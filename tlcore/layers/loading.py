@@ -22,6 +22,14 @@ class BadModelFile(ValueError):
     """A model file that cannot be used (corrupt, unsafe, or not what it should be); the message says why."""
 
 
+def _holds_keras_hub_layers(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        try:
+            return b'"keras_hub' in archive.read("config.json")
+        except KeyError:
+            return False
+
+
 def load_model(path: str | Path, shown_name: str | None = None) -> "keras.Model":
     """Load a `.keras` file in Keras safe mode (no arbitrary code: Lambda layers are refused), uncompiled.
 
@@ -45,6 +53,9 @@ def load_model(path: str | Path, shown_name: str | None = None) -> "keras.Model"
 
     import tlcore.layers.inference_mode  # noqa: F401 - registers InferenceModeBase, which pretrained runs contain
     import tlcore.layers.preprocess  # noqa: F401 - registers ImagePreprocess, which every run's model contains
+
+    if _holds_keras_hub_layers(path):  # a KerasHub backbone's layers register when keras_hub is imported
+        import keras_hub  # noqa: F401
 
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)

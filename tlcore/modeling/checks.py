@@ -13,4 +13,7 @@ def check_config(config: TrainConfig) -> None:
     backbone = get(config.backbone)
     if config.image_size < backbone.min_size:
         raise ValueError(f"{config.backbone} needs images of at least {backbone.min_size} px (got {config.image_size}).")
+    problem = backbone.size_problem(config.image_size)  # a transformer's patch size
+    if problem:
+        raise ValueError(problem)
     config.validate()
