@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.dataset_parts.cleaner import cleaner_section
+from pages.dataset_parts.retrain import dataset_retrain_section
 from pages.shared import get_task, task_monitor
 from pages.shared.auth import start_task_id
 from tlcore import backbones, curation, figures, jobs
@@ -39,6 +40,7 @@ def embedding_map_section(dataset: str, scan) -> None:
             st.session_state[key] = start_task_id(curation.TASK_KIND, config.to_dict())
     if st.session_state.get(key):
         map_of_task(st.session_state[key], dataset, "dataset")
+    dataset_retrain_section(dataset)  # after cleaning: the same config again, before/after on unchanged test files
 
 
 def map_of_task(task_id: str, dataset: str, where: str) -> None:

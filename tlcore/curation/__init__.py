@@ -15,18 +15,25 @@ from tlcore.curation.cleaner import (
     relabel,
     undo,
 )
-from tlcore.curation.duplicates import DuplicatePair, near_duplicates, outlier_scores
+from tlcore.curation.duplicates import DuplicatePair, Neighbours, near_duplicates, nearest_neighbours, outlier_scores
 from tlcore.curation.embeddings import EmbedConfig, Embeddings, compute_embeddings
 from tlcore.curation.label_issues import LabelIssue, out_of_sample_probabilities, rank_label_issues
 from tlcore.curation.projection import METHODS, project
-from tlcore.curation.retrain import before_after, queue_retrain, retrained_from
+from tlcore.curation.retrain import (
+    before_after,
+    changed_files,
+    queue_retrain,
+    retrainable_runs,
+    retrained_from,
+    retrains_of,
+)
 
 __all__ = [
     "TASK_KIND", "analyse", "analyse_embeddings",
     "QUARANTINE", "Action", "CleaningRefused", "exclude", "history", "is_read_only", "keep", "kept", "moved_files", "relabel", "undo",
-    "DuplicatePair", "near_duplicates", "outlier_scores",
+    "DuplicatePair", "Neighbours", "near_duplicates", "nearest_neighbours", "outlier_scores",
     "EmbedConfig", "Embeddings", "compute_embeddings",
     "LabelIssue", "out_of_sample_probabilities", "rank_label_issues",
     "METHODS", "project",
-    "before_after", "queue_retrain", "retrained_from",
+    "before_after", "changed_files", "queue_retrain", "retrainable_runs", "retrained_from", "retrains_of",
 ]

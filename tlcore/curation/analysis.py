@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tlcore.curation.duplicates import DEFAULT_SIMILARITY, near_duplicates, outlier_scores
+from tlcore.curation.duplicates import DEFAULT_SIMILARITY, near_duplicates, nearest_neighbours, outlier_scores
 from tlcore.curation.embeddings import EmbedConfig, Embeddings, compute_embeddings
 from tlcore.curation.label_issues import issue_scores, out_of_sample_probabilities, rank_label_issues
 from tlcore.curation.projection import project
@@ -60,8 +60,13 @@ def analyse_embeddings(embeddings: Embeddings, method: str = "umap", seed: int =
     issues = rank_label_issues(embeddings.paths, embeddings.labels, probabilities, embeddings.class_names)
     timings["label_issues_s"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    pairs = near_duplicates(embeddings.paths, embeddings.splits, embeddings.features, min_similarity)
-    outliers = outlier_scores(embeddings.features)
+    if len(embeddings.paths) >= 2:
+        neighbours = nearest_neighbours(embeddings.features)  # one search for both
+        pairs = near_duplicates(embeddings.paths, embeddings.splits, min_similarity=min_similarity,
+                                neighbours=neighbours)
+        outliers = outlier_scores(neighbours=neighbours)
+    else:
+        pairs, outliers = [], np.zeros(len(embeddings.paths))
     timings["duplicates_s"] = round(time.perf_counter() - start, 2)
     suggested = probabilities.argmax(axis=1)
     flagged = {issue.path for issue in issues if issue.flagged}

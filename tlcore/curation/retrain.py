@@ -16,10 +16,11 @@ from typing import Any
 from tlcore.curation.cleaner import LOCAL_ACTOR, QUARANTINE, moved_files
 from tlcore.datasets.split import Split
 from tlcore.jobs.scheduler import submit
-from tlcore.runs.folders import Run, get_run
+from tlcore.runs.folders import FINISHED, Run, get_run, list_runs
 from tlcore.storage.atomic import read_json, write_json_atomic
 
-__all__ = ["RETRAIN_FILE", "cleaned_split", "queue_retrain", "retrained_from", "before_after"]
+__all__ = ["RETRAIN_FILE", "cleaned_split", "changed_files", "retrainable_runs", "queue_retrain", "retrained_from",
+           "retrains_of", "before_after"]
 
 RETRAIN_FILE = "retrain_of.json"
 
@@ -50,6 +51,46 @@ def cleaned_split(split: Split, moves: dict[str, str]) -> Split:
     return replace(split, train=apply(split.train), val=apply(split.val), test=apply(split.test))
 
 
+def changed_files(run: Run) -> dict[str, str]:
+    """{old path: new path} of the run's split files the cleaner moved since (empty when none, or no split)."""
+    split = run.split()
+    if split is None:
+        return {}
+    used = {path for path, _ in split.train + split.val + split.test}
+    return {old: new for old, new in moved_files(run.config().dataset).items() if old in used}
+
+
+def retrainable_runs(dataset: str) -> list[tuple[Run, int]]:
+    """Finished runs on `dataset` (newest first) whose split holds files moved since, with how many: what a
+    "Retrain and compare" button can act on from the page where the cleaning happens."""
+    moved = moved_files(dataset)
+    if not moved:
+        return []
+    found = []
+    for run in list_runs((FINISHED,)):
+        try:
+            if run.config().dataset != dataset:
+                continue
+            split = run.split()
+        except (ValueError, KeyError, OSError):  # a damaged run folder is the Evaluate page's business, not this list's
+            continue
+        if split is not None:
+            count = sum(path in moved for path, _ in split.train + split.val + split.test)
+            if count:
+                found.append((run, count))
+    return found
+
+
+def retrains_of(run_id: str) -> list[Run]:
+    """Runs queued by `queue_retrain` from `run_id`, newest first."""
+    found = []
+    for run in list_runs():
+        record = retrained_from(run)
+        if record is not None and record.get("before") == run_id:
+            found.append(run)
+    return found
+
+
 def queue_retrain(run_id: str, actor: str = LOCAL_ACTOR) -> Run:
     """Queue the run's config again (a first phase: no parent) on its cleaned split; returns the new run.
 
@@ -61,8 +102,7 @@ def queue_retrain(run_id: str, actor: str = LOCAL_ACTOR) -> Run:
     if split is None:
         raise ValueError(f"Run '{run_id}' has no split yet; only a run that trained can be retrained after cleaning.")
     config = replace(before.config(), parent_run=None)
-    moves = {old: new for old, new in moved_files(config.dataset).items()
-             if old in {path for path, _ in split.train + split.val + split.test}}
+    moves = changed_files(before)
     if not moves:
         raise ValueError("No file of this run's split was relabelled or excluded: nothing to retrain on.")
 
@@ -75,11 +115,15 @@ def queue_retrain(run_id: str, actor: str = LOCAL_ACTOR) -> Run:
 
 def retrained_from(run: Run) -> dict | None:
     """{"before": run id, "actor", "moves"} when `run` was queued by `queue_retrain`, else None."""
-    return read_json(run.path / RETRAIN_FILE)
+    try:
+        return read_json(run.path / RETRAIN_FILE)
+    except ValueError:  # a damaged record: not a retrain this page can compare
+        return None
 
 
 def before_after(after_id: str) -> dict[str, Any]:
-    """Accuracy before and after on the unchanged test files, per-class changes, and the relabelled test files.
+    """Accuracy before and after on the unchanged test files, per-class changes, and the test files that were
+    relabelled or excluded (apart: counting them in either accuracy would flatter or punish the cleaning).
 
     Raises:
         ValueError: `after_id` was not queued by `queue_retrain`, or either run has no stored test predictions.
@@ -96,9 +140,12 @@ def before_after(after_id: str) -> dict[str, Any]:
         raise ValueError("Both runs need stored test predictions (re-evaluate them on the Evaluate page).")
     moves = record["moves"]
     new_rows = {row.file: row for row in new.itertuples(index=False)}
-    unchanged, relabelled = [], []
+    unchanged, relabelled, excluded = [], [], []
     for row in old.itertuples(index=False):
-        if row.file in moves:
+        if row.file in moves and moves[row.file].startswith(QUARANTINE + "/"):
+            excluded.append({"file": row.file, "now": moves[row.file], "label": row.true,
+                             "before_predicted": row.predicted})
+        elif row.file in moves:
             target = new_rows.get(moves[row.file])
             relabelled.append({"file": row.file, "now": moves[row.file], "old_label": row.true,
                                "new_label": target.true if target is not None else None,
@@ -118,4 +165,4 @@ def before_after(after_id: str) -> dict[str, Any]:
     return {"before": before.id, "after": after.id, "unchanged_test_images": count,
             "before_accuracy": sum(b for _, b, _ in unchanged) / count if count else None,
             "after_accuracy": sum(a for _, _, a in unchanged) / count if count else None,
-            "per_class": per_class, "relabelled_test_files": relabelled}
+            "per_class": per_class, "relabelled_test_files": relabelled, "excluded_test_files": excluded}

@@ -85,3 +85,50 @@ def test_cleaned_split_drops_quarantined_and_moves_relabelled():
     moves = {"a/1.png": "_excluded/a/1.png", "b/3.png": "a/3.png"}
     cleaned = cleaned_split(split, moves)
     assert cleaned.train == [("a/2.png", 0)] and cleaned.test == [("a/3.png", 0)]
+
+
+def test_real_retrain_compares_on_the_unchanged_test_files(trained_run, monkeypatch):
+    """The shared tiny run, cleaned (a test file relabelled, a test file excluded, a train file relabelled), retrained
+    for real through the job path, and the comparison checked against a count made here from the two CSVs."""
+    import csv
+
+    from tlcore.runs.folders import FINISHED
+    from tlcore.worker import run_job
+
+    monkeypatch.setattr(scheduler, "start_worker", lambda run: None)  # this process runs the job itself
+    dataset = trained_run.config().dataset
+    split = trained_run.split()
+    test_by_class = {label: [path for path, given in split.test if given == label] for label in (0, 1, 2)}
+    relabelled, excluded = test_by_class[0][0], test_by_class[1][0]
+    relabel(dataset, relabelled, "2", actor="alice")
+    exclude(dataset, excluded, actor="alice")
+    relabel(dataset, next(path for path, label in split.train if label == 1), "0", actor="alice")
+
+    after = queue_retrain(trained_run.id, actor="alice")
+    assert run_job(after, wait=False) == FINISHED, after.status().get("error")
+    result = before_after(after.id)
+
+    def rows(run):
+        with predictions_path(run).open() as handle:
+            return {row["file"]: row for row in csv.DictReader(handle)}
+
+    old, new = rows(trained_run), rows(after)
+    same = [path for path in old if path not in (relabelled, excluded)]
+    assert sorted(same) == sorted(path for path in new if path != "2/" + relabelled.split("/")[1])
+    right_before = [old[path]["predicted"] == old[path]["true"] for path in same]
+    right_after = [new[path]["predicted"] == old[path]["true"] for path in same]
+    assert result["unchanged_test_images"] == len(same) == len(split.test) - 2
+    assert result["before_accuracy"] == pytest.approx(sum(right_before) / len(same))
+    assert result["after_accuracy"] == pytest.approx(sum(right_after) / len(same))
+    assert result["after_accuracy"] >= 0.7  # chance is 1/3: the retrained model discriminates
+    assert len({new[path]["predicted"] for path in same}) > 1
+    for row in result["per_class"]:
+        mine = [i for i, path in enumerate(same) if old[path]["true"] == row["class"]]
+        assert row["images"] == len(mine)
+        assert row["before"] == pytest.approx(sum(right_before[i] for i in mine) / len(mine))
+        assert row["after"] == pytest.approx(sum(right_after[i] for i in mine) / len(mine))
+    [moved] = result["relabelled_test_files"]
+    assert moved["file"] == relabelled and moved["old_label"] == "0" and moved["new_label"] == "2"
+    assert moved["after_predicted"] == new[moved["now"]]["predicted"]
+    [left_out] = result["excluded_test_files"]
+    assert left_out["file"] == excluded and left_out["now"].startswith("_excluded/") and left_out["label"] == "1"

@@ -1,0 +1,63 @@
+"""Dataset page, "Map & clean": after cleaning, one button queues the same config on the cleaned split; once that
+run has trained (for real, here in the test process), the page shows before/after on the unchanged test files and the
+relabelled and excluded test files apart."""
+
+import os
+import shutil
+
+import pytest
+from page_helpers import by_label, metric_value
+
+
+@pytest.fixture
+def cleaned_run(trained_run, studio, studio_dirs, standin_weights_master):
+    """The shared tiny run copied into this page test's studio; which test files the test will clean."""
+    from tlcore.runs.folders import get_run
+
+    dataset = trained_run.config().dataset
+    shutil.copytree(studio_dirs.data_root / dataset, studio.data_root / dataset, copy_function=os.link)
+    shutil.copytree(trained_run.path, studio.runs_dir / trained_run.id)
+    shutil.copytree(standin_weights_master, studio.keras_models, copy_function=os.link)  # its stand-in "ImageNet"
+    run = get_run(trained_run.id)
+    test = run.split().test
+    relabelled = next(path for path, label in test if label == 0)
+    excluded = next(path for path, label in test if label == 1)
+    return run, dataset, relabelled, excluded
+
+
+def test_retrain_button_and_before_after(open_page, cleaned_run):
+    from tlcore.curation import before_after, exclude, relabel, retrains_of
+    from tlcore.runs.folders import FINISHED
+    from tlcore.worker import run_job
+
+    run, dataset, relabelled, excluded = cleaned_run
+    at = open_page("pages/dataset.py", query_params={"dataset": dataset})
+    assert not [button for button in at.button if button.label == "Retrain and compare"]  # nothing cleaned yet
+
+    relabel(dataset, relabelled, "2")
+    exclude(dataset, excluded)
+    at.run()
+    assert by_label(at.selectbox, "Run to retrain").value == run.id
+    assert any("2 file(s)" in caption.value for caption in at.caption)
+    by_label(at.button, "Retrain and compare").click().run()
+    assert not at.exception, [item.value for item in at.exception]
+    [after] = retrains_of(run.id)
+    assert after.state == "queued" and after.config().dataset == dataset
+    assert any("appears here when the retrained run has finished" in info.value for info in at.info)
+
+    assert run_job(after, wait=False) == FINISHED, after.status().get("error")  # the worker's job, run here
+    at.run()
+    assert not at.exception, [item.value for item in at.exception]
+    result = before_after(after.id)
+    assert result["unchanged_test_images"] == len(run.split().test) - 2
+    assert metric_value(at, "Before (unchanged test files)") == f"{result['before_accuracy']:.1%}"
+    assert metric_value(at, "After (same files)") == f"{result['after_accuracy']:.1%}"
+    assert metric_value(at, "Unchanged test files") == str(result["unchanged_test_images"])
+    tables = {frame.proto.id: frame.value for frame in at.dataframe}
+    per_class = next(table for table in tables.values() if "change" in table.columns)
+    assert list(per_class["class"]) == ["0", "1", "2"]
+    assert list(next(t for t in tables.values() if "new_label" in t.columns)["file"]) == [relabelled]
+    assert list(next(t for t in tables.values() if "label" in t.columns and "now" in t.columns
+                     and "new_label" not in t.columns)["file"]) == [excluded]
+    markdown = " ".join(item.value for item in at.markdown)
+    assert "relabelled" in markdown and "excluded" in markdown
