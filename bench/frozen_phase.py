@@ -1,19 +1,26 @@
 """The fast frozen phase against plain `model.fit` through the frozen base: same data, same seeds, one run.
 
-Run: `.venv/bin/python bench/frozen_phase.py [--image-size 32] [--epochs 10] [--augment [--views 10]]`. Trains the
-head of VGG16 (base frozen) on the built-in digits both ways and prints both wall times, their ratio (target ≥ 8×
-without augmentation, ≥ 5× with it) and both validation accuracies (target: equal within 1 point). With
-`--augment`, plain `fit` augments every epoch through the base and the fast path trains on `--views` augmented views
-per image computed once (tlcore.training.feature_cache). Both paths start from the same decoded images in memory,
-so the ratio compares training, not JPEG/PNG decoding; the fast path's time includes computing the features (cold
-cache). A third line shows a warm cache (a second run on the same data and base), where only the head trains.
+Run: `.venv/bin/python bench/frozen_phase.py [--image-size 32] [--epochs 10] [--augment [--views K | --sweep]]
+[--seeds N] [--val-fraction 0.15]`. Trains the head of VGG16 (base frozen) on the built-in digits both ways and
+prints wall and CPU times (this process), their ratios (target >= 8x without augmentation, >= 5x with it) and both
+validation accuracies (target: equal within 1 point). With `--augment`, plain `fit` augments every epoch through the
+base and the fast path trains on K augmented views per image computed once (tlcore.training.feature_cache);
+`--views 1,2,5` or `--sweep` (K = 1, 2, 3, 5, 10) compares several K against the same plain run, and `--seeds N`
+repeats everything on N splits/initialisations (seeds 42, 43, ...) and prints the mean and the spread per K.
+Both paths start from the same decoded images in memory, so the ratio compares training, not JPEG/PNG decoding;
+each fast run starts from a cold cache (train and validation features computed inside its time). With one K, a
+further line shows a warm cache (a second run on the same data and base), where only the head trains.
+Why K matters: the fast path runs the base K x N_train + N_val times, plain fit E x (N_train + N_val) times, so the
+ratio is about that quotient (printed as "bound") times how much cheaper one inference pass is than one inside fit.
 Uses random weights (ImageNet weights cannot be downloaded offline); the time ratio does not depend on the weights.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +28,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SWEEP_VIEWS = (1, 2, 3, 5, 10)
+
+
+def _spread(values: list[float]) -> str:
+    mean = statistics.fmean(values)
+    return f"{mean:6.2f}" + (f" ({min(values):.2f}..{max(values):.2f})" if len(values) > 1 else "")
 
 
 def main() -> None:
@@ -32,15 +46,23 @@ def main() -> None:
                         "pooled features shrink to ~1e-12 and no head can learn from them")
     parser.add_argument("--augment", action="store_true", help="the Train page's default augmentation (flip, "
                         "rotation 0.1, zoom 0.1): plain fit augments every epoch, the fast path uses --views views")
-    parser.add_argument("--views", type=int, default=10)
+    parser.add_argument("--views", default="10", help="K augmented views per image, or a comma list (1,2,5)")
+    parser.add_argument("--sweep", action="store_true", help=f"--views {','.join(map(str, SWEEP_VIEWS))}")
+    parser.add_argument("--seeds", type=int, default=1, help="repeat on this many seeds (split and weights)")
+    parser.add_argument("--val-fraction", type=float, default=0.15,
+                        help="a larger validation set makes 1 point more images (0.15: 270 digits, 2.7 per point)")
     args = parser.parse_args()
-    os.environ["TLSTUDIO_HOME"] = tempfile.mkdtemp(prefix="tlstudio-bench-")  # a cold feature cache
+    views_list = list(SWEEP_VIEWS) if args.sweep else [int(k) for k in args.views.split(",")]
+    if any(k < 1 for k in views_list):
+        parser.error("--views must be 1 or more (0 is plain fit, which is always measured)")
+    views_list = views_list if args.augment else [0]
     os.environ.pop("TLSTUDIO_DATA_ROOT", None)
 
     import keras
     import numpy as np
     import tensorflow as tf
 
+    from tlcore.config.split import SplitConfig
     from tlcore.config.training import TrainConfig
     from tlcore.datasets.pipeline import load_arrays
     from tlcore.datasets.sample import sample_dataset_path
@@ -48,59 +70,81 @@ def main() -> None:
     from tlcore.training import feature_cache
     from tlcore.training.fit import prepare_split
 
+    os.environ["TLSTUDIO_HOME"] = tempfile.mkdtemp(prefix="tlstudio-bench-")
     sample_dataset_path()
-    config = TrainConfig(dataset="sample-digits", backbone=args.backbone, image_size=args.image_size,
-                         epochs=args.epochs, weights="random", fine_tune_at=None, learning_rate=1e-3,
-                         augment=args.augment, augmented_views=args.views if args.augment else 0)
-    views = feature_cache.views_of(config)
-    root, split = prepare_split(config)
-    classes = len(split.class_names)
-    print(f"{args.backbone} @ {args.image_size}px, base frozen, {len(split.train)} train / {len(split.val)} "
-          f"validation digits, {args.epochs} epochs, batch {config.batch_size}, 2 paths from the same decoded images"
-          + (f"; augmentation {config.augmentation.describe()}, {views} views per image" if views else ""))
-    train_x, train_y = load_arrays(root, split.train, args.image_size)
-    val_x, val_y = load_arrays(root, split.val, args.image_size)
+    results: dict[int, list[tuple[float, float, float]]] = {k: [] for k in views_list}  # wall, CPU ratio, points
+    bounds: dict[int, float] = {}
+    for seed in range(42, 42 + args.seeds):
+        config = TrainConfig(dataset="sample-digits", backbone=args.backbone, image_size=args.image_size,
+                             epochs=args.epochs, weights="random", fine_tune_at=None, learning_rate=1e-3,
+                             augment=args.augment, augmented_views=views_list[0] if args.augment else 0,
+                             split=SplitConfig(val_fraction=args.val_fraction, seed=seed))
+        root, split = prepare_split(config)
+        classes = len(split.class_names)
+        print(f"{args.backbone} @ {args.image_size}px, base frozen, {len(split.train)} train / {len(split.val)} "
+              f"validation digits (1 point = {len(split.val) / 100:.1f} images), {args.epochs} epochs, batch "
+              f"{config.batch_size}, seed {seed}, load average {os.getloadavg()[0]:.1f}"
+              + (f"; augmentation {config.augmentation.describe()}" if args.augment else ""), flush=True)
+        train_x, train_y = load_arrays(root, split.train, args.image_size)
+        val_x, val_y = load_arrays(root, split.val, args.image_size)
 
-    def in_memory(x, y):
-        return tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32))).cache()
+        def in_memory(x, y):
+            return tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32))).cache()
 
-    def fresh_model():
-        keras.utils.set_random_seed(config.split.seed)
-        model = build_model(config, classes)
-        compile_model(model, config.learning_rate, classes)
-        return model
+        def fresh_model(run_config):
+            keras.utils.set_random_seed(seed)
+            model = build_model(run_config, classes)
+            compile_model(model, run_config.learning_rate, classes)
+            return model
 
-    plain_model = fresh_model()
-    plain_train = in_memory(train_x, train_y).shuffle(len(train_y), seed=config.split.seed).batch(config.batch_size)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    plain = plain_model.fit(plain_train, validation_data=in_memory(val_x, val_y).batch(config.batch_size),
-                            epochs=args.epochs, verbose=0).history
-    plain_s = time.perf_counter() - started
-    plain_cpu = time.process_time() - cpu_started
-
-    def fast_run():
-        model = fresh_model()
+        plain_model = fresh_model(config)
+        plain_train = in_memory(train_x, train_y).shuffle(len(train_y), seed=seed).batch(config.batch_size)
         started, cpu_started = time.perf_counter(), time.process_time()
-        history = feature_cache.fit_head_on_features(
-            model, in_memory(train_x, train_y).batch(config.batch_size),
-            in_memory(val_x, val_y).batch(config.batch_size), "bench-train", "bench-val", config.batch_size,
-            config.split.seed, epochs=args.epochs, verbose=0, views=views).history
-        return time.perf_counter() - started, time.process_time() - cpu_started, history
+        plain = plain_model.fit(plain_train, validation_data=in_memory(val_x, val_y).batch(config.batch_size),
+                                epochs=args.epochs, verbose=0).history
+        plain_s, plain_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        print(f"plain model.fit through the frozen base : {plain_s:7.1f} s wall {plain_cpu:7.1f} s CPU   val "
+              f"accuracy {plain['val_accuracy'][-1]:.1%} (best {max(plain['val_accuracy']):.1%})", flush=True)
 
-    fast_s, fast_cpu, fast = fast_run()
-    warm_s, warm_cpu, warm = fast_run()
-    print(f"plain model.fit through the frozen base : {plain_s:7.1f} s   val accuracy {plain['val_accuracy'][-1]:.1%} "
-          f"(best {max(plain['val_accuracy']):.1%})")
-    print(f"fast frozen phase, features computed    : {fast_s:7.1f} s   val accuracy {fast['val_accuracy'][-1]:.1%} "
-          f"(best {max(fast['val_accuracy']):.1%})   ratio {plain_s / fast_s:.1f}x")
-    print(f"fast frozen phase, features from cache  : {warm_s:7.1f} s   val accuracy {warm['val_accuracy'][-1]:.1%}   "
-          f"ratio {plain_s / warm_s:.1f}x")
-    print(f"CPU time of this process (less sensitive to other load on the machine): plain {plain_cpu:.1f} s, "
-          f"fast {fast_cpu:.1f} s (ratio {plain_cpu / fast_cpu:.1f}x), cached {warm_cpu:.1f} s "
-          f"(ratio {plain_cpu / warm_cpu:.1f}x)")
-    difference = abs(plain["val_accuracy"][-1] - fast["val_accuracy"][-1]) * 100
-    print(f"validation accuracy difference: {difference:.2f} points (target <= 1)")
-    print(f"ratio plain/fast: {plain_s / fast_s:.1f}x (target >= {5 if views else 8}x)")
+        def fast_run(views, cold=True):
+            if cold:  # nothing cached, not even the validation features of the previous K
+                os.environ["TLSTUDIO_HOME"] = tempfile.mkdtemp(prefix="tlstudio-bench-")
+            run_config = dataclasses.replace(config, augmented_views=views)
+            model = fresh_model(run_config)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            history = feature_cache.fit_head_on_features(
+                model, in_memory(train_x, train_y).batch(config.batch_size),
+                in_memory(val_x, val_y).batch(config.batch_size), f"bench-train-{views}", "bench-val",
+                config.batch_size, seed, epochs=args.epochs, verbose=0, views=views).history
+            return time.perf_counter() - started, time.process_time() - cpu_started, history
+
+        for views in views_list:
+            fast_s, fast_cpu, fast = fast_run(views)
+            points = (fast["val_accuracy"][-1] - plain["val_accuracy"][-1]) * 100
+            results[views].append((plain_s / fast_s, plain_cpu / fast_cpu, points))
+            bounds[views] = args.epochs * (len(split.train) + len(split.val)) / (
+                max(1, views) * len(split.train) + len(split.val))
+            label = f"{views} views" if views else "features"
+            print(f"fast frozen phase, {label:<9} computed : {fast_s:7.1f} s wall {fast_cpu:7.1f} s CPU   val "
+                  f"accuracy {fast['val_accuracy'][-1]:.1%} (best {max(fast['val_accuracy']):.1%})   ratio "
+                  f"{plain_s / fast_s:.1f}x wall, {plain_cpu / fast_cpu:.1f}x CPU, {points:+.2f} points", flush=True)
+        if len(views_list) == 1 and args.seeds == 1:
+            warm_s, warm_cpu, warm = fast_run(views_list[0], cold=False)
+            print(f"fast frozen phase, features from cache  : {warm_s:7.1f} s wall {warm_cpu:7.1f} s CPU   val "
+                  f"accuracy {warm['val_accuracy'][-1]:.1%}   ratio {plain_s / warm_s:.1f}x wall, "
+                  f"{plain_cpu / warm_cpu:.1f}x CPU")
+
+    print(f"summary over {args.seeds} seed(s): mean (min..max); points = fast minus plain validation accuracy; "
+          "bound = base passes of plain fit / of the fast path")
+    print(f"{'K':>3} {'bound':>6}  {'ratio wall':<20} {'ratio CPU':<20} {'points':<22} |points|")
+    for views in views_list:
+        walls, cpus, points = zip(*results[views])
+        print(f"{views:>3} {bounds[views]:6.1f}  {_spread(list(walls)):<20} {_spread(list(cpus)):<20} "
+              f"{_spread(list(points)):<22} {statistics.fmean(abs(p) for p in points):.2f}")
+    walls, cpus, points = zip(*results[views_list[0]])
+    print(f"validation accuracy difference: {statistics.fmean(abs(p) for p in points):.2f} points (target <= 1)")
+    print(f"ratio plain/fast CPU time: {statistics.fmean(cpus):.1f}x")
+    print(f"ratio plain/fast: {statistics.fmean(walls):.1f}x (target >= {5 if args.augment else 8}x)")
 
 
 if __name__ == "__main__":
