@@ -40,7 +40,8 @@ else:
 others = actions.deletable_items(user)
 if others:
     st.subheader("Delete an export, upload, custom backbone or dataset")
-    kind, name = st.selectbox("Item", others, format_func=lambda item: f"{item[0]}: {item[1]}", key="other_choice")
+    labels = actions.item_labels(others)
+    kind, name = st.selectbox("Item", others, format_func=labels.__getitem__, key="other_choice")
     sure_other = st.checkbox(f"Yes, move the {kind} {name} to the trash", key="other_sure")
     if st.button("Delete item", disabled=not sure_other, key="other_go", icon=":material/delete:"):
         try:

@@ -597,8 +597,10 @@ def _delete(args) -> int:
             return 0
         if args.list:
             items = [("run", job.id) for job in actions.deletable_jobs(user)] + actions.deletable_items(user)
+            labels = actions.item_labels(items)
             for kind, name in items:
-                print(f"{kind:<8} {name}")
+                label = labels[(kind, name)]
+                print(f"{kind:<8} {name}" + (f"    {label}" if label != f"{kind}: {name}" else ""))
             if not items:
                 print("nothing you may delete (only your own things that are not queued or running)")
             return 0

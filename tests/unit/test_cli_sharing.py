@@ -68,3 +68,12 @@ def test_emptying_the_trash_is_for_admins_and_needs_yes_off_a_terminal(make_conf
     monkeypatch.delenv("TLSTUDIO_USER")  # the local admin
     assert main(["delete", "--empty-trash", "--yes"]) == 0 and list_trash() == []
     assert "trash emptied" in capsys.readouterr().out
+
+
+def test_delete_list_names_an_upload_by_its_uploaders_file_name(capsys):
+    from tlcore.inference import store_upload
+
+    path = store_upload(b"model bytes", owner="local", shown_name="my-classifier.keras")
+    assert main(["delete", "--list"]) == 0
+    line = [line for line in capsys.readouterr().out.splitlines() if path.name in line]
+    assert line and line[0].startswith(f"upload   {path.name}") and "my-classifier.keras (uploaded model" in line[0]

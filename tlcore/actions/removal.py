@@ -29,7 +29,7 @@ from tlcore.storage import (
 from tlcore.storage.paths import resolve_dataset_path
 from tlcore.storage.uploads import dataset_owner, dataset_owner_file, get_upload, list_uploads, owner_file
 
-__all__ = ["DELETABLE_KINDS", "find_job", "deletable_jobs", "deletable_items", "delete_item", "delete_job",
+__all__ = ["DELETABLE_KINDS", "find_job", "deletable_jobs", "deletable_items", "item_labels", "delete_item", "delete_job",
            "delete_export", "delete_upload", "delete_dataset", "delete_custom_backbone", "restore", "empty", "prune"]
 
 # kind (as the Storage page and the CLI name it) → what it is
@@ -150,6 +150,25 @@ def deletable_items(user: User) -> list[tuple[str, str]]:
               if folder.is_dir() and not folder.name.startswith(".")
               and can(user, "delete", dataset_owner(folder.name) or None)]  # its uploader, or admins
     return items
+
+
+def item_labels(items: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """What a person reads for each (kind, name) of `deletable_items`: an upload by its uploader's file name, when
+    and how big (its stored name is a content hash), everything else by kind and name."""
+    from datetime import datetime
+
+    uploads = {upload.name: upload for upload in list_uploads()}
+    labels = {}
+    for kind, name in items:
+        upload = uploads.get(name) if kind == "upload" else None
+        if upload is None:
+            labels[(kind, name)] = f"{kind}: {name}"
+            continue
+        when = datetime.fromtimestamp(upload.uploaded_at).strftime("%Y-%m-%d %H:%M")
+        shown = f"{upload.shown_name} " if upload.shown_name else ""
+        labels[(kind, name)] = (f"upload: {shown}({upload.kind} {name}, {when}, "
+                                f"{upload.size_bytes / 1e6:,.1f} MB)")
+    return labels
 
 
 def delete_item(user: User, kind: str, name: str) -> TrashItem:

@@ -242,7 +242,8 @@ def save_model_upload(filename: str, data: bytes, owner: str = "") -> Path:
         load_model(temp, shown_name=filename)
     finally:
         Path(temp).unlink(missing_ok=True)
-    return keep_upload(data, "external-models", ".keras", what=f"the uploaded model {filename}", owner=owner)
+    return keep_upload(data, "external-models", ".keras", what=f"the uploaded model {filename}", owner=owner,
+                       shown_name=Path(filename).name)
 
 
 def delete_custom(name: str) -> None:
