@@ -12,8 +12,9 @@ from tlcore.access import NotAllowed
 run_through_app()
 user = current_user()
 st.title("Storage")
-st.markdown("What takes disk space on this server. Deleted runs, tasks, exports and uploads go to the **trash** and can be restored "
-            "until an admin empties it; caches are rebuilt when needed, so pruning them only costs time.")
+st.markdown("What takes disk space on this server. Deleted runs, tasks, exports and uploads go to the **trash** "
+            "and can be restored until an admin empties it; caches are rebuilt when needed, so pruning them only "
+            "costs time.")
 
 usage = storage.disk_usage()
 st.metric("Total", f"{sum(row.bytes for row in usage) / 1e6:,.1f} MB")

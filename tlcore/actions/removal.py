@@ -1,7 +1,7 @@
 """Deleting (to the trash, so it can be undone), restoring and emptying, by those allowed; every step audited.
 
-What can be deleted: runs and tasks (`delete_job`), a run's exports, uploaded zips and external models (`delete_upload`),
-custom backbones and dataset folders; `deletable_items` lists those a user may delete, `delete_item` takes one by
+What can be deleted: runs and tasks (`delete_job`), a run's exports, uploaded zips and external models
+(`delete_upload`), custom backbones and dataset folders; `deletable_items` lists those a user may delete, `delete_item` takes one by
 kind and name, for the Storage page and `python -m tlcore delete --kind KIND NAME` alike.
 """
 
@@ -29,8 +29,9 @@ from tlcore.storage import (
 from tlcore.storage.paths import resolve_dataset_path
 from tlcore.storage.uploads import dataset_owner, dataset_owner_file, get_upload, list_uploads, owner_file
 
-__all__ = ["DELETABLE_KINDS", "find_job", "deletable_jobs", "deletable_items", "item_labels", "delete_item", "delete_job",
-           "delete_export", "delete_upload", "delete_dataset", "delete_custom_backbone", "restore", "empty", "prune"]
+__all__ = ["DELETABLE_KINDS", "find_job", "deletable_jobs", "deletable_items", "item_labels", "delete_item",
+           "delete_job", "delete_export", "delete_upload", "delete_dataset", "delete_custom_backbone", "restore",
+           "empty", "prune"]
 
 # kind (as the Storage page and the CLI name it) → what it is
 DELETABLE_KINDS = {"run": "a training run or a task (by its id)", "export": "every exported file of a run",
