@@ -195,6 +195,10 @@ def restore(user: User, item_id: str) -> Path:
         owner = user.id
     require(user, "restore", owner, what=item.name)
     path = restore_from_trash(item_id)
+    if item.kind == "backbone":  # a lookup made while it was in the trash must not hide it now
+        from tlcore.backbones import layer_tables
+
+        layer_tables.table_for.cache_clear()
     record(user, "restore", item.name, kind=item.kind, trash_item=item_id, to=str(path))
     return path
 
