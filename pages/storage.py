@@ -12,8 +12,9 @@ from tlcore.access import NotAllowed
 run_through_app()
 user = current_user()
 st.title("Storage")
-st.markdown("What takes disk space on this server. Deleted runs, tasks, exports and uploads go to the **trash** and can be restored "
-            "until an admin empties it; caches are rebuilt when needed, so pruning them only costs time.")
+st.markdown("What takes disk space on this server. Deleted runs, tasks, exports and uploads go to the **trash** "
+            "and can be restored until an admin empties it; caches are rebuilt when needed, so pruning them only "
+            "costs time.")
 
 usage = storage.disk_usage()
 st.metric("Total", f"{sum(row.bytes for row in usage) / 1e6:,.1f} MB")
@@ -40,7 +41,8 @@ else:
 others = actions.deletable_items(user)
 if others:
     st.subheader("Delete an export, upload, custom backbone or dataset")
-    kind, name = st.selectbox("Item", others, format_func=lambda item: f"{item[0]}: {item[1]}", key="other_choice")
+    labels = actions.item_labels(others)
+    kind, name = st.selectbox("Item", others, format_func=labels.__getitem__, key="other_choice")
     sure_other = st.checkbox(f"Yes, move the {kind} {name} to the trash", key="other_sure")
     if st.button("Delete item", disabled=not sure_other, key="other_go", icon=":material/delete:"):
         try:

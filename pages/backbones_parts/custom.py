@@ -92,7 +92,8 @@ def _pick_model():
     saved = st.session_state.setdefault("custom_uploads", {})
     if uploaded.file_id not in saved:
         try:
-            saved[uploaded.file_id] = backbones.save_model_upload(uploaded.name, uploaded.getvalue())
+            saved[uploaded.file_id] = backbones.save_model_upload(uploaded.name, uploaded.getvalue(),
+                                                                   owner=current_user().id)
         except BadModelFile as error:
             st.error(str(error), icon=":material/error:")
             return None, None

@@ -23,7 +23,7 @@ def batch_section(model_source: dict, class_names: list[str], top_k: int) -> Non
             upload = st.file_uploader("Zip of images", type=["zip"], key="batch_zip")
             if upload is not None:
                 try:
-                    zip_path = store_zip(upload.getvalue(), owner=current_user().id)
+                    zip_path = store_zip(upload.getvalue(), owner=current_user().id, shown_name=upload.name)
                     checked = check_batch_zip(zip_path, upload.name)
                     nested = (f" Not opened: {len(checked.nested_archives)} archive(s) inside it ("
                               + ", ".join(inline_code(name) for name in checked.nested_archives[:5]) + ")."

@@ -121,14 +121,18 @@ def _seen_key(dataset: str) -> str:
 
 
 def load_dataset_settings(dataset: str) -> DatasetSettings:
-    """The dataset's stored settings, remembering the version this session first showed them at.
+    """The dataset's stored settings, remembering the version this session's widgets were drawn from.
 
-    A later save from this session is checked against that version, not against whatever is stored by then: the
-    settings page's widgets still hold what this person saw, so saving them over a newer version would silently
-    undo someone else's change.
+    A later save from this session is checked against that version, not against whatever is stored by then: while
+    the settings widgets live (keyed `…::<dataset folder>`) they hold what this person saw, so saving them over a
+    newer version would silently undo someone else's change. When none live (first visit, back from another page:
+    Streamlit dropped them), they are drawn from what is stored now, so that version is the one seen.
     """
     settings = load_settings(dataset)
-    st.session_state.setdefault(_seen_key(dataset), settings.version)
+    if _widget_keys(dataset):
+        st.session_state.setdefault(_seen_key(dataset), settings.version)
+    else:
+        st.session_state[_seen_key(dataset)] = settings.version
     return settings
 
 
@@ -153,13 +157,18 @@ def save_dataset_settings(dataset: str, settings) -> None:
         st.session_state[seen_key] = saved.version
 
 
-def _forget_edits(dataset: str) -> None:
-    st.session_state.pop(_seen_key(dataset), None)
+def _widget_keys(dataset: str) -> list[str]:
+    """This session's live settings widgets of `dataset` (their keys end with `::<dataset folder>`)."""
     try:
         suffix = f"::{resolve_dataset_path(dataset)}"
     except (OSError, ValueError):  # PathOutsideRoot is a ValueError: nothing of it was shown
-        return
-    for key in [key for key in st.session_state if isinstance(key, str) and key.endswith(suffix)]:
+        return []
+    return [key for key in st.session_state if isinstance(key, str) and key.endswith(suffix)]
+
+
+def _forget_edits(dataset: str) -> None:
+    st.session_state.pop(_seen_key(dataset), None)
+    for key in _widget_keys(dataset):
         del st.session_state[key]
 
 

@@ -41,7 +41,8 @@ def pick_external_model(key: str = "external") -> ExternalChoice | None:
         st.info("Choose a model file and give its class names.", icon=":material/info:")
         return None
     try:
-        path = store_upload(upload.getvalue(), owner=current_user().id) if upload else model_path_under_data_root(typed_path)
+        path = (store_upload(upload.getvalue(), owner=current_user().id, shown_name=upload.name) if upload
+                else model_path_under_data_root(typed_path))
         names = parse_class_names(labels.getvalue().decode("utf-8", errors="replace") if labels else typed_names)
         load_checked(path, names, upload.name if upload else Path(typed_path).name)
     except (BadModelFile, PathOutsideRoot, DiskFull) as error:

@@ -49,3 +49,15 @@ def test_a_member_who_does_not_own_the_settings_cannot_change_them(open_page):
     assert any("bob@example.com may not change the stored split or augmentation of the dataset" in text
                and "belongs to alice@example.com" in text for text in _errors(bob)), _errors(bob)
     assert load_settings(DATASET) == stored and load_settings(DATASET).version == stored.version
+
+
+def test_coming_back_from_another_page_starts_from_the_stored_version(open_page):
+    first = open_page("pages/dataset.py", user=ALICE)
+    second = open_page("pages/dataset.py", user=ALICE)
+    by_label(first.slider, "Validation share").set_value(0.3).run()
+    second.switch_page("pages/home.py").run()  # the settings widgets are gone from this session
+    second.switch_page("pages/dataset.py").run()
+    assert by_label(second.slider, "Validation share").value == 0.3  # drawn from what is stored now
+    by_label(second.slider, "Test share").set_value(0.1).run()
+    assert not _errors(second)
+    assert (load_settings(DATASET).split.val_fraction, load_settings(DATASET).split.test_fraction) == (0.3, 0.1)

@@ -49,11 +49,12 @@ def test_a_member_deletes_her_upload_with_a_confirmation_and_restores_it(open_pa
     from tlcore.inference import store_zip
 
     alice = User("alice@example.com", name="Alice", role=MEMBER)
-    mine = store_zip(b"alice's zip", owner=alice.id)
+    mine = store_zip(b"alice's zip", owner=alice.id, shown_name="holiday.zip")
     theirs = store_zip(b"bob's zip", owner="bob@example.com")
     at = open_page("pages/storage.py", user=alice)
     offered = by_label(at.selectbox, "Item").options
-    assert f"upload: {mine.name}" in offered and f"upload: {theirs.name}" not in offered
+    assert [option for option in offered if option.startswith("upload: holiday.zip (uploaded zip ")
+            and mine.name in option] and not [option for option in offered if theirs.name in option]
     by_label(at.selectbox, "Item").set_value(("upload", mine.name)).run()
     assert by_label(at.button, "Delete item").disabled  # not before the confirmation
     by_label(at.checkbox, f"Yes, move the upload {mine.name} to the trash").check().run()
@@ -62,3 +63,36 @@ def test_a_member_deletes_her_upload_with_a_confirmation_and_restores_it(open_pa
     assert at.dataframe[-1].value["kind"].tolist() == ["upload"]
     by_label(at.button, "Restore").click().run()
     assert mine.read_bytes() == b"alice's zip"
+
+
+def test_a_dataset_a_member_uploads_is_hers_to_delete(open_page, studio):
+    import io
+
+    from PIL import Image
+
+    from tests.zips import zip_bytes
+    from tlcore.access import MEMBER, User
+
+    def png(shade: int) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), (shade, 0, 0)).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    alice = User("alice@example.com", name="Alice", role=MEMBER)
+    bob = User("bob@example.com", name="Bob", role=MEMBER)
+    dataset = open_page("pages/dataset.py", user=alice)
+    by_label(dataset.radio, "Source").set_value("Upload a .zip").run()
+    entries = {f"{name}/{i}.png": png(i * 40 + len(name)) for name in ("roses", "tulips") for i in range(3)}
+    dataset.file_uploader[0].set_value(("flowers.zip", zip_bytes(entries), "application/zip")).run()
+    assert not dataset.exception and (studio.data_root / "flowers" / "roses").is_dir()
+
+    bob_view = open_page("pages/storage.py", user=bob)
+    assert not [box for box in bob_view.selectbox if box.label == "Item"]  # nothing of his: her dataset not offered
+    at = open_page("pages/storage.py", user=alice)
+    assert "dataset: flowers" in by_label(at.selectbox, "Item").options
+    assert "dataset: sample-digits" not in by_label(at.selectbox, "Item").options  # not uploaded by her
+    by_label(at.selectbox, "Item").set_value(("dataset", "flowers")).run()
+    by_label(at.checkbox, "Yes, move the dataset flowers to the trash").check().run()
+    by_label(at.button, "Delete item").click().run()
+    assert not (studio.data_root / "flowers").exists()
+    assert at.dataframe[-1].value["owner"].tolist() == [alice.id]

@@ -56,3 +56,24 @@ def test_delete_lists_and_deletes_an_upload_by_kind(roles, monkeypatch, capsys):
     assert main(["delete", "--kind", "upload", path.name, "--yes"]) == 0 and not path.exists()
     assert f"the upload {path.name} moved to the trash" in capsys.readouterr().out
     assert main(["delete", "--restore", list_trash()[0].id]) == 0 and path.exists()
+
+
+def test_emptying_the_trash_is_for_admins_and_needs_yes_off_a_terminal(make_config, roles, monkeypatch, capsys):
+    run = create_run(make_config("sample-digits"))
+    run.update_status(state="finished")
+    assert main(["delete", run.id, "--yes"]) == 0 and len(list_trash()) == 1
+    assert main(["delete", "--empty-trash"]) == 2 and len(list_trash()) == 1  # stdin is not a terminal
+    monkeypatch.setenv("TLSTUDIO_USER", "alice@example.com")  # a member
+    assert main(["delete", "--empty-trash", "--yes"]) == 3 and len(list_trash()) == 1
+    monkeypatch.delenv("TLSTUDIO_USER")  # the local admin
+    assert main(["delete", "--empty-trash", "--yes"]) == 0 and list_trash() == []
+    assert "trash emptied" in capsys.readouterr().out
+
+
+def test_delete_list_names_an_upload_by_its_uploaders_file_name(capsys):
+    from tlcore.inference import store_upload
+
+    path = store_upload(b"model bytes", owner="local", shown_name="my-classifier.keras")
+    assert main(["delete", "--list"]) == 0
+    line = [line for line in capsys.readouterr().out.splitlines() if path.name in line]
+    assert line and line[0].startswith(f"upload   {path.name}") and "my-classifier.keras (uploaded model" in line[0]

@@ -19,6 +19,7 @@ from tlcore.actions.removal import (
     delete_upload,
     empty,
     find_job,
+    item_labels,
     prune,
     restore,
 )
@@ -30,8 +31,8 @@ __all__ = [
     "CLEANING_OPERATIONS", "clean_image", "retrain_cleaned", "undo_cleaning",
     "save_dataset_settings", "upload_dataset",
     "cancel_job", "owner_usage", "resume_job", "start_sweep", "start_task", "start_training",
-    "DELETABLE_KINDS", "deletable_items", "deletable_jobs", "delete_item", "delete_custom_backbone", "delete_dataset",
-    "delete_export", "delete_job", "delete_upload", "empty", "find_job", "prune", "restore",
+    "DELETABLE_KINDS", "deletable_items", "deletable_jobs", "item_labels", "delete_item", "delete_custom_backbone",
+    "delete_dataset", "delete_export", "delete_job", "delete_upload", "empty", "find_job", "prune", "restore",
     "mark_best", "unmark_best",
     "session_changed", "signed_in", "signed_out",
     "create_custom_backbone", "install_weights",

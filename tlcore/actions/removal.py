@@ -1,7 +1,7 @@
 """Deleting (to the trash, so it can be undone), restoring and emptying, by those allowed; every step audited.
 
-What can be deleted: runs and tasks (`delete_job`), a run's exports, uploaded zips and external models (`delete_upload`),
-custom backbones and dataset folders; `deletable_items` lists those a user may delete, `delete_item` takes one by
+What can be deleted: runs and tasks (`delete_job`), a run's exports, uploaded zips and external models
+(`delete_upload`), custom backbones and dataset folders; `deletable_items` lists those a user may delete, `delete_item` takes one by
 kind and name, for the Storage page and `python -m tlcore delete --kind KIND NAME` alike.
 """
 
@@ -29,8 +29,9 @@ from tlcore.storage import (
 from tlcore.storage.paths import resolve_dataset_path
 from tlcore.storage.uploads import dataset_owner, dataset_owner_file, get_upload, list_uploads, owner_file
 
-__all__ = ["DELETABLE_KINDS", "find_job", "deletable_jobs", "deletable_items", "delete_item", "delete_job",
-           "delete_export", "delete_upload", "delete_dataset", "delete_custom_backbone", "restore", "empty", "prune"]
+__all__ = ["DELETABLE_KINDS", "find_job", "deletable_jobs", "deletable_items", "item_labels", "delete_item",
+           "delete_job", "delete_export", "delete_upload", "delete_dataset", "delete_custom_backbone", "restore",
+           "empty", "prune"]
 
 # kind (as the Storage page and the CLI name it) → what it is
 DELETABLE_KINDS = {"run": "a training run or a task (by its id)", "export": "every exported file of a run",
@@ -152,6 +153,25 @@ def deletable_items(user: User) -> list[tuple[str, str]]:
     return items
 
 
+def item_labels(items: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """What a person reads for each (kind, name) of `deletable_items`: an upload by its uploader's file name, when
+    and how big (its stored name is a content hash), everything else by kind and name."""
+    from datetime import datetime
+
+    uploads = {upload.name: upload for upload in list_uploads()}
+    labels = {}
+    for kind, name in items:
+        upload = uploads.get(name) if kind == "upload" else None
+        if upload is None:
+            labels[(kind, name)] = f"{kind}: {name}"
+            continue
+        when = datetime.fromtimestamp(upload.uploaded_at).strftime("%Y-%m-%d %H:%M")
+        shown = f"{upload.shown_name} " if upload.shown_name else ""
+        labels[(kind, name)] = (f"upload: {shown}({upload.kind} {name}, {when}, "
+                                f"{upload.size_bytes / 1e6:,.1f} MB)")
+    return labels
+
+
 def delete_item(user: User, kind: str, name: str) -> TrashItem:
     """Delete one thing by kind (a key of DELETABLE_KINDS) and name, to the trash."""
     if kind == "run":
@@ -175,6 +195,10 @@ def restore(user: User, item_id: str) -> Path:
         owner = user.id
     require(user, "restore", owner, what=item.name)
     path = restore_from_trash(item_id)
+    if item.kind == "backbone":  # a lookup made while it was in the trash must not hide it now
+        from tlcore.backbones import layer_tables
+
+        layer_tables.table_for.cache_clear()
     record(user, "restore", item.name, kind=item.kind, trash_item=item_id, to=str(path))
     return path
 

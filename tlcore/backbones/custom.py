@@ -26,6 +26,7 @@ from tlcore.backbones.registry import Backbone, PublishedFigures
 from tlcore.layers.loading import BadModelFile, load_model
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import studio_home
+from tlcore.storage.uploads import keep_upload
 
 if TYPE_CHECKING:
     import keras
@@ -228,20 +229,21 @@ def create_from_run(name: str, model_path: str | Path, source: str) -> Backbone:
     return create_custom(name, model_path, points[-1].name, source)
 
 
-def save_model_upload(filename: str, data: bytes) -> Path:
-    """Keep an uploaded model file under the studio home (checked by loading it in safe mode); returns its path."""
-    safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).name) or "model.keras"
-    target = custom_root() / ".uploads" / safe_name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".keras")
+def save_model_upload(filename: str, data: bytes, owner: str = "") -> Path:
+    """Check an uploaded model by loading it in safe mode, then keep it as an upload: named by its content (two
+    people's `model.keras` never replace each other) and with its owner, so the Storage page lists it and its owner
+    may delete it. Returns its path."""
+    checking = custom_root() / ".uploads"
+    checking.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=checking, prefix=".upload-", suffix=".keras")
     with open(handle, "wb") as out:
         out.write(data)
     try:
         load_model(temp, shown_name=filename)
-        Path(temp).replace(target)
     finally:
         Path(temp).unlink(missing_ok=True)
-    return target
+    return keep_upload(data, "external-models", ".keras", what=f"the uploaded model {filename}", owner=owner,
+                       shown_name=Path(filename).name)
 
 
 def delete_custom(name: str) -> None:

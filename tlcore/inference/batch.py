@@ -110,7 +110,7 @@ def check_batch_zip(path: Path, label: str | None = None, caps: ZipCaps | None =
     return BatchZip(sorted(images), listing.nested_archives)
 
 
-def store_zip(data: bytes, owner: str = "") -> Path:
+def store_zip(data: bytes, owner: str = "", shown_name: str = "") -> Path:
     """Keep an uploaded zip where the task process can read it, named by its content, with who uploaded it.
 
     Raises:
@@ -119,7 +119,7 @@ def store_zip(data: bytes, owner: str = "") -> Path:
     """
     if not data:
         raise BatchInputError("The uploaded zip is empty (0 bytes).")
-    return keep_upload(data, "uploads", ".zip", what="the uploaded zip", owner=owner)
+    return keep_upload(data, "uploads", ".zip", what="the uploaded zip", owner=owner, shown_name=shown_name)
 
 
 def _zip_chunks(path: Path, names: list[str], caps: ZipCaps) -> Iterator[list[tuple[str, BinaryIO | Unreadable]]]:

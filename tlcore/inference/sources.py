@@ -36,12 +36,12 @@ def parse_class_names(text: str) -> list[str]:
     return names
 
 
-def store_upload(data: bytes, owner: str = "") -> Path:
+def store_upload(data: bytes, owner: str = "", shown_name: str = "") -> Path:
     """Keep an uploaded model under the cache folder, named by its content (an upload twice is stored once), with
     who uploaded it."""
     if not data:
         raise BadModelFile("The uploaded model file is empty (0 bytes).")
-    return keep_upload(data, "external-models", ".keras", owner=owner)
+    return keep_upload(data, "external-models", ".keras", owner=owner, shown_name=shown_name)
 
 
 def model_path_under_data_root(user_path: str) -> Path:

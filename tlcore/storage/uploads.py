@@ -33,14 +33,20 @@ class Upload:
     owner: str  # "" when it was kept before owners were recorded
     uploaded_at: float
     size_bytes: int
+    shown_name: str = ""  # the uploader's file name ("" when not recorded)
 
     @property
     def kind(self) -> str:
         return UPLOAD_FOLDERS[self.folder]
 
 
-def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the upload", owner: str = "") -> Path:
+def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the upload", owner: str = "",
+                shown_name: str = "") -> Path:
     """Write the bytes once (the same upload twice is stored once); the file appears whole or not at all.
+
+    Args:
+        owner: who uploaded it; recorded with `shown_name` (their file name) beside the file, so the Storage page
+            can say whose upload it is and which.
 
     Raises:
         DiskFull: the disk filled up while writing; the partial file is removed.
@@ -50,7 +56,7 @@ def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the 
     if not path.exists():
         write_bytes_atomic(path, data, what=what)
     if owner:  # the latest uploader of the same bytes owns the one stored copy
-        write_json_atomic(owner_file(path), {"owner": owner, "uploaded_at": time.time()})
+        write_json_atomic(owner_file(path), {"owner": owner, "uploaded_at": time.time(), "name": shown_name})
     return path
 
 
@@ -108,4 +114,5 @@ def _upload(folder_name: str, path: Path) -> Upload:
     record = record if isinstance(record, dict) else {}
     stat = path.stat()
     return Upload(folder=folder_name, name=path.name, path=path, owner=str(record.get("owner") or ""),
-                  uploaded_at=float(record.get("uploaded_at") or stat.st_mtime), size_bytes=stat.st_size)
+                  uploaded_at=float(record.get("uploaded_at") or stat.st_mtime), size_bytes=stat.st_size,
+                  shown_name=str(record.get("name") or ""))

@@ -1,8 +1,8 @@
 """Disk use by kind (runs, tasks, caches, uploads, trash), and pruning the caches that are safe to rebuild.
 
 Caches (features, thumbnails, health, probes, layer tables, TFDS downloads) are rebuilt on demand, so pruning
-them loses nothing but time; uploads are kept (a task may be reading one) and are pruned only when old, or deleted one by one by
-their owner (tlcore.actions.delete_upload, to the trash).
+them loses nothing but time; uploads are kept (a task may be reading one) and are pruned only when old, or
+deleted one by one by their owner (tlcore.actions.delete_upload, to the trash).
 """
 
 from __future__ import annotations

@@ -92,3 +92,24 @@ def test_a_viewer_cannot_upload_a_dataset():
 
     with pytest.raises(NotAllowed):
         actions.upload_dataset(User("vera@example.com", role=VIEWER), io.BytesIO(b""), "x.zip")
+
+
+def test_a_model_uploaded_to_cut_a_backbone_is_an_owned_upload(tmp_path):
+    import keras
+
+    from tlcore.backbones import save_model_upload
+
+    def model_bytes(filters: int) -> bytes:
+        inputs = keras.Input((8, 8, 3))
+        keras.Model(inputs, keras.layers.Conv2D(filters, 3)(inputs)).save(tmp_path / f"{filters}.keras")
+        return (tmp_path / f"{filters}.keras").read_bytes()
+
+    alices = save_model_upload("model.keras", model_bytes(2), owner=ALICE.id)
+    bobs = save_model_upload("model.keras", model_bytes(3), owner=BOB.id)  # the same file name, another model
+    assert alices != bobs and alices.exists()  # named by content: Bob's never replaces Alice's
+    assert sorted((upload.name, upload.kind, upload.owner) for upload in list_uploads()) == sorted([
+        (alices.name, "uploaded model", ALICE.id), (bobs.name, "uploaded model", BOB.id)])
+    with pytest.raises(NotAllowed):
+        actions.delete_upload(BOB, alices.name)
+    actions.delete_upload(ALICE, alices.name)
+    assert not alices.exists() and bobs.exists()

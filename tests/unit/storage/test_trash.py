@@ -34,3 +34,17 @@ def test_empty_frees_the_space_and_unknown_items_are_refused(tmp_path):
         move_to_trash(tmp_path / "missing", "run", "bob")
     with pytest.raises(TrashError, match="No item"):
         restore_from_trash("../etc")
+
+
+def test_companion_files_go_to_the_trash_and_back_with_their_item(tmp_path):
+    item_path, companion = tmp_path / "a.zip", tmp_path / "a.zip.owner.json"
+    item_path.write_bytes(b"zip")
+    companion.write_text('{"owner": "alice"}')
+    item = move_to_trash(item_path, "upload", "alice", owner="alice", companions=(companion, tmp_path / "missing.json"))
+    assert not item_path.exists() and not companion.exists()
+    companion.write_text("new")  # something new at a companion's place: nothing is overwritten
+    with pytest.raises(TrashError, match="exists again"):
+        restore_from_trash(item.id)
+    companion.unlink()
+    restore_from_trash(item.id)
+    assert item_path.read_bytes() == b"zip" and companion.read_text() == '{"owner": "alice"}'

@@ -24,3 +24,16 @@ def test_a_full_disk_removes_the_partial_upload_and_says_disk_full(studio_dirs, 
 
     folder = studio_dirs.home / "cache" / "uploads"
     assert list(folder.iterdir()) == []  # no .partial left behind
+
+
+def test_an_owned_upload_is_listed_once_and_pruned_with_its_owner_record(studio_dirs):
+    import os
+
+    from tlcore.storage import prune_uploads
+    from tlcore.storage.uploads import list_uploads, owner_file
+
+    path = keep_upload(b"zip bytes", "uploads", ".zip", owner="alice@example.com")
+    assert [(upload.name, upload.owner) for upload in list_uploads()] == [(path.name, "alice@example.com")]
+    os.utime(path, (0, 0))  # untouched for decades
+    assert prune_uploads(older_than_days=7) == len(b"zip bytes")
+    assert not path.exists() and not owner_file(path).exists() and list_uploads() == []
