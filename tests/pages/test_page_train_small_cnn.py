@@ -17,18 +17,18 @@ def _pick_small_cnn(open_page):
     return at
 
 
-def test_the_labs_default_shape_counts_live_and_trains_from_scratch_only(open_page):
+def test_the_shape_form_counts_live_offers_a_notebook_and_refuses_a_shape_without_pixels(open_page):
+    """One page open walks the form (each step asserted as before; one test, so the page starts once)."""
     at = _pick_small_cnn(open_page)
 
+    # the lab's default shape: counts live, trains from scratch only, the form downloads as a notebook
     assert by_label(at.radio, "Starting weights").options == ["Random initialisation (no pretrained weights)"]
     expected = count_params("SmallCNN", 10, 0, pooling="flatten", hidden_units=128, image_size=32)
     assert metric_value(at, "Total parameters") == f"{expected.total:,}" == "522,186"
     assert metric_value(at, "Trainable") == "522,186"  # from scratch: every layer trains (the slider starts at 0)
+    assert "Download notebook (.ipynb)" in [button.proto.label for button in at.get("download_button")]
 
-
-def test_changing_the_shape_changes_the_backbone_and_its_counts(open_page):
-    at = _pick_small_cnn(open_page)
-
+    # changing the shape changes the backbone and its counts
     by_label(at.number_input, "Convolution blocks").set_value(2).run()
     by_label(at.selectbox, "Padding").set_value("valid").run()
     by_label(at.number_input, "Dense units").set_value(64).run()
@@ -38,11 +38,8 @@ def test_changing_the_shape_changes_the_backbone_and_its_counts(open_page):
     expected = count_params(name, 10, 0, pooling="flatten", hidden_units=64, image_size=32)
     assert metric_value(at, "Total parameters") == f"{expected.total:,}"
 
-
-def test_a_shape_that_leaves_no_pixel_says_so(open_page):
-    at = _pick_small_cnn(open_page)
+    # a shape that leaves no pixel says so and cannot start
     by_label(at.number_input, "Convolution blocks").set_value(8).run()
-
     assert not at.exception
     assert any("needs images of at least" in error.value for error in at.error), [e.value for e in at.error]
     assert by_label(at.button, "Start training").disabled
@@ -88,16 +85,12 @@ def test_one_button_makes_a_finished_runs_model_a_backbone_cut_after_its_convolu
     assert catalog.get(name).cut_at == "block2_pool" and catalog.get(name).source == f"run {run.id}"
 
 
-def test_the_form_and_a_finished_run_offer_a_notebook(open_page):
+def test_a_finished_run_offers_a_notebook(open_page):
     from page_helpers import make_run
 
     from tlcore.config.training import TrainConfig
     from tlcore.datasets import make_split, scan_folder
     from tlcore.storage.atomic import write_json_atomic
-
-    at = _pick_small_cnn(open_page)
-    labels = [button.proto.label for button in at.get("download_button")]
-    assert "Download notebook (.ipynb)" in labels
 
     config = TrainConfig(dataset="sample-digits", backbone="SmallCNN", small_cnn=SmallCNNConfig(), weights="random")
     run = make_run(config, class_names=list("0123456789"))

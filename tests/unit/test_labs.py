@@ -72,7 +72,7 @@ def test_lab3_small_cnn_transfer_then_resnet50_gradual_unfreezing(tiny_dataset, 
 
     # Step 1: the Small CNN (the lab's three 5×5 convolutions, Dense 128, softmax) on a 5-class dataset at 32 px.
     assert count_params("SmallCNN", 5, 0, pooling="flatten", hidden_units=128, image_size=32).total == 521_541
-    first = create_run(make_config(tiny_dataset("flowers", ("0", "1", "2", "3", "4"), 12), backbone="SmallCNN",
+    first = create_run(make_config(tiny_dataset("flowers", ("0", "1", "2", "3", "4"), 6), backbone="SmallCNN",
                                    fine_tune_at=0, pooling="flatten", hidden_units=128))
     assert run_job(first, wait=False) == FINISHED, first.status().get("error")
     assert keras_param_counts(load_model(first.model_path)).total == 521_541

@@ -208,3 +208,37 @@ def test_grad_cam_on_the_patch_grid_sits_on_the_region_the_label_depends_on(tiny
     print("top-left share of the class-1 heatmap", shares[:, 0].round(2))
     assert np.mean(shares.argmax(axis=1) == 0) >= 0.8  # quadrant 0 is the top left
     assert np.median(shares[:, 0]) > 0.3  # measured 0.33 (a uniform map gives 0.25): it localises, coarsely
+
+
+def test_the_fast_frozen_phase_trains_the_head_on_cached_pooled_features(tiny, pretend_online, monkeypatch, tmp_path):
+    """A frozen pretrained base (a stand-in preset placed offline): the fast path applies, caches the pooled patch
+    features once and trains the head alone; the whole model then predicts with that head, its base unchanged."""
+    import keras
+    import tensorflow as tf
+
+    from tlcore.modeling.model import base_of, build_model, compile_model
+    from tlcore.training import feature_cache
+
+    monkeypatch.setenv(kerashub.PRESETS_DIR_ENV, str(tmp_path / "presets"))
+    pretend_online(False)
+    keras.utils.set_random_seed(2)
+    backbone = kerashub.KERASHUB[tiny("DINOv2-S14")]
+    backbone.hub_model(SIZE, None).save_to_preset(str(tmp_path / "presets" / backbone.preset))
+    config = _config(backbone.name, weights=WEIGHTS_IMAGENET, learning_rate=1e-2, dropout=0.0)
+    assert feature_cache.applies(config)
+    model = build_model(config, 2)
+    compile_model(model, config.learning_rate, 2, config)
+    base_before = [w.copy() for w in base_of(model).get_weights()]
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 2, 96)  # class 1: bright images, class 0: dark ones
+    images = np.stack([rng.integers(150, 255, (SIZE, SIZE, 3)) if label else rng.integers(0, 100, (SIZE, SIZE, 3))
+                       for label in labels]).astype("float32")
+    batches = tf.data.Dataset.from_tensor_slices((images, labels.astype("float32"))).batch(32)
+
+    feature_cache.fit_head_on_features(model, batches, None, "kerashub-train", "kerashub-val", 32, 0, epochs=15,
+                                       verbose=0)
+
+    assert (feature_cache.features_folder() / "kerashub-train").exists()
+    assert all(np.array_equal(a, b) for a, b in zip(base_before, base_of(model).get_weights()))
+    predicted = model.predict(images, verbose=0)[:, 0]
+    assert np.mean((predicted > 0.5) == labels) >= 0.9 and predicted.std() > 0.1

@@ -40,7 +40,7 @@ def test_published_table_rows_carry_name_family_sizes_and_figures():
     assert len(rows) == len(registry.names())
     assert rows["VGG16"] == {"name": "VGG16", "family": "VGG", "default_size": 224, "min_size": 32, "size_mb": 528,
                              "top1": 0.713, "top5": 0.901, "parameters_m": 138.4, "depth": 16, "cpu_ms": 69.5,
-                             "gpu_ms": 4.2}
+                             "gpu_ms": 4.2, "source": "Keras Applications docs"}
     assert rows["InceptionV3"]["default_size"] == 299 and rows["InceptionV3"]["min_size"] == 75
 
 
