@@ -38,6 +38,11 @@ def embedding_map_section(dataset: str, scan) -> None:
         else:
             config = curation.EmbedConfig(dataset, backbone, size, weights, method=method)
             st.session_state[key] = start_task_id(curation.TASK_KIND, config.to_dict())
+    if not st.session_state.get(key) and (last := curation.latest_map_task(dataset)):
+        st.session_state[key] = st.session_state[f"{key}::earlier"] = last  # after a reload or on another visit
+    if st.session_state.get(key) and st.session_state.get(key) == st.session_state.get(f"{key}::earlier"):
+        st.caption(f"The last map computed for this dataset (task `{st.session_state[key]}`); compute it again "
+                   "after cleaning to see the dataset as it is now.")
     if st.session_state.get(key):
         map_of_task(st.session_state[key], dataset, "dataset")
     dataset_retrain_section(dataset)  # after cleaning: the same config again, before/after on unchanged test files

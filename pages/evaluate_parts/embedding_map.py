@@ -21,6 +21,8 @@ def run_map_section(run: Run) -> None:
                  disabled=not run.model_path.exists()):
         config = curation.EmbedConfig(dataset, run=run.id, method=method)
         st.session_state[key] = start_task_id(curation.TASK_KIND, config.to_dict())
+    if not st.session_state.get(key):
+        st.session_state[key] = curation.latest_map_task(dataset, run.id)  # the last one, after a reload
     if st.session_state.get(key):
         map_of_task(st.session_state[key], dataset, "evaluate")
     retrain_section(run)

@@ -10,15 +10,19 @@ from page_helpers import by_label, metric_value
 
 
 @pytest.fixture
-def cleaned_run(trained_run, studio, studio_dirs, standin_weights_master):
-    """The shared tiny run copied into this page test's studio; which test files the test will clean."""
+def cleaned_run(trained_run_master, studio, studio_dirs, standin_weights_master):
+    """The shared tiny run copied into this page test's studio (its dataset, its stand-in "ImageNet" weights, in
+    both Keras homes: the one tlcore checks and the one an already imported Keras reads); the files to clean."""
     from tlcore.runs.folders import get_run
 
-    dataset = trained_run.config().dataset
-    shutil.copytree(studio_dirs.data_root / dataset, studio.data_root / dataset, copy_function=os.link)
-    shutil.copytree(trained_run.path, studio.runs_dir / trained_run.id)
-    shutil.copytree(standin_weights_master, studio.keras_models, copy_function=os.link)  # its stand-in "ImageNet"
-    run = get_run(trained_run.id)
+    dataset = "tiny3"
+    shutil.copytree(trained_run_master.parent.parent / "data" / dataset, studio.data_root / dataset,
+                    copy_function=os.link)
+    shutil.copytree(trained_run_master, studio.runs_dir / trained_run_master.name)
+    for keras_models in (studio.keras_models, studio_dirs.keras_home / "models"):
+        shutil.copytree(standin_weights_master, keras_models, copy_function=os.link, dirs_exist_ok=True)
+    run = get_run(trained_run_master.name)
+    assert run.config().dataset == dataset
     test = run.split().test
     relabelled = next(path for path, label in test if label == 0)
     excluded = next(path for path, label in test if label == 1)
@@ -53,11 +57,11 @@ def test_retrain_button_and_before_after(open_page, cleaned_run):
     assert metric_value(at, "Before (unchanged test files)") == f"{result['before_accuracy']:.1%}"
     assert metric_value(at, "After (same files)") == f"{result['after_accuracy']:.1%}"
     assert metric_value(at, "Unchanged test files") == str(result["unchanged_test_images"])
-    tables = {frame.proto.id: frame.value for frame in at.dataframe}
-    per_class = next(table for table in tables.values() if "change" in table.columns)
+    tables = [frame.value for frame in at.dataframe]
+    per_class = next(table for table in tables if "change" in table.columns)
     assert list(per_class["class"]) == ["0", "1", "2"]
-    assert list(next(t for t in tables.values() if "new_label" in t.columns)["file"]) == [relabelled]
-    assert list(next(t for t in tables.values() if "label" in t.columns and "now" in t.columns
-                     and "new_label" not in t.columns)["file"]) == [excluded]
+    assert list(per_class["images"]) == [row["images"] for row in result["per_class"]]
+    assert list(next(t for t in tables if "new_label" in t.columns)["file"]) == [relabelled]
+    assert list(next(t for t in tables if "label" in t.columns and "now" in t.columns)["file"]) == [excluded]
     markdown = " ".join(item.value for item in at.markdown)
     assert "relabelled" in markdown and "excluded" in markdown
