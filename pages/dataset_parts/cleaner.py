@@ -4,6 +4,7 @@ tlcore.curation.cleaner; this only draws it."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def cleaner_section(dataset: str, result: dict, rows: list[int], where: str) -> 
                        "on the map to act on others.")
         rows = rows[:ACTIONABLE]
         paths = [points["path"][i] for i in rows]
-        chosen = st.multiselect("Images to act on", paths, default=paths[:1], key=f"clean_files_{where}")
+        # keyed by the candidates: a new selection on the map starts from its own first image, not the last choice
+        chosen = st.multiselect("Images to act on", paths, default=paths[:1],
+                                key=f"clean_files_{where}_{zlib.crc32(chr(0).join(paths).encode())}")
         columns = st.columns([2, 1, 1, 1])
         classes = result["class_names"]
         suggested = points["suggested"][rows[0]]

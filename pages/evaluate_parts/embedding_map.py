@@ -31,7 +31,7 @@ def run_map_section(run: Run) -> None:
 def retrain_section(run: Run) -> None:
     """A retrained run shows its before/after; a run whose split files were moved since offers the retrain."""
     if curation.retrained_from(run) is not None:
-        st.subheader("Before and after cleaning")
+        st.subheader("Retrained after cleaning")
         comparison(run)
     try:  # a run whose dataset folder is gone (or was never under this data root) has nothing to retrain on
         if not (curation.changed_files(run) or curation.retrains_of(run.id)):

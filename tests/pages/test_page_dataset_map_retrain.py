@@ -58,10 +58,10 @@ def test_retrain_button_and_before_after(open_page, cleaned_run):
     assert metric_value(at, "After (same files)") == f"{result['after_accuracy']:.1%}"
     assert metric_value(at, "Unchanged test files") == str(result["unchanged_test_images"])
     tables = [frame.value for frame in at.dataframe]
-    per_class = next(table for table in tables if "change" in table.columns)
-    assert list(per_class["class"]) == ["0", "1", "2"]
-    assert list(per_class["images"]) == [row["images"] for row in result["per_class"]]
-    assert list(next(t for t in tables if "new_label" in t.columns)["file"]) == [relabelled]
-    assert list(next(t for t in tables if "label" in t.columns and "now" in t.columns)["file"]) == [excluded]
+    per_class = next(table for table in tables if "Change" in table.columns)
+    assert list(per_class["Class"]) == ["0", "1", "2"]
+    assert list(per_class["Images"]) == [row["images"] for row in result["per_class"]]
+    assert list(next(t for t in tables if "New label" in t.columns)["Test file"]) == [relabelled]
+    assert list(next(t for t in tables if "Label" in t.columns and "Now at" in t.columns)["Test file"]) == [excluded]
     markdown = " ".join(item.value for item in at.markdown)
     assert "relabelled" in markdown and "excluded" in markdown
