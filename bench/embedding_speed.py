@@ -1,13 +1,14 @@
 """Features + projection time of the embedding map for N images (default 10,000 and 50,000) on this machine.
 
 Run: `.venv/bin/python bench/embedding_speed.py [--counts 10000 50000] [--extract 10000] [--methods umap pca]
-[--old-path]`. Two parts, each printing wall and CPU seconds:
+[--old-path] [--regression]`. Two parts, each printing wall and CPU seconds:
 - extraction, on real images: writes N 32 px PNGs (the built-in digits, each copy shifted and noised so no two are
   equal) into a throw-away data root and times `tlcore.curation.compute_embeddings` (decode + MobileNetV2 pooled
   features, random weights: the time does not depend on the weights; cold cache);
 - everything after it, on SYNTHETIC 1,280-dim features (clustered, non-negative, with 100 planted near-copies across
   splits, whose recall is printed): `project` for each method, the near-duplicate + outlier search (and with
-  `--old-path` the two separate searches of before, side by side) and the cross-validated regression.
+  `--old-path` the two separate searches of before, side by side) and with `--regression` the
+  cross-validated regression.
 Targets: 10k under 2 minutes and 50k under 10 minutes end to end on 2 CPU cores.
 """
 
@@ -88,7 +89,7 @@ def extraction(counts: list[int], size: int) -> None:
         print(f"  = {count / wall:.0f} images/s")
 
 
-def search_and_projection(counts: list[int], methods: list[str], old_path: bool) -> None:
+def search_and_projection(counts: list[int], methods: list[str], old_path: bool, regression: bool) -> None:
     """Projection, near-duplicates + outliers and the cross-validated regression on synthetic 1,280-dim features."""
     from tlcore.curation import (
         near_duplicates,
@@ -116,8 +117,9 @@ def search_and_projection(counts: list[int], methods: list[str], old_path: bool)
             _, old_wall, old_cpu = timed("near-duplicates + outliers (two searches, as before)",
                                          lambda: (near_duplicates(paths, splits, features), outlier_scores(features)))
             print(f"  ratio before/now: wall {old_wall / wall:.2f}x, CPU {old_cpu / cpu:.2f}x")
-        timed("cross-validated probabilities (5 folds)",
-              lambda: out_of_sample_probabilities(features, labels, 10))
+        if regression:
+            timed("cross-validated probabilities (5 folds)",
+                  lambda: out_of_sample_probabilities(features, labels, 10))
         print(f"  load average now: {os.getloadavg()[0]:.1f}", flush=True)
 
 
@@ -130,11 +132,12 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--methods", nargs="+", default=["umap", "pca"])
     parser.add_argument("--old-path", action="store_true", help="also time the two separate searches of before")
+    parser.add_argument("--regression", action="store_true", help="also time the cross-validated regression")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPU cores; load average before: {os.getloadavg()[0]:.1f}", flush=True)
     if args.extract:
         extraction(args.extract, args.image_size)
-    search_and_projection(args.counts, args.methods, args.old_path)
+    search_and_projection(args.counts, args.methods, args.old_path, args.regression)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ tlcore.curation.cleaner; this only draws it."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tlcore.access import NotAllowed
 from tlcore.datasets import cached_thumbnail, load_settings
 
 SHOWN = 24  # thumbnails at once
+ACTIONABLE = 500  # images offered at once to act on: a box around 20k points of a 50k map would make a huge list
 def _candidates(result: dict, rows: list[int], dataset: str) -> tuple[str, list[int]]:
     points = result["points"]
     if rows:
@@ -43,8 +45,14 @@ def cleaner_section(dataset: str, result: dict, rows: list[int], where: str) -> 
         st.info("This is a built-in or downloaded dataset: read-only. Copy it to a folder of your own under the data "
                 "root to clean it.", icon=":material/lock:")
     if rows:
+        if len(rows) > ACTIONABLE:
+            st.caption(f"The first {ACTIONABLE} of the {len(rows):,} images are offered below; select a smaller area "
+                       "on the map to act on others.")
+        rows = rows[:ACTIONABLE]
         paths = [points["path"][i] for i in rows]
-        chosen = st.multiselect("Images to act on", paths, default=paths[:1], key=f"clean_files_{where}")
+        # keyed by the candidates: a new selection on the map starts from its own first image, not the last choice
+        chosen = st.multiselect("Images to act on", paths, default=paths[:1],
+                                key=f"clean_files_{where}_{zlib.crc32(chr(0).join(paths).encode())}")
         columns = st.columns([2, 1, 1, 1])
         classes = result["class_names"]
         suggested = points["suggested"][rows[0]]

@@ -3,6 +3,7 @@ cleaner under it. The map section is shared with the Evaluate page (a run's own 
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from pages.dataset_parts.cleaner import cleaner_section
@@ -15,6 +16,10 @@ from tlcore.runs import FINISHED
 
 WEIGHTS = {"ImageNet (cached weights only)": "imagenet", "Random (untrained features)": "random"}
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
+ISSUE_COLUMNS = {"path": "Image", "given": "Given label", "suggested": "Suggested", "score": "Score",
+                 "flagged": "Flagged by cleanlab"}
+PAIR_COLUMNS = {"a": "Image", "b": "Near-copy", "similarity": "Cosine similarity", "split_a": "Split",
+                "split_b": "Its split", "leakage": "Leakage across splits"}
 
 
 def embedding_map_section(dataset: str, scan) -> None:
@@ -38,6 +43,11 @@ def embedding_map_section(dataset: str, scan) -> None:
         else:
             config = curation.EmbedConfig(dataset, backbone, size, weights, method=method)
             st.session_state[key] = start_task_id(curation.TASK_KIND, config.to_dict())
+    if not st.session_state.get(key) and (last := curation.latest_map_task(dataset)):
+        st.session_state[key] = st.session_state[f"{key}::earlier"] = last  # after a reload or on another visit
+    if st.session_state.get(key) and st.session_state.get(key) == st.session_state.get(f"{key}::earlier"):
+        st.caption(f"The last map computed for this dataset (task `{st.session_state[key]}`); compute it again "
+                   "after cleaning to see the dataset as it is now.")
     if st.session_state.get(key):
         map_of_task(st.session_state[key], dataset, "dataset")
     dataset_retrain_section(dataset)  # after cleaning: the same config again, before/after on unchanged test files
@@ -64,4 +74,25 @@ def show_map(result: dict, dataset: str, where: str) -> None:
     figure = figures.embedding_map(points, colour_by, highlight=flagged)
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso"), key=f"map_chart_{where}")
     rows = figures.selected_rows(event)
+    _found_lists(result, where)
     cleaner_section(dataset, result, rows, where)
+
+
+def _found_lists(result: dict, where: str) -> None:
+    """The ranked label issues and the near-duplicate pairs, as tables (the map shows where they are)."""
+    issues, pairs = result.get("issues") or [], result.get("duplicates") or []
+    with st.expander(f"Label issues, ranked ({result['flagged_issues']} flagged)"):
+        if issues:
+            st.dataframe(pd.DataFrame(issues).rename(columns=ISSUE_COLUMNS), hide_index=True, width="stretch",
+                         key=f"map_issues_{where}")
+            if len(issues) < result["images"]:
+                st.caption(f"The top {len(issues):,} of {result['images']:,} images by score.")
+    with st.expander(f"Near-duplicate pairs ({result['leaking_pairs']} across splits, {result['duplicate_pairs']} "
+                     "in all)"):
+        if pairs:
+            st.dataframe(pd.DataFrame(pairs).rename(columns=PAIR_COLUMNS), hide_index=True, width="stretch",
+                         key=f"map_pairs_{where}")
+            if len(pairs) < result["duplicate_pairs"]:
+                st.caption(f"The first {len(pairs):,} of {result['duplicate_pairs']:,} pairs (leakage first).")
+        else:
+            st.caption("None at cosine similarity ≥ 0.98.")

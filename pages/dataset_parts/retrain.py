@@ -13,7 +13,10 @@ from tlcore import actions, curation
 from tlcore.access import NotAllowed
 from tlcore.runs import FINISHED, Run
 
-PERCENT_COLUMNS = ("before", "after", "change")
+PERCENT_COLUMNS = ("Before", "After", "Change")
+COLUMNS = {"class": "Class", "images": "Images", "before": "Before", "after": "After", "change": "Change",
+           "file": "Test file", "now": "Now at", "old_label": "Old label", "new_label": "New label", "label": "Label",
+           "before_predicted": "Before: predicted", "after_predicted": "After: predicted"}
 
 
 def dataset_retrain_section(dataset: str) -> None:
@@ -67,14 +70,15 @@ def comparison(after: Run) -> None:
     left, right, count = st.columns(3)
     if result["before_accuracy"] is not None:
         left.metric("Before (unchanged test files)", f"{result['before_accuracy']:.1%}")
+        change = result["after_accuracy"] - result["before_accuracy"]
         right.metric("After (same files)", f"{result['after_accuracy']:.1%}",
-                     delta=f"{result['after_accuracy'] - result['before_accuracy']:+.1%}")
+                     delta=f"{change:+.1%}" if round(change, 3) else None)
     count.metric("Unchanged test files", result["unchanged_test_images"])
-    st.dataframe(pd.DataFrame(result["per_class"]), hide_index=True, width="stretch",
+    st.dataframe(pd.DataFrame(result["per_class"]).rename(columns=COLUMNS), hide_index=True, width="stretch",
                  key=f"retrain_per_class::{after.id}",
                  column_config={name: st.column_config.NumberColumn(format="percent") for name in PERCENT_COLUMNS})
     for name, title in (("relabelled_test_files", "Test files that were relabelled (their right answer changed)"),
                         ("excluded_test_files", "Test files that were excluded (not in the after run)")):
         if result[name]:
             st.markdown(f"**{title}**: reported apart, not in either accuracy")
-            st.dataframe(pd.DataFrame(result[name]), hide_index=True, width="stretch", key=f"{name}::{after.id}")
+            st.dataframe(pd.DataFrame(result[name]).rename(columns=COLUMNS), hide_index=True, width="stretch", key=f"{name}::{after.id}")

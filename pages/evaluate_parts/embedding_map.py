@@ -21,6 +21,8 @@ def run_map_section(run: Run) -> None:
                  disabled=not run.model_path.exists()):
         config = curation.EmbedConfig(dataset, run=run.id, method=method)
         st.session_state[key] = start_task_id(curation.TASK_KIND, config.to_dict())
+    if not st.session_state.get(key):
+        st.session_state[key] = curation.latest_map_task(dataset, run.id)  # the last one, after a reload
     if st.session_state.get(key):
         map_of_task(st.session_state[key], dataset, "evaluate")
     retrain_section(run)
@@ -29,7 +31,7 @@ def run_map_section(run: Run) -> None:
 def retrain_section(run: Run) -> None:
     """A retrained run shows its before/after; a run whose split files were moved since offers the retrain."""
     if curation.retrained_from(run) is not None:
-        st.subheader("Before and after cleaning")
+        st.subheader("Retrained after cleaning")
         comparison(run)
     try:  # a run whose dataset folder is gone (or was never under this data root) has nothing to retrain on
         if not (curation.changed_files(run) or curation.retrains_of(run.id)):

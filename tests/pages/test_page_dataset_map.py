@@ -36,8 +36,12 @@ def _finished_map(root, flagged_path: str, suggested: str):
     task = create_task("embedding_map", {"dataset": root.name})
     write_json_atomic(task.path / "result.json", {
         "root": str(root), "class_names": list(CLASSES), "images": n, "feature_dim": 64, "method": "pca",
-        "points": points, "issues": [], "flagged_issues": 1, "duplicates": [], "duplicate_pairs": 0,
-        "leaking_pairs": 0, "timings": {"features_s": 1.0, "projection_s": 0.1}})
+        "points": points, "flagged_issues": 1,
+        "issues": [{"path": flagged_path, "given": flagged_path.split("/")[0], "suggested": suggested, "score": 0.9,
+                    "flagged": True}],
+        "duplicates": [{"a": paths[0], "b": paths[-1], "similarity": 0.99, "split_a": "train", "split_b": "test",
+                        "leakage": True}],
+        "duplicate_pairs": 1, "leaking_pairs": 1, "timings": {"features_s": 1.0, "projection_s": 0.1}})
     task.update_status(state="finished")
     return task
 
@@ -75,6 +79,10 @@ def test_finished_map_relabel_and_undo(open_page, mine):
     assert len(at.get("plotly_chart")) >= 2  # class counts and the map
     assert by_label(at.multiselect, "Images to act on").value == [flagged]
     assert by_label(at.selectbox, "New class").value == "2"  # the suggested label
+    issues = next(frame.value for frame in at.dataframe if "Given label" in frame.value.columns)
+    assert list(issues["Image"]) == [flagged] and list(issues["Suggested"]) == ["2"]
+    pairs = next(frame.value for frame in at.dataframe if "Near-copy" in frame.value.columns)
+    assert list(pairs["Leakage across splits"]) == [True]
     by_label(at.button, "Relabel").click().run()
     assert not at.exception, [item.value for item in at.exception]
 

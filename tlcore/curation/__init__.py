@@ -1,7 +1,7 @@
 """The data-centric loop: the dataset in feature space (embeddings, 2-D map), label issues (cleanlab),
 near-duplicates and outliers, the cleaner (moves only, undoable, logged) and retrain-and-compare."""
 
-from tlcore.curation.analysis import TASK_KIND, analyse, analyse_embeddings
+from tlcore.curation.analysis import TASK_KIND, analyse, analyse_embeddings, latest_map_task
 from tlcore.curation.cleaner import (
     QUARANTINE,
     Action,
@@ -29,7 +29,7 @@ from tlcore.curation.retrain import (
 )
 
 __all__ = [
-    "TASK_KIND", "analyse", "analyse_embeddings",
+    "TASK_KIND", "analyse", "analyse_embeddings", "latest_map_task",
     "QUARANTINE", "Action", "CleaningRefused", "exclude", "history", "is_read_only", "keep", "kept", "moved_files", "relabel", "undo",
     "DuplicatePair", "Neighbours", "near_duplicates", "nearest_neighbours", "outlier_scores",
     "EmbedConfig", "Embeddings", "compute_embeddings",

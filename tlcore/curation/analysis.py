@@ -17,7 +17,7 @@ from tlcore.curation.embeddings import EmbedConfig, Embeddings, compute_embeddin
 from tlcore.curation.label_issues import issue_scores, out_of_sample_probabilities, rank_label_issues
 from tlcore.curation.projection import project
 
-__all__ = ["TASK_KIND", "MAX_ISSUES_LISTED", "analyse_embeddings", "analyse", "embedding_map_task"]
+__all__ = ["TASK_KIND", "MAX_ISSUES_LISTED", "analyse_embeddings", "analyse", "embedding_map_task", "latest_map_task"]
 
 TASK_KIND = "embedding_map"
 MAX_ISSUES_LISTED = 500
@@ -105,3 +105,22 @@ def analyse(config: EmbedConfig,
 def embedding_map_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Task "embedding_map": params are an `EmbedConfig` as a dict."""
     return analyse(EmbedConfig.from_dict(params), report)
+
+
+def latest_map_task(dataset: str, run_id: str | None = None) -> str | None:
+    """The newest finished map task of `dataset` (of `run_id`'s features when given), so a reload or another visit
+    shows the last map instead of an empty tab; None when there is none."""
+    from tlcore.jobs.tasks import list_tasks
+    from tlcore.runs.folders import FINISHED
+    from tlcore.storage.atomic import read_json
+
+    for task in list_tasks():
+        try:
+            spec = read_json(task.path / "task.json") or {}
+            params = spec.get("params") or {}
+            if spec.get("kind") == TASK_KIND and params.get("dataset") == dataset and \
+                    params.get("run") == run_id and task.state == FINISHED:
+                return task.id
+        except (ValueError, OSError):  # a damaged task folder is not a map to show
+            continue
+    return None
