@@ -9,6 +9,10 @@ AUGMENT = "Data augmentation"
 VIEWS = "Augmented views per image (fast frozen phase; 0 = augment every epoch)"
 
 
+def _speedup(caption: str) -> float:
+    return float(caption.split("about ")[1].split("×")[0])
+
+
 def test_views_are_offered_with_augmentation_on_a_frozen_base_and_stored(open_page, monkeypatch):
     monkeypatch.setattr(jobs, "start_worker", lambda run: None)
     at = open_page("pages/train.py")
@@ -18,6 +22,12 @@ def test_views_are_offered_with_augmentation_on_a_frozen_base_and_stored(open_pa
     by_label(at.toggle, AUGMENT, prefix=True).set_value(True).run()
     assert by_label(at.number_input, VIEWS).value == 10
     assert any("approximation of per-epoch augmentation" in text for text in texts(at.caption))
+    by_label(at.number_input, "Epochs").set_value(10).run()
+    by_label(at.number_input, VIEWS).set_value(2).run()
+    two = next(text for text in texts(at.caption) if "Expected speed-up" in text)
+    by_label(at.number_input, VIEWS).set_value(10).run()
+    ten = next(text for text in texts(at.caption) if "Expected speed-up" in text)
+    assert "for 10 epochs" in two and _speedup(two) > 5 > _speedup(ten)  # the page says what K costs
     by_label(at.number_input, VIEWS).set_value(4).run()
     by_label(at.radio, "Starting weights").set_value("random").run()
     by_label(at.button, "Start training").click().run()

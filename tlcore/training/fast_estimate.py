@@ -8,12 +8,19 @@ then trains only the head. Each pass of the fast path is cheaper (large inferenc
 
 from __future__ import annotations
 
-__all__ = ["INFERENCE_GAIN", "TARGET_SPEEDUP", "base_pass_ratio", "expected_speedup", "suggested_views"]
+from tlcore.config.split import SplitConfig
+
+__all__ = ["INFERENCE_GAIN", "TARGET_SPEEDUP", "val_per_train", "base_pass_ratio", "expected_speedup", "suggested_views"]
 
 # Plain fit's cost per image through the frozen base / one batched inference pass, CPU time of one process:
 # bench/frozen_phase.py --augment --sweep (VGG16 32 px, digits), measured ratio / base_pass_ratio.
 INFERENCE_GAIN = 1.4
 TARGET_SPEEDUP = 5.0  # issue 15: the fast phase with augmentation at least 5x plain augmented fit
+
+
+def val_per_train(split: SplitConfig) -> float:
+    """N_val / N_train of a split (0.15 / 0.70 = 0.21 by default): validation runs every epoch in plain fit."""
+    return split.val_fraction / max(1e-9, 1.0 - split.val_fraction - split.test_fraction)
 
 
 def base_pass_ratio(epochs: int, views: int, val_per_train: float) -> float:

@@ -24,3 +24,10 @@ def test_suggested_views_are_the_most_that_keep_the_target_and_at_least_one():
     assert fast_estimate.expected_speedup(10, views + 1, 0.2) < fast_estimate.TARGET_SPEEDUP
     assert fast_estimate.suggested_views(1, 0.2) == 1  # one epoch: no K reaches the target, the cheapest is 1
     assert fast_estimate.suggested_views(100, 0.2) == 10  # never more than 10
+
+
+def test_val_per_train_is_the_split_s_validation_share_of_the_training_images():
+    from tlcore.config.split import SplitConfig
+
+    assert fast_estimate.val_per_train(SplitConfig(val_fraction=0.15, test_fraction=0.15)) == pytest.approx(0.15 / 0.7)
+    assert fast_estimate.val_per_train(SplitConfig(val_fraction=0.2, test_fraction=0.0)) == pytest.approx(0.25)
