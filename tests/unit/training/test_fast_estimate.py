@@ -31,3 +31,16 @@ def test_val_per_train_is_the_split_s_validation_share_of_the_training_images():
 
     assert fast_estimate.val_per_train(SplitConfig(val_fraction=0.15, test_fraction=0.15)) == pytest.approx(0.15 / 0.7)
     assert fast_estimate.val_per_train(SplitConfig(val_fraction=0.2, test_fraction=0.0)) == pytest.approx(0.25)
+
+
+def test_automatic_views_follow_the_epochs_and_a_chosen_number_is_kept():
+    from tlcore.config.training import TrainConfig
+    from tlcore.training.feature_cache import views_of
+
+    automatic = TrainConfig(dataset="d", augment=True, epochs=12)
+    assert automatic.augmented_views is None and views_of(automatic) == 2
+    assert views_of(TrainConfig(dataset="d", augment=True, epochs=10)) == 1  # 2 views: 4.9x expected, below 5x
+    assert views_of(TrainConfig(dataset="d", augment=True, epochs=100)) == 10
+    assert views_of(TrainConfig(dataset="d", augment=True, epochs=12, augmented_views=7)) == 7
+    assert views_of(TrainConfig(dataset="d", augment=False, epochs=12)) == 0
+    assert TrainConfig.from_dict(automatic.to_dict()) == automatic  # None survives the JSON round trip
