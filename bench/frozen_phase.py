@@ -6,7 +6,7 @@ prints wall and CPU times (this process), their ratios (target >= 8x without aug
 validation accuracies (target: equal within 1 point). With `--augment`, plain `fit` augments every epoch through the
 base and the fast path trains on K augmented views per image computed once (tlcore.training.feature_cache);
 `--views 1,2,5` or `--sweep` (K = 1, 2, 3, 5, 10) compares several K against the same plain run, and `--seeds N`
-repeats everything on N splits/initialisations (seeds 42, 43, ...) and prints the mean and the spread per K.
+repeats everything on N splits/initialisations (seeds --first-seed, +1, ...) and prints the mean and the spread per K.
 Both paths start from the same decoded images in memory, so the ratio compares training, not JPEG/PNG decoding;
 each fast run starts from a cold cache (train and validation features computed inside its time). With one K, a
 further line shows a warm cache (a second run on the same data and base), where only the head trains.
@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--views", default="10", help="K augmented views per image, or a comma list (1,2,5)")
     parser.add_argument("--sweep", action="store_true", help=f"--views {','.join(map(str, SWEEP_VIEWS))}")
     parser.add_argument("--seeds", type=int, default=1, help="repeat on this many seeds (split and weights)")
+    parser.add_argument("--first-seed", type=int, default=42)
     parser.add_argument("--val-fraction", type=float, default=0.15,
                         help="a larger validation set makes 1 point more images (0.15: 270 digits, 2.7 per point)")
     args = parser.parse_args()
@@ -76,11 +77,12 @@ def main() -> None:
     from tlcore.training.fit import prepare_split
 
     os.environ["TLSTUDIO_HOME"] = tempfile.mkdtemp(prefix="tlstudio-bench-")
+    os.environ["TLSTUDIO_DATA_ROOT"] = str(Path(os.environ["TLSTUDIO_HOME"]) / "data")  # kept when the home changes
     sample_dataset_path()
     # wall ratio, CPU ratio, points (last epoch), points (mean of the last epochs), per K
     results: dict[int, list[tuple[float, float, float, float]]] = {k: [] for k in views_list}
     bounds: dict[int, float] = {}
-    for seed in range(42, 42 + args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         config = TrainConfig(dataset="sample-digits", backbone=args.backbone, image_size=args.image_size,
                              epochs=args.epochs, weights="random", fine_tune_at=None, learning_rate=1e-3,
                              augment=args.augment, augmented_views=views_list[0] if args.augment else 0,
