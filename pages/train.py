@@ -70,7 +70,7 @@ head = {**head_options(), **small_cnn_head}
 training = training_options(scan)
 stored_augment, augmentation = augmentation_config()  # kept with the dataset; edited on the Dataset page
 augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
-views = augmented_views_option(augment, fine_tune_at)
+views = augmented_views_option(augment, fine_tune_at, training["epochs"], split_config())
 device = device_options(training["batch_size"])
 gpus = gpu_request()
 

@@ -72,8 +72,10 @@ class TrainConfig:
     small_cnn: SmallCNNConfig | None = None  # the shape of a SmallCNN backbone (its name spells it too)
     gradual_unfreezing: GradualUnfreezing | None = None  # fine-tuning in stages, one phase each (one job)
     # Fast frozen phase with augmentation (tlcore.training.feature_cache): features of this many augmented views of
-    # each training image are computed once and each epoch draws one; 0 = augment every epoch through the base.
-    augmented_views: int = 10
+    # each training image are computed once and each epoch draws one; 0 = augment every epoch through the base;
+    # None = automatic: the most views (1 to 10) that keep the expected speed-up at 5x for the epochs
+    # (tlcore.training.fast_estimate.suggested_views; 10 views cost as much as 10 augmented epochs).
+    augmented_views: int | None = None
 
     @property
     def is_fine_tune(self) -> bool:
@@ -125,7 +127,7 @@ class TrainConfig:
                 raise ValueError(f"Unknown {name} '{value}'. Choose one of: {', '.join(allowed)}.")
         if self.hidden_units < 0 or self.early_stopping_patience < 0:
             raise ValueError("Hidden units and early-stopping patience must be 0 or more.")
-        if self.augmented_views < 0:
+        if self.augmented_views is not None and self.augmented_views < 0:
             raise ValueError("Augmented views must be 0 (augment every epoch) or more.")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError("Label smoothing must be in [0, 1).")

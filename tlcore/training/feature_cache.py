@@ -30,6 +30,7 @@ from tlcore.datasets.health import Report, throttled
 from tlcore.datasets.pipeline import make_dataset
 from tlcore.modeling.model import is_pretrained
 from tlcore.storage.paths import cache_root
+from tlcore.training.fast_estimate import suggested_views, val_per_train
 
 if TYPE_CHECKING:
     import keras
@@ -56,8 +57,14 @@ def applies(config: TrainConfig) -> bool:
 
 
 def views_of(config: TrainConfig) -> int:
-    """Augmented views computed per training image: 0 without augmentation (the images as they are)."""
-    return int(getattr(config, "augmented_views", 0)) if config.augment else 0
+    """Augmented views computed per training image: 0 without augmentation (the images as they are); automatic
+    (`augmented_views` None) the most that keep the fast phase about 5x faster than augmenting every epoch."""
+    if not config.augment:
+        return 0
+    views = getattr(config, "augmented_views", 0)
+    if views is None:
+        return suggested_views(config.epochs, val_per_train(config.split))
+    return int(views)
 
 
 def _has_dropout(backbone_name: str) -> bool:

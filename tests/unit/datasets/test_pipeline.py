@@ -94,6 +94,24 @@ def test_the_memory_cache_gives_way_to_the_disk_cache_above_its_limit(digits, st
     assert len(list((studio_dirs.home / "cache" / "images").iterdir())) == 1  # too large for memory: disk
 
 
+@pytest.mark.parametrize("cache", ["memory", "disk"])
+def test_epochs_after_the_first_read_the_cache_and_never_the_files(digits, studio_dirs, tmp_path, cache):
+    import shutil
+
+    from tlcore.datasets.pipeline import make_dataset
+
+    root = tmp_path / "copy"
+    shutil.copytree(digits, root)
+    items = _items(root)
+    dataset = make_dataset(root, items, 32, batch_size=4, binary=False, shuffle=True, cache=cache)
+    first = np.concatenate([images for images, _ in dataset.as_numpy_iterator()])
+    shutil.rmtree(root)  # an epoch that still decoded would fail here
+
+    second = np.concatenate([images for images, _ in dataset.as_numpy_iterator()])
+
+    assert sorted(map(bytes, first)) == sorted(map(bytes, second))  # the same images, reshuffled
+
+
 def test_augmentation_builds_only_the_enabled_layers():
     from tlcore.config.augmentation import AugmentConfig
     from tlcore.datasets.augmentation import augmentation_layers
