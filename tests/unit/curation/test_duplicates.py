@@ -49,3 +49,18 @@ def test_outlier_scores_rank_the_isolated_point_highest():
     features[:, 0] += 1  # not all on one ray from the origin
     scores = outlier_scores(features)
     assert scores.argmax() == 50 and scores.max() == 1.0 and scores.min() == 0.0
+
+
+def test_one_search_serves_both_and_matches_searching_each():
+    from tlcore.curation import nearest_neighbours
+
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(40, 12))
+    features[39] = features[3] * 1.001  # a near-copy
+    paths, splits = [f"f{i}.png" for i in range(40)], ["train"] * 39 + ["test"]
+    shared = nearest_neighbours(features)
+    assert shared.indices.shape == (40, 10) and (np.diff(shared.similarity, axis=1) <= 1e-6).all()
+    assert near_duplicates(paths, splits, neighbours=shared) == near_duplicates(paths, splits, features)
+    assert np.array_equal(outlier_scores(neighbours=shared), outlier_scores(features))
+    assert [(p.a, p.b, p.leakage) for p in near_duplicates(paths, splits, neighbours=shared)] == [
+        ("f3.png", "f39.png", True)]
