@@ -42,7 +42,10 @@ class Upload:
 
 def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the upload", owner: str = "",
                 shown_name: str = "") -> Path:
-    """Write the bytes once (the same upload twice is stored once); the file appears whole or not at all.
+    """Write the bytes once per owner (the same upload twice is stored once); the file appears whole or not at all.
+
+    The name hashes the owner with the bytes: two people uploading the same file each own their copy, so neither can
+    delete (or take over) the other's.
 
     Args:
         owner: who uploaded it; recorded with `shown_name` (their file name) beside the file, so the Storage page
@@ -52,10 +55,13 @@ def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the 
         DiskFull: the disk filled up while writing; the partial file is removed.
     """
     folder = cache_root() / folder_name
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+    digest = hashlib.sha256(data)
+    if owner:
+        digest.update(b"\0owner:" + owner.encode("utf-8"))
+    path = folder / f"{digest.hexdigest()[:16]}{suffix}"
     if not path.exists():
         write_bytes_atomic(path, data, what=what)
-    if owner:  # the latest uploader of the same bytes owns the one stored copy
+    if owner:
         write_json_atomic(owner_file(path), {"owner": owner, "uploaded_at": time.time(), "name": shown_name})
     return path
 

@@ -37,3 +37,16 @@ def test_an_owned_upload_is_listed_once_and_pruned_with_its_owner_record(studio_
     os.utime(path, (0, 0))  # untouched for decades
     assert prune_uploads(older_than_days=7) == len(b"zip bytes")
     assert not path.exists() and not owner_file(path).exists() and list_uploads() == []
+
+
+def test_two_people_uploading_the_same_bytes_each_own_their_copy(studio_dirs):
+    """The stored name hashes the owner too: Bob's identical upload neither takes over nor replaces Alice's."""
+    from tlcore.storage.uploads import list_uploads
+
+    alices = keep_upload(b"same zip", "uploads", ".zip", owner="alice@example.com", shown_name="a.zip")
+    bobs = keep_upload(b"same zip", "uploads", ".zip", owner="bob@example.com", shown_name="b.zip")
+
+    assert alices != bobs and alices.read_bytes() == bobs.read_bytes() == b"same zip"
+    assert sorted((upload.name, upload.owner) for upload in list_uploads()) == sorted(
+        [(alices.name, "alice@example.com"), (bobs.name, "bob@example.com")])
+    assert keep_upload(b"same zip", "uploads", ".zip", owner="alice@example.com") == alices  # still once per owner
