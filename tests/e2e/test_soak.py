@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.servers import REPO_ROOT, free_port, healthy, streamlit_command
 from tlcore import jobs
 from tlcore.runs.folders import ACTIVE_STATES, CANCELLED, FINISHED, INTERRUPTED, get_run, list_runs
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SOAK_S = 40  # how long users submit and things get killed (longer while fewer than MIN_WORKER_KILLS happened)
 MIN_WORKER_KILLS = 2
 EPOCHS = 3
@@ -34,14 +34,13 @@ TRAINS_THROUGH_THE_BASE = dict(fine_tune_at=100)
 
 
 def _start_server(port: int, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-               str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     with open(log, "ab") as out:
-        return subprocess.Popen(command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(streamlit_command(sys.executable, port), cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _kill_group(process: subprocess.Popen) -> None:
+    """kill -9 the server's whole group: the chaos this test is about (servers.stop_group ends one politely)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -49,28 +48,11 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def _healthy(port: int) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_jobs_survive_killed_workers_and_servers(tiny_dataset, make_config, tmp_path):
     dataset = tiny_dataset("soak", classes=("0", "1"), per_class=24)
     chance = random.Random(SEED)
-    port, log = _free_port(), tmp_path / "streamlit.log"
+    port, log = free_port(), tmp_path / "streamlit.log"
+    url = f"http://127.0.0.1:{port}"
     server = _start_server(port, log)
     submitted: list[str] = []
     killed = {"workers": 0, "servers": 0}
@@ -115,9 +97,9 @@ def test_jobs_survive_killed_workers_and_servers(tiny_dataset, make_config, tmp_
             if all(state in (FINISHED, CANCELLED) for state in states.values()):
                 break
             time.sleep(1)
-        while not _healthy(port) and time.monotonic() < drain_deadline:
+        while not healthy(url) and time.monotonic() < drain_deadline:
             time.sleep(0.5)
-        assert _healthy(port), log.read_text()[-2000:]
+        assert healthy(url), log.read_text()[-2000:]
     finally:
         stop.set()
         _kill_group(server)
