@@ -51,13 +51,15 @@ def cleaned_split(split: Split, moves: dict[str, str]) -> Split:
     return replace(split, train=apply(split.train), val=apply(split.val), test=apply(split.test))
 
 
-def changed_files(run: Run) -> dict[str, str]:
-    """{old path: new path} of the run's split files the cleaner moved since (empty when none, or no split)."""
+def changed_files(run: Run, moved: dict[str, str] | None = None) -> dict[str, str]:
+    """{old path: new path} of the run's split files the cleaner moved since (empty when none, or no split).
+    `moved`: the dataset's `moved_files`, when the caller already read them for many runs."""
     split = run.split()
     if split is None:
         return {}
     used = {path for path, _ in split.train + split.val + split.test}
-    return {old: new for old, new in moved_files(run.config().dataset).items() if old in used}
+    moved = moved_files(run.config().dataset) if moved is None else moved
+    return {old: new for old, new in moved.items() if old in used}
 
 
 def retrainable_runs(dataset: str) -> list[tuple[Run, int]]:
@@ -71,13 +73,11 @@ def retrainable_runs(dataset: str) -> list[tuple[Run, int]]:
         try:
             if run.config().dataset != dataset:
                 continue
-            split = run.split()
+            count = len(changed_files(run, moved))
         except (ValueError, KeyError, OSError):  # a damaged run folder is the Evaluate page's business, not this list's
             continue
-        if split is not None:
-            count = sum(path in moved for path, _ in split.train + split.val + split.test)
-            if count:
-                found.append((run, count))
+        if count:
+            found.append((run, count))
     return found
 
 
