@@ -20,16 +20,17 @@ def test_views_are_offered_with_augmentation_on_a_frozen_base_and_stored(open_pa
     assert not [w for w in at.number_input if w.label == VIEWS]  # nothing to approximate without augmentation
 
     by_label(at.toggle, AUGMENT, prefix=True).set_value(True).run()
-    assert by_label(at.number_input, VIEWS).value is None  # blank: automatic for the epochs
+    assert by_label(at.number_input, VIEWS).value == 0  # the default: augment every epoch, exact
     by_label(at.number_input, "Epochs").set_value(12).run()
-    assert any("Automatic: 2," in text and "for 12 epochs" in text for text in texts(at.caption))
-    assert any("approximation of per-epoch augmentation" in text for text in texts(at.caption))
+    hint = next(text for text in texts(at.caption) if "Augmenting every epoch" in text)
+    assert "for 12 epochs, 2 views would be about" in hint and "10 views -4 points" in hint  # the trade, measured
     by_label(at.number_input, "Epochs").set_value(10).run()
     by_label(at.number_input, VIEWS).set_value(1).run()
     one = next(text for text in texts(at.caption) if "Expected speed-up" in text)
     by_label(at.number_input, VIEWS).set_value(10).run()
     ten = next(text for text in texts(at.caption) if "Expected speed-up" in text)
     assert "for 10 epochs" in one and _speedup(one) > 5 > _speedup(ten)  # the page says what K costs
+    assert "approximation of per-epoch augmentation" in one and "1 view -11, 2 views -7, 3 views -3, 5 views -4, 10 views -4 points" in one
     by_label(at.number_input, VIEWS).set_value(4).run()
     by_label(at.radio, "Starting weights").set_value("random").run()
     by_label(at.button, "Start training").click().run()

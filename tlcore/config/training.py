@@ -72,10 +72,11 @@ class TrainConfig:
     small_cnn: SmallCNNConfig | None = None  # the shape of a SmallCNN backbone (its name spells it too)
     gradual_unfreezing: GradualUnfreezing | None = None  # fine-tuning in stages, one phase each (one job)
     # Fast frozen phase with augmentation (tlcore.training.feature_cache): features of this many augmented views of
-    # each training image are computed once and each epoch draws one; 0 = augment every epoch through the base;
-    # None = automatic: the most views (1 to 10) that keep the expected speed-up at 5x for the epochs
-    # (tlcore.training.fast_estimate.suggested_views; 10 views cost as much as 10 augmented epochs).
-    augmented_views: int | None = None
+    # each training image are computed once and each epoch draws one, an approximation that costs accuracy (bench/
+    # README.md: 3-11 points at 10 epochs on a pretrained base); 0 = augment every epoch through the base, exact, the
+    # default. None, in runs saved before 2026-12-02: the views then chosen automatically
+    # (tlcore.training.fast_estimate.suggested_views), so such a run resumes as it started.
+    augmented_views: int | None = 0
 
     @property
     def is_fine_tune(self) -> bool:

@@ -57,11 +57,11 @@ def applies(config: TrainConfig) -> bool:
 
 
 def views_of(config: TrainConfig) -> int:
-    """Augmented views computed per training image: 0 without augmentation (the images as they are); automatic
-    (`augmented_views` None) the most that keep the fast phase about 5x faster than augmenting every epoch."""
+    """Augmented views computed per training image: 0 without augmentation (the images as they are) or when every
+    epoch augments; `augmented_views` None (runs saved before it defaulted to 0) the automatic choice of then."""
     if not config.augment:
         return 0
-    views = getattr(config, "augmented_views", 0)
+    views = config.augmented_views
     if views is None:
         return suggested_views(config.epochs, val_per_train(config.split))
     return int(views)

@@ -33,14 +33,20 @@ def test_val_per_train_is_the_split_s_validation_share_of_the_training_images():
     assert fast_estimate.val_per_train(SplitConfig(val_fraction=0.2, test_fraction=0.0)) == pytest.approx(0.25)
 
 
-def test_automatic_views_follow_the_epochs_and_a_chosen_number_is_kept():
+def test_augmenting_every_epoch_is_the_default_and_a_chosen_number_is_kept():
     from tlcore.config.training import TrainConfig
-    from tlcore.training.feature_cache import views_of
+    from tlcore.training.feature_cache import applies, views_of
 
-    automatic = TrainConfig(dataset="d", augment=True, epochs=12)
-    assert automatic.augmented_views is None and views_of(automatic) == 2
-    assert views_of(TrainConfig(dataset="d", augment=True, epochs=10)) == 1  # 2 views: 4.9x expected, below 5x
-    assert views_of(TrainConfig(dataset="d", augment=True, epochs=100)) == 10
+    default = TrainConfig(dataset="d", augment=True, epochs=10, fine_tune_at=None)
+    assert default.augmented_views == 0 and views_of(default) == 0 and not applies(default)  # exact, the default
     assert views_of(TrainConfig(dataset="d", augment=True, epochs=12, augmented_views=7)) == 7
-    assert views_of(TrainConfig(dataset="d", augment=False, epochs=12)) == 0
-    assert TrainConfig.from_dict(automatic.to_dict()) == automatic  # None survives the JSON round trip
+    assert views_of(TrainConfig(dataset="d", augment=False, epochs=12, augmented_views=7)) == 0
+    legacy = TrainConfig(dataset="d", augment=True, epochs=12, augmented_views=None)  # saved before the default
+    assert views_of(legacy) == 2 and views_of(TrainConfig(dataset="d", augment=True, epochs=10,
+                                                          augmented_views=None)) == 1  # the automatic K of then
+    assert TrainConfig.from_dict(legacy.to_dict()) == legacy  # None survives the JSON round trip
+
+
+def test_the_measured_cost_of_views_is_a_loss_that_more_views_make_smaller():
+    views, points = zip(*fast_estimate.MEASURED_POINTS)
+    assert list(views) == sorted(views) and all(p < 0 for p in points) and points[-1] > points[0]

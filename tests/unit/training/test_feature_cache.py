@@ -118,8 +118,8 @@ def test_fast_path_only_when_the_base_cannot_change(make_config):
     # A random base runs as the model does: its Dropout layers would drop features in plain training.
     assert not feature_cache.applies(make_config("d", backbone="EfficientNetB0", weights="random"))
     assert not feature_cache.applies(make_config("d", fine_tune_at=100))
-    assert feature_cache.applies(make_config("d", augment=True))  # K augmented views (automatic by default)
-    assert not feature_cache.applies(make_config("d", augment=True, augmented_views=0))  # augment every epoch
+    assert not feature_cache.applies(make_config("d", augment=True))  # by default every epoch augments: exact
+    assert feature_cache.applies(make_config("d", augment=True, augmented_views=3))  # K views, chosen
     assert not feature_cache.applies(make_config("d", parent_run="x", fine_tune_at=None))
 
 
