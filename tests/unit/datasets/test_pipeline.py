@@ -121,3 +121,21 @@ def test_augmentation_builds_only_the_enabled_layers():
     assert [type(layer).__name__ for layer in augmentation_layers(AugmentConfig(flip="none", rotation=0.0, zoom=0.2)).layers] == \
         ["RandomZoom"]
     assert augmentation_layers(AugmentConfig(flip="vertical")).layers[0].mode == "vertical"
+
+
+def test_the_disk_cache_keeps_the_file_order_so_labels_stay_with_their_images(digits, studio_dirs):
+    """The labels are zipped onto the cached images by position: reading the cache back must keep the file order."""
+    from tlcore.datasets.pipeline import make_dataset
+
+    items = _items(digits)
+
+    def in_order(cache):
+        images, labels = zip(*make_dataset(digits, items, 32, batch_size=16, binary=False, cache=cache).as_numpy_iterator())
+        return np.concatenate(images), np.concatenate(labels)
+
+    decoded, labels = in_order("none")
+    written, _ = in_order("disk")  # decodes and writes the cache
+    read, read_labels = in_order("disk")  # reads it back
+    assert len(list((studio_dirs.home / "cache" / "images").iterdir())) == 1
+    assert np.array_equal(read_labels, labels) and np.array_equal(written, decoded) and np.array_equal(read, decoded)
+    assert len({bytes(image) for image in read[:20]}) > 1  # distinct images, so order matters
