@@ -45,9 +45,19 @@ def test_the_stored_record_of_a_trained_run(calibrated_run):
     assert (calibrated_run.path / "exports" / "model_card.md").exists()
 
 
-def test_temperature_lowers_the_ece_of_an_over_confident_model(calibrated_run, master_model):
+def _mean_confidence(reliability: dict) -> float:
+    """The mean top-class probability of a reliability record (its bins' confidences, weighted by their images)."""
+    bins = [b for b in reliability["bins"] if b["images"]]
+    return sum(b["confidence"] * b["images"] for b in bins) / sum(b["images"] for b in bins)
+
+
+def test_temperature_takes_back_the_over_confidence_of_a_model_with_scaled_logits(calibrated_run, master_model):
     """Logits ×4: the fitted temperature is 4× the model's own, and the calibrated probabilities (so the ECE after)
-    are those of the original model calibrated, whatever its over-confidence was."""
+    are those of the original model calibrated, whatever its over-confidence was.
+
+    Over-confidence is measured as mean confidence minus accuracy on the 27 held-out images: the ECE of so few images
+    in 10 bins can stay put when ×4 moves every image into the top bin (measured 0.1290 → 0.1294 on one machine,
+    where the mean confidence rose from 0.90 to 0.98 at 0.89 accuracy)."""
     run = calibrated_run
     original = read_calibration(run)
     model = _overconfident(master_model, 4.0)
@@ -56,9 +66,11 @@ def test_temperature_lowers_the_ece_of_an_over_confident_model(calibrated_run, m
     record = calibrate_run(run, model, root, 32)
 
     held_out, validation = record["held_out"], record["validation"]
+    accuracy = sum(held_out["correct"]) / len(held_out["correct"])
+    over_before = _mean_confidence(held_out["before"]) - accuracy
     assert record["temperature"] == pytest.approx(4.0 * original["temperature"], rel=0.02)
-    assert held_out["ece_before"] > original["held_out"]["ece_before"] + 0.05  # ×4 logits: "100 % sure"
-    assert held_out["ece_after"] < held_out["ece_before"] - 0.05
+    assert over_before > _mean_confidence(original["held_out"]["before"]) - accuracy + 0.05  # ×4 logits: surer
+    assert _mean_confidence(held_out["after"]) - accuracy < over_before - 0.05  # the temperature takes it back
     assert validation["log_loss_after"] < validation["log_loss_before"]  # what the fit minimises
     assert held_out["log_loss_after"] < held_out["log_loss_before"] - 0.3
     assert held_out["ece_after"] == pytest.approx(original["held_out"]["ece_after"], abs=0.01)
