@@ -59,19 +59,27 @@ def _script_and_app(config: TrainConfig, folder: Path, data_dir: Path):
 
     split = prepare_split(config)[1]
     script = write_script(folder, config, data_dir, split)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=folder,
-                          env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2", "COLUMNS": "200",
-                               "HOME": str(folder)})
-    assert done.returncode == 0, done.stderr[-3000:]
-    run = create_run(config)
-    with pytest.MonkeyPatch.context() as patch:
-        # The script decodes with Pillow; the app's TensorFlow decoding differs by up to NATIVE_TOLERANCE (±1 level),
-        # which a 1-epoch run from random weights amplifies past the bit-identical check. So the app decodes with
-        # Pillow here too (tests/unit/datasets/test_decode.py checks the native pixels).
-        patch.setenv("TLSTUDIO_NATIVE_DECODE", "0")
-        assert run_job(run, wait=False) == FINISHED, run.status().get("error")
+    # The script runs in its own process while this one trains the app's run: the two share nothing but the
+    # (read-only) images, and the second core would otherwise idle through the script's TensorFlow start-up.
+    program = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=folder, env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2",
+                                                           "COLUMNS": "200", "HOME": str(folder)})
+    try:
+        run = create_run(config)
+        with pytest.MonkeyPatch.context() as patch:
+            # The script decodes with Pillow; the app's TensorFlow decoding differs by up to NATIVE_TOLERANCE (±1
+            # level), which a 1-epoch run from random weights amplifies past the bit-identical check. So the app
+            # decodes with Pillow here too (tests/unit/datasets/test_decode.py checks the native pixels).
+            patch.setenv("TLSTUDIO_NATIVE_DECODE", "0")
+            assert run_job(run, wait=False) == FINISHED, run.status().get("error")
+        stdout, stderr = program.communicate(timeout=600)
+    finally:
+        if program.poll() is None:
+            program.kill()
+            program.wait()
+    assert program.returncode == 0, stderr[-3000:]
     assert run.split().to_dict() == json.loads((folder / "split.json").read_text())  # the same files, everywhere
-    return done.stdout, run
+    return stdout, run
 
 
 def _assert_same_training(config: TrainConfig, class_count: int, stdout: str, folder: Path, run) -> None:
