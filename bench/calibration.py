@@ -38,7 +38,7 @@ def main() -> None:
     from tlcore.datasets.pipeline import load_arrays
     from tlcore.datasets.sample import SAMPLE_NAME, sample_dataset_path
     from tlcore.datasets.scan import scan_folder
-    from tlcore.datasets.split import make_split
+    from tlcore.datasets.health import split_dataset
     from tlcore.evaluation.confidence import calibrate_run, preview_reject
     from tlcore.modeling.model import base_of, build_model, compile_model
     from tlcore.runs.folders import create_run
@@ -48,7 +48,7 @@ def main() -> None:
                          batch_size=32, learning_rate=2e-3, fine_tune_at=0, weights="random")
     run = create_run(config)
     scan = scan_folder(SAMPLE_NAME)
-    split = make_split(scan, config.split)
+    split = split_dataset(scan, config.split)
     run.write_split(split)
     images, labels = load_arrays(scan.root, split.train, config.image_size)
     keras.utils.set_random_seed(0)

@@ -14,7 +14,7 @@ from pages.shared import current_dataset, escape_markdown, inline_code, load_sca
 from pages.shared.auth import load_dataset_settings, save_dataset_settings
 from tlcore import figures
 from tlcore.config import SplitConfig
-from tlcore.datasets import BadFile, DatasetError, make_split
+from tlcore.datasets import DatasetError, split_dataset
 from tlcore.storage import DiskFull
 
 run_through_app()
@@ -86,7 +86,7 @@ with map_tab:
 
 with split_tab:
     try:
-        split = make_split(scan, config, excluded=[BadFile(item["path"], item["message"]) for item in unreadable])
+        split = split_dataset(scan, config, decode=False)  # as training splits it, with the bad files checked so far
     except DatasetError as error:
         st.error(escape_markdown(str(error)), icon=":material/error:")
         st.stop()

@@ -17,9 +17,10 @@ import numpy as np
 
 from tlcore.backbones.probe import resolve_weights
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
+from tlcore.datasets.health import split_dataset
 from tlcore.datasets.scan import SPLIT_NAMES, scan_folder
 from tlcore.datasets.settings import load_settings
-from tlcore.datasets.split import Split, make_split
+from tlcore.datasets.split import Split
 from tlcore.runs.fixed_split import fixed_split
 from tlcore.runs.folders import get_run
 
@@ -77,7 +78,7 @@ def _split_for(config: EmbedConfig) -> tuple[TrainConfig, Split, str]:
     settings = load_settings(config.dataset)
     train_config = TrainConfig(dataset=config.dataset, backbone=config.backbone, image_size=config.image_size,
                                weights=config.weights, fine_tune_at=None, split=settings.split)
-    return train_config, make_split(scan, settings.split), str(scan.root)
+    return train_config, split_dataset(scan, settings.split), str(scan.root)  # as training splits it
 
 
 def _model(config: EmbedConfig, train_config: TrainConfig, class_count: int):

@@ -1,7 +1,7 @@
 """Image-folder datasets: scan, split, stored settings, health, sample, TFDS, thumbnails, tf.data, augmentation."""
 
 from tlcore.datasets.augmentation import preview
-from tlcore.datasets.health import cached_report, health_report, summarize_sizes
+from tlcore.datasets.health import cached_report, health_report, split_dataset, summarize_sizes
 from tlcore.datasets.sample import SAMPLE_NAME, sample_dataset_path
 from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, ScanProblem, count_images, scan_folder
 from tlcore.datasets.settings import DatasetSettings, SettingsChanged, load_settings, save_settings
@@ -13,6 +13,7 @@ __all__ = [
     "preview",
     "cached_report",
     "health_report",
+    "split_dataset",
     "summarize_sizes",
     "SAMPLE_NAME",
     "sample_dataset_path",

@@ -32,8 +32,8 @@ from tlcore.storage.paths import cache_root, data_root
 
 __all__ = [
     "Report", "IMBALANCE_RATIO", "analysis_path", "cached_report", "analyse_files", "health_report",
-    "summarize_sizes", "imbalance", "duplicate_groups", "health_task", "find_bad_files", "PROGRESS_EVERY_S",
-    "throttled"
+    "summarize_sizes", "imbalance", "duplicate_groups", "health_task", "find_bad_files", "known_bad_files",
+    "split_dataset", "PROGRESS_EVERY_S", "throttled"
 ]
 
 Report = Callable[[float, str], None]
@@ -133,7 +133,7 @@ def health_report(scan: DatasetScan, split_config: SplitConfig | None = None, re
     usable = [(path, label) for path, label in scan.files if path not in bad_paths]
     counts = Counter(label for _, label in usable)
     class_counts = {name: counts.get(index, 0) for index, name in enumerate(scan.class_names)}
-    split, split_error = _split_or_error(scan, split_config or SplitConfig(), unreadable)
+    split, split_error = _split_or_error(scan, split_config or SplitConfig(), analysis)
     records = analysis["files"]
     decoded = [records[path] for path, _ in usable if path in records and records[path][1] is not None]
     return {
@@ -213,10 +213,10 @@ def duplicate_groups(scan: DatasetScan, records: dict[str, list], split: Split |
     return sorted(groups, key=lambda group: (not group["leak"], group["paths"]))
 
 
-def _split_or_error(scan, config, unreadable) -> tuple[Split | None, str | None]:
+def _split_or_error(scan, config, analysis: dict) -> tuple[Split | None, str | None]:
     """The split training would use (for leakage and split counts), or why there is none."""
     try:
-        return make_split(scan, config, excluded=[BadFile(i["path"], i["message"]) for i in unreadable]), None
+        return split_dataset(scan, config, analysis=analysis), None
     except DatasetError as error:
         return None, str(error)
 
@@ -228,16 +228,45 @@ def health_task(params: dict, report: Report) -> dict:
     return health_report(scan, load_settings(params["dataset"]).split, report)
 
 
+def split_dataset(scan: DatasetScan, config: SplitConfig, report: Report | None = None, *, decode: bool = True,
+                  analysis: dict | None = None) -> Split:
+    """The one split builder: the files the check finds unusable are left out, then the rest is split (make_split).
+
+    Training (`training.fit.prepare_split`, and a run's first split in `runs.fixed_split.split_for_run`), the health
+    report, the Dataset page and the embedding map all split through here, so every one of them puts each file in
+    the same part. `decode=False` (a page that must not decode a large folder) leaves out only the files a stored
+    check already knows; `analysis` is a per-file analysis at hand (`analyse_files`).
+
+    Raises:
+        DatasetError: no split can be made (fractions, a class with too few usable images).
+    """
+    if analysis is not None:
+        bad = _bad_files_of(analysis)
+    else:
+        bad = find_bad_files(scan, report or _no_report) if decode else known_bad_files(scan)
+    return make_split(scan, config, excluded=bad)
+
+
+def _bad_files_of(analysis: dict) -> list[BadFile]:
+    """The unusable files a per-file analysis found, as the split records them (path, message)."""
+    return [BadFile(item["path"], item["message"]) for item in analysis["unreadable"]]
+
+
+def known_bad_files(scan: DatasetScan) -> list[BadFile]:
+    """The unusable files a stored check of this exact listing found, without decoding anything (none if unchecked)."""
+    cached = cached_report(scan)
+    return _bad_files_of(cached) if cached is not None else []
+
+
 def find_bad_files(scan: DatasetScan, report: Report = _no_report) -> list[BadFile]:
     """Decode every image once; those that fail are reported with a reason and left out of training.
 
     A health report already computed for this exact listing is reused instead of decoding everything again.
     `report(fraction, "checking images 1,200/5,000")` follows the decoding every PROGRESS_EVERY_S seconds.
     """
-
     cached = cached_report(scan)
     if cached is not None:
-        return [BadFile(item["path"], item["message"]) for item in cached["unreadable"]]
+        return _bad_files_of(cached)
     send = throttled(report)
     total = len(scan.files)
     bad = []

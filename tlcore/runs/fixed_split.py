@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tlcore.datasets.health import Report, split_dataset
 from tlcore.datasets.scan import BadFile, DatasetError, scan_folder
 from tlcore.datasets.split import Split
 from tlcore.runs.folders import Run, get_run
 from tlcore.storage.paths import resolve_dataset_path
 
 __all__ = ["REMOVED_NOTE", "EXAMPLES_SHOWN", "DatasetChanges", "FixedSplit", "stored_split", "compare",
-           "dataset_changes", "fixed_split"]
+           "dataset_changes", "fixed_split", "split_for_run"]
 
 REMOVED_NOTE = "removed from the dataset folder after the run's split was made"
 EXAMPLES_SHOWN = 3  # names quoted in a message; status.json keeps a few more
@@ -128,3 +129,17 @@ def fixed_split(run: Run) -> FixedSplit | None:
         raise DatasetError(f"None of this run's {len(split.train)} training images is left in '{dataset}'; "
                            "restore the folder to resume or fine-tune this run.")
     return FixedSplit(resolve_dataset_path(dataset), kept, changes)
+
+
+def split_for_run(run: Run, report: Report | None = None) -> FixedSplit:
+    """The split a job of this run trains on: the fixed one (`fixed_split`), else the folder split now by the one
+    split builder (`datasets.health.split_dataset`: unreadable images left out), with no changes to report.
+
+    `report(fraction, message)` follows the check of every image when the folder is split now.
+    """
+    fixed = fixed_split(run)
+    if fixed is not None:
+        return fixed
+    config = run.config()
+    scan = scan_folder(config.dataset)
+    return FixedSplit(scan.root, split_dataset(scan, config.split, report), DatasetChanges())

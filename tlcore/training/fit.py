@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlcore.config.training import TrainConfig
-from tlcore.datasets.health import Report, find_bad_files
+from tlcore.datasets.health import Report, split_dataset
 from tlcore.datasets.pipeline import make_dataset
 from tlcore.datasets.scan import scan_folder
-from tlcore.datasets.split import Split, make_split
+from tlcore.datasets.split import Split
 from tlcore.modeling.model import head_units, uses_one_hot_labels
 from tlcore.runs.folders import Run
 from tlcore.training import feature_cache
@@ -40,16 +40,12 @@ PLATEAU_PATIENCE = 2  # ...after this many epochs without improvement
 
 
 def prepare_split(config: TrainConfig, report: Report | None = None) -> tuple[Path, Split]:
-    """Scan the folder, leave out unreadable images, and split as the config says.
+    """Scan the folder and split it as the config says, through the one split builder (unreadable images left out).
 
     `report(fraction, message)` follows the check of every image (a fresh folder decodes them all once).
     """
     scan = scan_folder(config.dataset)
-    return scan.root, make_split(scan, config.split, excluded=find_bad_files(scan, report or _no_report))
-
-
-def _no_report(fraction: float, message: str) -> None:
-    """Nobody is watching (the CLI, tests)."""
+    return scan.root, split_dataset(scan, config.split, report)
 
 
 def balanced_class_weights(labels: list[int], class_count: int) -> dict[int, float]:

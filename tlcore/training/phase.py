@@ -19,7 +19,7 @@ from tlcore.modeling.model import (
     keras_param_counts,
     set_freeze,
 )
-from tlcore.runs.fixed_split import fixed_split
+from tlcore.runs.fixed_split import split_for_run
 from tlcore.runs.folders import Run, get_run
 from tlcore.training import checkpoints, unfreezing
 from tlcore.training.devices import prepare_devices
@@ -28,7 +28,6 @@ from tlcore.training.fit import (
     balanced_class_weights,
     fit,
     learning_rate_for,
-    prepare_split,
     schedule_callbacks,
     tensorboard_callback,
     uses_fast_path,
@@ -73,9 +72,8 @@ def train_run(run: Run) -> dict[str, Any]:
     config = run.config()
     check_config(config)
     run.update_status(phase="loading data")
-    fixed = fixed_split(run)
-    root, split = (fixed.root, fixed.split) if fixed else prepare_split(config, _step_report(run, "loading data"))
-    changes = fixed.changes if fixed else None
+    chosen = split_for_run(run, _step_report(run, "loading data"))
+    root, split, changes = chosen.root, chosen.split, chosen.changes
     if changes:
         print(changes.message(), flush=True)  # worker.log; the banner and the CLI show it from status.json
     run.write_split(split)
