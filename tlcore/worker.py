@@ -15,6 +15,7 @@ from tlcore.jobs.tasks import is_task, run_task
 from tlcore.runs.folders import CANCELLED, FAILED, FINISHED, RUNNING, Run
 from tlcore.runs.progress import process_identity
 from tlcore.training.checkpoints import clear_backups
+from tlcore.training.finish import finish_training
 from tlcore.training.phase import train_run
 
 
@@ -28,12 +29,7 @@ def run_job(run: Run, wait: bool = True) -> str:
     if not wait:
         run.update_status(state=RUNNING, started_at=time.time(), **process_identity())
     try:
-
-        if is_task(run):
-            outcome = run_task(run)
-        else:
-
-            outcome = train_run(run)
+        outcome = run_task(run) if is_task(run) else finish_training(train_run(run))  # finish: END_OF_TRAINING
     except BaseException as error:  # noqa: BLE001 - the page must show any failure, and the queue must go on
         print(traceback.format_exc(), flush=True)
         message = str(error) or type(error).__name__

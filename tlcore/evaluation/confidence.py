@@ -94,7 +94,8 @@ def calibration_record(val_logits: np.ndarray, val_labels: np.ndarray, held_out_
 
 def calibrate_run(run: Run, model: "keras.Model", root: Path, image_size: int,
                   target_accuracy: float | None = None) -> dict[str, Any] | None:
-    """Fit and store the run's temperature and threshold (eval/calibration.json), then refresh its model card.
+    """Fit and store the run's temperature and threshold (eval/calibration.json). The model card, which shows them,
+    is its caller's next step (`inference.model_card.write_model_card`).
 
     The threshold's target is `target_accuracy`, else the one the run already had, else DEFAULT_TARGET_ACCURACY.
     Returns the record; None (nothing stored) for a model without a TL Studio classifier head.
@@ -113,7 +114,6 @@ def calibrate_run(run: Run, model: "keras.Model", root: Path, image_size: int,
     record = calibration_record(val_logits, val_labels, held_out_logits, held_out_labels, held_out_split,
                                 target_accuracy)
     write_json_atomic(calibration_path(run), record)
-    write_model_card(run)
     return record
 
 

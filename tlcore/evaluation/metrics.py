@@ -17,6 +17,7 @@ from tlcore.datasets.pipeline import load_arrays
 from tlcore.evaluation.calibration import calibration_summary
 from tlcore.evaluation.confidence import calibrate_run, confidence_summary
 from tlcore.inference.calibrated import read_calibration
+from tlcore.inference.model_card import write_model_card
 from tlcore.inference.predictor import probabilities_2d
 from tlcore.layers.loading import load_model
 from tlcore.runs.folders import Run, get_run
@@ -165,8 +166,9 @@ def is_complete(run: "Run") -> bool:
 def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]], class_names: list[str],
                    image_size: int, split_name: str = "test", batch_size: int | None = None,
                    run: "Run | None" = None, progress: ImagesDone | None = None) -> dict[str, Any]:
-    """The report for `items`; with `run`, also stored in its folder (report and per-image predictions), and the
-    run's temperature and threshold fitted on its validation split (tlcore.evaluation.confidence).
+    """The report for `items`; with `run`, also stored in its folder (report and per-image predictions), nothing else:
+    calibrating and the model card are steps of their own (`evaluate_run`; at the end of training,
+    `tlcore.training.finish.END_OF_TRAINING`).
 
     Images are decoded and predicted a batch at a time, so memory holds one batch of pixels and `progress(done, total)`
     is called after every batch (and once with 0 before the first): a bar moves instead of jumping to the end.
@@ -185,17 +187,21 @@ def evaluate_model(model: "keras.Model", root: Path, items: list[tuple[str, int]
                                    files=[relative for relative, _ in items])
     if run is not None:
         store_evaluation(run, report, probabilities)
-        calibrate_run(run, model, root, image_size)  # temperature and threshold from the validation split
     return report
 
 
 def evaluate_run(run_id: str, progress: ImagesDone | None = None) -> dict[str, Any]:
-    """(Re-)evaluate a run's saved model on its stored test split (validation when it has none) and store it."""
+    """(Re-)evaluate a run's saved model on its stored test split (validation when it has none) and store it, then
+    calibrate it on its validation split and rewrite its model card: the same three steps as the end of training."""
 
     trained = open_trained_run(run_id, "evaluate")
     split_name, items = trained.split.held_out
-    return evaluate_model(load_model(trained.run.model_path), trained.root, items, trained.split.class_names,
-                          trained.config.image_size, split_name, run=trained.run, progress=progress)
+    model = load_model(trained.run.model_path)
+    report = evaluate_model(model, trained.root, items, trained.split.class_names, trained.config.image_size,
+                            split_name, run=trained.run, progress=progress)
+    calibrate_run(trained.run, model, trained.root, trained.config.image_size)
+    write_model_card(trained.run)
+    return report
 
 
 def evaluate_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:

@@ -15,15 +15,15 @@ PROGRESS_INTERVAL_S = 0.5
 
 
 class RunProgress(keras.callbacks.Callback):
-    """Writes status.json (throttled) and history.csv plus model.keras (each epoch), and honours Cancel.
+    """Writes status.json (throttled) and history.csv (each epoch), and honours Cancel.
 
     Cancel is a file (`cancel.request`) the page drops into the run folder; training stops after the current batch.
+    The model is not saved here: each epoch's weights go to the backup (`checkpoints.backup_callback`, all a resume
+    needs), and the full model.keras is saved once when the job's training ends (`training.phase.train_run`).
     """
 
-    def __init__(self, run: Run, previous_history: list[dict], steps_per_epoch: int, phase: int, epochs_in_phase: int,
-                 saved_model: keras.Model | None = None):
+    def __init__(self, run: Run, previous_history: list[dict], steps_per_epoch: int, phase: int, epochs_in_phase: int):
         super().__init__()
-        self.saved_model = saved_model  # the full model when only its head is fitted (tlcore.training.feature_cache)
         self.run = run
         self.history_rows = list(previous_history)
         self.steps_per_epoch = max(1, steps_per_epoch)
@@ -62,13 +62,11 @@ class RunProgress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = _floats(logs)
         if self.cancelled and self.batches_in_epoch < self.steps_per_epoch:
-            save_model_atomic(self.saved_model or self.model, self.run.model_path)  # keep what was trained...
-            return  # ...but an epoch cut short by Cancel is not a completed epoch in the history
+            return  # an epoch cut short by Cancel is not a completed epoch in the history (its model is kept)
         row = {"epoch": epoch + 1, "phase": self.phase, "seconds": round(time.monotonic() - self.epoch_started, 3),
                "learning_rate": _learning_rate(self.model), **logs}
         self.history_rows.append(row)
         self.run.write_history(self.history_rows)
-        save_model_atomic(self.saved_model or self.model, self.run.model_path)
         self.run.update_status(epochs_done=epoch + 1, val_accuracy=logs.get("val_accuracy"),
                                val_loss=logs.get("val_loss"), eta_seconds=self._eta(time.monotonic()))
 

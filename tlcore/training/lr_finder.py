@@ -16,10 +16,9 @@ import numpy as np
 
 from tlcore.config.training import TrainConfig
 from tlcore.modeling.checks import check_config
-from tlcore.modeling.model import build_model
 from tlcore.training import feature_cache
-from tlcore.training.devices import prepare_devices
-from tlcore.training.fit import fit, prepare_split, uses_fast_path
+from tlcore.training.fit import prepare_split
+from tlcore.training.session import TrainingSession
 
 __all__ = ["SMOOTHING", "DIVERGENCE_FACTOR", "sweep_rates", "smooth", "suggest_learning_rate", "lr_finder_task"]
 
@@ -52,32 +51,24 @@ def suggest_learning_rate(rates: list[float], smoothed: list[float]) -> float:
 
 def lr_finder_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Task `lr_finder`: params {"config": TrainConfig dict, optional "min_lr", "max_lr", "steps"}."""
-    import keras
-
-
     config = TrainConfig.from_dict(params["config"])
     check_config(config)
     rates = sweep_rates(float(params.get("min_lr", MIN_LR)), float(params.get("max_lr", MAX_LR)),
                         int(params.get("steps", STEPS)))
     report(0.0, "loading data")
     root, split = prepare_split(config)
-    class_count = len(split.class_names)
-    devices = prepare_devices(config)
-    keras.utils.set_random_seed(config.split.seed)
     report(0.05, "building the model")
-    with devices.strategy.scope():
-        model = build_model(config, class_count)
     # the form's optimizer, at a constant rate the sweep sets itself; integer labels, so no label smoothing
     sweep_config = replace(config, lr_schedule="constant", label_smoothing=0.0)
-    devices.compile(model, float(rates[0]), class_count, sweep_config)
+    session = TrainingSession.open(sweep_config, root, split, weigh_classes=False)
+    session.compile(learning_rate=float(rates[0]))
     if feature_cache.applies(config):
         report(0.1, "computing the base's features")
     sweep = _make_sweep_class()(rates, report)
     # full batches only, so each batch's own loss can be read back from Keras' running mean of the epoch;
     # a frozen base sweeps only the head, on the cached features (much faster)
-    fit(model, sweep_config, root, split, class_count, epochs=1, callbacks=[sweep], steps_per_epoch=len(rates),
-        batch_size=devices.global_batch(config.batch_size), fast=uses_fast_path(sweep_config, class_count),
-        validate=False)
+    session.fit(1, [sweep], steps_per_epoch=len(rates), fast=session.fast, validate=False)
+    devices = session.devices
     smoothed = smooth(sweep.losses)
     tried = [float(rate) for rate in rates[:len(sweep.losses)]]
     return {"learning_rates": tried, "losses": sweep.losses, "smoothed": smoothed,

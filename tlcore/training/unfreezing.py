@@ -7,22 +7,16 @@ own backup), so the learning curve shows every stage and an interrupted job resu
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tlcore.backbones import freeze_blocks as freeze
 from tlcore.config.training import GradualUnfreezing, TrainConfig
-from tlcore.datasets.split import Split
 from tlcore.modeling.model import base_of, is_pretrained, keras_param_counts, set_freeze
 from tlcore.runs.folders import Run, get_run
 from tlcore.storage.atomic import read_json, write_json_atomic
-from tlcore.training import checkpoints
-from tlcore.training.devices import TrainingDevices
-from tlcore.training.fault_injection import fault_callbacks
-from tlcore.training.fit import fit, learning_rate_for, schedule_callbacks, tensorboard_callback
 
 if TYPE_CHECKING:
-    import keras
+    from tlcore.training.session import TrainingSession
 
 __all__ = [
     "PHASES_FILE", "stage_fine_tune_at", "stage_learning_rate", "gradual_config", "describe_stages",
@@ -62,34 +56,30 @@ def describe_stages(config: TrainConfig) -> list[dict[str, Any]]:
     return rows
 
 
-def train_stages(run: Run, model: "keras.Model", devices: TrainingDevices, config: TrainConfig, root: Path,
-                 split: Split, class_count: int, steps: int, history: list[dict], first_phase: int,
-                 initial_epoch: int, class_weight=None):
-    """Unfreeze, recompile and fit stage after stage (each a phase). Returns the last stage's RunProgress.
+def train_stages(session: TrainingSession, history: list[dict], first_phase: int, initial_epoch: int):
+    """Freeze → compile → fit, stage after stage (each a phase of the run). Returns the last stage's RunProgress.
 
-    `devices` are the job's own (`train_run` made them and built `model` in their strategy's scope): each stage
-    recompiles in that scope with the same XLA setting, as Keras needs after the trainable flags change.
+    The session's devices are the job's own: each stage recompiles in their strategy's scope with the same XLA
+    setting, as Keras needs after the trainable flags change.
     """
     from tlcore.training.callbacks import RunProgress
 
+    run, config = session.run, session.config
     plan = config.gradual_unfreezing
     epoch, progress = initial_epoch, None
     for stage in range(1, plan.stages + 1):
         phase = first_phase + stage - 1
         stage_config = replace(config, fine_tune_at=stage_fine_tune_at(config.backbone, stage, plan.blocks_per_stage),
                                learning_rate=stage_learning_rate(config, stage), epochs=plan.epochs_per_stage)
-        set_freeze(base_of(model), stage_config.fine_tune_at, is_pretrained(config))
-        devices.compile(model, learning_rate_for(stage_config, steps), class_count, stage_config)
-        counts = keras_param_counts(model)
+        set_freeze(base_of(session.model), stage_config.fine_tune_at, is_pretrained(config))
+        session.compile(stage_config)
+        counts = keras_param_counts(session.model)
         record_phase(run, phase, stage_config, counts.trainable)
         run.update_status(stage=stage, stages=plan.stages, trainable_params=counts.trainable,
                           non_trainable_params=counts.non_trainable)
-        progress = RunProgress(run, history, steps, phase, plan.epochs_per_stage)
-        callbacks = [progress, checkpoints.backup_callback(run, phase), tensorboard_callback(run),
-                     *schedule_callbacks(stage_config, bool(split.val)), *fault_callbacks()]
-        fit(model, stage_config, root, split, class_count, epochs=epoch + plan.epochs_per_stage, initial_epoch=epoch,
-            callbacks=callbacks, batch_size=devices.global_batch(config.batch_size), class_weight=class_weight)
-        model._initial_epoch = None  # BackupAndRestore's resume point belongs to its own stage only
+        progress = RunProgress(run, history, session.steps_per_epoch, phase, plan.epochs_per_stage)
+        session.fit(epoch + plan.epochs_per_stage, [progress], phase=phase, config=stage_config, initial_epoch=epoch)
+        session.model._initial_epoch = None  # BackupAndRestore's resume point belongs to its own stage only
         history, epoch = progress.history_rows, epoch + plan.epochs_per_stage
         if progress.cancelled:
             break
