@@ -46,7 +46,7 @@ def damaged_digits(data_root: Path, fraction: float, seed: int = 0) -> tuple[str
 
 
 def pixel_features(root: Path, paths: list[str], size: int = 8) -> np.ndarray:
-    from tlcore.storage.images import load_array
+    from tlcore.datasets.images import load_array
 
     return np.stack([load_array(root / path, size)[..., 0].ravel() for path in paths]).astype(np.float32)
 

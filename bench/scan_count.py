@@ -26,7 +26,7 @@ def main() -> None:
     root, name = make_folder(count)
     print(f"built {count:,} files in {time.perf_counter() - started:.1f} s under {root}")
     from tlcore.datasets.scan import count_images, scan_folder
-    from tlcore.storage import images
+    from tlcore.datasets import images
 
     decoded = []
     original = images._decode

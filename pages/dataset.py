@@ -11,7 +11,7 @@ from pages.dataset_parts.embedding_map import embedding_map_section
 from pages.dataset_parts.health import health_section
 from pages.dataset_parts.sources import choose_dataset
 from pages.shared import current_dataset, escape_markdown, inline_code, load_scan, run_through_app, set_dataset
-from pages.shared.auth import load_dataset_settings, save_dataset_settings
+from pages.shared.dataset_settings import load_dataset_settings, save_dataset_settings
 from tlcore import figures
 from tlcore.config import SplitConfig
 from tlcore.datasets import DatasetError, split_dataset

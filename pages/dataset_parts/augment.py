@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pages.shared.auth import save_dataset_settings
+from pages.shared.dataset_settings import save_dataset_settings
 from tlcore.config import FLIP_MODES, AugmentConfig
 from tlcore.datasets import DatasetScan, DatasetSettings
 from tlcore.storage import DiskFull
@@ -58,7 +58,7 @@ def _next_seed() -> None:
 
 def _grid(image_path, config: AugmentConfig, seed: int) -> None:
     from tlcore.datasets import preview
-    from tlcore.storage import load_array
+    from tlcore.datasets import load_array
 
     with st.spinner("Running the augmentation layers (the first time loads TensorFlow)…"):
         tiles = preview(load_array(image_path, PREVIEW_SIZE), config, count=9, seed=seed)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages.shared import escape_markdown
 from tlcore.datasets import DatasetScan, cached_thumbnail, describe, large_view, page_of
-from tlcore.storage import BadImage
+from tlcore.datasets import BadImage
 
 PER_PAGE = 24
 ALL = "All classes"

@@ -10,7 +10,7 @@ import streamlit as st
 from tlcore import evaluation, figures
 from tlcore.inference import GradCamUnavailable, overlay
 from tlcore.runs import Run
-from tlcore.storage import BadImage, load_array, open_rgb, thumbnail
+from tlcore.datasets import BadImage, load_array, open_rgb, thumbnail
 
 # Sizes in viewport units with floors and ceilings: large on a projector, still on one line on a phone. The
 # selectors name Streamlit's markdown container so they outrank its own paragraph style.

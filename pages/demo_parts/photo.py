@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tlcore.storage import IMAGE_EXTENSIONS
+from tlcore.datasets import IMAGE_EXTENSIONS
 
 CAMERA, UPLOAD = "Camera", "Upload or drop a photo"
 CAMERA_PHOTO = "camera photo"

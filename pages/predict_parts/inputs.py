@@ -8,7 +8,8 @@ import streamlit as st
 
 from pages.shared import current_dataset, escape_markdown
 from tlcore.datasets import DatasetError, scan_folder
-from tlcore.storage import IMAGE_EXTENSIONS, PathOutsideRoot
+from tlcore.datasets import IMAGE_EXTENSIONS
+from tlcore.storage import PathOutsideRoot
 
 MAX_LISTED_FILES = 500
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from tlcore import figures
 from tlcore.inference import GradCamUnavailable, overlay
-from tlcore.storage import BadImage, load_array, open_rgb, thumbnail
+from tlcore.datasets import BadImage, load_array, open_rgb, thumbnail
 
 
 def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: int, explain: bool) -> None:

@@ -21,8 +21,6 @@ from tlcore.access import (
     local_admin,
     user_from_claims,
 )
-from tlcore.datasets import DatasetSettings, SettingsChanged, load_settings
-from tlcore.storage import resolve_dataset_path
 
 TEST_USER_KEY = "_tlstudio_test_user"  # tests only: a User.to_dict() standing in for a signed-in person
 _SESSION_USER_KEY = "_tlstudio_session_user"  # who this session belonged to on the last rerun (for the audit log)
@@ -30,7 +28,7 @@ _AUTH_SETTINGS = {"redirect_uri", "cookie_secret", "client_id", "client_secret",
                   "client_kwargs", "expose_tokens"}
 
 __all__ = ["TEST_USER_KEY", "sign_in_configured", "providers", "current_user", "allowed", "sign_in_screen",
-           "user_badge", "refusal", "load_dataset_settings", "save_dataset_settings", "start_task_id"]
+           "user_badge", "refusal", "start_task_id"]
 
 
 def sign_in_configured() -> bool:
@@ -114,62 +112,6 @@ def refusal(error: Exception) -> None:
     """A refused action (NotAllowed, QuotaExceeded, a stale setting) as a message on the page, never a traceback."""
     icon = ":material/block:" if isinstance(error, NotAllowed) else ":material/error:"
     st.error(str(error), icon=icon)
-
-
-def _seen_key(dataset: str) -> str:
-    return f"_tlstudio_settings_seen::{dataset}"
-
-
-def load_dataset_settings(dataset: str) -> DatasetSettings:
-    """The dataset's stored settings, remembering the version this session's widgets were drawn from.
-
-    A later save from this session is checked against that version, not against whatever is stored by then: while
-    the settings widgets live (keyed `…::<dataset folder>`) they hold what this person saw, so saving them over a
-    newer version would silently undo someone else's change. When none live (first visit, back from another page:
-    Streamlit dropped them), they are drawn from what is stored now, so that version is the one seen.
-    """
-    settings = load_settings(dataset)
-    if _widget_keys(dataset):
-        st.session_state.setdefault(_seen_key(dataset), settings.version)
-    else:
-        st.session_state[_seen_key(dataset)] = settings.version
-    return settings
-
-
-def save_dataset_settings(dataset: str, settings) -> None:
-    """Store a dataset's split/augmentation as the current user, from the version this session first showed.
-
-    If someone else saved since, this save is refused with their name (tlcore.datasets.SettingsChanged) instead of
-    silently replacing their settings; a refusal is shown here, with a button that loads theirs: it forgets the
-    version seen and this session's edits (the widgets keyed `…::<dataset folder>`), so the widgets show the
-    stored settings again.
-    """
-    seen_key = _seen_key(dataset)
-    seen = st.session_state.setdefault(seen_key, settings.version)
-    try:
-        saved = actions.save_dataset_settings(current_user(), dataset, settings, expected_version=seen)
-    except (NotAllowed, SettingsChanged) as error:
-        refusal(error)
-        if isinstance(error, SettingsChanged) and st.button("Load their settings", key=f"reload_{seen_key}"):
-            _forget_edits(dataset)
-            st.rerun()
-    else:
-        st.session_state[seen_key] = saved.version
-
-
-def _widget_keys(dataset: str) -> list[str]:
-    """This session's live settings widgets of `dataset` (their keys end with `::<dataset folder>`)."""
-    try:
-        suffix = f"::{resolve_dataset_path(dataset)}"
-    except (OSError, ValueError):  # PathOutsideRoot is a ValueError: nothing of it was shown
-        return []
-    return [key for key in st.session_state if isinstance(key, str) and key.endswith(suffix)]
-
-
-def _forget_edits(dataset: str) -> None:
-    st.session_state.pop(_seen_key(dataset), None)
-    for key in _widget_keys(dataset):
-        del st.session_state[key]
 
 
 def start_task_id(kind: str, params: dict) -> str | None:

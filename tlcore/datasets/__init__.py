@@ -1,7 +1,9 @@
-"""Image-folder datasets: scan, split, stored settings, health, sample, TFDS, thumbnails, tf.data, augmentation."""
+"""Image-folder datasets: image decoding, scan, split, stored settings, health, sample, TFDS, thumbnails, tf.data,
+augmentation."""
 
 from tlcore.datasets.augmentation import preview
 from tlcore.datasets.health import cached_report, health_report, split_dataset, summarize_sizes
+from tlcore.datasets.images import IMAGE_EXTENSIONS, BadImage, load_array, open_rgb, pixel_budget, thumbnail
 from tlcore.datasets.sample import SAMPLE_NAME, sample_dataset_path
 from tlcore.datasets.scan import BadFile, DatasetError, DatasetScan, ScanProblem, count_images, scan_folder
 from tlcore.datasets.settings import DatasetSettings, SettingsChanged, load_settings, save_settings
@@ -10,6 +12,12 @@ from tlcore.datasets.tfds import CATALOG, TfdsUnavailable, fetch, folder_name, i
 from tlcore.datasets.thumbnails import cached_thumbnail, describe, large_view, page_of
 
 __all__ = [
+    "IMAGE_EXTENSIONS",
+    "BadImage",
+    "load_array",
+    "open_rgb",
+    "pixel_budget",
+    "thumbnail",
     "preview",
     "cached_report",
     "health_report",

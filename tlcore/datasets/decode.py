@@ -1,6 +1,6 @@
 """The one decoding rule of the tf.data pipeline: TensorFlow decodes the common files in the graph, Pillow the rest.
 
-`tlcore.storage.images.load_array` defines the pixels (RGB, alpha on white, bilinear squash-resize, no EXIF
+`tlcore.datasets.images.load_array` defines the pixels (RGB, alpha on white, bilinear squash-resize, no EXIF
 rotation). Pillow inside `tf.numpy_function` holds the Python lock, so on a fast accelerator it starves the model;
 TensorFlow's own decoders do not. A file goes native only when TensorFlow gives the same pixels within
 `NATIVE_TOLERANCE` (tests/unit/datasets/test_decode.py checks every native kind against `load_array`): 8-bit JPEG
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from tlcore.storage.images import load_array, pixel_budget
+from tlcore.datasets.images import load_array, pixel_budget
 
 if TYPE_CHECKING:
     import tensorflow as tf

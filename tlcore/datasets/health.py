@@ -27,7 +27,7 @@ from tlcore.datasets.scan import (
 from tlcore.datasets.settings import load_settings
 from tlcore.datasets.split import Split, make_split
 from tlcore.storage.atomic import DiskFull, read_json, write_json_atomic
-from tlcore.storage.images import UNREADABLE, BadImage, inspect_image, pixel_budget
+from tlcore.datasets.images import UNREADABLE, BadImage, inspect_image, pixel_budget
 from tlcore.storage.paths import cache_root, data_root
 
 __all__ = [

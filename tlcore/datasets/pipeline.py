@@ -15,7 +15,7 @@ import numpy as np
 
 from tlcore.datasets.decode import PILLOW, decode_in_graph, decoders_of
 from tlcore.datasets.disk_cache import disk_cached, image_cache_key
-from tlcore.storage.images import load_array
+from tlcore.datasets.images import load_array
 
 if TYPE_CHECKING:
     import tensorflow as tf

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
 
 from tlcore.storage.archive import NESTED_ARCHIVE_EXTENSIONS
-from tlcore.storage.images import UNREADABLE, BadImage, inspect_image, is_image_name
+from tlcore.datasets.images import UNREADABLE, BadImage, inspect_image, is_image_name
 from tlcore.storage.paths import (
     PathOutsideRoot,
     UnusablePath,

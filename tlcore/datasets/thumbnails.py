@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image
 
 from tlcore.datasets.scan import open_dataset_file
-from tlcore.storage.images import BadImage, ImageInfo, inspect_image, open_rgb, thumbnail
+from tlcore.datasets.images import BadImage, ImageInfo, inspect_image, open_rgb, thumbnail
 from tlcore.storage.paths import cache_root
 
 __all__ = ["THUMB_WIDTH", "thumbnail_path", "cached_thumbnail", "page_of", "describe", "large_view"]

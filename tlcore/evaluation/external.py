@@ -11,7 +11,7 @@ from tlcore.datasets.scan import scan_folder
 from tlcore.evaluation.metrics import classification_report
 from tlcore.inference.sources import load_external, shortlist
 from tlcore.layers.loading import BadModelFile
-from tlcore.storage.images import load_array
+from tlcore.datasets.images import load_array
 
 __all__ = ["evaluate_external", "evaluate_external_task"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tlcore.storage.images import BadImage, thumbnail
+from tlcore.datasets.images import BadImage, thumbnail
 from tlcore.storage.paths import PathOutsideRoot, resolve_dataset_path
 
 if TYPE_CHECKING:

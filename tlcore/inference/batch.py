@@ -21,7 +21,7 @@ from tlcore.datasets.scan import open_dataset_file
 from tlcore.inference.sources import predictor_for
 from tlcore.storage.archive import ArchiveError, ZipCaps, check_zip, open_zip, read_entry, unsafe_entry_reason
 from tlcore.storage.atomic import disk_full_guard
-from tlcore.storage.images import BadImage, is_image_name
+from tlcore.datasets.images import BadImage, is_image_name
 from tlcore.storage.paths import data_root, resolve_dataset_path
 from tlcore.storage.uploads import keep_upload
 

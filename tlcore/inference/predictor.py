@@ -18,7 +18,7 @@ from tlcore.inference.calibrated import NOT_SURE, Confidence, calibration_path, 
 from tlcore.inference.gradcam import Explainer
 from tlcore.layers.loading import load_model
 from tlcore.runs.folders import Run, get_run
-from tlcore.storage.images import BadImage, load_array
+from tlcore.datasets.images import BadImage, load_array
 
 if TYPE_CHECKING:
     import keras

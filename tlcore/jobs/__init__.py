@@ -2,13 +2,13 @@
 
 from tlcore.jobs.ray_backend import ray_address
 from tlcore.jobs.resources import Resources
+from tlcore.jobs.rows import queue_rows
 from tlcore.jobs.scheduler import (
     cancel,
     dispatch,
     free_gpus,
     queue,
     queue_position,
-    queue_rows,
     refresh,
     resume,
     runs_here,

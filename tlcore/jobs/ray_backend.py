@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from tlcore.runs.folders import Run
 
 __all__ = [
     "RAY_ADDRESS_ENV", "RAY_PYTHON_ENV", "LOG_TO_RUN_ENV", "TERMINAL_STATES", "ray_address", "submit_to_ray",
-    "ray_job_state", "stop_ray_job", "job_info"
+    "ray_job_state", "RayLiveness", "liveness", "stop_ray_job", "job_info"
 ]
 
 RAY_ADDRESS_ENV = "TLSTUDIO_RAY_ADDRESS"  # a Ray head's dashboard address, e.g. http://head:8265
@@ -76,6 +77,39 @@ def ray_job_state(job_id: str) -> str | None:
         return str(_client(address).get_job_status(job_id))
     except Exception:  # noqa: BLE001 - an unreachable head must not stop a page: "cannot tell" is the answer
         return None
+
+
+@dataclass(frozen=True)
+class RayLiveness:
+    """What Ray says about a job's process, for the scheduler's liveness check (instead of a pid)."""
+
+    state: str | None  # Ray's status, None when the cluster cannot say
+
+    @property
+    def known(self) -> bool:
+        return self.state is not None
+
+    @property
+    def ended(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def alive(self) -> bool:
+        return self.known and not self.ended
+
+    @property
+    def stopped(self) -> bool:
+        """Ray stopped it (a cancel, when the run's cancel file says so)."""
+        return self.state == "STOPPED"
+
+    @property
+    def reported(self) -> str:
+        """A sentence to append to an error message ("" when Ray could not say)."""
+        return f" Ray reports the job {self.state}." if self.state else ""
+
+
+def liveness(job_id: str) -> RayLiveness:
+    return RayLiveness(ray_job_state(job_id))
 
 
 def stop_ray_job(job_id: str) -> bool:

@@ -37,7 +37,6 @@ from tlcore.modeling.checks import check_config
 from tlcore.runs.folders import (
     ACTIVE_STATES,
     CANCELLED,
-    DAMAGED,
     FAILED,
     INTERRUPTED,
     LOCAL_USER,
@@ -54,7 +53,7 @@ from tlcore.storage.paths import studio_home
 __all__ = [
     "RESUMABLE_STATES", "NEVER_STARTED_S", "max_parallel_jobs", "submit", "submit_task", "start_worker", "resume",
     "cancel", "scheduler_lock", "refresh", "all_jobs", "queue", "queue_position", "wait_for_slot", "dispatch",
-    "resources_of", "free_gpus", "queue_rows", "runs_here"
+    "resources_of", "free_gpus", "runs_here", "lane_of"
 ]
 
 RESUMABLE_STATES = (INTERRUPTED, FAILED)
@@ -212,23 +211,23 @@ def _check(run: Run) -> tuple[str, bool]:
     if state not in ACTIVE_STATES:
         return state, False
     ray_job = status.get("ray_job_id")
-    ray_state = ray_backend.ray_job_state(ray_job) if ray_job else None
+    ray = ray_backend.liveness(ray_job) if ray_job else None
     if state == RUNNING:
         alive = process_alive(status) if status.get("pid") else None  # no pid recorded: nothing to judge by
-        if ray_state is not None:
-            alive = ray_state not in ray_backend.TERMINAL_STATES
-        if alive is False and ray_state == "STOPPED" and run.cancel_path.exists():
+        if ray is not None and ray.known:
+            alive = ray.alive
+        if alive is False and ray is not None and ray.stopped and run.cancel_path.exists():
             return _mark(run, "Cancelled: Ray stopped the job.", state=CANCELLED, phase="cancelled",
                          finished_at=time.time()), True
         if alive is False:
             return _mark(run, "The job process ended without finishing (killed or crashed)."
-                         + (f" Ray reports the job {ray_state}." if ray_state else "")), True
+                         + (ray.reported if ray is not None else "")), True
         return state, False
     if not status.get("dispatched_at"):
         return state, False
     waited = time.time() - float(status["dispatched_at"])
-    if ray_job:
-        gone = ray_state in ray_backend.TERMINAL_STATES
+    if ray is not None:
+        gone = ray.ended
     elif status.get("waiting_process"):
         gone = not _waiter_alive(status)
     else:
@@ -300,7 +299,7 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
             return started
         ray = ray_backend.ray_address()
         free = _free_gpu_ids(holding)
-        used = Counter(_slot_of(resources_of(job, status)) for job, status in holding)
+        used = Counter(lane_of(resources_of(job, status)) for job, status in holding)
         limits = {"cpu": cpu_lane_slots(), "training": max_parallel_jobs()}
         blocked: set[str] = set()
         by_key = {str(job.path): (job, status) for job, status in waiting}
@@ -309,7 +308,7 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
         for entry in order:
             job, status = by_key[entry.key]
             needs = resources_of(job, status)
-            slot = _slot_of(needs)
+            slot = lane_of(needs)
             if slot in blocked:
                 continue
             if ray:
@@ -344,7 +343,7 @@ def _waiter_alive(status: dict) -> bool:
     return isinstance(waiting, dict) and process_alive(waiting) is not False
 
 
-def _slot_of(needs: Resources) -> str:
+def lane_of(needs: Resources) -> str:
     return "cpu" if needs.lane == CPU_LANE else "gpu" if needs.gpus else "training"
 
 
@@ -392,36 +391,12 @@ def queue() -> list[Run]:
 
 def queue_position(run: Run) -> int | None:
     """1 for the next job to start in this run's lane; None when the run is not waiting."""
-    lane = _slot_of(resources_of(run))
-    in_lane = [job for job in queue() if _slot_of(resources_of(job)) == lane]
+    lane = lane_of(resources_of(run))
+    in_lane = [job for job in queue() if lane_of(resources_of(job)) == lane]
     for position, waiting in enumerate(in_lane, start=1):
         if waiting.path == run.path:
             return position
     return None
-
-
-def queue_rows() -> list[dict[str, Any]]:
-    """Every run and task, newest first: state, owner, kind, devices, queue position and why a folder is damaged."""
-    positions: dict[str, int] = {}
-    per_lane: Counter = Counter()
-    for job in queue():
-        lane = _slot_of(resources_of(job))
-        per_lane[lane] += 1
-        positions[str(job.path)] = per_lane[lane]
-    rows = []
-    for job in all_jobs():
-        status = job.status()
-        needs = resources_of(job, status)
-        devices = status.get("devices")
-        rows.append({
-            "id": job.id, "kind": status.get("kind", "task") if is_task(job) else "training",
-            "state": status.get("state", "unknown"), "owner": job.owner, "needs": needs.describe(),
-            "devices": ",".join(map(str, devices)) if devices else ("" if not status.get("ray_job_id") else "ray"),
-            "position": positions.get(str(job.path)), "ray_job_id": status.get("ray_job_id"),
-            "host": status.get("host"), "damaged": status.get("damaged") if status.get("state") == DAMAGED else None,
-            "error": status.get("error"),
-        })
-    return rows
 
 
 def wait_for_slot(run: Run, poll_s: float = 0.5) -> bool:

@@ -1,4 +1,5 @@
-"""Files on disk: where things live, atomic writes, image decoding, uploads, archives, the network probe."""
+"""Files on disk: where things live, atomic writes, uploads, archives, trash, the network probe (image decoding is
+`tlcore.datasets.images`)."""
 
 from tlcore.storage.archive import (
     MAX_ARCHIVE_RATIO,
@@ -11,7 +12,6 @@ from tlcore.storage.archive import (
     inspect_keras_archive,
 )
 from tlcore.storage.atomic import DiskFull
-from tlcore.storage.images import IMAGE_EXTENSIONS, BadImage, load_array, open_rgb, pixel_budget, thumbnail
 from tlcore.storage.network import is_online, weights_host
 from tlcore.storage.paths import (
     PathOutsideRoot,
@@ -43,12 +43,6 @@ __all__ = [
     "extract_zip",
     "inspect_keras_archive",
     "DiskFull",
-    "BadImage",
-    "IMAGE_EXTENSIONS",
-    "load_array",
-    "open_rgb",
-    "pixel_budget",
-    "thumbnail",
     "is_online",
     "weights_host",
     "PathOutsideRoot",

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from tlcore.curation import near_duplicates, outlier_scores
-from tlcore.storage.images import load_array
+from tlcore.datasets.images import load_array
 
 
 @pytest.mark.parametrize("reduced", [False, True], ids=["all dimensions", "PCA-reduced search"])

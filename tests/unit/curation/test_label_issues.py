@@ -8,7 +8,7 @@ import pytest
 
 from tlcore.curation import out_of_sample_probabilities, rank_label_issues
 from tlcore.datasets import scan_folder
-from tlcore.storage.images import load_array
+from tlcore.datasets.images import load_array
 
 CLASSES = [str(n) for n in range(10)]
 PER_CLASS = 40

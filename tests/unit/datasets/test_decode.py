@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from tlcore.datasets import decode
-from tlcore.storage.images import load_array
+from tlcore.datasets.images import load_array
 
 SIZES = (8, 32, 96)  # the file's own size (no resize), up and down
 

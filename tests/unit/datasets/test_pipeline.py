@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tlcore.datasets.decode import NATIVE_TOLERANCE
-from tlcore.storage.images import load_array
+from tlcore.datasets.images import load_array
 
 
 def _items(digits, per_class=3):

@@ -1,4 +1,4 @@
-"""tlcore.storage.images: every kind of file decodes to the same 8-bit RGB, and broken files say why."""
+"""tlcore.datasets.images: every kind of file decodes to the same 8-bit RGB, and broken files say why."""
 
 import io
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlcore.storage.images import BadImage, is_image_name, load_array, open_rgb
+from tlcore.datasets.images import BadImage, is_image_name, load_array, open_rgb
 
 
 def _pixels(path_or_bytes) -> np.ndarray:
@@ -144,7 +144,7 @@ def test_an_image_over_the_pixel_budget_is_refused_before_it_is_decoded(monkeypa
     from PIL import Image as PILImage
     from PIL import ImageFile
 
-    from tlcore.storage.images import DEFAULT_MAX_PIXELS, TOO_MANY_PIXELS, pixel_budget
+    from tlcore.datasets.images import DEFAULT_MAX_PIXELS, TOO_MANY_PIXELS, pixel_budget
 
     assert pixel_budget() == DEFAULT_MAX_PIXELS < PILImage.MAX_IMAGE_PIXELS
     monkeypatch.setenv("TLSTUDIO_MAX_IMAGE_PIXELS", "10000")
@@ -170,7 +170,7 @@ def test_the_budget_follows_the_environment(monkeypatch):
 
 
 def test_a_large_jpeg_is_decoded_at_a_reduced_scale_instead_of_refused(monkeypatch):
-    from tlcore.storage.images import inspect_image
+    from tlcore.datasets.images import inspect_image
 
     buffer = io.BytesIO()
     Image.new("RGB", (400, 200), (200, 30, 30)).save(buffer, format="JPEG")
