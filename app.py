@@ -42,5 +42,5 @@ PAGE_TABLE = [
 PAGES = [st.Page(script, title=title, icon=icon, default=script == "pages/home.py")
          for script, title, icon, roles in PAGE_TABLE if user.role in roles]
 
-st.session_state[VIA_APP] = True  # each page checks (and clears) this: see pages/_shared.run_through_app
+st.session_state[VIA_APP] = True  # each page checks (and clears) this: see pages/shared/navigation.run_through_app
 st.navigation(PAGES).run()

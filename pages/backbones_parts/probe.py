@@ -33,7 +33,6 @@ def probe_section(dataset: str) -> None:
             "dataset": dataset, "backbones": probe_names, "image_size": int(probe_size), "per_class": int(per_class),
             "weights": "random" if random_weights else "imagenet"})
 
-
     if st.session_state.get("probe_task"):
         task_monitor(st.session_state["probe_task"], show_probe)
 

@@ -77,7 +77,6 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def resolve_weights(backbone_name: str, image_size: int, weights: str) -> str | None:
     """The `weights=` for Keras: "imagenet" only if cached (this server may be offline), None if random was chosen."""
-
     backbone = backbones.get(backbone_name)
     if weights == WEIGHTS_RANDOM:
         return None

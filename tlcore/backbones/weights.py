@@ -116,7 +116,6 @@ def install_weights(backbone: Backbone | str, image_size: int, data: bytes, owne
     import shutil
     import tempfile
 
-
     backbone = backbones.get(backbone) if isinstance(backbone, str) else backbone
     rows = backbone.fixed_weights_size or backbone.weights_rows(image_size)
     expected = (f"{backbone.name} without its top (include_top=False) at {rows}×{rows} px, "

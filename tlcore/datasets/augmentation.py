@@ -11,7 +11,6 @@ from tlcore.config.augmentation import AugmentConfig
 __all__ = ["augmentation_layers", "preview"]
 
 
-
 def augmentation_layers(config: AugmentConfig, image_size: int | None = None):
     """A `keras.Sequential` of the enabled layers (the very object used by training and by previews).
 

@@ -40,7 +40,6 @@ Report = Callable[[float, str], None]
 IMBALANCE_RATIO = 3.0  # largest / smallest class count from which the report warns
 _ANALYSIS_VERSION = 2  # 2: files streamed, decoded within the pixel budget
 
-
 PROGRESS_EVERY_S = 2.0  # a long step (checking every image, computing features) reports at least this often
 
 
@@ -223,7 +222,6 @@ def _split_or_error(scan, config, analysis: dict) -> tuple[Split | None, str | N
 
 def health_task(params: dict, report: Report) -> dict:
     """Task entry point (kind "health"): the report for params["dataset"] with the dataset's stored split."""
-
     scan = scan_folder(params["dataset"])
     return health_report(scan, load_settings(params["dataset"]).split, report)
 

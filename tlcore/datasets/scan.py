@@ -320,6 +320,3 @@ def open_dataset_file(path: Path, allowed: Path | None = None) -> BinaryIO:
         os.close(fd)
         raise BadImage("not a regular file (a pipe, socket or device); not read", NOT_A_FILE)
     return open(fd, "rb")
-
-
-

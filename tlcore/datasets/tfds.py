@@ -101,7 +101,6 @@ def _refuse_foreign_folder(name: str) -> None:
 def _fetch_unlocked(name: str, report: Report) -> Path:
     import tensorflow_datasets as tfds
 
-
     builder = tfds.builder(name, data_dir=str(tfds_cache()))
     if builder.is_prepared():
         return _write_class_folders(builder, CATALOG[name], report)

@@ -230,7 +230,6 @@ def metrics_summary(report: dict[str, Any]) -> dict[str, Any]:
 
 def stored_or_fresh_metrics(run_id: str) -> dict[str, Any]:
     """The run's stored metrics; a run evaluated before they were all kept (or calibrated) is evaluated again first."""
-
     run = get_run(run_id)
     uncalibrated = read_calibration(run) is None and run.model_path.exists()
     report = run.evaluation() if is_complete(run) and not uncalibrated else evaluate_run(run_id)

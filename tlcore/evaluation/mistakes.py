@@ -66,7 +66,6 @@ def most_confused_pairs(matrix: list[list[int]], class_names: list[str], count: 
 
 def thumbnails(dataset: str, files: list[str], width: int = 96) -> list[tuple[str, Any]]:
     """(file, PIL thumbnail or None when the file is gone or unreadable) for files relative to a dataset folder."""
-
     try:
         root = resolve_dataset_path(dataset)
     except PathOutsideRoot:

@@ -11,7 +11,6 @@ from tlcore.figures.style import LAYOUT
 __all__ = ["pareto_front", "published_scatter"]
 
 
-
 def pareto_front(points: list[dict[str, Any]], x: str = "cpu_ms", y: str = "top1") -> list[str]:
     """Names of the points no other point beats: none has a lower-or-equal `x` with a higher `y`.
 

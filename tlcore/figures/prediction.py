@@ -13,7 +13,6 @@ from tlcore.figures.style import LAYOUT
 __all__ = ["predicted_class_counts", "export_comparison", "top_k"]
 
 
-
 def predicted_class_counts(rows: list[dict[str, Any]], class_names: list[str] | None = None) -> go.Figure:
     """How many images of a batch went to each class (unreadable images counted apart), largest first."""
     counts = Counter(row["predicted"] if row.get("predicted") is not None else "(unreadable)" for row in rows)

@@ -223,4 +223,3 @@ def batch_predict_task(params: dict[str, Any], report: Callable[[float, str], No
     rows = predict_batch(predictor_for(params["model"]), chunks, total, int(params.get("top_k", 3)), report)
     return {"source": source, "images": total, "errors": sum(1 for row in rows if row["error"]), "rows": rows,
             "nested_archives": nested}
-

@@ -27,7 +27,6 @@ __all__ = ["compiled_call", "classifier_head", "logits_call", "Prediction", "Pre
            "probabilities_2d"]
 
 
-
 def compiled_call(model: "keras.Model") -> Callable[[np.ndarray], np.ndarray]:
     """`model(x, training=False)` traced once as a tf.function: a one-image call costs a fraction of `model.predict`."""
     import tensorflow as tf
@@ -150,7 +149,6 @@ class Predictor:
 
     def explain(self, image: np.ndarray, class_index: int | None = None):
         """Grad-CAM for one image at the model's size (tlcore.inference.gradcam), the explainer built on first use."""
-
         if self._explainer is None:
             self._explainer = Explainer(self.model)
         return self._explainer.explain(image, class_index)

@@ -56,7 +56,6 @@ def model_path_under_data_root(user_path: str) -> Path:
 
 def load_external(path: Path, class_names: list[str], name: str | None = None):
     """A Predictor for the file, or BadModelFile saying why not (corrupt, unsafe, or not matching the classes)."""
-
     label = name or Path(path).name
     model = load_model(path, shown_name=name)
     units = int(model.output_shape[-1])

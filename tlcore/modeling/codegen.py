@@ -50,7 +50,6 @@ _FAMILIES_WITH_PREPROCESSING_FLAG = {"EfficientNetV2", "MobileNetV3", "ConvNeXt"
 _PLATEAU = "factor=0.5, patience=2"  # tlcore.training.fit.PLATEAU_FACTOR / PLATEAU_PATIENCE
 _IN_MEMORY_CACHE_LIMIT = "2 * 1024**3"  # tlcore.datasets.pipeline caches decoded images up to this many bytes
 
-
 _LAYERS_DIR = Path(__file__).resolve().parents[1] / "layers"
 
 

@@ -32,9 +32,7 @@ __all__ = [
 
 TENSORBOARD_FOLDER = "tensorboard"
 
-
 PLATEAU_FACTOR = 0.5  # reduce-on-plateau halves the learning rate...
-
 
 PLATEAU_PATIENCE = 2  # ...after this many epochs without improvement
 
@@ -66,7 +64,6 @@ def make_datasets(root: Path, split: Split, config: TrainConfig, batch_size: int
     `repeat`: the training images loop forever in full batches (for a fit measured in steps, as the LR finder's).
     """
     import tensorflow as tf
-
 
     binary = head_units(class_count) == 1
     train_ds = make_dataset(root, split.train, config.image_size, batch_size, binary, shuffle=True,

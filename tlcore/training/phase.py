@@ -32,7 +32,6 @@ __all__ = ["load_or_build_model", "train_run"]
 
 def load_or_build_model(config: TrainConfig, class_count: int) -> "keras.Model":
     """Phase 1 builds a fresh model; a fine-tuning phase loads its parent's model and unfreezes from `fine_tune_at`."""
-
     if not config.is_fine_tune:
         return build_model(config, class_count)
     model = load_model(get_run(config.parent_run).model_path)
