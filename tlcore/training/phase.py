@@ -61,7 +61,7 @@ def train_run(run: Run) -> Trained:
 
     What follows (evaluate, calibrate, model card, notify) is the job's own table of steps (`training.finish`).
     """
-    from tlcore.training.callbacks import RunProgress, save_model_atomic
+    from tlcore.training.callbacks import save_model_atomic
 
     # 1. Data: the split, fixed when the run started (a resume keeps its own, a fine-tuning phase its parent's).
     config = run.config()
@@ -85,7 +85,7 @@ def train_run(run: Run) -> Trained:
     previous_history = _earlier_phases(config)
     initial_epoch = int(previous_history[-1]["epoch"]) if previous_history else 0  # BackupAndRestore may move it on
     phase = int(previous_history[-1]["phase"]) + 1 if previous_history else 1
-    history = checkpoints.history_to_continue(run, previous_history)  # a resumed phase keeps its own epochs
+    session.history = checkpoints.history_to_continue(run, previous_history)  # a resumed phase keeps its epochs
     run.update_status(phase="training", epochs=initial_epoch + config.epochs, first_epoch=initial_epoch + 1,
                       total_params=counts.total, trainable_params=counts.trainable,
                       non_trainable_params=counts.non_trainable, train_images=len(split.train),
@@ -93,17 +93,16 @@ def train_run(run: Run) -> Trained:
                       class_weight={str(k): round(v, 4) for k, v in (session.class_weight or {}).items()} or None,
                       **session.devices.status(model))
 
-    # 3. Fit: progress and history into the run folder, plus the session's standard callbacks.
+    # 3. Fit, with the session's standard callbacks (progress, backup, TensorBoard, schedule).
     if config.gradual_unfreezing:  # stages of "unfreeze K more blocks, train, lower the rate", one phase each
-        progress = unfreezing.train_stages(session, history, phase, initial_epoch)
+        unfreezing.train_stages(session, phase, initial_epoch)
     else:
         fast = session.fast
         if fast:  # whole base frozen, no augmentation: the head trains on the base's features, computed once
             run.update_status(phase="computing features", fast_frozen_phase=True)  # on every replica, as the plain path
-        progress = RunProgress(run, history, session.steps_per_epoch, phase, config.epochs)
-        session.fit(initial_epoch + config.epochs, [progress], phase=phase, initial_epoch=initial_epoch, fast=fast,
+        session.fit(initial_epoch + config.epochs, phase=phase, initial_epoch=initial_epoch, fast=fast,
                     report=_step_report(run, "computing features"))
 
     # 4. The full model, once (each epoch backed up only its weights, which is all a resume needs).
     save_model_atomic(model, run.model_path)
-    return Trained(run, config, model, root, split, cancelled=progress.cancelled)
+    return Trained(run, config, model, root, split, cancelled=session.cancelled)

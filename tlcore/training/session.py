@@ -9,7 +9,7 @@ one callback. Sweeps are ordinary jobs, so each of their runs goes through `trai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -40,7 +40,9 @@ __all__ = ["TrainingSession"]
 class TrainingSession:
     """One job's model on its split, on the devices decided at its start.
 
-    `run` is None for a fit that writes no run folder (the LR finder): it then has no standard callbacks.
+    `run` is None for a fit that writes no run folder (the LR finder): it then has no standard callbacks. With a run,
+    every fit reports its progress there (`RunProgress`: status.json, history.csv, Cancel) and `history` and
+    `cancelled` follow it.
     """
 
     config: TrainConfig
@@ -50,6 +52,8 @@ class TrainingSession:
     model: "keras.Model"
     run: Run | None = None
     class_weight: dict[int, float] | None = None
+    history: list[dict] = field(default_factory=list)  # history.csv's rows so far: earlier phases, this one's epochs
+    cancelled: bool = False  # Cancel stopped the last fit
 
     @classmethod
     def open(cls, config: TrainConfig, root: Path, split: Split, *, run: Run | None = None,
@@ -95,22 +99,32 @@ class TrainingSession:
         rate = learning_rate if learning_rate is not None else learning_rate_for(config, self.steps_per_epoch)
         self.devices.compile(self.model, rate, self.class_count, config)
 
-    def standard_callbacks(self, phase: int, config: TrainConfig | None = None) -> list:
-        """The callbacks every fit of a run has: the per-epoch backup (weights only, for resume), TensorBoard,
-        the learning-rate schedule and early stopping, and the test suite's fault injection."""
+    def standard_callbacks(self, phase: int, epochs_in_phase: int, config: TrainConfig | None = None) -> list:
+        """The callbacks every fit of a run has, in this order: progress (status.json, history.csv, Cancel), the
+        per-epoch backup (weights only: all a resume needs), TensorBoard, the learning-rate schedule and early
+        stopping, and the test suite's fault injection. None without a run."""
         if self.run is None:
             return []
+        from tlcore.training.callbacks import RunProgress
+
         config = config or self.config
-        return [checkpoints.backup_callback(self.run, phase), tensorboard_callback(self.run),
+        progress = RunProgress(self.run, self.history, self.steps_per_epoch, phase, epochs_in_phase)
+        return [progress, checkpoints.backup_callback(self.run, phase), tensorboard_callback(self.run),
                 *schedule_callbacks(config, bool(self.split.val)), *fault_callbacks()]
 
     def fit(self, epochs: int, extra_callbacks: Sequence = (), *, phase: int = 1,
             config: TrainConfig | None = None, initial_epoch: int = 0, fast: bool = False,
             steps_per_epoch: int | None = None, validate: bool = True,
             report: Report | None = None) -> "keras.callbacks.History":
-        """Fit up to epoch `epochs` (Keras counts across phases) with `extra_callbacks` before the standard ones."""
+        """Fit up to epoch `epochs` (Keras counts across phases, from `initial_epoch`) with the standard callbacks
+        and `extra_callbacks`; then `history` and `cancelled` say where the run is."""
         config = config or self.config
-        return fit(self.model, config, self.root, self.split, self.class_count, epochs=epochs,
-                   initial_epoch=initial_epoch, callbacks=[*extra_callbacks, *self.standard_callbacks(phase, config)],
-                   batch_size=self.global_batch, class_weight=self.class_weight, fast=fast,
-                   steps_per_epoch=steps_per_epoch, validate=validate, report=report)
+        standard = self.standard_callbacks(phase, epochs - initial_epoch, config)
+        result = fit(self.model, config, self.root, self.split, self.class_count, epochs=epochs,
+                     initial_epoch=initial_epoch, callbacks=[*standard, *extra_callbacks],
+                     batch_size=self.global_batch, class_weight=self.class_weight, fast=fast,
+                     steps_per_epoch=steps_per_epoch, validate=validate, report=report)
+        if standard:
+            progress = standard[0]
+            self.history, self.cancelled = progress.history_rows, progress.cancelled
+        return result

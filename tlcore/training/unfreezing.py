@@ -56,17 +56,15 @@ def describe_stages(config: TrainConfig) -> list[dict[str, Any]]:
     return rows
 
 
-def train_stages(session: TrainingSession, history: list[dict], first_phase: int, initial_epoch: int):
-    """Freeze → compile → fit, stage after stage (each a phase of the run). Returns the last stage's RunProgress.
+def train_stages(session: TrainingSession, first_phase: int, initial_epoch: int) -> None:
+    """Freeze → compile → fit, stage after stage (each a phase of the run), until the plan ends or Cancel.
 
     The session's devices are the job's own: each stage recompiles in their strategy's scope with the same XLA
     setting, as Keras needs after the trainable flags change.
     """
-    from tlcore.training.callbacks import RunProgress
-
     run, config = session.run, session.config
     plan = config.gradual_unfreezing
-    epoch, progress = initial_epoch, None
+    epoch = initial_epoch
     for stage in range(1, plan.stages + 1):
         phase = first_phase + stage - 1
         stage_config = replace(config, fine_tune_at=stage_fine_tune_at(config.backbone, stage, plan.blocks_per_stage),
@@ -77,13 +75,11 @@ def train_stages(session: TrainingSession, history: list[dict], first_phase: int
         record_phase(run, phase, stage_config, counts.trainable)
         run.update_status(stage=stage, stages=plan.stages, trainable_params=counts.trainable,
                           non_trainable_params=counts.non_trainable)
-        progress = RunProgress(run, history, session.steps_per_epoch, phase, plan.epochs_per_stage)
-        session.fit(epoch + plan.epochs_per_stage, [progress], phase=phase, config=stage_config, initial_epoch=epoch)
+        session.fit(epoch + plan.epochs_per_stage, phase=phase, config=stage_config, initial_epoch=epoch)
         session.model._initial_epoch = None  # BackupAndRestore's resume point belongs to its own stage only
-        history, epoch = progress.history_rows, epoch + plan.epochs_per_stage
-        if progress.cancelled:
+        epoch += plan.epochs_per_stage
+        if session.cancelled:
             break
-    return progress
 
 
 def record_phase(run: Run, phase: int, config: TrainConfig, trainable_params: int) -> None:
