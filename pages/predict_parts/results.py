@@ -10,6 +10,7 @@ import streamlit as st
 from tlcore import figures
 from tlcore.inference import GradCamUnavailable, overlay
 from tlcore.storage import BadImage, load_array, open_rgb, thumbnail
+from pages.shared.user_text import escape_markdown
 
 
 def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: int, explain: bool) -> None:
@@ -41,7 +42,7 @@ def _grad_cam(predictor, source, predicted: str, index: int) -> None:
     try:
         cam = predictor.explain(image, names.index(chosen))
     except GradCamUnavailable as error:
-        st.warning(str(error), icon=":material/visibility_off:")
+        st.warning(escape_markdown(str(error)), icon=":material/visibility_off:")
         return
     probability = predictor.probabilities(image[None])[0, names.index(chosen)]  # calibrated, as in the bars
     method = "Grad-CAM on the patch-token grid" if cam.on_patch_tokens else "Grad-CAM"

@@ -15,6 +15,7 @@ from pages.shared.sharing import demo_link
 from tlcore import actions, figures, jobs
 from tlcore.access import NotAllowed
 from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, dataset_changes, get_run, job_progress, resume_epoch
+from pages.shared.user_text import escape_markdown
 
 ACTIVE_POLL = "1s"
 
@@ -24,7 +25,7 @@ def job_monitor(run_id: str) -> None:
     try:
         run = get_run(run_id)
     except KeyError as error:
-        st.warning(str(error.args[0]))
+        st.warning(escape_markdown(str(error.args[0])))
         return
     _poll(run, lambda: get_run(run_id), None)
 
@@ -149,6 +150,6 @@ def _resume_button(run: Run, status: dict) -> None:
         except NotAllowed as error:
             refusal(error)
         except ValueError as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
         else:
             st.rerun()  # the whole page: the monitor polls again now that the run is queued

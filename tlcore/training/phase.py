@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from tlcore.config.training import TrainConfig
 from tlcore.evaluation.metrics import evaluate_model
 from tlcore.layers.loading import load_model
-from tlcore.modeling.checks import check_config
 from tlcore.modeling.model import (
     base_in_inference_mode,
     base_of,
@@ -70,8 +69,7 @@ def train_run(run: Run) -> dict[str, Any]:
     from tlcore.training.callbacks import RunProgress, save_model_atomic
 
     # 1. Data: the split, fixed when the run started (a resume keeps its own, a fine-tuning phase its parent's).
-    config = run.config()
-    check_config(config)
+    config = run.config()  # checked when it was loaded (tlcore.config.load_config) and when it was submitted
     run.update_status(phase="loading data")
     fixed = fixed_split(run)
     root, split = (fixed.root, fixed.split) if fixed else prepare_split(config, _step_report(run, "loading data"))
