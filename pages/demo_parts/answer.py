@@ -54,13 +54,13 @@ def show_photo(predictor, photo: tuple[str, bytes], prediction, camera: bool) ->
             st.warning(escape_markdown(str(error)), icon=":material/visibility_off:")
         else:
             st.image(overlay(open_rgb(data), cam.heatmap, width=PHOTO_PX),
-                     caption=f"Where the evidence for “{best}” was strongest (Grad-CAM)")
+                     caption=f"Where the evidence for “{escape_markdown(best)}” was strongest (Grad-CAM)")
             return
     if not camera:
         try:
-            st.image(thumbnail(data, PHOTO_PX), caption=name)
+            st.image(thumbnail(data, PHOTO_PX), caption=escape_markdown(name))
         except BadImage:
-            st.caption(name)
+            st.caption(escape_markdown(name))
 
 
 def show_examples(run: Run, prediction) -> None:

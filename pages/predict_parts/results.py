@@ -20,7 +20,7 @@ def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: in
             continue
         columns = st.columns([1, 2, 1.4] if explain else [1, 3])
         try:
-            columns[0].image(thumbnail(source, 160), caption=name)
+            columns[0].image(thumbnail(source, 160), caption=escape_markdown(name))
         except BadImage:
             columns[0].caption(name)
         best, probability = prediction.top[0]
@@ -47,7 +47,7 @@ def _grad_cam(predictor, source, predicted: str, index: int) -> None:
     probability = predictor.probabilities(image[None])[0, names.index(chosen)]  # calibrated, as in the bars
     method = "Grad-CAM on the patch-token grid" if cam.on_patch_tokens else "Grad-CAM"
     st.image(overlay(open_rgb(source), cam.heatmap, width=224),
-             caption=f"{method}: {chosen} ({probability:.1%}) · layer {cam.layer}")
+             caption=escape_markdown(f"{method}: {chosen} ({probability:.1%}) · layer {cam.layer}"))
     if cam.on_patch_tokens:
         st.caption("A vision transformer has no convolutional map: its last transformer layer's patch tokens, laid "
                    "back on their grid, are what is explained (one cell per patch).")

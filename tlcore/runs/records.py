@@ -95,7 +95,7 @@ def parse_status(data: Any, name: str = "status.json") -> dict[str, Any]:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return {"state": "damaged", "damaged": f"{name}: {problems[0]}{more}"}
-    return dict(data)
+    return {"state": "unknown", **data}
 
 
 def parse_owner(data: Any, default: str) -> str:
