@@ -68,7 +68,7 @@ with split_tab:
         try:
             save_dataset_settings(chosen, settings)  # as the signed-in user: owner and version checked
         except DiskFull as error:
-            st.error(str(error), icon=":material/hard_drive:")
+            st.error(escape_markdown(str(error)), icon=":material/hard_drive:")
 
 with health_tab:
     report = health_section(chosen, scan, config)

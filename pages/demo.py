@@ -14,6 +14,7 @@ from pages.demo_parts.photo import CAMERA_PHOTO, chosen_photo
 from pages.shared import run_through_app
 from tlcore.inference import cached_predictor
 from tlcore.layers import BadModelFile
+from pages.shared.user_text import escape_markdown
 
 run_through_app()
 run = linked_run()
@@ -32,7 +33,7 @@ else:
         try:  # loaded once per server: cached by model file and modification time
             predictor = cached_predictor(run.id, run.model_path.stat().st_mtime)
         except BadModelFile as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
             st.stop()
         prediction = predictor.predict_files([photo], top_k=min(3, len(predictor.class_names)))[0]
     with right:

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared import current_dataset, dataset_label, run_through_app
+from pages.shared.user_text import escape_markdown
 from tlcore import jobs
 from tlcore.runs import list_runs
 
@@ -28,8 +29,12 @@ if runs:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"val_accuracy": st.column_config.NumberColumn(format="percent"),
                                 "test_accuracy": st.column_config.NumberColumn(format="percent")})
+    damaged = [row for row in table.to_dict("records") if row["damaged"]]
+    if damaged:  # one bad folder is shown as such; every other run and the queue go on
+        st.warning(f"{len(damaged)} run folder(s) damaged (see the damaged column); other runs are not affected.",
+                   icon=":material/broken_image:")
     waiting = jobs.queue()
     if waiting:
-        st.caption("Queue: " + " → ".join(run.id for run in waiting))
+        st.caption("Queue: " + " → ".join(escape_markdown(run.id) for run in waiting))
 else:
     st.info("No runs yet. Open **Train** to start one on the current dataset.", icon=":material/info:")

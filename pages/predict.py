@@ -12,6 +12,7 @@ from pages.shared.external_model import load_checked, pick_external_model
 from pages.shared.sharing import model_card_downloads
 from tlcore.inference import cached_predictor
 from tlcore.layers import BadModelFile
+from pages.shared.user_text import escape_markdown
 
 run_through_app()
 st.title("Predict")
@@ -44,7 +45,7 @@ else:
             predictor = (cached_predictor(run.id, run.model_path.stat().st_mtime) if run else
                          load_checked(external.path, class_names, external.path.name))
         except BadModelFile as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
             st.stop()
     show_predictions(predictor, named, top_k, explain)
 

@@ -23,6 +23,7 @@ from pages.train_parts.small_cnn import small_cnn_shape
 from tlcore import actions, backbones
 from tlcore.backbones import imagenet_problem, status
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
+from pages.shared.user_text import escape_markdown
 
 run_through_app()
 WEIGHT_CHOICES = {WEIGHTS_IMAGENET: "ImageNet (pretrained)", WEIGHTS_RANDOM: "Random initialisation (no pretrained weights)"}
@@ -86,7 +87,7 @@ if st.button("Start training", type="primary", disabled=not (weights_ok and head
     try:
         run = actions.start_training(current_user(), config, gpus=gpus)
     except (ValueError, PermissionError) as error:  # a bad config; not allowed or over quota (tlcore.access)
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
     else:
         remember_run(run.id)
         st.rerun()

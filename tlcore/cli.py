@@ -11,7 +11,7 @@ from dataclasses import asdict
 from tlcore import actions, backbones, jobs
 from tlcore.access import record, require
 from tlcore.backbones import fine_tune_at_for_block, measure_task, registry_rows, run_probe
-from tlcore.config import TrainConfig
+from tlcore.config import TrainConfig, load_config
 from tlcore.datasets import (
     DatasetError,
     TfdsUnavailable,
@@ -25,7 +25,7 @@ from tlcore.datasets import (
 )
 from tlcore.evaluation import evaluate_run, set_target_accuracy, stored_or_fresh_metrics
 from tlcore.inference import FORMATS, Predictor, export_run
-from tlcore.modeling import build_model, check_config, keras_param_counts
+from tlcore.modeling import build_model, keras_param_counts
 from tlcore.runs import ACTIVE_STATES, FINISHED, dataset_changes, get_run, resume_epoch
 from tlcore.storage import DiskFull, PathOutsideRoot
 
@@ -125,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args) -> int:
     """Queue the run like the app's Start button (same queue, same devices) and follow it until it ends."""
-    config = TrainConfig.from_file(args.config)
-    check_config(config)
+    config = load_config(args.config)  # every problem of the file at once; the backbone's rules when it is queued
     scan_folder(config.dataset)  # a wrong dataset is a usage error (exit 2), found before a run folder is made
     run = actions.start_training(_cli_user(), config, gpus=args.gpus, here=True)  # the app's rules: role, quota, audit
     print(f"run {run.id} in {run.path}", flush=True)

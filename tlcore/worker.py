@@ -13,6 +13,7 @@ from tlcore.jobs.ray_backend import LOG_TO_RUN_ENV
 from tlcore.jobs.scheduler import dispatch, wait_for_slot
 from tlcore.jobs.tasks import is_task, run_task
 from tlcore.runs.folders import CANCELLED, FAILED, FINISHED, RUNNING, Run
+from tlcore.runs.disk_space import disk_full_message, is_disk_full_error, remove_partial_files
 from tlcore.runs.progress import process_identity
 from tlcore.training.checkpoints import clear_backups
 from tlcore.training.finish import finish_training
@@ -31,6 +32,15 @@ def run_job(run: Run, wait: bool = True) -> str:
     try:
         outcome = run_task(run) if is_task(run) else finish_training(train_run(run))  # finish: END_OF_TRAINING
     except BaseException as error:  # noqa: BLE001 - the page must show any failure, and the queue must go on
+        if is_disk_full_error(error):  # a state, said in one line: no traceback, no half-written file left
+            message = disk_full_message(run.path, remove_partial_files(run.path))
+            print(message, flush=True)
+            try:
+                run.update_status(state=FAILED, phase="failed", error=message, error_type="DiskFull",
+                                  finished_at=time.time())
+            except OSError:  # not even status.json fits: the next look finds the process gone (interrupted)
+                pass
+            return FAILED
         print(traceback.format_exc(), flush=True)
         message = str(error) or type(error).__name__
         if isinstance(error, MemoryError) or "OOM" in message or "ResourceExhausted" in type(error).__name__:

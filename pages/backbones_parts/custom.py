@@ -14,6 +14,7 @@ from pages.shared.auth import current_user
 from tlcore import actions, backbones
 from tlcore.layers import BadModelFile
 from tlcore.runs import get_run, list_runs
+from pages.shared.user_text import escape_markdown
 
 PREPROCESS_LABELS = {"none": "none: the model scales its input itself (or took raw 0–255 pixels)",
                      "tf": "scale to [-1, 1]", "torch": "ImageNet mean / std", "caffe": "BGR minus ImageNet mean"}
@@ -40,7 +41,7 @@ def _cut_form() -> None:
             try:
                 inspected[str(model_path)] = backbones.inspect_model(model_path)
             except BadModelFile as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(escape_markdown(str(error)), icon=":material/error:")
                 return
     points, suggested = inspected[str(model_path)]
     if not points:
@@ -59,7 +60,7 @@ def _cut_form() -> None:
         try:
             backbone = actions.create_custom_backbone(current_user(), name, model_path, cut_at, source, preprocess)
         except (ValueError, BadModelFile, PermissionError) as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
         else:
             st.success(f"Saved **{backbone.name}** ({source}, cut after `{cut_at}`): choose it as the backbone on "
                        "**Train**.", icon=":material/check_circle:")
@@ -95,6 +96,6 @@ def _pick_model():
             saved[uploaded.file_id] = backbones.save_model_upload(uploaded.name, uploaded.getvalue(),
                                                                    owner=current_user().id)
         except BadModelFile as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
             return None, None
     return saved[uploaded.file_id], f"uploaded {uploaded.name}"

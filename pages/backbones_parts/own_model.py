@@ -12,6 +12,7 @@ import streamlit as st
 
 from tlcore import backbones
 from tlcore.layers import BadModelFile
+from pages.shared.user_text import escape_markdown
 
 
 def default_name(run_id: str) -> str:
@@ -28,7 +29,7 @@ def run_as_backbone_button(run_id: str, model_path: Path) -> None:
         try:
             backbone = backbones.create_from_run(name, model_path, f"run {run_id}")
         except (ValueError, BadModelFile) as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
             return
     st.success(f"Saved **{backbone.name}** (cut after `{backbone.cut_at}`, its trained weights kept): choose it as the "
                "backbone on **Train** for another dataset.", icon=":material/check_circle:")

@@ -9,6 +9,7 @@ from pages.shared.auth import allowed, current_user
 from tlcore import actions, backbones, storage
 from tlcore.backbones import WeightsFileRejected, status
 from tlcore.storage import weights_host
+from pages.shared.user_text import escape_markdown
 
 
 def weights_section(selected: list[str]) -> None:
@@ -69,7 +70,7 @@ def _upload_form() -> None:
                     path = actions.install_weights(current_user(), upload_backbone, int(upload_size),
                                                    uploaded.getvalue())
                 except WeightsFileRejected as error:
-                    st.error(str(error), icon=":material/error:")
+                    st.error(escape_markdown(str(error)), icon=":material/error:")
                 else:
                     st.success(f"Installed: `{path}`. {upload_name} can now use ImageNet weights offline.",
                                icon=":material/check_circle:")

@@ -13,6 +13,7 @@ from pages.shared.dataset_settings import save_dataset_settings
 from tlcore.config import FLIP_MODES, AugmentConfig
 from tlcore.datasets import DatasetScan, DatasetSettings
 from tlcore.storage import DiskFull
+from pages.shared.user_text import escape_markdown
 
 PREVIEW_SIZE = 128
 _SLIDERS = (("rotation", "RandomRotation (fraction of a full turn)", 0.5),
@@ -37,7 +38,7 @@ def augmentation_section(path: str, scan: DatasetScan, settings: DatasetSettings
         try:
             save_dataset_settings(path, replace(settings, augment=use, augmentation=config))  # owner, version checked
         except DiskFull as error:
-            st.error(str(error), icon=":material/hard_drive:")
+            st.error(escape_markdown(str(error)), icon=":material/hard_drive:")
     st.caption("Stored with this dataset: every training run on it uses these layers inside the model, active only "
                "while training.")
 

@@ -29,7 +29,7 @@ def browse_section(scan: DatasetScan, excluded: set[str]) -> None:
     if not shown:
         return
     st.image([str(thumb) for _, _, thumb in shown],
-             caption=[f"{scan.class_names[label]} · {Path(path).name}" for path, label, _ in shown], width=96)
+             caption=[escape_markdown(f"{scan.class_names[label]} · {Path(path).name}") for path, label, _ in shown], width=96)
     selected = st.selectbox("Look at one image", [path for path, _, _ in shown], key=f"browse_image::{scan.root}")
     details = describe(scan.root / selected)
     name = escape_markdown(details["name"])

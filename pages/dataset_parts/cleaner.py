@@ -39,7 +39,8 @@ def cleaner_section(dataset: str, result: dict, rows: list[int], where: str) -> 
     thumbs = [(i, thumb) for i, thumb in thumbs if thumb is not None]
     if thumbs:
         st.image([str(thumb) for _, thumb in thumbs], width=72,
-                 caption=[f"{points['path'][i]} ({points['label'][i]} → {points['suggested'][i]}?)" for i, _ in thumbs])
+                 caption=[escape_markdown(f"{points['path'][i]} ({points['label'][i]} → {points['suggested'][i]}?)")
+                          for i, _ in thumbs])
     read_only = curation.is_read_only(dataset) or not allowed("dataset_settings", load_settings(dataset).owner or None)
     if curation.is_read_only(dataset):
         st.info("This is a built-in or downloaded dataset: read-only. Copy it to a folder of your own under the data "

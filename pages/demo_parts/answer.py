@@ -11,6 +11,7 @@ from tlcore import evaluation, figures
 from tlcore.inference import GradCamUnavailable, overlay
 from tlcore.runs import Run
 from tlcore.datasets import BadImage, load_array, open_rgb, thumbnail
+from pages.shared.user_text import escape_markdown
 
 # Sizes in viewport units with floors and ceilings: large on a projector, still on one line on a phone. The
 # selectors name Streamlit's markdown container so they outrank its own paragraph style.
@@ -50,16 +51,16 @@ def show_photo(predictor, photo: tuple[str, bytes], prediction, camera: bool) ->
         try:
             cam = predictor.explain(load_array(data, predictor.image_size), predictor.class_names.index(best))
         except GradCamUnavailable as error:
-            st.warning(str(error), icon=":material/visibility_off:")
+            st.warning(escape_markdown(str(error)), icon=":material/visibility_off:")
         else:
             st.image(overlay(open_rgb(data), cam.heatmap, width=PHOTO_PX),
-                     caption=f"Where the evidence for “{best}” was strongest (Grad-CAM)")
+                     caption=f"Where the evidence for “{escape_markdown(best)}” was strongest (Grad-CAM)")
             return
     if not camera:
         try:
-            st.image(thumbnail(data, PHOTO_PX), caption=name)
+            st.image(thumbnail(data, PHOTO_PX), caption=escape_markdown(name))
         except BadImage:
-            st.caption(name)
+            st.caption(escape_markdown(name))
 
 
 def show_examples(run: Run, prediction) -> None:

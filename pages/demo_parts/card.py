@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.shared.user_text import escape_markdown
+
 from tlcore.inference import model_card
 from tlcore.runs import Run
 
@@ -20,7 +22,8 @@ def short_card(run: Run) -> None:
                               help=f"Measured on {metrics['images']} images it never trained on.")
         columns[2].metric("Trained on", f"{data['images'].get('train', 0):,} images")
         columns[3].metric("Trained", (card["trained"]["finished_at"] or "–")[:10])
-        st.caption(f"Dataset: {data['dataset']} — {data['source']}. Classes: {', '.join(data['classes'])}. "
+        st.caption(f"Dataset: {escape_markdown(str(data['dataset']))} — {escape_markdown(str(data['source']))}. "
+                   f"Classes: {escape_markdown(', '.join(map(str, data['classes'])))}. "
                    f"Backbone {card['model']['backbone']} at {card['model']['image_size']} px."
                    + (f" Probabilities calibrated (temperature {calibration['temperature']:.2f})." if calibration
                       else ""))

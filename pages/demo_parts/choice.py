@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.shared.sharing import DEMO_PAGE
 from tlcore.runs import FINISHED, Run, get_run, list_runs
+from pages.shared.user_text import escape_markdown
 
 
 def can_demo(run: Run) -> bool:
@@ -20,7 +21,7 @@ def linked_run() -> Run:
         try:
             run = get_run(wanted)
         except KeyError as error:
-            st.error(str(error.args[0]), icon=":material/error:")
+            st.error(escape_markdown(str(error.args[0])), icon=":material/error:")
         else:
             if not can_demo(run):
                 st.warning(f"Run {run.id} has no finished model to show (state: {run.state}).",

@@ -9,12 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from pages.shared.auth import allowed, current_user
+from pages.shared.user_text import escape_markdown
 from tlcore import actions, evaluation, figures
 from tlcore.runs import Run, list_runs
 
 
 def best_marker(run: Run) -> None:
-    dataset = Path(run.config().dataset).name
+    dataset = escape_markdown(Path(run.config().dataset).name)  # a folder name: shown as text, never as markup
     if evaluation.is_best(run):
         st.success(f"{evaluation.BEST_BADGE} run for {dataset}", icon=":material/star:")
         if allowed("mark_best", run.owner) and st.button("Unmark best", key=f"unbest_{run.id}"):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pages.shared.user_text import escape_markdown
+
 from tlcore import figures
 from tlcore.evaluation import cell_files, most_confused_pairs, nonempty_cells, thumbnails, top_losses
 
@@ -28,7 +30,8 @@ def confusion_section(run_id: str, report: dict, predictions: pd.DataFrame | Non
         if clicked is not None:
             st.session_state[picker_key] = cells.get(clicked)
             if clicked not in cells:
-                st.info(f"No image of class {clicked[0]} was predicted as {clicked[1]}.", icon=":material/info:")
+                st.info(f"No image of class {escape_markdown(clicked[0])} was predicted as "
+                        f"{escape_markdown(clicked[1])}.", icon=":material/info:")
     by_label = {label: cell for cell, label in cells.items()}
     chosen = st.selectbox("Images in a confusion cell", list(by_label), index=None, key=picker_key,
                           placeholder="Click a cell of the matrix, or choose one here")
@@ -47,11 +50,11 @@ def _clicked_cell(event) -> tuple[str, str] | None:
 
 def show_images(dataset: str, files: list[str], what: str) -> None:
     shown = thumbnails(dataset, files[:CELL_IMAGES_SHOWN], THUMB_PX)
-    st.caption(f"{len(files)} image(s) {what}" +
+    st.caption(f"{len(files)} image(s) {escape_markdown(what)}" +
                (f"; the first {CELL_IMAGES_SHOWN} shown" if len(files) > CELL_IMAGES_SHOWN else ""))
     readable = [(name, image) for name, image in shown if image is not None]
     if readable:
-        st.image([image for _, image in readable], caption=[name for name, _ in readable], width=THUMB_PX)
+        st.image([image for _, image in readable], caption=[escape_markdown(name) for name, _ in readable], width=THUMB_PX)
     missing = [name for name, image in shown if image is None]
     if missing:
         st.warning(f"Not readable any more: {', '.join(missing)}", icon=":material/broken_image:")
@@ -66,7 +69,7 @@ def mistakes_section(report: dict, predictions: pd.DataFrame, dataset: str) -> N
         images = dict(thumbnails(dataset, [row["file"] for row in worst], THUMB_PX))
         shown = [row for row in worst if images[row["file"]] is not None]
         st.image([images[row["file"]] for row in shown], width=THUMB_PX,
-                 caption=[f"true {row['true']} · predicted {row['predicted']} · {row['probability']:.0%}"
+                 caption=[escape_markdown(f"true {row['true']} · predicted {row['predicted']} · {row['probability']:.0%}")
                           for row in shown])
     st.subheader("Most confused pairs")
     pairs = most_confused_pairs(report["confusion_matrix"], report["class_names"])

@@ -13,6 +13,7 @@ from tlcore.backbones import layer_table
 from tlcore.config import GradualUnfreezing, TrainConfig
 from tlcore.modeling import count_params, is_pretrained
 from tlcore.runs import Run
+from pages.shared.user_text import escape_markdown
 
 BY_BLOCK, BY_LAYER = "a block", "a layer index"
 FROZEN = "whole base frozen"
@@ -28,7 +29,7 @@ def _submit(config: TrainConfig) -> None:
     try:
         job = actions.start_training(current_user(), config)
     except (ValueError, PermissionError) as error:  # a bad config; not allowed or over quota (tlcore.access)
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
     else:
         _started(job.id)
 
@@ -107,7 +108,7 @@ def sweep_plan(parent: Run) -> None:
         try:
             sweep_id = actions.start_sweep(current_user(), config.fine_tune(parent.id, 0, rate, epochs), depths)
         except (ValueError, PermissionError) as error:  # a bad depth; not allowed or over quota
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
         else:
             st.session_state["sweep"] = sweep_id
     sweeps = training.list_sweeps()

@@ -10,6 +10,7 @@ import streamlit as st
 from tlcore import figures
 from tlcore.inference import GradCamUnavailable, overlay
 from tlcore.datasets import BadImage, load_array, open_rgb, thumbnail
+from pages.shared.user_text import escape_markdown
 
 
 def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: int, explain: bool) -> None:
@@ -19,7 +20,7 @@ def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: in
             continue
         columns = st.columns([1, 2, 1.4] if explain else [1, 3])
         try:
-            columns[0].image(thumbnail(source, 160), caption=name)
+            columns[0].image(thumbnail(source, 160), caption=escape_markdown(name))
         except BadImage:
             columns[0].caption(name)
         best, probability = prediction.top[0]
@@ -41,12 +42,12 @@ def _grad_cam(predictor, source, predicted: str, index: int) -> None:
     try:
         cam = predictor.explain(image, names.index(chosen))
     except GradCamUnavailable as error:
-        st.warning(str(error), icon=":material/visibility_off:")
+        st.warning(escape_markdown(str(error)), icon=":material/visibility_off:")
         return
     probability = predictor.probabilities(image[None])[0, names.index(chosen)]  # calibrated, as in the bars
     method = "Grad-CAM on the patch-token grid" if cam.on_patch_tokens else "Grad-CAM"
     st.image(overlay(open_rgb(source), cam.heatmap, width=224),
-             caption=f"{method}: {chosen} ({probability:.1%}) · layer {cam.layer}")
+             caption=escape_markdown(f"{method}: {chosen} ({probability:.1%}) · layer {cam.layer}"))
     if cam.on_patch_tokens:
         st.caption("A vision transformer has no convolutional map: its last transformer layer's patch tokens, laid "
                    "back on their grid, are what is explained (one cell per patch).")

@@ -21,6 +21,7 @@ from tlcore.access import (
     local_admin,
     user_from_claims,
 )
+from pages.shared.user_text import escape_markdown
 
 TEST_USER_KEY = "_tlstudio_test_user"  # tests only: a User.to_dict() standing in for a signed-in person
 _SESSION_USER_KEY = "_tlstudio_session_user"  # who this session belonged to on the last rerun (for the audit log)
@@ -60,7 +61,7 @@ def current_user(report_problems: bool = False) -> User | None:
         rules = load_rules()
     except BadRolesFile as error:  # said on every page until fixed; meanwhile everyone is a viewer
         if report_problems:
-            st.warning(str(error), icon=":material/warning:")
+            st.warning(escape_markdown(str(error)), icon=":material/warning:")
         rules = RoleRules()
     user = user_from_claims(st.user.to_dict(), rules)
     _remember(user)
@@ -111,7 +112,7 @@ def user_badge(user: User) -> None:
 def refusal(error: Exception) -> None:
     """A refused action (NotAllowed, QuotaExceeded, a stale setting) as a message on the page, never a traceback."""
     icon = ":material/block:" if isinstance(error, NotAllowed) else ":material/error:"
-    st.error(str(error), icon=icon)
+    st.error(escape_markdown(str(error)), icon=icon)
 
 
 def start_task_id(kind: str, params: dict) -> str | None:

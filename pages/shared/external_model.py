@@ -14,6 +14,7 @@ from pages.shared.auth import current_user
 from tlcore.inference import model_path_under_data_root, parse_class_names, store_upload
 from tlcore.layers import BadModelFile
 from tlcore.storage import DiskFull, PathOutsideRoot
+from pages.shared.user_text import escape_markdown
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def pick_external_model(key: str = "external") -> ExternalChoice | None:
         names = parse_class_names(labels.getvalue().decode("utf-8", errors="replace") if labels else typed_names)
         load_checked(path, names, upload.name if upload else Path(typed_path).name)
     except (BadModelFile, PathOutsideRoot, DiskFull) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
         return None
     return ExternalChoice(path, names)
 

@@ -11,6 +11,7 @@ from pages.shared.auth import start_task_id
 from pages.shared.monitor import task_monitor
 from tlcore import figures
 from tlcore.config import TrainConfig
+from pages.shared.user_text import escape_markdown
 
 LEARNING_RATE_KEY = "learning_rate"  # session_state key of the Train page's learning-rate input
 TASK_KEY = "lr_finder_task"
@@ -27,7 +28,7 @@ def lr_finder_panel(config: TrainConfig) -> None:
             try:
                 task_id = start_task_id("lr_finder", {"config": config.to_dict()})
             except ValueError as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(escape_markdown(str(error)), icon=":material/error:")
             else:
                 st.session_state[TASK_KEY] = task_id
         if task_id:

@@ -15,6 +15,7 @@ from pages.shared.sharing import demo_link
 from tlcore import actions, figures, jobs
 from tlcore.access import NotAllowed
 from tlcore.runs import ACTIVE_STATES, FAILED, INTERRUPTED, Run, dataset_changes, get_run, job_progress, resume_epoch
+from pages.shared.user_text import escape_markdown, inline_code
 
 ACTIVE_POLL = "1s"
 
@@ -24,7 +25,7 @@ def job_monitor(run_id: str) -> None:
     try:
         run = get_run(run_id)
     except KeyError as error:
-        st.warning(str(error.args[0]))
+        st.warning(escape_markdown(str(error.args[0])))
         return
     _poll(run, lambda: get_run(run_id), None)
 
@@ -33,7 +34,7 @@ def task_monitor(task_id: str, render_result: Callable[[dict], None]) -> None:
     """Live progress of a background task; when it has finished, `render_result(result_dict)` draws the outcome."""
     task = get_task(task_id)
     if task is None:
-        st.warning(f"No task '{task_id}' (it may have been removed).")
+        st.warning(f"No task {inline_code(task_id)} (it may have been removed).")
         return
     _poll(task, lambda: get_task(task_id), render_result)
 
@@ -59,10 +60,10 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
     if was_active and state not in ACTIVE_STATES:
         st.rerun()  # it ended: redraw the page without the polling timer
     is_task = render_result is not None
-    name = f"Task `{folder.id}`"
+    name = f"Task {inline_code(folder.id)}"
     with st.container(border=not is_task):
         if not is_task:
-            st.markdown(f"**Run `{folder.id}`** — {state}")
+            st.markdown(f"**Run {inline_code(folder.id)}** — {escape_markdown(state)}")
         if state == "queued":
             ahead = "It starts when the job(s) ahead finish."
             position = jobs.queue_position(folder)
@@ -74,14 +75,15 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
             fraction, text = _progress(folder, status, is_task)
             st.progress(fraction, text=text)
         elif state in (FAILED, INTERRUPTED):
-            st.error(f"{name if is_task else 'The job'} {state}: {status.get('error', 'no details')}",
+            st.error(f"{name if is_task else 'The job'} {state}: {escape_markdown(status.get('error') or 'no details')}",
                      icon=":material/error:")
             if not is_task:
                 _dataset_changes(_changes_now(folder))
                 if allowed("resume", folder.owner):
                     _resume_button(folder, status)
         elif status.get("damaged"):
-            st.error(f"{name if is_task else 'This run'} is damaged: {status['damaged']}. Other jobs go on.",
+            st.error(f"{name if is_task else 'This run'} is damaged: {escape_markdown(status['damaged'])}. Other jobs go "
+                     "on.",
                      icon=":material/broken_image:")
         elif state == "cancelled":
             st.warning(f"{name} was cancelled." if is_task else
@@ -104,7 +106,7 @@ def _banner(reload: Callable[[], Run], was_active: bool, render_result) -> None:
 def _progress(folder: Run, status: dict, is_task: bool) -> tuple[float, str]:
     if is_task:
         fraction = min(1.0, max(0.0, float(status.get("progress") or 0.0)))
-        return fraction, f"Task `{folder.id}`: {status.get('phase') or 'starting'}"
+        return fraction, f"Task {inline_code(folder.id)}: {escape_markdown(status.get('phase') or 'starting')}"
     progress = job_progress(status)
     return progress.fraction, progress.text
 
@@ -119,7 +121,7 @@ def _finished(folder: Run, status: dict, render_result) -> None:
         return
     result = jobs.task_result(folder)
     if result is None:
-        st.error(f"Task `{folder.id}` finished without a result file.", icon=":material/error:")
+        st.error(f"Task {inline_code(folder.id)} finished without a result file.", icon=":material/error:")
     else:
         render_result(result)
 
@@ -127,7 +129,7 @@ def _finished(folder: Run, status: dict, render_result) -> None:
 def _dataset_changes(message: str | None) -> None:
     """The dataset folder differs from the run's fixed split: say what was added or removed, and that it is kept."""
     if message:
-        st.warning(message, icon=":material/difference:")
+        st.warning(escape_markdown(message), icon=":material/difference:")
 
 
 def _changes_now(run: Run) -> str:
@@ -149,6 +151,6 @@ def _resume_button(run: Run, status: dict) -> None:
         except NotAllowed as error:
             refusal(error)
         except ValueError as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
         else:
             st.rerun()  # the whole page: the monitor polls again now that the run is queued

@@ -10,6 +10,7 @@ import streamlit as st
 from tlcore import backbones, figures
 from tlcore.config import TrainConfig
 from tlcore.modeling import config_param_counts
+from pages.shared.user_text import escape_markdown
 
 WHOLE_BASE_FROZEN = "(whole base frozen)"
 
@@ -80,7 +81,7 @@ def counts_and_strip(config: TrainConfig, class_count: int) -> bool:
     try:
         counts = config_param_counts(config, class_count)
     except ValueError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
         return False
     c1, c2, c3 = st.columns(3)
     c1.metric("Total parameters", f"{counts.total:,}")

@@ -10,6 +10,7 @@ import streamlit as st
 from tlcore import backbones
 from tlcore.backbones import Backbone
 from tlcore.config import SMALL_CNN_PADDINGS, SMALL_CNN_POOLINGS, SmallCNNConfig
+from pages.shared.user_text import escape_markdown
 
 POOLING_LABELS = {"max": "2×2 max pooling", "avg": "2×2 average pooling", "none": "none (keeps the size)"}
 
@@ -33,7 +34,7 @@ def small_cnn_shape(backbone: Backbone) -> tuple[SmallCNNConfig | None, Backbone
     try:
         shaped = backbones.small_cnn_backbone(shape)
     except ValueError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
         st.stop()
     # From scratch every layer trains: each shape's freeze slider starts at 0 (its key is freeze.py's `_keys`)
     st.session_state.setdefault(f"freeze_index_{shaped.name}", 0)

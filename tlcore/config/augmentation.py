@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from tlcore.config.checks import ConfigError, one_of, problems_of, real_number
+
 __all__ = ["FLIP_MODES", "AugmentConfig"]
 
 
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical", "none")
+
+
+_STRENGTHS = ("rotation", "zoom", "translation", "contrast", "brightness", "crop")
+_RULES = {"flip": one_of(*FLIP_MODES), **{name: real_number(0, 1, below_high=True) for name in _STRENGTHS}}
 
 
 @dataclass
@@ -29,12 +35,9 @@ class AugmentConfig:
     crop: float = 0.0  # cut up to this fraction off the image, then resize back to the model's input size
 
     def __post_init__(self) -> None:
-        if self.flip not in FLIP_MODES:
-            raise ValueError(f"Unknown flip mode '{self.flip}'; expected one of {', '.join(FLIP_MODES)}.")
-        for name in ("rotation", "zoom", "translation", "contrast", "brightness", "crop"):
-            value = getattr(self, name)
-            if not 0 <= float(value) < 1:
-                raise ValueError(f"Augmentation '{name}' must be between 0 and 1 (got {value}).")
+        problems = problems_of(vars(self), _RULES)
+        if problems:
+            raise ConfigError(problems, "augmentation")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -42,6 +45,8 @@ class AugmentConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "AugmentConfig":
         """Unknown keys are ignored so a config written by a newer version still loads."""
+        if not isinstance(data, dict):
+            raise ConfigError([f"must be an object (got {type(data).__name__})"], "augmentation")
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})
 

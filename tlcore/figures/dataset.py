@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from tlcore.figures.style import LAYOUT
+from tlcore.figures.style import LAYOUT, plain, plain_all
 
 __all__ = ["size_histograms", "mode_counts", "class_counts", "split_counts"]
 
@@ -35,7 +35,7 @@ def mode_counts(modes: dict[str, int]) -> go.Figure:
 
 
 def class_counts(counts: dict[str, int], title: str = "Images per class") -> go.Figure:
-    figure = go.Figure(go.Bar(x=list(counts), y=list(counts.values()), text=list(counts.values()),
+    figure = go.Figure(go.Bar(x=plain_all(counts), y=list(counts.values()), text=list(counts.values()),
                               textposition="outside", marker_color="#4c78a8"))
     figure.update_layout(title=title, xaxis_title="class", yaxis_title="images", xaxis_type="category", **LAYOUT)
     return figure
@@ -45,7 +45,7 @@ def split_counts(counts: dict[str, dict[str, int]]) -> go.Figure:
     """Grouped bars: per class, how many images each split holds."""
     figure = go.Figure()
     for split_name, per_class in counts.items():
-        figure.add_bar(name=f"{split_name} ({sum(per_class.values())})", x=list(per_class), y=list(per_class.values()))
+        figure.add_bar(name=f"{split_name} ({sum(per_class.values())})", x=plain_all(per_class), y=list(per_class.values()))
     figure.update_layout(title="Images per class in each split", barmode="group", xaxis_type="category",
                          xaxis_title="class", yaxis_title="images", **LAYOUT)
     return figure

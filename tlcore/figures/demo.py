@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from tlcore.figures.style import LAYOUT
+from tlcore.figures.style import LAYOUT, plain, plain_all
 
 __all__ = ["DEMO_FONT_PX", "answer_bars"]
 
@@ -14,7 +14,7 @@ _SURE, _UNSURE, _REST = "#2e7d32", "#9e9e9e", "#90caf9"
 
 def answer_bars(top: list[tuple[str, float]], threshold: float | None = None, not_sure: bool = False) -> go.Figure:
     """Horizontal bars of calibrated probabilities, most likely on top; the run's "not sure" threshold as a line."""
-    classes = [name for name, _ in top][::-1]
+    classes = [plain(name) for name, _ in top][::-1]
     probabilities = [p for _, p in top][::-1]
     colours = [_REST] * len(top)
     if colours:

@@ -8,7 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from tlcore.figures.style import LAYOUT
+from tlcore.figures.style import LAYOUT, plain, plain_all
 
 __all__ = ["COLOUR_BY", "CATEGORICAL", "NUMERIC", "embedding_map", "selected_rows"]
 
@@ -20,8 +20,9 @@ _LARGE = 5_000  # above this many points the markers shrink and lose their outli
 
 
 def _hover(points: dict[str, list], rows: list[int]) -> list[str]:
-    return [f"{points['path'][i]}<br>class {points['label'][i]} · {points['split'][i]}"
-            f"<br>issue score {points['issue_score'][i]:.2f} (suggested {points['suggested'][i]})" for i in rows]
+    return [f"{plain(points['path'][i])}<br>class {plain(points['label'][i])} · {plain(points['split'][i])}"
+            f"<br>issue score {points['issue_score'][i]:.2f} (suggested {plain(points['suggested'][i])})"
+            for i in rows]
 
 
 def embedding_map(points: dict[str, list], colour_by: str = "class", title: str = "Dataset in feature space",

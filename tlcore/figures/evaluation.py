@@ -8,7 +8,7 @@ from typing import Any
 import plotly.express as px
 import plotly.graph_objects as go
 
-from tlcore.figures.style import LAYOUT
+from tlcore.figures.style import LAYOUT, plain, plain_all
 
 __all__ = [
     "CELL_PX", "CELL_COLOURS", "TEXT_COLOUR", "confusion_cells", "reliability_diagram", "coverage_curve",
@@ -31,11 +31,11 @@ def confusion_cells(matrix: list[list[int]], class_names: list[str], normalise: 
         total = sum(row)
         for p, count in enumerate(row):
             value = (count / total if total else 0.0) if normalise else float(count)
-            xs.append(class_names[p])
-            ys.append(class_names[t])
+            xs.append(plain(class_names[p]))
+            ys.append(plain(class_names[t]))
             values.append(value)
             text.append(f"{value:.0%}" if normalise else str(int(count)))
-            custom.append([class_names[t], class_names[p], int(count)])
+            custom.append([class_names[t], class_names[p], int(count), plain(class_names[t]), plain(class_names[p])])
     size = CELL_PX - 6
     top = 1.0 if normalise else max(max(values, default=1.0), 1.0)
     figure = go.Figure(go.Scatter(
@@ -46,14 +46,14 @@ def confusion_cells(matrix: list[list[int]], class_names: list[str], normalise: 
         # a clicked cell must not fade the others (plotly's default for unselected points)
         selected=dict(marker=dict(opacity=1.0), textfont=dict(color=TEXT_COLOUR)),
         unselected=dict(marker=dict(opacity=1.0), textfont=dict(color=TEXT_COLOUR)),
-        hovertemplate="true %{customdata[0]}<br>predicted %{customdata[1]}<br>%{customdata[2]} image(s)"
+        hovertemplate="true %{customdata[3]}<br>predicted %{customdata[4]}<br>%{customdata[2]} image(s)"
                       "<extra>click to see them</extra>"))
     figure.update_layout(
         title="Confusion matrix" + (" (row-normalised)" if normalise else "") +
               "<br><sup>click a cell to see its images</sup>",
-        xaxis=dict(title="predicted", type="category", categoryorder="array", categoryarray=class_names,
+        xaxis=dict(title="predicted", type="category", categoryorder="array", categoryarray=plain_all(class_names),
                    showgrid=False),
-        yaxis=dict(title="true", type="category", categoryorder="array", categoryarray=class_names,
+        yaxis=dict(title="true", type="category", categoryorder="array", categoryarray=plain_all(class_names),
                    autorange="reversed", showgrid=False),
         clickmode="event+select", dragmode=False, height=140 + CELL_PX * len(class_names),
         width=max(560, 220 + int(CELL_PX * 1.5) * len(class_names)), **LAYOUT)

@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from tlcore.figures.style import LAYOUT
+from tlcore.figures.style import LAYOUT, plain, plain_all
 
 __all__ = ["predicted_class_counts", "export_comparison", "top_k"]
 
@@ -19,7 +19,7 @@ def predicted_class_counts(rows: list[dict[str, Any]], class_names: list[str] | 
     names = sorted(counts, key=lambda name: (-counts[name], name))
     if class_names:  # classes nothing went to are worth seeing too
         names += [name for name in class_names if name not in counts]
-    figure = go.Figure(go.Bar(x=names, y=[counts.get(name, 0) for name in names], text=[counts.get(name, 0)
+    figure = go.Figure(go.Bar(x=plain_all(names), y=[counts.get(name, 0) for name in names], text=[counts.get(name, 0)
                                                                                         for name in names],
                               textposition="auto", marker_color="#4c78a8"))
     figure.update_layout(title=f"Predicted classes ({len(rows)} images)", xaxis_type="category",
@@ -43,7 +43,7 @@ def export_comparison(formats: dict[str, dict[str, Any]]) -> go.Figure:
 
 def top_k(prediction: list[tuple[str, float]], title: str = "") -> go.Figure:
     """Horizontal bars of class probabilities, the most likely on top."""
-    classes = [name for name, _ in prediction][::-1]
+    classes = [plain(name) for name, _ in prediction][::-1]
     probabilities = [p for _, p in prediction][::-1]
     figure = go.Figure(go.Bar(x=probabilities, y=classes, orientation="h", text=[f"{p:.1%}" for p in probabilities],
                               textposition="auto", marker_color="#54a24b"))

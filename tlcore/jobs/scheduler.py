@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from tlcore.config.training import TrainConfig
+from tlcore.config.training import TrainConfig, load_config
 from tlcore.jobs import inventory, ray_backend
 from tlcore.jobs.fair_share import Waiting, fair_order
 from tlcore.jobs.resources import (
@@ -100,6 +100,8 @@ def submit_task(kind: str, params: dict, owner: str = LOCAL_USER, gpus: int | No
 
     `gpus` and `lane` override the kind's own needs (tests queue sleep tasks as if they trained).
     """
+    if kind == "lr_finder":  # a training config inside a task: checked here, where it is submitted, as training's is
+        check_config(load_config((params or {}).get("config")))
     resources = resources_for_task(kind, len(inventory.gpu_ids()), gpus, lane)
     with scheduler_lock():
         task = create_task(kind, params, owner)
@@ -141,6 +143,10 @@ def resume(run: Run, start: bool = True, here: bool = False) -> Run:
             what = "task" if is_task(run) else f"run ({state})"
             raise ValueError(f"'{run.id}' cannot be resumed: only an interrupted or failed training run can, "
                              f"and this is a {what}.")
+        if not is_task(run):
+            problem = run.config_problem()
+            if problem:
+                raise ValueError(f"'{run.id}' cannot be resumed: its config.json is {problem}")
         run.cancel_path.unlink(missing_ok=True)
         changes: dict[str, Any] = dict(state=QUEUED, phase="queued to resume", queued_at=time.time(), pid=None,
                                        error=None, never_started=None, dispatched_at=None, devices=None,
@@ -213,6 +219,9 @@ def _check(run: Run) -> tuple[str, bool]:
     ray_job = status.get("ray_job_id")
     ray = ray_backend.liveness(ray_job) if ray_job else None
     if state == RUNNING:
+        if not status.get("pid") and not ray_job:  # a worker records its pid as it claims the job: none can hold
+            return _mark(run, "Recorded as running with no process to check (status.json was written by hand or "
+                              "cut short); it no longer holds a place in the queue."), True  # the slot forever
         alive = process_alive(status) if status.get("pid") else None  # no pid recorded: nothing to judge by
         if ray is not None and ray.known:
             alive = ray.alive
@@ -257,7 +266,11 @@ def refresh(run: Run, step: bool = True) -> str:
     With `step`, a scheduler step follows when the job was found dead (it frees its devices) or still waits for them,
     so whoever looks at a waiting job keeps the queue moving even if the worker that should have stepped it died.
     """
-    state, changed = _check(run)
+    try:
+        state, changed = _check(run)
+    except OSError as error:  # the folder could not be written (read-only, disk full): shown as it is, not raised
+        print(f"scheduler: could not update {run.id}: {error}", file=sys.stderr)
+        return run.status().get("state", "unknown")
     if step and (changed or (state == QUEUED and not run.status().get("dispatched_at"))):
         dispatch()
         state = run.status().get("state", state)
@@ -284,7 +297,11 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
     with scheduler_lock():
         jobs, last_start = [], {}
         for job in all_jobs():
-            state, _ = _check(job)
+            try:
+                state, _ = _check(job)
+            except (OSError, ValueError) as error:  # one unreadable folder never stops the step for everyone
+                print(f"scheduler: skipped {job.id}: {error}", file=sys.stderr)
+                continue
             status = job.status()
             if state in ACTIVE_STATES:
                 jobs.append((job, status))

@@ -13,13 +13,14 @@ import time
 from datetime import datetime
 from typing import Any, Callable
 
-from tlcore.runs.folders import LOCAL_USER, QUEUED, Run, check_folder_id, new_folder
+from tlcore.runs.folders import LOCAL_USER, QUEUED, Run, folder_holds, check_folder_id, new_folder
+from tlcore.runs.records import parse_task_spec
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import tasks_root
 
 __all__ = [
     "TASK_KINDS", "TaskCancelled", "register_task", "create_task", "list_tasks", "get_task", "is_task",
-    "task_result", "run_task", "sleep_task"
+    "task_result", "task_spec", "run_task", "sleep_task"
 ]
 
 # kind → "module:function"; the target is stored in task.json when the task is created.
@@ -61,7 +62,7 @@ def create_task(kind: str, params: dict[str, Any], owner: str = LOCAL_USER) -> R
 
 def list_tasks() -> list[Run]:
     root = tasks_root()
-    tasks = [Run(entry) for entry in root.iterdir() if (entry / "task.json").exists()]
+    tasks = [Run(entry) for entry in root.iterdir() if folder_holds(entry, "task.json")]
     return sorted(tasks, key=lambda task: task.id, reverse=True)
 
 
@@ -75,16 +76,29 @@ def get_task(task_id: str) -> Run:
 
 
 def is_task(folder: Run) -> bool:
-    return (folder.path / "task.json").exists()
+    return folder_holds(folder.path, "task.json")
+
+
+def task_spec(task: Run) -> dict[str, Any]:
+    """task.json checked (tlcore.runs.records.parse_task_spec): ValueError when damaged or naming another target."""
+    try:
+        data = read_json(task.path / "task.json")
+    except (OSError, ValueError) as error:
+        raise ValueError(f"task.json of {task.id} cannot be read: {error}") from None
+    return parse_task_spec(data, TASK_KINDS)
 
 
 def task_result(task: Run) -> dict[str, Any] | None:
-    return read_json(task.path / "result.json")
+    """result.json; None when missing, ValueError when it is not an object."""
+    result = read_json(task.path / "result.json")
+    if result is not None and not isinstance(result, dict):
+        raise ValueError(f"result.json of {task.id} is damaged: it holds {type(result).__name__}, not an object.")
+    return result
 
 
 def run_task(task: Run) -> dict[str, Any]:
     """Run the task's function in this process; returns {"cancelled": bool}."""
-    spec = read_json(task.path / "task.json")
+    spec = task_spec(task)
     module_name, function_name = spec["target"].split(":")
     function: Callable = getattr(importlib.import_module(module_name), function_name)
 

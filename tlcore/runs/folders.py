@@ -12,15 +12,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tlcore.config.training import TrainConfig
+from tlcore.config.checks import shown_value
+from tlcore.config.training import TrainConfig, load_config
 from tlcore.datasets.split import Split
+from tlcore.runs.records import parse_owner, parse_status
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
 from tlcore.storage.paths import runs_root
 
 __all__ = [
     "QUEUED", "RUNNING", "FINISHED", "CANCELLED", "FAILED", "INTERRUPTED", "ACTIVE_STATES", "HISTORY_COLUMNS",
     "LOCAL_USER", "OWNER_FILE", "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive",
-    "DAMAGED", "damaged_reason"
+    "DAMAGED", "damaged_reason", "MAX_ID_LENGTH", "folder_holds"
 ]
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED, INTERRUPTED = (
@@ -31,6 +33,7 @@ HISTORY_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accura
 LOCAL_USER = "local"  # the owner of what was made with no sign-in configured (one user on their own machine)
 OWNER_FILE = "owner.json"  # {"owner": user id (e-mail when signed in), "created_at": epoch seconds}
 _RUN_ID = re.compile(r"[A-Za-z0-9_.-]+")  # matched whole (fullmatch): "$" alone would let a trailing newline in
+MAX_ID_LENGTH = 200  # folder names stay well under the file system's 255 bytes (a 5,000-character ?run= is refused)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,16 @@ class Run:
         return self.path / "worker.log"
 
     def config(self) -> TrainConfig:
-        return TrainConfig.from_file(self.config_path)
+        """The run's config, checked (tlcore.config.load_config); ConfigError names every damaged field."""
+        return load_config(self.config_path)
+
+    def config_problem(self) -> str | None:
+        """Why config.json cannot be used, in one line ("damaged: epochs must be …"), or None when it can."""
+        try:
+            self.config()
+        except ValueError as error:
+            return f"damaged: {error}"
+        return None
 
     @property
     def owner(self) -> str:
@@ -68,8 +80,7 @@ class Run:
             record = read_json(self.path / OWNER_FILE, None)
         except (OSError, ValueError):  # a damaged owner file: nobody but an admin may act on it
             return "unknown"
-        owner = record.get("owner") if isinstance(record, dict) else None
-        return owner if isinstance(owner, str) and owner else LOCAL_USER
+        return parse_owner(record, LOCAL_USER)
 
     def record_owner(self, owner: str) -> None:
         write_json_atomic(self.path / OWNER_FILE, {"owner": owner, "created_at": time.time()})
@@ -80,11 +91,9 @@ class Run:
         path = self.path / "status.json"
         try:
             status = read_json(path, default={"state": "unknown"})
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:  # RecursionError: "[[[[…" nested too deep
             return {"state": DAMAGED, "damaged": damaged_reason(path, error)}
-        if not isinstance(status, dict):
-            return {"state": DAMAGED, "damaged": f"status.json holds {type(status).__name__}, not an object"}
-        return status
+        return parse_status(status)  # every known field typed and in bounds, else damaged with the field's reason
 
     @property
     def state(self) -> str:
@@ -100,7 +109,10 @@ class Run:
         return current
 
     def class_names(self) -> list[str]:
-        return read_json(self.path / "classes.json", default=[])
+        names = read_json(self.path / "classes.json", default=[])
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise ValueError(f"classes.json of {self.id} is damaged: it must be a list of class names.")
+        return names
 
     def split(self) -> Split | None:
         data = read_json(self.path / "split.json")
@@ -138,22 +150,27 @@ class Run:
         """One row for run tables."""
         status = self.status()
         try:
-            config = read_json(self.config_path, default={})
-            evaluation = self.evaluation() or {}
+            config, config_problem = self.config(), None
+        except ValueError as error:
+            config, config_problem = None, f"damaged: {error}"
+        try:
+            evaluation = self.evaluation()
         except (OSError, ValueError):
-            config, evaluation = {}, {}
-        config = config if isinstance(config, dict) else {}
+            evaluation = None
+        accuracy = evaluation.get("accuracy") if isinstance(evaluation, dict) else None
+        damaged = f"damaged: {status['damaged']}" if status.get("state") == DAMAGED else config_problem
         return {
             "run": self.id,
             "state": status.get("state", "unknown"),
-
-            "backbone": config.get("backbone"),
-            "dataset": Path(config.get("dataset", "")).name,
-            "image_size": config.get("image_size"),
-            "epochs": status.get("epochs_done", 0),
+            "backbone": config.backbone if config else None,
+            "dataset": Path(config.dataset).name if config else None,
+            "image_size": config.image_size if config else None,
+            "epochs": status.get("epochs_done") or 0,
             "val_accuracy": status.get("val_accuracy"),
-            "test_accuracy": evaluation.get("accuracy"),
-            "fine_tune_of": config.get("parent_run"),
+            "test_accuracy": accuracy if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool)
+            else None,
+            "fine_tune_of": config.parent_run if config else None,
+            "damaged": damaged,
         }
 
 
@@ -193,8 +210,10 @@ def create_run(config: TrainConfig, owner: str = LOCAL_USER) -> Run:
 
 def check_folder_id(folder_id: str, what: str = "run") -> None:
     """Refuse ids that are not plain folder names (no '/', '..'), so a URL parameter cannot point elsewhere."""
-    if not folder_id or not _RUN_ID.fullmatch(folder_id) or folder_id in (".", ".."):
-        raise KeyError(f"'{folder_id}' is not a valid {what} id.")
+    if not isinstance(folder_id, str) or not folder_id or len(folder_id) > MAX_ID_LENGTH or \
+            not _RUN_ID.fullmatch(folder_id) or folder_id in (".", ".."):
+        raise KeyError(f"{shown_value(folder_id)} is not a valid {what} id: ids are folder names of at most "
+                       f"{MAX_ID_LENGTH} letters, digits, '.', '_' or '-'.")
 
 
 def get_run(run_id: str) -> Run:
@@ -209,11 +228,19 @@ def get_run(run_id: str) -> Run:
 def list_runs(states: tuple[str, ...] | None = None) -> list[Run]:
     """Runs, newest first, optionally only those in the given states."""
     root = runs_root()
-    runs = [Run(entry) for entry in root.iterdir() if (entry / "config.json").exists()]
+    runs = [Run(entry) for entry in root.iterdir() if folder_holds(entry, "config.json")]
     runs.sort(key=lambda run: run.id, reverse=True)
     if states:
         runs = [run for run in runs if run.state in states]
     return runs
+
+
+def folder_holds(folder: Path, name: str) -> bool:
+    """True when `folder/name` exists; a folder whose name the file system refuses to look into is skipped."""
+    try:
+        return (folder / name).exists()
+    except OSError:
+        return False
 
 
 def damaged_reason(path: Path, error: Exception) -> str:

@@ -31,7 +31,7 @@ def job_progress(status: dict) -> Progress:
         done, total = status.get("evaluated_images") or 0, status["images_to_evaluate"]
         return Progress(min(1.0, max(0.0, done / total)), f"evaluating · {done:,}/{total:,} images")
     epochs = status.get("epochs") or 0
-    first = status.get("first_epoch", 1)
+    first = status.get("first_epoch") or 1  # status.json is checked when read (tlcore.runs.records): ints or None
     epoch, batch, batches = status.get("epoch") or first, status.get("batch") or 0, status.get("batches") or 1
     done = ((epoch - first) + batch / batches) / max(1, epochs - first + 1) if epochs else 0.0
     eta = status.get("eta_seconds")

@@ -19,21 +19,31 @@ BACKUP_METADATA = "training_metadata.json"  # Keras BackupAndRestore's own file 
 
 def backed_up_epoch(run: Run) -> int | None:
     """The last epoch (numbered across phases) any phase of this run backed up, or None when there is no backup."""
-    epochs = [read_json(path, default={}).get("epoch") for path in (run.path / BACKUP_FOLDER).glob(f"*/{BACKUP_METADATA}")]
-    epochs = [int(epoch) for epoch in epochs if epoch is not None]
+    epochs = []
+    for path in (run.path / BACKUP_FOLDER).glob(f"*/{BACKUP_METADATA}"):
+        try:
+            epoch = read_json(path, default={}).get("epoch")
+        except (OSError, ValueError, AttributeError):  # a damaged backup record: that phase has no usable backup
+            continue
+        if isinstance(epoch, int) and not isinstance(epoch, bool) and 0 <= epoch <= 10**6:
+            epochs.append(epoch)
     return max(epochs) if epochs else None
 
 
 def epochs_before(run: Run) -> int:
     """Epochs trained before this run's first phase: its parent's last epoch for a fine-tuning run, else 0."""
-    parent = run.config().parent_run
+    try:
+        parent = run.config().parent_run
+    except ValueError:  # a damaged config.json: resuming refuses it with its reason (tlcore.jobs.resume)
+        return 0
     if not parent:
         return 0
     try:
         history = get_run(parent).history()
-    except KeyError:  # the parent was deleted: a run that never backed up cannot be resumed anyway
+    except (KeyError, OSError, ValueError):  # the parent was deleted or is damaged
         return 0
-    return int(history[-1]["epoch"]) if history else 0
+    epoch = history[-1].get("epoch") if history else None
+    return int(epoch) if isinstance(epoch, (int, float)) and not isinstance(epoch, bool) and 0 <= epoch < 1e6 else 0
 
 
 def resume_epoch(run: Run) -> int:

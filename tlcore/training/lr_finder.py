@@ -15,7 +15,6 @@ from typing import Any, Callable
 import numpy as np
 
 from tlcore.config.training import TrainConfig
-from tlcore.modeling.checks import check_config
 from tlcore.training import feature_cache
 from tlcore.training.fit import prepare_split
 from tlcore.training.session import TrainingSession
@@ -51,8 +50,7 @@ def suggest_learning_rate(rates: list[float], smoothed: list[float]) -> float:
 
 def lr_finder_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Task `lr_finder`: params {"config": TrainConfig dict, optional "min_lr", "max_lr", "steps"}."""
-    config = TrainConfig.from_dict(params["config"])
-    check_config(config)
+    config = TrainConfig.from_dict(params["config"])  # checked here as loaded, and when submitted (jobs.submit_task)
     rates = sweep_rates(float(params.get("min_lr", MIN_LR)), float(params.get("max_lr", MAX_LR)),
                         int(params.get("steps", STEPS)))
     report(0.0, "loading data")

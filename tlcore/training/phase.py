@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from tlcore.config.training import TrainConfig
 from tlcore.layers.loading import load_model
-from tlcore.modeling.checks import check_config
 from tlcore.modeling.model import (
     base_in_inference_mode,
     base_of,
@@ -64,8 +63,7 @@ def train_run(run: Run) -> Trained:
     from tlcore.training.callbacks import save_model_atomic
 
     # 1. Data: the split, fixed when the run started (a resume keeps its own, a fine-tuning phase its parent's).
-    config = run.config()
-    check_config(config)
+    config = run.config()  # checked when it was loaded (tlcore.config.load_config) and when it was submitted
     run.update_status(phase="loading data")
     chosen = split_for_run(run, _step_report(run, "loading data"))
     root, split, changes = chosen.root, chosen.split, chosen.changes

@@ -13,7 +13,6 @@ from typing import Any
 from tlcore.backbones.catalog import layer_table
 from tlcore.config.training import TrainConfig
 from tlcore.jobs import scheduler as jobs
-from tlcore.modeling.checks import check_config
 from tlcore.runs.folders import LOCAL_USER, check_folder_id, get_run
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import studio_home
@@ -33,9 +32,7 @@ def submit_sweep(config: TrainConfig, depths: list[int | None], owner: str = LOC
     depths = list(dict.fromkeys(depths))  # each depth once, in the order given
     if len(depths) < 2:
         raise ValueError("A sweep needs at least two different freeze depths.")
-    configs = [replace(config, fine_tune_at=depth) for depth in depths]
-    for each in configs:
-        check_config(each)  # all or nothing: a bad depth queues no job
+    configs = [replace(config, fine_tune_at=depth) for depth in depths]  # a bad depth raises here: nothing queued
     runs = [{"run": jobs.submit(each, owner=owner).id, "fine_tune_at": each.fine_tune_at} for each in configs]
     sweep_id = f"{datetime.now().strftime('%Y-%m-%d_%H%M%S')}_{config.backbone.lower()}_sweep"
     write_json_atomic(sweeps_root() / f"{sweep_id}.json",

@@ -48,24 +48,24 @@ def test_missing_fields_take_their_defaults():
 
 
 def test_unknown_fields_are_refused_by_name():
-    with pytest.raises(ValueError, match=r"^Unknown config fields: colour, lr$"):
+    with pytest.raises(ValueError, match=r"^The config's content has unknown fields: colour, lr\.$"):
         TrainConfig.from_dict({"dataset": "flowers", "lr": 0.1, "colour": "red"})
 
 
 def test_missing_dataset_is_refused():
-    with pytest.raises(ValueError, match=r"needs a 'dataset'"):
+    with pytest.raises(ValueError, match=r"dataset is missing"):
         TrainConfig.from_dict({"backbone": "VGG16"})
 
 
 @pytest.mark.parametrize("changes, message", [
     ({"image_size": 16}, "MobileNetV2 needs images of at least 32 px (got 16)."),
     ({"backbone": "InceptionV3", "image_size": 64}, "InceptionV3 needs images of at least 75 px (got 64)."),
-    ({"epochs": 0}, "Epochs and batch size must be at least 1."),
-    ({"batch_size": 0}, "Epochs and batch size must be at least 1."),
-    ({"learning_rate": 0.0}, "The learning rate must be between 0 and 1."),
-    ({"learning_rate": 1.5}, "The learning rate must be between 0 and 1."),
-    ({"dropout": 1.0}, "Dropout must be in [0, 1)."),
-    ({"dropout": -0.1}, "Dropout must be in [0, 1)."),
+    ({"epochs": 0}, "The config's epochs must be a whole number from 1 to 1,000 (got 0)."),
+    ({"batch_size": 0}, "The config's batch_size must be a whole number from 1 to 4,096 (got 0)."),
+    ({"learning_rate": 0.0}, "The config's learning_rate must be a finite number in (0, 1) (got 0.0)."),
+    ({"learning_rate": 1.5}, "The config's learning_rate must be a finite number in (0, 1) (got 1.5)."),
+    ({"dropout": 1.0}, "The config's dropout must be a finite number in [0, 1) (got 1.0)."),
+    ({"dropout": -0.1}, "The config's dropout must be a finite number in [0, 1) (got -0.1)."),
 ])
 def test_validate_explains_what_is_wrong(changes, message):
     with pytest.raises(ValueError) as refused:

@@ -86,7 +86,7 @@ def test_get_run_refuses_ids_that_are_not_plain_folder_names(studio_dirs, bad_id
     with pytest.raises(KeyError) as refused:
         get_run(bad_id)
 
-    assert refused.value.args[0] == f"'{bad_id}' is not a valid run id."
+    assert refused.value.args[0].startswith(f"{bad_id!r} is not a valid run id: ids are folder names")
 
 
 def test_get_run_names_the_runs_folder_for_an_unknown_id(studio_dirs):
