@@ -176,9 +176,10 @@ def _make_subset_items(digits: Path, classes, per_class: int) -> list[tuple[str,
 def standin_weights_master(tmp_path_factory, digits_master) -> Path:
     """A STAND-IN for MobileNetV2's ImageNet weights, NOT ImageNet weights: made here, never shipped.
 
-    A MobileNetV2 base trained from random weights for 2 epochs on the built-in digits at 32 px (all ten classes,
-    leaving out the images the shared trained run uses, so its test images stay unseen), its BatchNorm moving
-    statistics then set from 512 training images. Saved in the legacy h5 layout under every file name Keras looks
+    A MobileNetV2 base trained from random weights by the one stand-in recipe the benchmarks use too
+    (bench/_standin.py `train_standin_base`: 2 epochs, its BatchNorm moving statistics then set from 512 training
+    images) on the built-in digits at 32 px (all ten classes, leaving out the images the shared trained run uses, so
+    its test images stay unseen). Saved in the legacy h5 layout under every file name Keras looks
     for in `$KERAS_HOME/models` (its weights do not depend on the input size), so `weights="imagenet"` loads it
     offline exactly as a user's cached download. MobileNetV2 is the backbone this works for: it checks no file hash,
     where VGG16 and EfficientNet md5-check a cached file and delete one that differs (tests set their weights in
@@ -188,33 +189,17 @@ def standin_weights_master(tmp_path_factory, digits_master) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         _point_env_at(patch, tmp_path_factory.mktemp("standin-studio"))
         import keras
-        import numpy as np
 
+        from bench._standin import train_standin_base
         from tlcore.backbones import catalog
         from tlcore.datasets.pipeline import load_arrays
-        from tlcore.layers.preprocess import ImagePreprocess
 
         backbone = catalog.get("MobileNetV2")
         held_back = set(_make_subset_items(digits_master, TRAINED_CLASSES, TRAINED_PER_CLASS))
         items = [item for item in _make_subset_items(digits_master, [str(n) for n in range(10)], 10_000)
                  if item not in held_back]
         images, labels = load_arrays(digits_master, items, STANDIN_IMAGE_SIZE)
-
-        keras.utils.set_random_seed(0)
-        base = backbone.build_base(STANDIN_IMAGE_SIZE, weights=None)
-        batchnorm = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
-        for layer in batchnorm:
-            layer.momentum = 0.9
-        inputs = keras.Input((STANDIN_IMAGE_SIZE, STANDIN_IMAGE_SIZE, 3))
-        preprocess = ImagePreprocess(backbone.preprocess)
-        pooled = keras.layers.GlobalAveragePooling2D()(base(preprocess(inputs)))
-        classifier = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(pooled))
-        classifier.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy")
-        classifier.fit(images.astype("float32"), labels, batch_size=64, epochs=2, verbose=0)
-        for layer in batchnorm:  # moving statistics = those of 512 images, what inference mode will use
-            layer.momentum = 0.0
-        sample = np.random.default_rng(0).choice(len(images), 512, replace=False)
-        base(preprocess(images[sample].astype("float32")), training=True)
+        base, _ = train_standin_base("MobileNetV2", STANDIN_IMAGE_SIZE, images, labels)
 
         saved = folder / backbone.weights_filename(backbone.default_size)
         keras.saving.save_model(base, saved)  # legacy h5, what `load_weights` of keras.applications reads

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import sure_test_image, wait_idle
+
 expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -54,14 +56,7 @@ def served_run(calibrated_run_master, studio_env):
 
 def _confident_digit(run_folder) -> tuple[object, str]:
     """A test image the model answers right and surely (from its stored calibration), and its class."""
-    import json
-
-    record = json.loads((run_folder / "eval" / "calibration.json").read_text())
-    split = json.loads((run_folder / "split.json").read_text())
-    held_out = record["held_out"]
-    index = max((i for i, ok in enumerate(held_out["correct"]) if ok), key=lambda i: held_out["confidence"][i])
-    relative, label = split["test"][index]
-    return run_folder.parent.parent / "data" / "digits3" / relative, split["class_names"][label]
+    return sure_test_image(run_folder, run_folder.parent.parent / "data")
 
 
 def _new_page(browser, width: int, height: int):
@@ -70,13 +65,7 @@ def _new_page(browser, width: int, height: int):
     return context, context.new_page()
 
 
-def _wait_idle(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid=stSkeleton]')
-               && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
-               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
-        timeout=timeout_ms)
+_wait_idle = wait_idle  # tests/e2e/browser.py
 
 
 def _assert_no_controls(page) -> None:
