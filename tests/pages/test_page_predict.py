@@ -8,7 +8,6 @@ import json
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 from page_helpers import by_label, make_run, texts
 from PIL import Image
