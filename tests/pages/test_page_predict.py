@@ -306,7 +306,7 @@ def test_images_picked_from_the_dataset_are_predicted(open_page, model_run):
     dataset = model_run.config().dataset
     first_two = sorted((model_run.path.parent.parent / "data" / dataset / "2").glob("*.png"))[0]
     answer, probability = _shown(model_run, first_two)
-    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    at = open_page("pages/predict.py", query_params={"dataset": dataset}, timeout=PREDICT_TIMEOUT_S)
     by_label(at.toggle, "Pick from the dataset").set_value(True).run()
     by_label(at.selectbox, f"Class folder of {dataset}").set_value("2").run()
 
