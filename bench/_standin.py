@@ -14,9 +14,17 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-__all__ = ["TASK_DATASET", "make_task_dataset", "pretrain_base"]
+__all__ = ["STANDIN_EPOCHS", "STANDIN_LEARNING_RATE", "TASK_DATASET", "make_task_dataset", "pretrain_base",
+           "train_standin_base"]
 
 TASK_DATASET = "digits-unseen-half"
+# The one stand-in recipe's settings, used as they are by the test suite (tests/conftest.py standin_weights_master:
+# 2 epochs is ~35-45 s on 2 busy cores and gives its shared run >= 85 % on 3 classes after one epoch of the head).
+STANDIN_EPOCHS = 2
+STANDIN_LEARNING_RATE = 2e-3
+# bench/frozen_phase.py --standin: its figures in bench/README.md were measured with this longer pretraining.
+BENCH_EPOCHS = 5
+BENCH_LEARNING_RATE = 1e-3
 
 
 def _halves(digits: Path) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
@@ -38,21 +46,19 @@ def make_task_dataset(digits: Path, data_root: Path) -> str:
     return TASK_DATASET
 
 
-def pretrain_base(backbone_name: str, image_size: int, digits: Path, weights_file: Path, epochs: int = 5,
-                  seed: int = 0) -> Path:
-    """Train `backbone_name` from random weights on the pretraining half of the digits and save its base's weights (no top) to
-    `weights_file` (ending .weights.h5), the file `TrainConfig(weights=...)` loads. BatchNorm's moving statistics
-    are then set from 512 of those images, as inference mode will use them."""
+def train_standin_base(backbone_name: str, image_size: int, images, labels, *, epochs: int = STANDIN_EPOCHS,
+                       learning_rate: float = STANDIN_LEARNING_RATE, seed: int = 0):
+    """THE stand-in pretraining, for the tests and the benchmarks: `backbone_name`'s base from random weights under a
+    10-way softmax, trained on (images, labels) (uint8, (n, size, size, 3); digit labels 0-9), then its BatchNorm
+    moving statistics set from 512 of those images (momentum 0), as inference mode will use them: a few dozen steps
+    leave them far from the batches' and the base would give one answer for every image. Returns (base, history)."""
     import keras
     import numpy as np
 
     from tlcore.backbones import catalog
-    from tlcore.datasets.pipeline import load_arrays
     from tlcore.layers.preprocess import ImagePreprocess
 
     backbone = catalog.get(backbone_name)
-    items = _halves(digits)[0]
-    images, labels = load_arrays(digits, items, image_size)
     keras.utils.set_random_seed(seed)
     base = backbone.build_base(image_size, weights=None)
     batchnorm = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
@@ -62,13 +68,26 @@ def pretrain_base(backbone_name: str, image_size: int, digits: Path, weights_fil
     preprocess = ImagePreprocess(backbone.preprocess)
     pooled = keras.layers.GlobalAveragePooling2D()(base(preprocess(inputs)))
     classifier = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(pooled))
-    classifier.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    classifier.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = classifier.fit(images.astype("float32"), labels, batch_size=64, epochs=epochs, verbose=0).history
     if batchnorm:
         for layer in batchnorm:
             layer.momentum = 0.0
         sample = np.random.default_rng(seed).choice(len(images), min(512, len(images)), replace=False)
         base(preprocess(images[sample].astype("float32")), training=True)
+    return base, history
+
+
+def pretrain_base(backbone_name: str, image_size: int, digits: Path, weights_file: Path, epochs: int = BENCH_EPOCHS,
+                  seed: int = 0) -> Path:
+    """`train_standin_base` on the pretraining half of the digits; saves the base's weights (no top) to
+    `weights_file` (ending .weights.h5), the file `TrainConfig(weights=...)` loads."""
+    from tlcore.datasets.pipeline import load_arrays
+
+    items = _halves(digits)[0]
+    images, labels = load_arrays(digits, items, image_size)
+    base, history = train_standin_base(backbone_name, image_size, images, labels, epochs=epochs,
+                                       learning_rate=BENCH_LEARNING_RATE, seed=seed)
     base.save_weights(weights_file)
     print(f"stand-in base: {backbone_name} @ {image_size}px trained {epochs} epochs on half the digits "
           f"({len(items)} images, training accuracy {history['accuracy'][-1]:.1%}); the task is the other half",

@@ -9,11 +9,13 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything can import TensorFlow
 
+import json
 import shutil
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -99,6 +101,34 @@ def studio_dirs(tmp_path, monkeypatch) -> StudioDirs:
     _stop_leftover_workers(tmp_path)
 
 
+# --- session artefacts, built once even under pytest-xdist -------------------------------------------------------
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], Path]) -> Path:
+    """`build(folder)` once per test session, in a folder of its own; returns what it returned.
+
+    Under pytest-xdist (`-n 2`) every worker process has its own session fixtures: the first worker to ask builds
+    the artefact in a folder all workers share (beside their own temporary folders) under a file lock, and the others
+    wait for it and reuse it, so a trained run or the stand-in weights are never trained twice. Masters are read
+    only: tests get copies.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build(tmp_path_factory.mktemp(name))
+    from tlcore.storage.file_lock import file_lock
+
+    shared = tmp_path_factory.getbasetemp().parent / "shared-session-artefacts"
+    shared.mkdir(exist_ok=True)
+    record = shared / f"{name}.json"
+    with file_lock(shared / f"{name}.lock"):
+        if record.exists():
+            return Path(json.loads(record.read_text())["path"])
+        folder = shared / name
+        if folder.exists():  # a build that failed half-way in another worker
+            shutil.rmtree(folder)
+        folder.mkdir()
+        result = build(folder)
+        record.write_text(json.dumps({"path": str(result)}))
+        return result
+
+
 # --- datasets ------------------------------------------------------------------------------------------------------
 def _link_or_copy(source, target) -> None:
     try:
@@ -125,12 +155,14 @@ def make_subset(digits: Path, target: Path, classes=("0", "1"), per_class: int =
 @pytest.fixture(scope="session")
 def digits_master(tmp_path_factory) -> Path:
     """The built-in digits, written once per session by tlcore.datasets.sample into a folder no test writes to."""
-    base = tmp_path_factory.mktemp("digits-master")
-    with pytest.MonkeyPatch.context() as patch:
-        _point_env_at(patch, base)
-        from tlcore.datasets.sample import sample_dataset_path
+    def build(base: Path) -> Path:
+        with pytest.MonkeyPatch.context() as patch:
+            _point_env_at(patch, base)
+            from tlcore.datasets.sample import sample_dataset_path
 
-        return sample_dataset_path()
+            return sample_dataset_path()
+
+    return built_once(tmp_path_factory, "digits-master", build)
 
 
 @pytest.fixture
@@ -176,53 +208,42 @@ def _make_subset_items(digits: Path, classes, per_class: int) -> list[tuple[str,
 def standin_weights_master(tmp_path_factory, digits_master) -> Path:
     """A STAND-IN for MobileNetV2's ImageNet weights, NOT ImageNet weights: made here, never shipped.
 
-    A MobileNetV2 base trained from random weights for 2 epochs on the built-in digits at 32 px (all ten classes,
-    leaving out the images the shared trained run uses, so its test images stay unseen), its BatchNorm moving
-    statistics then set from 512 training images. Saved in the legacy h5 layout under every file name Keras looks
+    A MobileNetV2 base trained from random weights by the one stand-in recipe the benchmarks use too
+    (bench/_standin.py `train_standin_base`: 2 epochs, its BatchNorm moving statistics then set from 512 training
+    images) on the built-in digits at 32 px (all ten classes, leaving out the images the shared trained run uses, so
+    its test images stay unseen). Saved in the legacy h5 layout under every file name Keras looks
     for in `$KERAS_HOME/models` (its weights do not depend on the input size), so `weights="imagenet"` loads it
     offline exactly as a user's cached download. MobileNetV2 is the backbone this works for: it checks no file hash,
     where VGG16 and EfficientNet md5-check a cached file and delete one that differs (tests set their weights in
     code). About 35–45 s on 2 busy cores. Returns the folder holding the files.
     """
-    folder = tmp_path_factory.mktemp("standin-imagenet-weights")
-    with pytest.MonkeyPatch.context() as patch:
-        _point_env_at(patch, tmp_path_factory.mktemp("standin-studio"))
-        import keras
-        import numpy as np
+    def build(base: Path) -> Path:
+        folder = base / "weights"
+        folder.mkdir()
+        with pytest.MonkeyPatch.context() as patch:
+            _point_env_at(patch, base / "studio")
+            import keras
 
-        from tlcore.backbones import catalog
-        from tlcore.datasets.pipeline import load_arrays
-        from tlcore.layers.preprocess import ImagePreprocess
+            from bench._standin import train_standin_base
+            from tlcore.backbones import catalog
+            from tlcore.datasets.pipeline import load_arrays
 
-        backbone = catalog.get("MobileNetV2")
-        held_back = set(_make_subset_items(digits_master, TRAINED_CLASSES, TRAINED_PER_CLASS))
-        items = [item for item in _make_subset_items(digits_master, [str(n) for n in range(10)], 10_000)
-                 if item not in held_back]
-        images, labels = load_arrays(digits_master, items, STANDIN_IMAGE_SIZE)
+            backbone = catalog.get("MobileNetV2")
+            held_back = set(_make_subset_items(digits_master, TRAINED_CLASSES, TRAINED_PER_CLASS))
+            items = [item for item in _make_subset_items(digits_master, [str(n) for n in range(10)], 10_000)
+                     if item not in held_back]
+            images, labels = load_arrays(digits_master, items, STANDIN_IMAGE_SIZE)
+            pretrained, _ = train_standin_base("MobileNetV2", STANDIN_IMAGE_SIZE, images, labels)
 
-        keras.utils.set_random_seed(0)
-        base = backbone.build_base(STANDIN_IMAGE_SIZE, weights=None)
-        batchnorm = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
-        for layer in batchnorm:
-            layer.momentum = 0.9
-        inputs = keras.Input((STANDIN_IMAGE_SIZE, STANDIN_IMAGE_SIZE, 3))
-        preprocess = ImagePreprocess(backbone.preprocess)
-        pooled = keras.layers.GlobalAveragePooling2D()(base(preprocess(inputs)))
-        classifier = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(pooled))
-        classifier.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy")
-        classifier.fit(images.astype("float32"), labels, batch_size=64, epochs=2, verbose=0)
-        for layer in batchnorm:  # moving statistics = those of 512 images, what inference mode will use
-            layer.momentum = 0.0
-        sample = np.random.default_rng(0).choice(len(images), 512, replace=False)
-        base(preprocess(images[sample].astype("float32")), training=True)
+            saved = folder / backbone.weights_filename(backbone.default_size)
+            keras.saving.save_model(pretrained, saved)  # legacy h5, what `load_weights` of keras.applications reads
+            for size in backbone.weights_sizes:
+                other = folder / backbone.weights_filename(size)
+                if not other.exists():
+                    os.link(saved, other)
+        return folder
 
-        saved = folder / backbone.weights_filename(backbone.default_size)
-        keras.saving.save_model(base, saved)  # legacy h5, what `load_weights` of keras.applications reads
-        for size in backbone.weights_sizes:
-            other = folder / backbone.weights_filename(size)
-            if not other.exists():
-                os.link(saved, other)
-    return folder
+    return built_once(tmp_path_factory, "standin-imagenet-weights", build)
 
 
 def link_standin_weights(standin_folder: Path, keras_home: Path) -> None:
@@ -267,26 +288,28 @@ def trained_run_master(tmp_path_factory, digits_master, standin_weights_master) 
     accuracy is at least TRAINED_MIN_TEST_ACCURACY and its probabilities differ across the test images. The
     environment points at its folders only while training; tests get copies via `trained_run`.
     """
-    base = tmp_path_factory.mktemp("trained-run")
-    with pytest.MonkeyPatch.context() as patch:
-        dirs = _point_env_at(patch, base)
-        make_subset(digits_master, dirs.data_root / TRAINED_DATASET, TRAINED_CLASSES, TRAINED_PER_CLASS)
-        link_standin_weights(standin_weights_master, dirs.keras_home)
-        from tlcore.datasets.pipeline import load_arrays
-        from tlcore.layers.loading import load_model
-        from tlcore.runs.folders import FINISHED, create_run
-        from tlcore.worker import run_job
+    def build(base: Path) -> Path:
+        with pytest.MonkeyPatch.context() as patch:
+            dirs = _point_env_at(patch, base)
+            make_subset(digits_master, dirs.data_root / TRAINED_DATASET, TRAINED_CLASSES, TRAINED_PER_CLASS)
+            link_standin_weights(standin_weights_master, dirs.keras_home)
+            from tlcore.datasets.pipeline import load_arrays
+            from tlcore.layers.loading import load_model
+            from tlcore.runs.folders import FINISHED, create_run
+            from tlcore.worker import run_job
 
-        run = create_run(trained_config())
-        state = run_job(run, wait=False)
-        assert state == FINISHED, run.status().get("error")
-        assert run.status()["fast_frozen_phase"] is True
-        assert run.status()["test_accuracy"] >= TRAINED_MIN_TEST_ACCURACY, run.status()
-        images, labels = load_arrays(dirs.data_root / TRAINED_DATASET, run.split().test, STANDIN_IMAGE_SIZE)
-        probabilities = load_model(run.model_path).predict(images, verbose=0)
-        assert set(probabilities.argmax(axis=1)) == {0, 1, 2}
-        assert probabilities.std(axis=0).min() > 0.1, probabilities  # not one answer for every image
-        return run.path
+            run = create_run(trained_config())
+            state = run_job(run, wait=False)
+            assert state == FINISHED, run.status().get("error")
+            assert run.status()["fast_frozen_phase"] is True
+            assert run.status()["test_accuracy"] >= TRAINED_MIN_TEST_ACCURACY, run.status()
+            images, labels = load_arrays(dirs.data_root / TRAINED_DATASET, run.split().test, STANDIN_IMAGE_SIZE)
+            probabilities = load_model(run.model_path).predict(images, verbose=0)
+            assert set(probabilities.argmax(axis=1)) == {0, 1, 2}
+            assert probabilities.std(axis=0).min() > 0.1, probabilities  # not one answer for every image
+            return run.path
+
+    return built_once(tmp_path_factory, "trained-run", build)
 
 
 @pytest.fixture
@@ -396,11 +419,13 @@ def _train_discriminating_run(data_root: Path):
 def calibrated_run_master(tmp_path_factory, digits_master) -> Path:
     """One discriminating run (3 digit classes × 60 images; test accuracy ≥ CALIBRATED_MIN_TEST_ACCURACY, outputs
     that vary), evaluated and calibrated, in folders of its own (~80 s). Tests get copies via `calibrated_run`."""
-    base = tmp_path_factory.mktemp("calibrated-run")
-    with pytest.MonkeyPatch.context() as patch:
-        dirs = _point_env_at(patch, base)
-        make_subset(digits_master, dirs.data_root / CALIBRATED_DATASET, CALIBRATED_CLASSES, CALIBRATED_PER_CLASS)
-        return _train_discriminating_run(dirs.data_root).path
+    def build(base: Path) -> Path:
+        with pytest.MonkeyPatch.context() as patch:
+            dirs = _point_env_at(patch, base)
+            make_subset(digits_master, dirs.data_root / CALIBRATED_DATASET, CALIBRATED_CLASSES, CALIBRATED_PER_CLASS)
+            return _train_discriminating_run(dirs.data_root).path
+
+    return built_once(tmp_path_factory, "calibrated-run", build)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from tests.e2e.browser import wait_idle
+
 expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -58,10 +60,7 @@ def studio_env(studio_env, weights_mirror):
 
 
 def _wait_idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid=stSkeleton]')
-               && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')""", timeout=APP_TIMEOUT_MS)
+    wait_idle(page, APP_TIMEOUT_MS)  # tests/e2e/browser.py
 
 
 def test_download_shows_progress_and_refuses_a_wrong_file_and_a_corrupt_model(page, app_url, studio_env,

@@ -1,6 +1,7 @@
 """Predict page in a real browser: upload a digit, see its top-k and its Grad-CAM, then export the model and see the
 export's parity row (the cheapest format, .keras; tests/unit/test_export.py checks every format). Uses the session's
-tiny trained run (no training here).
+discriminating, calibrated run (tests/conftest.py; no training here) and a test image it answers surely, so the page
+must show that image's own class.
 
 Screenshots go to test-artifacts/e2e/predict-*.png.
 """
@@ -12,21 +13,24 @@ import shutil
 
 import pytest
 
+from tests.e2e.browser import sure_test_image, wait_idle
+
 expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 APP_TIMEOUT_MS = 60_000
-TRAINED_DATASET = "tiny3"  # the dataset of tests/conftest.py's trained run
+CALIBRATED_DATASET = "digits3"  # the dataset of tests/conftest.py's calibrated run
 EXPORT_TIMEOUT_MS = 240_000  # a worker process: TF start-up, saving, reloading and the check
 
 
 @pytest.fixture
-def served_run(trained_run_master, studio_env):
-    """The shared trained run and its dataset, copied into the folders the app under test reads."""
-    shutil.copytree(trained_run_master.parent.parent / "data" / TRAINED_DATASET, studio_env["data"] / TRAINED_DATASET)
-    shutil.copytree(trained_run_master, studio_env["runs"] / trained_run_master.name)
-    return studio_env["runs"] / trained_run_master.name
+def served_run(calibrated_run_master, studio_env):
+    """The shared calibrated run and its dataset, copied into the folders the app under test reads."""
+    shutil.copytree(calibrated_run_master.parent.parent / "data" / CALIBRATED_DATASET,
+                    studio_env["data"] / CALIBRATED_DATASET)
+    shutil.copytree(calibrated_run_master, studio_env["runs"] / calibrated_run_master.name)
+    return studio_env["runs"] / calibrated_run_master.name
 
 
 def test_upload_see_top_k_and_grad_cam_then_export(page, app_url, served_run, studio_env, artifacts_dir):
@@ -34,14 +38,14 @@ def test_upload_see_top_k_and_grad_cam_then_export(page, app_url, served_run, st
     _wait_idle(page)
     expect(page.get_by_role("heading", name="Predict")).to_be_visible(timeout=APP_TIMEOUT_MS)
 
-    digit = sorted((studio_env["data"] / TRAINED_DATASET / "2").glob("*.png"))[0]
+    digit, truth = sure_test_image(served_run, studio_env["data"])
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(digit))
-    expect(page.get_by_text(re.compile(rf"{re.escape(digit.name)}: [012] \(\d+\.\d%\)"))).to_be_visible(
-        timeout=APP_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(rf"{re.escape(digit.name)}: {truth} \(\d+\.\d%\)"))).to_be_visible(
+        timeout=APP_TIMEOUT_MS)  # the image's own class, not any class
     expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible(timeout=APP_TIMEOUT_MS)
 
     page.get_by_text("Grad-CAM", exact=True).click()
-    caption = page.get_by_text(re.compile(r"^Grad-CAM: [012] \(\d+\.\d%\) · layer base/\w+$"))
+    caption = page.get_by_text(re.compile(rf"^Grad-CAM: {truth} \(\d+\.\d%\) · layer base/\w+$"))
     expect(caption).to_be_visible(timeout=APP_TIMEOUT_MS)
     expect(page.locator("[data-testid=stImage] img").nth(1)).to_be_visible()
     _wait_idle(page)
@@ -68,11 +72,4 @@ def test_upload_see_top_k_and_grad_cam_then_export(page, app_url, served_run, st
     assert exceptions.count() == 0, exceptions.first.inner_text()
 
 
-def _wait_idle(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
-    """Until the rerun an interaction caused is over (no skeleton, no running icon, no stale element)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid=stSkeleton]')
-               && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
-               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
-        timeout=timeout_ms)
+_wait_idle = wait_idle  # tests/e2e/browser.py

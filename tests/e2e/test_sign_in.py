@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+from tests.e2e.browser import wait_drawn
 from tests.e2e.servers import REPO_ROOT, free_port, healthy, serve, streamlit_command, studio_server_env
 
 pytestmark = pytest.mark.e2e
@@ -79,15 +80,8 @@ DRAWN_TIMEOUT_MS = 60_000  # a page's first draw on a loaded 2-core box
 
 
 def _drawn(tab, known) -> None:
-    """Until the page has finished drawing: `known` (a locator on it) is shown, Streamlit's running indicator is gone
-    and no element is a placeholder (skeleton) or left stale from the previous run, so a screenshot shows widgets."""
-    known.wait_for(timeout=DRAWN_TIMEOUT_MS)
-    tab.wait_for_function(
-        """() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
-               && !document.querySelector('[data-testid=stSkeleton]')
-               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
-        timeout=DRAWN_TIMEOUT_MS)
-    known.first.scroll_into_view_if_needed()
+    """Until the page has finished drawing (tests/e2e/browser.py `wait_drawn`), so a screenshot shows widgets."""
+    wait_drawn(tab, known, DRAWN_TIMEOUT_MS)
 
 
 def _snapshot(tab, path) -> None:

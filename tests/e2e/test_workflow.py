@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import wait_idle
+
 expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -162,18 +164,7 @@ def _wait_for_app(page) -> None:
     _wait_idle(page)
 
 
-def _wait_idle(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
-    """Until the rerun an interaction caused is over: no skeleton, no running indicator, no stale (faded) element.
-
-    While a script reruns, Streamlit keeps the previous elements on screen marked stale, so a locator can briefly
-    match both the old and the new copy of a metric.
-    """
-    page.wait_for_timeout(300)  # let the widget change reach the server and the rerun begin
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid=stSkeleton]')
-               && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
-               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
-        timeout=timeout_ms)
+_wait_idle = wait_idle  # tests/e2e/browser.py
 
 
 def _open_page(page, title: str) -> None:

@@ -2,13 +2,12 @@
 
 Pages are opened the way a user reaches them: `app.py` (which declares `st.navigation`) with the page switched to,
 so `from pages.shared import ...` resolves against the repo root exactly as under `streamlit run`.
-AppTest runs scripts in this process, so every folder the app reads comes from env variables set per test.
+AppTest runs scripts in this process, so every folder the app reads comes from the env variables the root conftest
+(tests/conftest.py `studio_dirs`, autouse) sets per test; the digits are its `digits`. No fixture here repeats them.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ PAGE_TIMEOUT_S = 30  # AppTest's default of 3 s is too short for a cold import o
 
 @dataclass(frozen=True)
 class Studio:
+    """The page tests' names for this test's folders (the root conftest's `studio_dirs`, nothing of its own)."""
     home: Path
     data_root: Path
     runs_dir: Path
@@ -38,43 +38,21 @@ class Studio:
         return self.keras_home / "models"
 
 
-@pytest.fixture(scope="session")
-def sample_digits_master(tmp_path_factory) -> Path:
-    """The built-in digits folder, written once per session by tlcore.datasets.sample itself (~3 s), then hard-linked per test."""
-    home = tmp_path_factory.mktemp("sample-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TLSTUDIO_HOME", str(home))
-        patch.setenv("TLSTUDIO_DATA_ROOT", str(home / "data"))
-        from tlcore.datasets.sample import sample_dataset_path
-
-        return sample_dataset_path()
-
-
 @pytest.fixture
-def studio(tmp_path, monkeypatch, sample_digits_master, pretend_online) -> Studio:
-    """Fresh data root (holding the digits sample), runs dir and Keras home; offline; no cached page data."""
+def studio(studio_dirs, digits, monkeypatch, pretend_online) -> Studio:
+    """This test's folders (tests/conftest.py `studio_dirs`) with the digits sample in the data root (`digits`);
+    offline; no training process ever started; no cached page data."""
     import streamlit as st
 
-    from tlcore.datasets.sample import SAMPLE_NAME
     from tlcore.jobs import scheduler as jobs
 
-    paths = Studio(home=tmp_path / "home", data_root=tmp_path / "data", runs_dir=tmp_path / "runs",
-                   keras_home=tmp_path / "keras")
-    for folder in (paths.home, paths.data_root, paths.runs_dir, paths.keras_home):
-        folder.mkdir()
-    monkeypatch.setenv("TLSTUDIO_HOME", str(paths.home))
-    monkeypatch.setenv("TLSTUDIO_DATA_ROOT", str(paths.data_root))
-    monkeypatch.setenv("TLSTUDIO_RUNS_DIR", str(paths.runs_dir))
-    monkeypatch.setenv("KERAS_HOME", str(paths.keras_home))
-    monkeypatch.delenv("TLSTUDIO_MAX_JOBS", raising=False)
-    # Hard links, not symlinks: the app resolves symlinks and would (rightly) refuse a target outside the data root.
-    shutil.copytree(sample_digits_master, paths.data_root / SAMPLE_NAME, copy_function=os.link)
     # Deterministic network answer: these machines are offline, and a test must not depend on it either way.
     pretend_online(False)
     # Never spawn a training process from a page test; a test that wants to see the call replaces this again.
     monkeypatch.setattr(jobs, "start_worker", lambda run: None)
     st.cache_data.clear()
-    return paths
+    return Studio(home=studio_dirs.home, data_root=studio_dirs.data_root, runs_dir=studio_dirs.runs,
+                  keras_home=studio_dirs.keras_home)
 
 
 @pytest.fixture

@@ -1,13 +1,13 @@
-"""Predict page with a real (tiny, untrained) model: uploads through AppTest's file_uploader, top-k per image;
-Grad-CAM; external models (corrupt and mismatched ones refused with a message); batch prediction and export as
-tasks, and the stored export report with its parity rows."""
+"""Predict page with a model that discriminates (the session's calibrated run of tests/conftest.py: digits 0, 1 and
+2 at 32 px): uploads through AppTest's file_uploader, each shown with its own class and calibrated percentage; a
+two-class model's single sigmoid unit; Grad-CAM; external models (corrupt and mismatched ones refused with a
+message); batch prediction and export as tasks, and the stored export report with its parity rows."""
 
 import io
 import json
-import shutil
 import zipfile
+from pathlib import Path
 
-import numpy as np
 import pytest
 from page_helpers import by_label, make_run, texts
 from PIL import Image
@@ -15,68 +15,51 @@ from PIL import Image
 pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 under NumPy 2, on every model call; not ours to fix
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
-IMAGE_SIZE = 32
 PREDICT_TIMEOUT_S = 120  # the first run loads the model and traces the compiled call
-# An untrained head gives near-equal probabilities whose argmax flips with rounding. These heads answer the same for
-# every image (zero kernel, set bias), so the page must show a known class and percentage.
-CLASSES = ["ant", "bee", "cat"]
-HEAD_BIAS = [0.0, 3.0, 0.0]
-EXPECTED_TOP = "bee"
-EXPECTED_PERCENT = f"{np.exp(3) / (np.exp(3) + 2):.1%}"  # softmax(HEAD_BIAS)[1] = 90.9%
-BINARY_CLASSES = ["cats", "dogs"]  # two classes: one sigmoid unit, p = P(dogs)
-BINARY_BIAS = [-2.0]  # sigmoid(-2) = 11.9% dogs, so 88.1% cats
-
-
-def _save_tiny_model(folder, classes: list[str], bias: list[float]):
-    """A MobileNetV2@32 px model with random weights and the app's own head, saved as a `.keras` file."""
-    from tlcore.config.training import TrainConfig
-    from tlcore.modeling.model import build_model
-
-    model = build_model(TrainConfig(dataset="x", backbone="MobileNetV2", image_size=IMAGE_SIZE, weights="random",
-                                    fine_tune_at=None), len(classes))
-    head = model.get_layer("head")
-    kernel, _ = head.get_weights()
-    head.set_weights([np.zeros_like(kernel), np.array(bias, dtype="float32")])
-    path = folder / f"model-{len(classes)}.keras"
-    model.save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    """{class count: saved model}, built once per module (TensorFlow imports once)."""
-    folder = tmp_path_factory.mktemp("tiny-models")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KERAS_HOME", str(folder / "keras"))  # Keras reads it at import: keep ~/.keras out of it
-        patch.setenv("TLSTUDIO_HOME", str(folder / "home"))
-        return {3: _save_tiny_model(folder, CLASSES, HEAD_BIAS), 2: _save_tiny_model(folder, BINARY_CLASSES, BINARY_BIAS)}
-
-
-def _model_run(tiny_models, classes):
-    from tlcore.config.training import TrainConfig
-    from tlcore.inference.predictor import cached_predictor
-
-    cached_predictor.cache_clear()  # run ids repeat across tests' runs dirs; never reuse another test's predictor
-    run = make_run(TrainConfig(dataset="sample-digits", backbone="MobileNetV2", image_size=IMAGE_SIZE,
-                               weights="random"), state="finished", class_names=classes)
-    shutil.copy(tiny_models[len(classes)], run.model_path)
-    return run
+CLASSES = ["0", "1", "2"]  # the calibrated run's classes (tests/conftest.py CALIBRATED_CLASSES)
+NAMES = ["zero", "one", "two"]  # the same outputs under other names, for an external model
 
 
 @pytest.fixture
-def model_run(studio, tiny_models):
-    return _model_run(tiny_models, CLASSES)
+def model_run(studio, calibrated_run):
+    from tlcore.inference.predictor import cached_predictor
+
+    cached_predictor.cache_clear()  # run ids repeat across tests' runs dirs; never reuse another test's predictor
+    return calibrated_run
+
+
+def _sure_digits(run) -> dict[str, Path]:
+    """Per class, the test image the run answers right with the highest calibrated confidence (from its stored
+    calibration), so the page must show that class, never "not sure"."""
+    record = json.loads((run.path / "eval" / "calibration.json").read_text())
+    split = json.loads((run.path / "split.json").read_text())
+    held_out = record["held_out"]
+    best: dict[str, tuple[float, object]] = {}
+    for index, (relative, label) in enumerate(split["test"]):
+        name = split["class_names"][label]
+        confidence = held_out["confidence"][index]
+        if held_out["correct"][index] and confidence > best.get(name, (-1.0, None))[0]:
+            best[name] = (confidence, run.path.parent.parent / "data" / run.config().dataset / relative)
+    assert sorted(best) == CLASSES, best
+    return {name: path for name, (_, path) in best.items()}
+
+
+def _shown(run, path) -> tuple[str, float]:
+    """What the app's predictor answers for this image (class, calibrated probability): the page must show it."""
+    from tlcore.inference.predictor import cached_predictor
+
+    prediction = cached_predictor(run.id, run.model_path.stat().st_mtime).predict_files([("x", path)])[0]
+    assert not prediction.not_sure, prediction
+    return prediction.top[0]
+
+
+def _answer_lines(at) -> list[str]:
+    return [text for text in texts(at.markdown) if text.startswith("**")]
 
 
 def _png(colour, size=(40, 24)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _jpeg(colour, size=(24, 40)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="JPEG")
     return buffer.getvalue()
 
 
@@ -105,61 +88,94 @@ def test_no_upload_asks_for_images(open_page, model_run):
     assert not at.error
 
 
-def test_uploads_show_the_top_class_and_refuse_a_non_image(open_page, model_run):
+def test_uploads_show_each_images_own_class_and_refuse_a_non_image(open_page, model_run):
+    digits = _sure_digits(model_run)
+    expected = {name: _shown(model_run, path) for name, path in digits.items()}
+    assert [expected[name][0] for name in CLASSES] == CLASSES  # the model tells the three digits apart
     at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
     by_label(at.file_uploader, "Images").set_value([
-        ("red.png", _png((220, 30, 30)), "image/png"),
+        ("two.png", digits["2"].read_bytes(), "image/png"),
         ("notes.png", b"these are notes, not pixels", "image/png"),
-        ("blue.jpg", _jpeg((20, 40, 200)), "image/jpeg"),
+        ("zero.png", digits["0"].read_bytes(), "image/png"),
+        ("one.png", digits["1"].read_bytes(), "image/png"),
     ])
 
     at.run()
 
     assert not at.exception
-    assert EXPECTED_PERCENT == "90.9%"
     errors = texts(at.error)
     assert len(errors) == 1
     assert errors[0].startswith("notes.png is not a usable image: not an image")
-    lines = [text for text in texts(at.markdown) if text.startswith("**")]
-    assert lines == [f"**red.png: {EXPECTED_TOP}** ({EXPECTED_PERCENT})",
-                     f"**blue.jpg: {EXPECTED_TOP}** ({EXPECTED_PERCENT})"]
-    assert [image.captions for image in at.image] == [["red.png"], ["blue.jpg"]]
+    assert _answer_lines(at) == [f"**{file}: {name}** ({expected[name][1]:.1%})"
+                                 for file, name in (("two.png", "2"), ("zero.png", "0"), ("one.png", "1"))]
+    assert [image.captions for image in at.image] == [["two.png"], ["zero.png"], ["one.png"]]
     charts = _top_k_bars(at)
-    assert len(charts) == 2 and all(len(bars) == 3 for bars in charts)  # top-3 of 3 classes by default
-    assert charts[0][-1] == EXPECTED_TOP  # plotted bottom-up: the most likely class is the top bar
+    assert len(charts) == 3 and all(sorted(bars) == CLASSES for bars in charts)  # top-3 of 3 classes by default
+    assert [bars[-1] for bars in charts] == ["2", "0", "1"]  # plotted bottom-up: the most likely class on top
 
     by_label(at.slider, "Top-k").set_value(1).run()
 
-    assert _top_k_bars(at) == [[EXPECTED_TOP], [EXPECTED_TOP]]
+    assert _top_k_bars(at) == [["2"], ["0"], ["1"]]
 
 
 def test_two_uploads_with_the_same_name_each_get_their_own_result(open_page, model_run):
-    # Two files called photo.png (say, from two folders): one readable, one not.
+    # Three files called photo.png (say, from three folders): one not an image, a 0 and a 2.
+    digits = _sure_digits(model_run)
     at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
     by_label(at.file_uploader, "Images").set_value([
         ("photo.png", b"not an image", "image/png"),
-        ("photo.png", _png((30, 200, 30)), "image/png"),
+        ("photo.png", digits["0"].read_bytes(), "image/png"),
+        ("photo.png", digits["2"].read_bytes(), "image/png"),
     ])
 
     at.run()
 
     assert len(at.error) == 1 and "photo.png is not a usable image" in at.error[0].value
-    assert [text for text in texts(at.markdown) if text.startswith("**")] == [
-        f"**photo.png: {EXPECTED_TOP}** ({EXPECTED_PERCENT})"]
+    assert _answer_lines(at) == [f"**photo.png: 0** ({_shown(model_run, digits['0'])[1]:.1%})",
+                                 f"**photo.png: 2** ({_shown(model_run, digits['2'])[1]:.1%})"]
 
 
-def test_two_class_model_reads_its_single_sigmoid_unit(open_page, studio, tiny_models):
-    _model_run(tiny_models, BINARY_CLASSES)
-    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+def _binary_model(run, folder):
+    """The calibrated run's model cut to two classes: the same base and features, one sigmoid unit whose logit is
+    the difference of the "1" and "0" logits, so p = P(1) / (P(0) + P(1)) of the three-class model."""
+    from tlcore.layers.loading import load_model
+    from tlcore.modeling.model import build_model
+
+    three = load_model(run.model_path)
+    two = build_model(run.config(), 2, load_weights=False)
+    for layer in two.layers:
+        if layer.name != "head" and layer.weights:
+            layer.set_weights(three.get_layer(layer.name).get_weights())
+    kernel, bias = three.get_layer("head").get_weights()
+    two.get_layer("head").set_weights([kernel[:, 1:2] - kernel[:, 0:1], bias[1:2] - bias[0:1]])
+    path = folder / "binary.keras"
+    two.save(path)
+    return three, path
+
+
+def test_two_class_model_reads_its_single_sigmoid_unit(open_page, model_run, tmp_path):
+    from tlcore.storage import load_array
+
+    digits = _sure_digits(model_run)
+    three, binary = _binary_model(model_run, tmp_path)
+    run = make_run(model_run.config(), state="finished", class_names=["0", "1"], model=binary.read_bytes())
+    # The answer the page must show, from the three-class model's own probabilities (no calibration: a new run).
+    expected = {}
+    for name in ("0", "1"):
+        p = three.predict(load_array(digits[name], 32)[None], verbose=0)[0]
+        expected[name] = p[int(name)] / (p[0] + p[1])
+    at = open_page("pages/predict.py", query_params={"run": run.id}, timeout=PREDICT_TIMEOUT_S)
+    assert by_label(at.selectbox, "Model from run").value == run.id
     top_k = by_label(at.slider, "Top-k")
     assert (top_k.max, top_k.value) == (2, 2)
-    by_label(at.file_uploader, "Images").set_value(("pet.png", _png((120, 90, 60)), "image/png"))
+    by_label(at.file_uploader, "Images").set_value([("a.png", digits["0"].read_bytes(), "image/png"),
+                                                    ("b.png", digits["1"].read_bytes(), "image/png")])
 
     at.run()
 
     assert not at.exception and not at.error
-    assert [text for text in texts(at.markdown) if text.startswith("**")] == ["**pet.png: cats** (88.1%)"]
-    assert _top_k_bars(at) == [["dogs", "cats"]]
+    assert _answer_lines(at) == [f"**a.png: 0** ({expected['0']:.1%})", f"**b.png: 1** ({expected['1']:.1%})"]
+    assert _top_k_bars(at) == [["1", "0"], ["0", "1"]]
 
 
 # --- Grad-CAM, external models, batch prediction, export -----------------------------------------------------
@@ -169,19 +185,26 @@ def _task_params(studio, kind):
 
 
 def test_grad_cam_for_the_predicted_and_a_chosen_class(open_page, model_run):
+    from tlcore.inference.predictor import cached_predictor
+    from tlcore.storage import load_array
+
+    digit = _sure_digits(model_run)["1"]
+    predictor = cached_predictor(model_run.id, model_run.model_path.stat().st_mtime)
+    probabilities = predictor.probabilities(load_array(digit, predictor.image_size)[None])[0]
     at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
-    by_label(at.file_uploader, "Images").set_value(("red.png", _png((220, 30, 30)), "image/png"))
+    by_label(at.file_uploader, "Images").set_value(("one.png", digit.read_bytes(), "image/png"))
     by_label(at.toggle, "Grad-CAM").set_value(True)
 
     at.run()
 
     assert not at.exception and not at.error
-    assert by_label(at.selectbox, "Grad-CAM class").value == "bee"  # the predicted class first
-    assert at.image[1].captions == ["Grad-CAM: bee (90.9%) · layer base/block_6_expand_relu"]
+    assert by_label(at.selectbox, "Grad-CAM class").value == "1"  # the predicted class first
+    assert at.image[1].captions == [f"Grad-CAM: 1 ({probabilities[1]:.1%}) · layer base/block_6_expand_relu"]
 
-    by_label(at.selectbox, "Grad-CAM class").set_value("ant").run()
+    by_label(at.selectbox, "Grad-CAM class").set_value("2").run()
 
-    assert at.image[1].captions[0].startswith("Grad-CAM: ant (4.5%)")
+    assert at.image[1].captions[0].startswith(f"Grad-CAM: 2 ({probabilities[2]:.1%})")
+    assert probabilities[2] < probabilities[1]
 
 
 def test_a_corrupt_external_upload_gets_a_clear_message(open_page):
@@ -199,10 +222,17 @@ def test_a_corrupt_external_upload_gets_a_clear_message(open_page):
     assert not any(uploader.label == "Images" for uploader in at.file_uploader)
 
 
-def test_an_external_model_with_the_wrong_class_count_is_refused_then_predicts(open_page, tiny_models):
+def test_an_external_model_with_the_wrong_class_count_is_refused_then_predicts(open_page, model_run):
+    from tlcore.layers.loading import load_model
+    from tlcore.storage import load_array
+
+    digit = _sure_digits(model_run)["1"]
+    # An external model is not calibrated: the page shows the model's own probability.
+    expected = load_model(model_run.model_path).predict(load_array(digit, 32)[None], verbose=0)[0]
+    assert expected.argmax() == 1
     at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
     by_label(at.radio, "Model").set_value("An external .keras file").run()
-    by_label(at.file_uploader, "Model file (.keras)").set_value(("three.keras", tiny_models[3].read_bytes(),
+    by_label(at.file_uploader, "Model file (.keras)").set_value(("three.keras", model_run.model_path.read_bytes(),
                                                                  "application/octet-stream"))
     by_label(at.file_uploader, "labels.txt (one class a line, in output order)").set_value(
         ("labels.txt", b"cat\ndog\n", "text/plain"))
@@ -212,12 +242,13 @@ def test_an_external_model_with_the_wrong_class_count_is_refused_then_predicts(o
                                "name per output, in output order (3 names)."]
 
     by_label(at.file_uploader, "labels.txt (one class a line, in output order)").set_value(
-        ("labels.txt", "\n".join(CLASSES).encode(), "text/plain"))
+        ("labels.txt", "\n".join(NAMES).encode(), "text/plain"))
     at.run()
-    by_label(at.file_uploader, "Images").set_value(("red.png", _png((220, 30, 30)), "image/png")).run()
+    by_label(at.file_uploader, "Images").set_value(("digit.png", digit.read_bytes(), "image/png")).run()
 
     assert not at.error
-    assert [text for text in texts(at.markdown) if text.startswith("**red")] == ["**red.png: bee** (90.9%)"]
+    assert [text for text in texts(at.markdown) if text.startswith("**digit")] == [
+        f"**digit.png: one** ({expected[1]:.1%})"]
     assert not any(e.label.startswith("Export") for e in at.expander)  # exports are of runs only
 
 
@@ -272,13 +303,16 @@ def test_export_starts_a_task_and_the_stored_report_shows_parity(open_page, mode
 
 
 def test_images_picked_from_the_dataset_are_predicted(open_page, model_run):
-    at = open_page("pages/predict.py", timeout=PREDICT_TIMEOUT_S)
+    dataset = model_run.config().dataset
+    first_two = sorted((model_run.path.parent.parent / "data" / dataset / "2").glob("*.png"))[0]
+    answer, probability = _shown(model_run, first_two)
+    at = open_page("pages/predict.py", query_params={"dataset": dataset}, timeout=PREDICT_TIMEOUT_S)
     by_label(at.toggle, "Pick from the dataset").set_value(True).run()
-    by_label(at.selectbox, "Class folder of sample-digits").set_value("7").run()
+    by_label(at.selectbox, f"Class folder of {dataset}").set_value("2").run()
 
     picked = by_label(at.multiselect, "Dataset images")
-    assert picked.value == ["7/digit_0007.png"]  # the class's first image, preselected
+    assert picked.value == [f"2/{first_two.name}"]  # the class's first image, preselected
 
     assert not at.exception and not at.error
-    assert [text for text in texts(at.markdown) if text.startswith("**")] == [
-        f"**7/digit_0007.png: {EXPECTED_TOP}** ({EXPECTED_PERCENT})"]
+    assert answer == "2"  # a "2" the model was trained on
+    assert _answer_lines(at) == [f"**2/{first_two.name}: 2** ({probability:.1%})"]

@@ -95,15 +95,17 @@ def test_the_audit_page_is_for_admins_and_the_local_user(open_as):
     assert _not_in_navigation(open_as(BOB), "pages/audit.py")
 
 
-def test_the_app_keeps_the_servers_tensorflow_off_the_gpu(open_as):
-    """app.py installs the hook that hides GPUs from this process's TensorFlow (tests/unit/test_web_server.py shows
-    what the hook does in a fresh process)."""
-    import sys
+def test_the_app_keeps_the_servers_tensorflow_off_the_gpu(open_as, monkeypatch):
+    """app.py installs the hook that hides GPUs from this process's TensorFlow, on every script run, before any page
+    can import TensorFlow (tests/unit/test_web_server.py shows what the hook does in a fresh process: "no GPU")."""
+    from tlcore import web_server
 
-    from tlcore.web_server import applied_gpu_setting
+    calls = []
+    real = web_server.keep_gpu_for_jobs
+    monkeypatch.setattr(web_server, "keep_gpu_for_jobs", lambda: calls.append("installed") or real())
 
-    open_as(None)
-    if "tensorflow" in sys.modules:  # imported by an earlier test: the setting was applied at once (or too late)
-        assert applied_gpu_setting().get("setting") in ("no GPU", "too late")
-    else:
-        assert any(type(finder).__name__ == "_AfterTensorFlowImport" for finder in sys.meta_path)
+    at = open_as(None)
+
+    assert calls == ["installed"]  # app.py called it, once for the one script run
+    at.run()
+    assert calls == ["installed", "installed"]

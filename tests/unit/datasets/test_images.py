@@ -139,8 +139,6 @@ def _png_claiming(width: int, height: int) -> bytes:
 
 
 def test_an_image_over_the_pixel_budget_is_refused_before_it_is_decoded(monkeypatch):
-    import time
-
     from PIL import Image as PILImage
     from PIL import ImageFile
 
@@ -152,14 +150,13 @@ def test_an_image_over_the_pixel_budget_is_refused_before_it_is_decoded(monkeypa
     decoded = []
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self))
 
-    started = time.perf_counter()
     with pytest.raises(BadImage) as refused:
         open_rgb(data)
 
     assert refused.value.reason == TOO_MANY_PIXELS
     assert str(refused.value) == ("too many pixels to decode on this server (200×100 = 20,000 pixels; at most 10,000 "
                                   "are decoded here, set by TLSTUDIO_MAX_IMAGE_PIXELS)")
-    assert decoded == [] and time.perf_counter() - started < 1.0  # the header alone decided
+    assert decoded == []  # the header alone decided: no pixel was decoded
 
 
 def test_the_budget_follows_the_environment(monkeypatch):
