@@ -10,6 +10,7 @@ from tlcore.backbones.freeze_blocks import (
     layer_count,
     layer_name,
 )
+from tlcore.backbones.fingerprint import EXTRACTION_VERSION, file_fingerprint, weights_fingerprint
 from tlcore.backbones.kerashub import KERASHUB, PRESETS_DIR_ENV
 from tlcore.backbones.kerashub import presets_root as kerashub_presets_root
 from tlcore.backbones.measure import cached_measurements, measure_task, readable_rows
@@ -34,6 +35,9 @@ __all__ = [
     "fine_tune_at_for_block",
     "layer_count",
     "layer_name",
+    "EXTRACTION_VERSION",
+    "file_fingerprint",
+    "weights_fingerprint",
     "KERASHUB",
     "PRESETS_DIR_ENV",
     "kerashub_presets_root",
