@@ -40,6 +40,7 @@ backbone = backbones.get(left.selectbox("Backbone", backbones.all_names(), index
 small_cnn, backbone, small_cnn_head = small_cnn_shape(backbone)  # its own shape form; (None, backbone, {}) else
 image_size = right.number_input("Image size (px)", min_value=backbone.min_size, max_value=1024,
                                 value=max(96, backbone.min_size), step=16)
+st.session_state["last_train_image_size"] = int(image_size)  # the Backbones page's weights upload offers it
 
 weight_labels = {**WEIGHT_CHOICES, WEIGHTS_IMAGENET: backbone.pretrained_label}  # KerasHub: names the preset
 if backbone.own_weights_file:

@@ -17,7 +17,15 @@ from tlcore.backbones.measure import cached_measurements, measure_task, readable
 from tlcore.backbones.probe import run_probe
 from tlcore.backbones.registry import PUBLISHED_SOURCE, REGISTRY, Backbone, names
 from tlcore.backbones.small_cnn import small_cnn_backbone
-from tlcore.backbones.weights import WeightsFileRejected, imagenet_problem, install_weights, registry_rows, status
+from tlcore.backbones.weights import (
+    WeightsFileRejected,
+    download_source,
+    imagenet_problem,
+    install_weights,
+    keras_weights,
+    registry_rows,
+    status,
+)
 
 __all__ = [
     "all_names",
@@ -51,6 +59,8 @@ __all__ = [
     "names",
     "small_cnn_backbone",
     "WeightsFileRejected",
+    "download_source",
+    "keras_weights",
     "imagenet_problem",
     "install_weights",
     "registry_rows",

@@ -18,6 +18,7 @@ import os
 import threading
 from pathlib import Path
 
+from tlcore.backbones import weights as weights_module
 from tlcore.backbones.kerashub import KerasHubBackbone, local_preset
 from tlcore.backbones.registry import Backbone
 from tlcore.storage.atomic import write_json_atomic
@@ -95,7 +96,8 @@ def weights_path(backbone: Backbone, image_size: int, weights: str | None) -> Pa
     if isinstance(backbone, KerasHubBackbone):
         return local_preset(backbone.preset)
     if weights == "imagenet":
-        return keras_models_dir() / backbone.weights_filename(image_size)
+        installed = weights_module.installed_path(backbone, image_size)  # an upload Keras loads by path
+        return installed if installed.is_file() else keras_models_dir() / backbone.weights_filename(image_size)
     return Path(weights)
 
 

@@ -94,7 +94,7 @@ def resolve_weights(backbone_name: str, image_size: int, weights: str) -> str | 
             f"ImageNet weights for {backbone.name} are not cached on this server ({state.path}); the probe does not "
             "download. Upload the weights file on the Backbones page, or tick 'random weights' to probe "
             "untrained features.")
-    return WEIGHTS_IMAGENET
+    return weights_module.keras_weights(backbone, image_size)  # "imagenet", or an installed upload's path
 
 
 def extract_features(backbone_name: str, image_size: int, weights: str | None, images: np.ndarray, seed: int = 0,

@@ -87,7 +87,7 @@ def test_swapping_the_weights_file_gives_new_features_and_a_new_probe_figure(sta
 
     key_after, features_after = _features(config, scan.root, items)
     probe_after = run_probe(dataset, ["MobileNetV2"], 32, "imagenet", per_class=10)["rows"][0]
-    assert key_after != key_before
     assert features_after.shape == features_before.shape
     assert not np.allclose(features_after, features_before, atol=1e-3)  # computed from the new file, not reused
     assert probe_before["cached"] is False and probe_after["cached"] is False  # probed again, not the old figure
+    assert key_after != key_before
