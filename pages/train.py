@@ -18,7 +18,8 @@ from pages.shared.notebook import notebook_download, run_notebook_download
 from pages.train_parts.devices import gpu_request
 from pages.train_parts.fast_phase import augmented_views_option
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
-from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
+from pages.train_parts.options import (augmentation_strengths, device_options, head_options, show_code, tensorboard_hint,
+                                      training_options)
 from pages.train_parts.small_cnn import small_cnn_shape
 from tlcore import actions, backbones
 from tlcore.backbones import imagenet_problem, status
@@ -67,10 +68,11 @@ pretrained = weights != WEIGHTS_RANDOM
 st.subheader("Freeze depth")
 fine_tune_at = freeze_controls(backbone.name, pretrained)
 counts_area = st.container()  # filled once the head is known: counts depend on it
-head = {**head_options(), **small_cnn_head}
+head = head_options(small_cnn_head)  # a Small CNN's head (Flatten + its Dense) shown as it is
 training = training_options(scan)
 stored_augment, augmentation = augmentation_config()  # kept with the dataset; edited on the Dataset page
 augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
+augmentation = augmentation_strengths(augmentation, augment)  # flip, rotation, zoom editable here
 views = augmented_views_option(augment, fine_tune_at, training["epochs"], split_config())
 device = device_options(training["batch_size"])
 gpus = gpu_request()

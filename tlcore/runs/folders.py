@@ -14,6 +14,7 @@ from typing import Any
 
 from tlcore.config.training import TrainConfig
 from tlcore.datasets.split import Split
+from tlcore.runs.naming import readable_name
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
 from tlcore.storage.paths import runs_root
 
@@ -187,7 +188,7 @@ def create_run(config: TrainConfig, owner: str = LOCAL_USER) -> Run:
     run = Run(new_folder(root, f"{stamp}_{config.backbone.lower()}{suffix}"))
     write_text_atomic(run.config_path, config.to_json() + "\n")
     run.record_owner(owner)
-    run.update_status(state=QUEUED, queued_at=time.time(), pid=None)
+    run.update_status(state=QUEUED, queued_at=time.time(), pid=None, name=readable_name(config))
     return run
 
 
