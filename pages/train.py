@@ -18,7 +18,8 @@ from pages.shared.notebook import notebook_download, run_notebook_download
 from pages.train_parts.devices import gpu_request
 from pages.train_parts.fast_phase import augmented_views_option
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
-from pages.train_parts.options import device_options, head_options, show_code, tensorboard_hint, training_options
+from pages.train_parts.options import (augmentation_strengths, device_options, head_options, show_code, tensorboard_hint,
+                                      training_options)
 from pages.train_parts.small_cnn import small_cnn_shape
 from tlcore import actions, backbones
 from tlcore.backbones import imagenet_problem, status
@@ -41,6 +42,7 @@ backbone = backbones.get(left.selectbox("Backbone", backbones.all_names(), index
 small_cnn, backbone, small_cnn_head = small_cnn_shape(backbone)  # its own shape form; (None, backbone, {}) else
 image_size = right.number_input("Image size (px)", min_value=backbone.min_size, max_value=1024,
                                 value=max(96, backbone.min_size), step=16)
+st.session_state["last_train_image_size"] = int(image_size)  # the Backbones page's weights upload offers it
 
 weight_labels = {**WEIGHT_CHOICES, WEIGHTS_IMAGENET: backbone.pretrained_label}  # KerasHub: names the preset
 if backbone.own_weights_file:
@@ -67,10 +69,11 @@ pretrained = weights != WEIGHTS_RANDOM
 st.subheader("Freeze depth")
 fine_tune_at = freeze_controls(backbone.name, pretrained)
 counts_area = st.container()  # filled once the head is known: counts depend on it
-head = {**head_options(), **small_cnn_head}
+head = head_options(small_cnn_head)  # a Small CNN's head (Flatten + its Dense) shown as it is
 training = training_options(scan)
 stored_augment, augmentation = augmentation_config()  # kept with the dataset; edited on the Dataset page
 augment = st.toggle(f"Data augmentation ({augmentation.describe()}; active only while training)", value=stored_augment)
+augmentation = augmentation_strengths(augmentation, augment)  # flip, rotation, zoom editable here
 views = augmented_views_option(augment, fine_tune_at, training["epochs"], split_config())
 device = device_options(training["batch_size"])
 gpus = gpu_request()

@@ -17,6 +17,7 @@ from tlcore.runs import get_run, list_runs
 from pages.shared.user_text import escape_markdown
 
 PREPROCESS_LABELS = {"none": "none: the model scales its input itself (or took raw 0–255 pixels)",
+                     "scale01": "scale to [0, 1] (x / 255: a lab CNN trained after Rescaling(1/255))",
                      "tf": "scale to [-1, 1]", "torch": "ImageNet mean / std", "caffe": "BGR minus ImageNet mean"}
 
 

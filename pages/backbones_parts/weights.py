@@ -11,6 +11,9 @@ from tlcore.backbones import WeightsFileRejected, status
 from tlcore.storage import weights_host
 from pages.shared.user_text import escape_markdown
 
+TRAIN_IMAGE_SIZE_KEY = "last_train_image_size"  # the image size last set on the Train page (pages/train.py)
+TRAIN_DEFAULT_SIZE = 96  # the Train page's default for MobileNetV2
+
 
 def weights_section(selected: list[str]) -> None:
     st.header("ImageNet weights")
@@ -54,14 +57,23 @@ def _show_download(result: dict) -> None:
 def _upload_form() -> None:
     with st.expander("Upload a weights file (offline server)"):
         st.markdown("Upload a weights file (`.h5` or `.weights.h5`) for a backbone without its top; it is checked "
-                    "by loading it into that architecture before it is stored where Keras looks for it.")
+                    "by loading it into that architecture, stored where Keras's own loading accepts it, and "
+                    "checked again by building the backbone as training will.")
         upload_name = st.selectbox("Backbone", backbones.names(), index=backbones.names().index("MobileNetV2"),
                                    key="upload_backbone")
         upload_backbone = backbones.get(upload_name)
-        upload_size = st.number_input("Input size the weights are for (px)", min_value=32, max_value=600,
-                                      value=upload_backbone.default_size, key="upload_size")
+        train_size = int(st.session_state.get(TRAIN_IMAGE_SIZE_KEY) or TRAIN_DEFAULT_SIZE)  # as on the Train page
+        upload_size = st.number_input("Image size you train at (px): the file Keras loads depends on it",
+                                      min_value=32, max_value=600, value=max(32, train_size), key="upload_size",
+                                      help="The Train page's image size. MobileNet and MobileNetV2 have a weights "
+                                           "file per size (96, 128, 160, 192, 224); other sizes load the 224 px one.")
         upload_status = status(upload_backbone, int(upload_size))
         st.caption(f"Expected file: `{upload_status.filename}` — currently **{upload_status.label}**.")
+        source = backbones.download_source(upload_status.filename)
+        if source:
+            check = (f"Keras checks its hash (`{source['file_hash']}`)" if source.get("file_hash")
+                     else "Keras checks no hash for it")
+            st.markdown(f"Download it on a machine with internet from {source['url']} ({check}).")
         uploaded = st.file_uploader("Weights file", type=["h5"], key="weights_upload")
         if uploaded is not None and allowed("install_weights") and \
                 st.button("Validate and install", key="install_weights"):
@@ -72,5 +84,5 @@ def _upload_form() -> None:
                 except WeightsFileRejected as error:
                     st.error(escape_markdown(str(error)), icon=":material/error:")
                 else:
-                    st.success(f"Installed: `{path}`. {upload_name} can now use ImageNet weights offline.",
-                               icon=":material/check_circle:")
+                    st.success(f"Installed: `{path}`, and {upload_name} built from it as training will. "
+                               f"{upload_name} can now use ImageNet weights offline.", icon=":material/check_circle:")

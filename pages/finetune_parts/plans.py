@@ -52,12 +52,14 @@ def single_phase_plan(parent: Run) -> None:
     mode = st.radio("Unfreeze from", [BY_LAYER, BY_BLOCK], horizontal=True)
     if mode == BY_BLOCK:
         names = backbones.block_names(config.backbone)
-        default = backbones.block_of_layer(config.backbone, (layer_count * 2) // 3)
+        default = backbones.block_of_layer(config.backbone, backbones.default_fine_tune_at(config.backbone))
         block = st.selectbox(f"Unfreeze {config.backbone} from block", names, index=names.index(default))
         fine_tune_at = backbones.fine_tune_at_for_block(config.backbone, block)
     else:
         fine_tune_at = st.slider(f"Unfreeze {config.backbone} from layer (of {layer_count})", 0, layer_count - 1,
-                                 (layer_count * 2) // 3)
+                                 backbones.default_fine_tune_at(config.backbone),
+                                 help="Default: the TensorFlow tutorial's layer 100 for MobileNetV2, else the top "
+                                      "third of the base.")
     pretrained = is_pretrained(config)
     st.caption(f"Layer {fine_tune_at} is `{table.layers[fine_tune_at].name}` in block "
                f"`{backbones.block_of_layer(config.backbone, fine_tune_at)}`; layers below it stay frozen. "

@@ -12,7 +12,7 @@ import streamlit as st
 from tlcore import modeling, training
 from tlcore.config import TrainConfig
 from tlcore.datasets import DatasetError, scan_folder
-from tlcore.runs import get_run
+from tlcore.runs import get_run, lineage_configs
 
 HELP = ("One step per cell with a short explanation, the same split and settings, and the labs' plots (augmentation "
         "grid, learning curves, confusion matrix). Needs TensorFlow (Keras 3), NumPy, Pillow and plotly.")
@@ -26,7 +26,7 @@ def notebook_download(config: TrainConfig, key: str = "download_notebook") -> No
 
 
 def run_notebook_download(run_id: str) -> None:
-    """A finished run as a notebook, on the run's own split.json."""
+    """A finished run as a notebook, on the run's own split.json, with every phase it continues (its parent runs)."""
     try:
         run = get_run(run_id)
     except KeyError:
@@ -41,5 +41,5 @@ def run_notebook_download(run_id: str) -> None:
         return
     st.download_button(f"Download run {run_id} as a notebook (.ipynb)", key="download_run_notebook",
                        icon=":material/description:", help=HELP,
-                       data=lambda: modeling.notebook_bytes(run.config(), root, split),
+                       data=lambda: modeling.notebook_bytes(run.config(), root, split, lineage_configs(run)),
                        file_name=f"{run_id}.ipynb", mime="application/x-ipynb+json")

@@ -5,14 +5,15 @@ UI only: each function returns the TrainConfig fields it collected; numbers come
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
 from tlcore import modeling, training
-from tlcore.config import TrainConfig
-from tlcore.datasets import DatasetScan
-from tlcore.runs import get_run
+from tlcore.config import FLIP_MODES, AugmentConfig, TrainConfig
+from tlcore.datasets import DatasetError, DatasetScan, scan_folder
+from tlcore.runs import get_run, lineage_configs
 from tlcore.training import TENSORBOARD_FOLDER, balanced_class_weights
 
 POOLING_LABELS = {"avg": "Global average", "max": "Global max", "flatten": "Flatten (keeps positions; many weights)"}
@@ -22,16 +23,46 @@ SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay to 0 over the
                    "plateau": "Reduce on plateau (halve after 2 epochs without val-loss improvement)"}
 
 
-def head_options() -> dict:
+def head_options(fixed: dict | None = None) -> dict:
+    """The head's widgets. `fixed`: what the backbone sets itself (a Small CNN: Flatten and its Dense layer), shown
+    as it is, disabled, so the widgets never show a head the run does not use."""
+    fixed = fixed or {}
     st.markdown("**Head**")
     c1, c2, c3, c4 = st.columns(4)
-    pooling = c1.selectbox("Pooling", list(POOLING_LABELS), format_func=POOLING_LABELS.get)
-    hidden_units = c2.number_input("Hidden dense units (0 = none)", 0, 4096, 0, step=64)
+    pooling_choices = list(POOLING_LABELS)
+    pooling = c1.selectbox("Pooling", pooling_choices, format_func=POOLING_LABELS.get,
+                           index=pooling_choices.index(fixed.get("pooling", "avg")), disabled="pooling" in fixed,
+                           key=f"head_pooling_{fixed.get('pooling', 'free')}",
+                           help="Set by the Small CNN's shape above." if "pooling" in fixed else None)
+    hidden_units = c2.number_input("Hidden dense units (0 = none)", 0, 4096, int(fixed.get("hidden_units", 0)),
+                                   step=64, disabled="hidden_units" in fixed,
+                                   key=f"head_hidden_{fixed.get('hidden_units', 'free')}",
+                                   help="Set by the Small CNN's shape above (Dense units)." if "hidden_units" in fixed
+                                   else None)
     dropout = c3.slider("Dropout", 0.0, 0.9, 0.2, 0.05)
     label_smoothing = c4.slider("Label smoothing", 0.0, 0.3, 0.0, 0.05,
                                 help="Applied in the loss; the model still outputs probabilities.")
-    return dict(pooling=pooling, hidden_units=int(hidden_units), dropout=float(dropout),
-                label_smoothing=float(label_smoothing))
+    return dict(pooling=fixed.get("pooling", pooling), hidden_units=int(fixed.get("hidden_units", hidden_units)),
+                dropout=float(dropout), label_smoothing=float(label_smoothing))
+
+
+def augmentation_strengths(augmentation: AugmentConfig, augment: bool) -> AugmentConfig:
+    """Flip, rotation and zoom editable here (the TensorFlow tutorial's flip + rotation 0.2 without leaving the page);
+    the other strengths, and the defaults kept with the dataset, are on the Dataset page's Augmentation section."""
+    if not augment:
+        return augmentation
+    with st.expander(f"Augmentation strengths: {augmentation.describe()}"):
+        c1, c2, c3 = st.columns(3)
+        flip = c1.selectbox("Flip", list(FLIP_MODES), index=list(FLIP_MODES).index(augmentation.flip),
+                            key="train_aug_flip")
+        rotation = c2.slider("Rotation (fraction of a full turn)", 0.0, 0.5, float(augmentation.rotation), 0.05,
+                             key="train_aug_rotation", help="0.2 = ±20 % of 360° = ±72°, the tutorial's setting.")
+        zoom = c3.slider("Zoom", 0.0, 0.5, float(augmentation.zoom), 0.05, key="train_aug_zoom")
+        st.caption("For this run only. Translation, contrast, brightness and crop, and the dataset's saved defaults "
+                   "(with a preview), are on the **Dataset** page under Augmentation.")
+        st.page_link("pages/dataset.py", label="Dataset page: augmentation preview and defaults",
+                     icon=":material/tune:")
+    return replace(augmentation, flip=flip, rotation=float(rotation), zoom=float(zoom))
 
 
 def training_options(scan: DatasetScan) -> dict:
@@ -76,6 +107,11 @@ def device_options(batch_size: int) -> dict:
 
 
 def show_code(config: TrainConfig, data_dir: Path, class_count: int) -> None:
+    """The form's training in plain Keras; on a `?run=` page the run's own values, every phase and its split."""
+    run = _run_in_url()
+    if run is not None:
+        _show_run_code(run)
+        return
     with st.expander("Show me the code: the same training in plain Keras"):
         st.caption("The run this form starts, written out: the same layers, settings, seed and split. Download it "
                    "with `split.json` (the train / validation / test files) and run `python train.py`.")
@@ -84,6 +120,33 @@ def show_code(config: TrainConfig, data_dir: Path, class_count: int) -> None:
                            data=lambda: modeling.script_zip(config, data_dir, training.prepare_split(config)[1]),
                            file_name=f"{config.dataset}-{config.backbone}-train.zip", mime="application/zip")
         st.code(modeling.keras_script(config, data_dir, class_count), language="python")
+
+
+def _run_in_url():
+    run_id = st.query_params.get("run")
+    if not run_id:
+        return None
+    try:
+        run = get_run(run_id)
+    except KeyError:
+        return None  # the monitor says so
+    return run if run.split() is not None else None
+
+
+def _show_run_code(run) -> None:
+    config, split, earlier = run.config(), run.split(), lineage_configs(run)
+    try:
+        data_dir = scan_folder(config.dataset).root
+    except DatasetError as error:
+        st.caption(f"Code: the run's dataset cannot be read here ({error}).")
+        return
+    with st.expander(f"Show me the code: run {run.id} in plain Keras"):
+        phases = f" and the {len(earlier)} run(s) it continues" if earlier else ""
+        st.caption(f"This run's own values{phases}, every phase, on its own `split.json`: run `python train.py`.")
+        st.download_button("train.py + split.json (zip)", key="download_run_code", icon=":material/download:",
+                           data=lambda: modeling.script_zip(config, data_dir, split, earlier),
+                           file_name=f"{run.id}-train.zip", mime="application/zip")
+        st.code(modeling.keras_script(config, data_dir, len(split.class_names), earlier), language="python")
 
 
 def tensorboard_hint(run_id: str) -> None:

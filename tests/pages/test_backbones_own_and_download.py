@@ -92,3 +92,15 @@ def test_a_corrupt_upload_gets_a_clear_message(open_page):
     at.file_uploader(key="custom_upload").set_value(("mine.keras", b"garbage", "application/octet-stream")).run()
 
     assert any("`mine.keras` is not a Keras model file" in e.value for e in at.error)
+
+
+def test_the_upload_form_names_the_download_address_and_the_train_page_size(open_page):
+    at = open_page("pages/backbones.py", timeout=60)
+    assert at.number_input(key="upload_size").value == 96  # the Train page's default, not the backbone's 224
+
+    at.session_state["last_train_image_size"] = 160  # the tutorial's size, set on the Train page
+    at.number_input(key="upload_size").set_value(160).run()
+    shown = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5" in shown
+    assert ("https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+            "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5") in shown

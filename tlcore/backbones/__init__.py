@@ -6,17 +6,27 @@ from tlcore.backbones.freeze_blocks import (
     block_names,
     block_of_layer,
     blocks,
+    default_fine_tune_at,
     fine_tune_at_for_block,
     layer_count,
     layer_name,
 )
+from tlcore.backbones.fingerprint import EXTRACTION_VERSION, file_fingerprint, weights_fingerprint
 from tlcore.backbones.kerashub import KERASHUB, PRESETS_DIR_ENV
 from tlcore.backbones.kerashub import presets_root as kerashub_presets_root
 from tlcore.backbones.measure import cached_measurements, measure_task, readable_rows
 from tlcore.backbones.probe import run_probe
 from tlcore.backbones.registry import PUBLISHED_SOURCE, REGISTRY, Backbone, names
 from tlcore.backbones.small_cnn import small_cnn_backbone
-from tlcore.backbones.weights import WeightsFileRejected, imagenet_problem, install_weights, registry_rows, status
+from tlcore.backbones.weights import (
+    WeightsFileRejected,
+    download_source,
+    imagenet_problem,
+    install_weights,
+    keras_weights,
+    registry_rows,
+    status,
+)
 
 __all__ = [
     "all_names",
@@ -31,9 +41,13 @@ __all__ = [
     "block_names",
     "block_of_layer",
     "blocks",
+    "default_fine_tune_at",
     "fine_tune_at_for_block",
     "layer_count",
     "layer_name",
+    "EXTRACTION_VERSION",
+    "file_fingerprint",
+    "weights_fingerprint",
     "KERASHUB",
     "PRESETS_DIR_ENV",
     "kerashub_presets_root",
@@ -47,6 +61,8 @@ __all__ = [
     "names",
     "small_cnn_backbone",
     "WeightsFileRejected",
+    "download_source",
+    "keras_weights",
     "imagenet_problem",
     "install_weights",
     "registry_rows",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tlcore.backbones import catalog, registry
-from tlcore.backbones.weights import WeightsUnavailable, install_weights
+from tlcore.backbones.weights import WeightsUnavailable, install_weights, installed_path
 from tlcore.storage import network
 from tlcore.storage.paths import keras_models_dir
 
@@ -101,6 +101,7 @@ def download_weights(backbone_name: str, image_size: int,
                                  "Nothing was installed.")
         if source.file_hash:
             os.replace(temp, target)
+            installed_path(backbone, image_size).unlink(missing_ok=True)  # the published file wins over an upload
         else:  # Keras publishes no hash for this file: check it by loading it into the architecture instead
 
             report(0.99, "checking the file against the architecture (Keras gives no hash for it)")

@@ -16,6 +16,7 @@ from tlcore.backbones.catalog import layer_table
 from tlcore.backbones.layer_tables import LayerRow
 
 __all__ = [
+    "TUTORIAL_FINE_TUNE_AT", "default_fine_tune_at",
     "STEM", "TOP", "WHOLE_BASE", "Block", "blocks", "block_names", "fine_tune_at_for_block", "block_of_layer",
     "layer_count", "layer_name"
 ]
@@ -142,3 +143,15 @@ def layer_count(backbone_name: str) -> int:
 
 def layer_name(backbone_name: str, index: int) -> str:
     return layer_table(backbone_name).layers[index].name
+
+
+# The layer the TensorFlow transfer-learning tutorial fine-tunes from ("Fine-tune from this layer onwards:
+# fine_tune_at = 100", tensorflow.org/tutorials/images/transfer_learning); other backbones: the top third.
+TUTORIAL_FINE_TUNE_AT = {"MobileNetV2": 100}
+
+
+def default_fine_tune_at(backbone_name: str) -> int:
+    """The Fine-tune page's default first trainable layer: the tutorial's where it names one, else two thirds up."""
+    layer_count = len(layer_table(backbone_name).layers)
+    known = TUTORIAL_FINE_TUNE_AT.get(backbone_name)
+    return known if known is not None and known < layer_count else (layer_count * 2) // 3

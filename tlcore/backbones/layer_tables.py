@@ -1,7 +1,7 @@
 """Per-layer parameter counts of each backbone's base, so freeze sliders show exact counts without TensorFlow.
 
 Tables ship in `tlcore/backbones/layer_tables_data/` (written by `python -m tlcore.backbones.layer_tables`); a backbone without one is built
-once with Keras (random weights: counts do not depend on weights or input size) and cached.
+once with Keras (random weights: counts do not depend on weights or input size) and cached per Keras version.
 """
 
 from __future__ import annotations
@@ -52,13 +52,24 @@ def table_for(backbone: Backbone) -> LayerTable:
     if known is not None:
         return LayerTable.from_dict(known)
     candidates = (SHIPPED_DIR / f"{backbone.name}.json", backbone.layer_table_file,
-                  cache_root() / "layer_tables" / f"{backbone.name}.json")
+                  _cached_table_path(backbone))
     for path in candidates:
         if path is not None and path.exists():
             return LayerTable.from_dict(json.loads(path.read_text()))
     table = measure_layer_table(backbone)
-    write_json_atomic(cache_root() / "layer_tables" / f"{backbone.name}.json", table.to_dict())
+    write_json_atomic(_cached_table_path(backbone), table.to_dict())
     return table
+
+
+def _cached_table_path(backbone: Backbone) -> Path:
+    """A measured table is keyed by the Keras version that built it: another Keras may build other layers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        keras_version = version("keras")
+    except PackageNotFoundError:
+        keras_version = "unknown"
+    return cache_root() / "layer_tables" / f"{backbone.name}-keras{keras_version}.json"
 
 
 def measure_layer_table(backbone: Backbone) -> LayerTable:

@@ -3,13 +3,14 @@
 For each backbone: a stratified, seeded sample of the dataset → ImagePreprocess + base + GlobalAveragePooling2D →
 scikit-learn logistic regression fitted on a stratified train part → validation accuracy. Ranked best first.
 ImageNet weights are used only when cached; random weights only when the caller asks for them, never as a fallback.
-Results are cached by dataset fingerprint + backbone + size + weights + sample under `cache_root()/probe/`; random
+Results are cached by dataset fingerprint + backbone + size + weights (by content) + sample under `cache_root()/probe/`; random
 weights are drawn from the probe's seed, so a cached result is the one the same call would compute again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import defaultdict
 from typing import Any, Callable
@@ -18,6 +19,7 @@ import numpy as np
 
 from tlcore.backbones import catalog as backbones
 from tlcore.backbones import weights as weights_module
+from tlcore.backbones.fingerprint import EXTRACTION_VERSION, file_fingerprint, weights_fingerprint
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM
 from tlcore.datasets.pipeline import load_arrays
 from tlcore.datasets.scan import DatasetScan, scan_folder
@@ -91,7 +93,7 @@ def resolve_weights(backbone_name: str, image_size: int, weights: str) -> str | 
             f"ImageNet weights for {backbone.name} are not cached on this server ({state.path}); the probe does not "
             "download. Upload the weights file on the Backbones page, or tick 'random weights' to probe "
             "untrained features.")
-    return WEIGHTS_IMAGENET
+    return weights_module.keras_weights(backbone, image_size)  # "imagenet", or an installed upload's path
 
 
 def extract_features(backbone_name: str, image_size: int, weights: str | None, images: np.ndarray, seed: int = 0,
@@ -130,15 +132,19 @@ def extract_features(backbone_name: str, image_size: int, weights: str | None, i
 
 
 def cache_path(fingerprint: str, backbone_name: str, image_size: int, weights: str, per_class: int, seed: int):
-    """Where a probe result is kept; a custom backbone's name also carries its own file's identity (saved again
-    under the same name, it is another base)."""
-    own_file = backbones.get(backbone_name).own_weights_file
-    identity = ""
-    if own_file is not None and own_file.exists():
-        stat = own_file.stat()
-        file_identity = f"{own_file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-        identity = "_" + hashlib.sha256(file_identity.encode()).hexdigest()[:12]
-    name = f"{backbone_name}{identity}_{image_size}_{weights}_n{per_class}_s{seed}.json"
+    """Where a probe result is kept: named by the dataset's fingerprint and a hash of everything else the result
+    depends on, the weights by content (`weights_fingerprint`: the file Keras loads, a custom backbone's own file, a
+    KerasHub preset folder; a random base by its seed), preprocessing and the extraction's code version. Replacing
+    a weights file (an upload over the old one) therefore probes again instead of showing the old figure."""
+    backbone = backbones.get(backbone_name)
+    keras_weights = None if weights == WEIGHTS_RANDOM else weights
+    identity = {"weights": weights_fingerprint(backbone, image_size, keras_weights, seed),
+                "preprocess": backbone.preprocess, "extraction": EXTRACTION_VERSION}
+    own_file = backbone.own_weights_file
+    if own_file is not None and own_file.is_file():  # its layers live there too, even for a random redraw
+        identity["backbone_file"] = file_fingerprint(own_file)
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    name = f"{backbone_name}_{image_size}_{weights}_n{per_class}_s{seed}_{digest}.json"
     return cache_root() / "probe" / fingerprint / name
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from tlcore.backbones import catalog as backbones
@@ -16,8 +19,35 @@ from tlcore.storage.paths import keras_models_dir
 
 __all__ = [
     "WeightsUnavailable", "WeightsStatus", "status", "registry_rows", "imagenet_problem", "WeightsFileRejected",
-    "install_weights"
+    "INSTALLED_FOLDER", "SOURCES_FILE", "download_source", "installed_path", "keras_weights", "install_weights"
 ]
+
+SOURCES_FILE = Path(__file__).parent / "weights_sources.json"  # written by `python -m tlcore.backbones.download`
+# Uploaded files Keras would hash-check and delete (VGG16, EfficientNet …: not the published bytes) live here and are
+# given to Keras by path; Keras never looks in this sub-folder of its models folder itself.
+INSTALLED_FOLDER = "tlstudio-installed"
+
+
+@lru_cache(maxsize=1)
+def _sources() -> dict[str, dict]:
+    return json.loads(SOURCES_FILE.read_text())
+
+
+def download_source(filename: str) -> dict | None:
+    """{"url", "file_hash"} Keras downloads `filename` from (file_hash None where Keras checks none), or None."""
+    return _sources().get(filename)
+
+
+def installed_path(backbone: Backbone, image_size: int) -> Path:
+    """Where an uploaded file that Keras would not accept under its own name is kept (loaded by path)."""
+    return keras_models_dir() / INSTALLED_FOLDER / backbone.weights_filename(image_size)
+
+
+def keras_weights(backbone: Backbone, image_size: int) -> str:
+    """The `weights=` that gives Keras this server's ImageNet weights: an installed upload by path when there is one
+    (Keras would delete a file under its own name whose hash is not the published one), else "imagenet"."""
+    installed = installed_path(backbone, image_size)
+    return str(installed) if installed.is_file() else "imagenet"
 
 
 class WeightsUnavailable(RuntimeError):
@@ -79,6 +109,8 @@ def status(backbone: Backbone, image_size: int, probe_network: bool = False) -> 
                              preset=True)
     filename = backbone.weights_filename(image_size)
     path = keras_models_dir() / filename
+    if installed_path(backbone, image_size).is_file():  # an upload Keras loads by path
+        path = installed_path(backbone, image_size)
     cached = path.is_file() and path.stat().st_size > 0
     online = network.is_online() if (probe_network and not cached) else None
     return WeightsStatus(backbone.name, filename, path, cached, online)
@@ -110,21 +142,27 @@ class WeightsFileRejected(ValueError):
 def install_weights(backbone: Backbone | str, image_size: int, data: bytes, owner: str = "") -> Path:
     """Install an uploaded ImageNet weights file (`.h5` or Keras 3 `.weights.h5`) for an offline server.
 
-    The file is validated exactly as Keras will use it: the base (include_top=False) is built with it as `weights=`.
-    Only then is it moved (atomic rename) to the filename Keras looks for in `keras_models_dir()`. Imports TensorFlow.
+    The file is first loaded into the base (include_top=False) by path. It is then stored where Keras's own loading
+    accepts it: under the exact name Keras looks for in `keras_models_dir()` when Keras checks no hash for it or its
+    hash is the published one; otherwise (a converted `.weights.h5`, weights other than the published bytes of a
+    hash-checked backbone such as VGG16, which Keras would delete and try to download again) in `INSTALLED_FOLDER`,
+    given to Keras by path (`keras_weights`). Finally the base is built exactly as training will build it; if that
+    fails the file is removed and the upload refused, and no owner record is written. Imports TensorFlow.
     """
     import shutil
     import tempfile
 
     backbone = backbones.get(backbone) if isinstance(backbone, str) else backbone
     rows = backbone.fixed_weights_size or backbone.weights_rows(image_size)
+    filename = backbone.weights_filename(image_size)
     expected = (f"{backbone.name} without its top (include_top=False) at {rows}×{rows} px, "
-                f"as Keras saves it in `{backbone.weights_filename(image_size)}`")
+                f"as Keras saves it in `{filename}`")
     if not data:
         raise WeightsFileRejected(f"The file is empty. Expected ImageNet weights for {expected}.")
-    target = keras_models_dir() / backbone.weights_filename(image_size)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(dir=target.parent, prefix=".upload-"))
+    keras_target = keras_models_dir() / filename
+    keras_target.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(dir=keras_target.parent, prefix=".upload-"))
+    target = keras_target
     try:
         legacy = workdir / "upload.h5"  # the format keras.applications reads from its cache
         legacy.write_bytes(data)
@@ -132,11 +170,17 @@ def install_weights(backbone: Backbone | str, image_size: int, data: bytes, owne
         try:
             backbone.build_base(rows, weights=str(legacy))
         except Exception as error:  # noqa: BLE001 - h5py, Keras and TF raise many kinds; all mean "does not fit"
-            detail = problem or f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
             raise WeightsFileRejected(
-                f"This file does not fit {backbone.name}: expected ImageNet weights for {expected}. ({detail})"
-            ) from None
+                f"This file does not fit {backbone.name}: expected ImageNet weights for {expected}. "
+                f"({problem or _first_line(error)})") from None
+        source = download_source(filename) or {}
+        if source.get("file_hash") and _file_hash(legacy, source["file_hash"]) != source["file_hash"]:
+            target = installed_path(backbone, image_size)  # Keras would delete it under its own name
+            target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(legacy, target)
+        if target == keras_target:
+            installed_path(backbone, image_size).unlink(missing_ok=True)  # an older upload must not win over it
+        _verify_as_training_loads(backbone, rows, image_size, target, expected)
         if owner:  # who replaced the weights every run trains from (beside the file; Keras reads only its own name)
             write_json_atomic(target.with_name(target.name + ".owner.json"), {"owner": owner, "installed_at": time.time()})
     finally:
@@ -145,6 +189,32 @@ def install_weights(backbone: Backbone | str, image_size: int, data: bytes, owne
 
         keras.backend.clear_session()
     return target
+
+
+def _first_line(error: Exception) -> str:
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+def _file_hash(path: Path, published: str) -> str:
+    """The file's hash in the algorithm Keras uses for `published` (sha256 for 64 hex digits, else md5)."""
+    hasher = hashlib.sha256() if len(published) == 64 else hashlib.md5()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _verify_as_training_loads(backbone: Backbone, rows: int, image_size: int, target: Path, expected: str) -> None:
+    """Build the base with the `weights=` training will pass; on failure remove the installed file and refuse."""
+    try:
+        backbone.build_base(rows, weights=keras_weights(backbone, image_size))
+        if not target.is_file():
+            raise FileNotFoundError(f"Keras removed {target.name} while loading it")
+    except Exception as error:  # noqa: BLE001
+        target.unlink(missing_ok=True)
+        raise WeightsFileRejected(
+            f"The file fits {backbone.name}, but Keras would not load it from where it was installed "
+            f"({_first_line(error)}); nothing was installed. Expected ImageNet weights for {expected}.") from None
 
 
 def _convert_if_keras3_format(backbone: Backbone, rows: int, path: Path) -> str | None:

@@ -100,8 +100,11 @@ def _key(config: EmbedConfig, train_config: TrainConfig, root, split_name: str, 
     key = feature_key(train_config, root, split_name, items)
     if not config.run:
         return key  # exactly the fast frozen phase's key: shared cache
-    stat = get_run(config.run).model_path.stat()  # a run's model changes with fine-tuning: its file is in the key
-    model_id = hashlib.sha256(f"{config.run}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    from tlcore.backbones.fingerprint import file_fingerprint
+
+    # a run's model changes with fine-tuning: its file's content is in the key
+    content = file_fingerprint(get_run(config.run).model_path)
+    model_id = hashlib.sha256(f"{config.run}|{content}".encode()).hexdigest()[:12]
     return f"run-{model_id}-{key}"
 
 

@@ -160,6 +160,9 @@ def freeze_depth_sweep(points: list[dict[str, Any]], x: str = "trainable_params"
     labels = {"trainable_params": "trainable parameters", "trainable_layers": "trainable base layers"}
     figure.update_layout(title="Validation accuracy by freeze depth", xaxis_title=labels.get(x, x),
                          yaxis_title="best validation accuracy", yaxis_tickformat=".0%", height=380, **LAYOUT)
+    lowest = min((p["val_accuracy"] for p in done), default=0.0)
+    # accuracy never exceeds 100 %: the axis stops there (a little headroom for the point labels above it)
+    figure.update_yaxes(range=[max(0.0, lowest - 0.1), 1.05], tickvals=[v / 10 for v in range(11)])
     return figure
 
 

@@ -19,7 +19,7 @@ class ImagePreprocess(keras.layers.Layer):
     A serializable layer (not a Lambda) so saved models load in Keras safe mode.
     """
 
-    MODES = ("tf", "caffe", "torch", "none")
+    MODES = ("tf", "caffe", "torch", "scale01", "none")  # scale01: x / 255, a lab CNN trained on Rescaling(1/255)
 
     def __init__(self, mode: str = "tf", **kwargs):
         super().__init__(**kwargs)
@@ -35,6 +35,8 @@ class ImagePreprocess(keras.layers.Layer):
             return (x / 255.0 - ops.array(_IMAGENET_MEAN_RGB)) / ops.array(_IMAGENET_STD_RGB)
         if self.mode == "caffe":
             return ops.flip(x, axis=-1) - ops.array(_CAFFE_MEAN_BGR)
+        if self.mode == "scale01":
+            return x / 255.0
         return x
 
     def compute_output_shape(self, input_shape):

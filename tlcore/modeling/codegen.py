@@ -1,11 +1,14 @@
-""""Show me the code": a plain Keras script that trains what a TrainConfig trains, in the order the app builds it.
+""""Show me the code": a plain Keras script that trains what a run (or the Train form) trains, every phase of it.
 
-data → inputs and augmentation → base → freeze → head → compile → fit, each step written as `build_model`,
-`set_freeze` and `training.fit` do it: every augmentation layer with its settings, the run's own split (read from
-split.json beside the script), TL Studio's two layers (preprocessing, and the pretrained base in inference mode) copied
-from tlcore/layers as they are, the same layer names, seed and construction order, so the same seed gives the same
-initial weights and the same first epoch. It needs only TensorFlow (Keras 3), NumPy and Pillow, so a student can run
-it outside TL Studio and map every control of the Train page to one of its lines.
+data → inputs and augmentation → preprocessing → base → freeze → head → compile → fit, then each later phase
+(fine-tuning, the stages of gradual unfreezing: unfreeze, compile at its rate, fit on) and save, each step written as
+`build_model`, `set_freeze` and `training.fit` do it: every augmentation layer with its settings, the run's own split
+(read from split.json beside the script), the same layer names, seed and construction order, so the same seed gives
+the same initial weights and the same first epoch. TL Studio's two layers (preprocessing, and the pretrained base in
+inference mode) are copied from tlcore/layers as they are, each with the lab's idiom it stands for
+(`preprocess_input`, `base_model(x, training=False)`) and why TL Studio wraps the base. It needs only
+TensorFlow (Keras 3), NumPy and Pillow, so a student can run it outside TL Studio and map every control of the
+Train and Fine-tune pages to one of its lines.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import ast
 import io
 import json
 import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tlcore.backbones import catalog as backbones
+from tlcore.backbones import freeze_blocks
 from tlcore.backbones.custom import CustomBackbone
 from tlcore.backbones.registry import Backbone
 from tlcore.backbones.small_cnn import SmallCNNBackbone
@@ -31,8 +37,8 @@ from tlcore.modeling.model import (
 )
 
 __all__ = [
-    "SCRIPT_NAME", "SPLIT_FILE_NAME", "layer_class_source", "keras_script", "script_sections", "script_files",
-    "write_script", "script_zip",
+    "SCRIPT_NAME", "SPLIT_FILE_NAME", "Phase", "phase_plan", "layer_class_source", "keras_script", "script_sections",
+    "script_files", "write_script", "script_zip",
 ]
 
 SCRIPT_NAME = "train.py"
@@ -51,6 +57,10 @@ _PLATEAU = "factor=0.5, patience=2"  # tlcore.training.fit.PLATEAU_FACTOR / PLAT
 _IN_MEMORY_CACHE_LIMIT = "2 * 1024**3"  # tlcore.datasets.pipeline caches decoded images up to this many bytes
 
 _LAYERS_DIR = Path(__file__).resolve().parents[1] / "layers"
+_INFERENCE_MODE_NOTE = """# The lab writes `x = base_model(x, training=False)` so BatchNorm keeps its ImageNet statistics. In Keras 3 `fit`
+# hands its own training=True to every layer of a nested model (keras/src/models/functional.py), so while
+# fine-tuning BatchNorm would move its statistics anyway. TL Studio therefore wraps the base in a layer that calls
+# it with training=False always; unfrozen layers (BatchNorm's gamma and beta too) still train."""
 
 
 def layer_class_source(module_file: str, class_name: str) -> str:
@@ -69,60 +79,101 @@ def layer_class_source(module_file: str, class_name: str) -> str:
     return origin + "".join(f"{constant}\n" for constant in constants) + ("\n\n" if constants else "") + body
 
 
-def keras_script(config: TrainConfig, data_dir: Path | str, class_count: int) -> str:
+def keras_script(config: TrainConfig, data_dir: Path | str, class_count: int,
+                 earlier: Sequence[TrainConfig] = ()) -> str:
     """The whole script as text. `data_dir` is the dataset folder (one sub-folder per class); the script reads the
-    split from `split.json` beside it (see `write_script`)."""
-    return "\n\n\n".join(script_sections(config, data_dir, class_count)) + "\n"
+    split from `split.json` beside it (see `write_script`). `earlier`: the configs of the phases the run continues
+    (its parent runs, first phase first), so a fine-tuned run's script trains every phase, not only its last."""
+    return "\n\n\n".join(script_sections(config, data_dir, class_count, earlier=earlier)) + "\n"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a run's training: its settings, and whether TL Studio starts a job for it (a job starts from the
+    seed with fresh shuffling; the stages of gradual unfreezing are phases of one job)."""
+
+    config: TrainConfig
+    new_job: bool
+    stage: int | None = None
+
+
+def phase_plan(config: TrainConfig, earlier: Sequence[TrainConfig] = ()) -> list[Phase]:
+    """Every phase the run trained, in order: its parents' phases, then its own; gradual unfreezing expanded into its
+    stages exactly as `tlcore.training.unfreezing` runs them (top blocks first, the rate × lr_factor per stage)."""
+    phases = []
+    for phase_config in [*earlier, config]:
+        plan = phase_config.gradual_unfreezing
+        if not plan:
+            phases.append(Phase(phase_config, True))
+            continue
+        blocks = freeze_blocks.blocks(phase_config.backbone)
+        for stage in range(1, plan.stages + 1):
+            fine_tune_at = blocks[max(0, len(blocks) - stage * plan.blocks_per_stage)].first_layer
+            stage_config = replace(phase_config, fine_tune_at=fine_tune_at, epochs=plan.epochs_per_stage,
+                                   learning_rate=phase_config.learning_rate * plan.lr_factor ** (stage - 1),
+                                   gradual_unfreezing=None)
+            phases.append(Phase(stage_config, stage == 1, stage))
+    return phases
 
 
 def script_sections(config: TrainConfig, data_dir: Path | str, class_count: int,
-                    here: str = "Path(__file__).resolve().parent") -> list[str]:
-    """The script's sections in order (header, layers, data, inputs, base, freeze, head, compile, fit): the notebook
-    makes a cell of each. `here` is the expression for the folder split.json and the outputs live in."""
-    backbone = backbones.get(config.backbone)
-    sections = [_header(config, backbone, data_dir, class_count).replace("Path(__file__).resolve().parent", here),
-                _layers(config), _data(config, class_count), _inputs(config), _base(config, backbone),
-                _freeze(config), _head(config, backbone, class_count), _compile(config, class_count), _fit(config)]
+                    here: str = "Path(__file__).resolve().parent", earlier: Sequence[TrainConfig] = ()) -> list[str]:
+    """The script's sections in order (header, layers, data, inputs, base, freeze, head, compile, fit, then one per
+    later phase, then save and measure): the notebook makes a cell of each. `here` is the expression for the folder
+    split.json and the outputs live in; `earlier` the configs of the phases before this one (see `phase_plan`)."""
+    phases = phase_plan(config, earlier)
+    first = phases[0].config
+    backbone = backbones.get(first.backbone)
+    sections = [_header(config, first, backbone, data_dir, class_count, len(phases)).replace(
+                    "Path(__file__).resolve().parent", here),
+                _layers(first), _data(first, class_count), _inputs(first), _base(first, backbone), _freeze(first),
+                _head(first, backbone, class_count), _compile(first, class_count), _fit(first, phases)]
+    epochs_before = first.epochs
+    for number, phase in enumerate(phases[1:], start=2):
+        sections.append(_later_phase(phase, number, epochs_before, class_count))
+        epochs_before += phase.config.epochs
+    sections.append(_save_and_measure())
     return [section.strip("\n") for section in sections if section]
 
 
-def script_files(config: TrainConfig, data_dir: Path | str, split: Split) -> dict[str, str]:
+def script_files(config: TrainConfig, data_dir: Path | str, split: Split,
+                 earlier: Sequence[TrainConfig] = ()) -> dict[str, str]:
     """{file name: text}: the script and the split it trains on."""
-    return {SCRIPT_NAME: keras_script(config, data_dir, len(split.class_names)),
+    return {SCRIPT_NAME: keras_script(config, data_dir, len(split.class_names), earlier),
             SPLIT_FILE_NAME: json.dumps(split.to_dict(), indent=1)}
 
 
-def write_script(folder: Path, config: TrainConfig, data_dir: Path | str, split: Split) -> Path:
+def write_script(folder: Path, config: TrainConfig, data_dir: Path | str, split: Split,
+                 earlier: Sequence[TrainConfig] = ()) -> Path:
     """Write the script and its split.json into `folder`; returns the script's path."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in script_files(config, data_dir, split).items():
+    for name, text in script_files(config, data_dir, split, earlier).items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder / SCRIPT_NAME
 
 
-def script_zip(config: TrainConfig, data_dir: Path | str, split: Split) -> bytes:
+def script_zip(config: TrainConfig, data_dir: Path | str, split: Split, earlier: Sequence[TrainConfig] = ()) -> bytes:
     """The script and its split.json as one zip, for a download button."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, text in script_files(config, data_dir, split).items():
+        for name, text in script_files(config, data_dir, split, earlier).items():
             bundle.writestr(name, text)
     return buffer.getvalue()
 
 
 # --- the sections --------------------------------------------------------------------------------------------------
-def _header(config: TrainConfig, backbone: Backbone, data_dir: Path | str, class_count: int) -> str:
+def _header(config: TrainConfig, first: TrainConfig, backbone: Backbone, data_dir: Path | str, class_count: int,
+            phase_count: int) -> str:
     precision = ""
     if config.mixed_precision:
         precision = ('\nif tf.config.list_physical_devices("GPU"):  # mixed precision is a GPU feature; the head stays '
                      'float32\n    keras.mixed_precision.set_global_policy("mixed_float16")')
-    not_written = []
-    if config.is_fine_tune:
-        not_written.append(f"this is a fine-tuning phase of run {config.parent_run}: TL Studio starts from that run's "
-                           "model.keras; this script starts from the base")
-    if config.gradual_unfreezing:
-        not_written.append("gradual unfreezing: TL Studio trains it in stages; this script trains one phase")
-    notes = "".join(f"\nNot written out: {note}." for note in not_written)
-    return f'''"""Transfer learning with {backbone.name}: the same training as the TL Studio run configuration, in plain Keras.
+    notes = ""
+    if first.is_fine_tune:  # the parent runs are gone: the phases before cannot be written out
+        notes = (f"\nNot written out: the phases before this one (run {first.parent_run}, not on this server): TL "
+                 "Studio starts from that run's model.keras; this script starts from the base.")
+    phases = f" in {phase_count} phases (the frozen phase, then fine-tuning)" if phase_count > 1 else ""
+    return f'''"""Transfer learning with {backbone.name}: the same training as the TL Studio run{phases}, in plain Keras.
 
 Reads {SPLIT_FILE_NAME} beside this file (the run's train / validation / test files); writes model.keras and
 history.csv beside it. Needs TensorFlow (Keras 3), NumPy and Pillow.{notes}
@@ -140,11 +191,11 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 DATA_DIR = Path({str(data_dir)!r})  # one sub-folder per class
 SPLIT = json.loads((HERE / "{SPLIT_FILE_NAME}").read_text())  # [relative path, class index] per image
-IMAGE_SIZE = {config.image_size}
-BATCH_SIZE = {config.batch_size}  # per replica: with several GPUs, build and compile in tf.distribute.MirroredStrategy().scope()
-EPOCHS = {config.epochs}
+IMAGE_SIZE = {first.image_size}
+BATCH_SIZE = {first.batch_size}  # per replica: with several GPUs, build and compile in tf.distribute.MirroredStrategy().scope()
+EPOCHS = {first.epochs}  # of the first phase
 NUM_CLASSES = {class_count}
-SEED = {config.split.seed}
+SEED = {first.split.seed}
 assert len(SPLIT["class_names"]) == NUM_CLASSES, "{SPLIT_FILE_NAME} belongs to another dataset"
 keras.utils.set_random_seed(SEED)  # the app's seed: same initial weights, shuffling, augmentation and dropout{precision}'''
 
@@ -244,7 +295,7 @@ def _inputs(config: TrainConfig) -> str:
 
 
 def _base(config: TrainConfig, backbone: Backbone) -> str:
-    x_preprocess = f'x = ImagePreprocess("{backbone.preprocess}", name="preprocess")(x)'
+    x_preprocess = _preprocess_line(backbone)
     if isinstance(backbone, SmallCNNBackbone):  # your own small CNN, layer by layer, from random weights
         lines = [f"# 3. The base: {backbone.name}, your own small CNN (convolution blocks, trained from scratch).",
                  x_preprocess, *backbone.keras_code()]
@@ -275,6 +326,21 @@ def _base(config: TrainConfig, backbone: Backbone) -> str:
     return "\n".join(lines)
 
 
+def _preprocess_line(backbone: Backbone) -> str:
+    """TL Studio's preprocessing layer, with the lab's `preprocess_input` it equals named beside it."""
+    layer = f'x = ImagePreprocess("{backbone.preprocess}", name="preprocess")(x)'
+    if backbone.preprocess == "none":
+        return f"{layer}  # raw 0..255 pixels: {backbone.name} scales its input itself"
+    if backbone.preprocess == "scale01":
+        return f"{layer}  # the lab's keras.layers.Rescaling(1 / 255): pixels to [0, 1]"
+    if backbone.module:
+        lab = f"keras.applications.{backbone.module}.preprocess_input(x)"
+    else:
+        lab = f'keras.applications.imagenet_utils.preprocess_input(x, mode="{backbone.preprocess}")'
+    return (f"# The lab writes `x = {lab}`.\n# ImagePreprocess computes exactly that, as a layer of the model, so "
+            f"model.keras (and every export of it)\n# takes raw 0..255 pixels and loads in TL Studio.\n{layer}")
+
+
 def _freeze(config: TrainConfig) -> str:
     if config.fine_tune_at is None:
         return '''# 4. Freeze the whole base: only the new head trains (feature extraction).
@@ -296,8 +362,9 @@ def _head(config: TrainConfig, backbone: Backbone, class_count: int) -> str:
     units = head_units(class_count)
     activation = "sigmoid" if units == 1 else "softmax"
     if is_pretrained(config):
-        base_call = [f'x = InferenceModeBase(base_model, name="{BASE_LAYER_NAME}")(x)  # BatchNorm keeps its '
-                     "statistics, Dropout in the base is off"]
+        base_call = [_INFERENCE_MODE_NOTE,
+                     f'x = InferenceModeBase(base_model, name="{BASE_LAYER_NAME}")(x)  # the lab\'s '
+                     "base_model(x, training=False), kept during fit"]
     else:
         base_call = ["x = base_model(x)  # from random weights the base trains as the model does: BatchNorm learns"]
     lines = ["# 5. The base in the model, and a new head on top: pooling, dropout and the classifier (probabilities).",
@@ -312,7 +379,8 @@ def _head(config: TrainConfig, backbone: Backbone, class_count: int) -> str:
     return "\n".join(lines)
 
 
-def _compile(config: TrainConfig, class_count: int) -> str:
+def _compile(config: TrainConfig, class_count: int, epochs: str = "EPOCHS", title: str =
+             "# 6. Compile (again after every change to `trainable`).") -> str:
     smoothing = f"label_smoothing={config.label_smoothing!r}" if config.label_smoothing else ""
     if head_units(class_count) == 1:
         loss = f"keras.losses.BinaryCrossentropy({smoothing})"
@@ -323,9 +391,9 @@ def _compile(config: TrainConfig, class_count: int) -> str:
     rate = repr(config.learning_rate)
     if config.lr_schedule == "cosine":
         rate = (f"keras.optimizers.schedules.CosineDecay({config.learning_rate!r}, "
-                "decay_steps=EPOCHS * steps_per_epoch)")
+                f"decay_steps={epochs} * steps_per_epoch)")
     optimizer = _OPTIMIZER[config.optimizer].format(weight_decay=config.weight_decay, momentum=config.momentum)
-    return f'''# 6. Compile (again after every change to `trainable`).
+    return f'''{title}
 steps_per_epoch = -(-len(SPLIT["train"]) // BATCH_SIZE)
 learning_rate = {rate}
 model.compile(optimizer={optimizer},
@@ -333,33 +401,74 @@ model.compile(optimizer={optimizer},
               jit_compile={config.xla!r})  # XLA: the Train page's switch, a GPU feature'''
 
 
-def _fit(config: TrainConfig) -> str:
-    callbacks = ['keras.callbacks.CSVLogger(str(HERE / "history.csv"))']
+def _callback_lines(config: TrainConfig, append: bool) -> list[str]:
+    csv = 'keras.callbacks.CSVLogger(str(HERE / "history.csv")' + (", append=True)" if append else ")")
+    callbacks = [csv]
     if config.lr_schedule == "plateau":
         callbacks.append(f"keras.callbacks.ReduceLROnPlateau(monitor=monitor, {_PLATEAU}, "
                          f"min_lr={config.learning_rate / 100!r})")
     if config.early_stopping_patience:
         callbacks.append(f"keras.callbacks.EarlyStopping(monitor=monitor, patience={config.early_stopping_patience}, "
                          f"restore_best_weights={config.restore_best})")
-    lines = ["# 7. Train, save, and measure on the held-out images.",
+    return ["callbacks = [", *(f"    {callback}," for callback in callbacks), "]"]
+
+
+def _class_weight_lines(config: TrainConfig) -> tuple[list[str], str]:
+    if not config.class_weights:
+        return [], ""
+    return (["# Class weights from the training split, scikit-learn's 'balanced': n / (classes present × count).",
+             'train_labels = np.asarray([label for _, label in SPLIT["train"]])',
+             "present, counts = np.unique(train_labels, return_counts=True)",
+             "class_weight = {label: 1.0 for label in range(NUM_CLASSES)}",
+             "class_weight.update({int(label): len(train_labels) / (len(present) * int(count))",
+             "                     for label, count in zip(present, counts)})"], ", class_weight=class_weight")
+
+
+def _fit(config: TrainConfig, phases: Sequence[Phase] = ()) -> str:
+    which = " (phase 1 of {})".format(len(phases)) if len(phases) > 1 else ""
+    lines = [f"# 7. Train{which}.",
              'monitor = "val_loss" if val_ds is not None else "loss"',
-             "callbacks = [", *(f"    {callback}," for callback in callbacks), "]",
+             *_callback_lines(config, append=False),
              "try:  # TensorBoard logs need the tensorboard package (pip install tensorboard)",
              "    import tensorboard  # noqa: F401",
              '    callbacks.append(keras.callbacks.TensorBoard(str(HERE / "tensorboard")))',
              "except ImportError:",
              '    print("tensorboard is not installed: no TensorBoard logs this time")']
-    class_weight = ""
-    if config.class_weights:
-        lines += ["# Class weights from the training split, scikit-learn's 'balanced': n / (classes present × count).",
-                  'train_labels = np.asarray([label for _, label in SPLIT["train"]])',
-                  "present, counts = np.unique(train_labels, return_counts=True)",
-                  "class_weight = {label: 1.0 for label in range(NUM_CLASSES)}",
-                  "class_weight.update({int(label): len(train_labels) / (len(present) * int(count))",
-                  "                     for label, count in zip(present, counts)})"]
-        class_weight = ", class_weight=class_weight"
+    weight_lines, class_weight = _class_weight_lines(config)
+    lines += weight_lines
     lines += [f"history = model.fit(train_ds, validation_data=val_ds, epochs=EPOCHS, "
               f"callbacks=callbacks{class_weight})",
-              'model.save(HERE / "model.keras")',
-              "print(model.evaluate(test_ds, return_dict=True))"]
+              'losses = list(history.history["loss"])  # every epoch of every phase']
     return "\n".join(lines)
+
+
+def _later_phase(phase: Phase, number: int, epochs_before: int, class_count: int) -> str:
+    """A fine-tuning phase (or a gradual stage): unfreeze, compile at its rate, train on from the epochs before."""
+    config = phase.config
+    what = f"stage {phase.stage} of gradual unfreezing" if phase.stage else "fine-tuning"
+    where = f"from base layer {config.fine_tune_at}" if config.fine_tune_at is not None else "nothing (base frozen)"
+    lines = [f"# Phase {number}: {what}: unfreeze {where}, learning rate {config.learning_rate:g}, "
+             f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}."]
+    if phase.new_job:
+        lines += ["# TL Studio trains each phase as a job of its own, from the previous phase's model: it starts from",
+                  "# the seed again, with the training files shuffled afresh.",
+                  "keras.utils.set_random_seed(SEED)",
+                  'train_ds = image_dataset(SPLIT["train"], shuffle=True)']
+    freeze = _freeze(config).split("\n", 1)[1]  # without its "4." title
+    lines.append(freeze)
+    lines.append(_compile(config, class_count, epochs=str(config.epochs),
+                          title="# Compile again: Keras only sees the new trainable flags after compiling."))
+    lines += _callback_lines(config, append=True)
+    weight_lines, class_weight = _class_weight_lines(config)
+    lines += weight_lines
+    end = epochs_before + config.epochs
+    lines += [f"history = model.fit(train_ds, validation_data=val_ds, epochs={end}, initial_epoch={epochs_before}, "
+              f"callbacks=callbacks{class_weight})",
+              'losses += history.history["loss"]']
+    return "\n".join(lines)
+
+
+def _save_and_measure() -> str:
+    return "\n".join(["# 8. Save, and measure on the held-out images.",
+                      'model.save(HERE / "model.keras")',
+                      "print(model.evaluate(test_ds, return_dict=True))"])

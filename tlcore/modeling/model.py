@@ -106,7 +106,7 @@ def resolve_weights(config: TrainConfig) -> str | None:
         problem = imagenet_problem(backbone, config.image_size)
         if problem:
             raise WeightsUnavailable(problem)
-        return WEIGHTS_IMAGENET
+        return weights_module.keras_weights(backbone, config.image_size)  # "imagenet", or an installed upload's path
     return config.weights  # a weights file path
 
 

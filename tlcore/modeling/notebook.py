@@ -1,6 +1,7 @@
 """A Jupyter notebook that reproduces a run top to bottom in plain Keras: one step per cell, each with why.
 
-The cells are the "Show me the code" script's sections (`codegen.script_sections`: the same layers, seed, settings
+Every phase of the run is written out (its parent runs' phases first: the frozen phase, fine-tuning, each stage of
+gradual unfreezing). The cells are the "Show me the code" script's sections (`codegen.script_sections`: the same layers, seed, settings
 and construction order), with the run's split written into the notebook itself so it runs anywhere the dataset folder
 is, and the plots the labs draw: a 3×3 grid of augmented training images, the learning curves and the confusion
 matrix (plotly, which TL Studio already needs). The last cell writes `notebook_results.json` (parameter counts and
@@ -11,35 +12,40 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from tlcore.config.training import TrainConfig
 from tlcore.datasets.split import Split
-from tlcore.modeling.codegen import SPLIT_FILE_NAME, script_sections
+from tlcore.modeling.codegen import SPLIT_FILE_NAME, Phase, phase_plan, script_sections
 
 __all__ = ["RESULTS_FILE", "notebook", "notebook_bytes"]
 
 RESULTS_FILE = "notebook_results.json"
 
-# Why each script section is there, in the order codegen writes them (header, layers, data, inputs, base, freeze,
-# head, compile, fit).
+# Why each script section is there, in the order codegen writes them (header, layers, data, inputs, base, freeze, head,
+# compile, fit of the first phase; then one section per later phase, then save and measure).
 _EXPLANATIONS = (
     "**Settings.** The run's image size, batch size, epochs and seed. The seed makes the initial weights, the "
     "shuffling, the augmentation and dropout the same as in TL Studio.",
     "**TL Studio's own layers.** Preprocessing lives inside the model, so every export of it takes raw 0–255 "
-    "pixels; written here as small classes of the same name so `model.keras` also loads in TL Studio.",
+    "pixels (the lab's `preprocess_input`, as a layer); and the pretrained base runs in inference mode during `fit` "
+    "too (the lab's `base_model(x, training=False)`, which Keras 3 overrides while training). Written here as small "
+    "classes of the same name so `model.keras` also loads in TL Studio.",
     "**1. Data.** The run's exact train / validation / test files, decoded as TL Studio decodes them. The split "
     "is embedded in this notebook, so it does not depend on a new random split.",
     "**2. Inputs and augmentation.** Augmentation is a layer of the model: active while training, a no-op when "
     "predicting.",
-    "**3. The base.** The feature extractor, built as the app builds it.",
+    "**3. The base.** Raw 0–255 pixels scaled as the base was trained (the lab's `preprocess_input`), then the "
+    "feature extractor without its ImageNet classifier, built as the app builds it.",
     "**4. Freezing.** Which base layers train. Compile again after every change to `trainable`.",
-    "**5. The head.** Pooling, dropout and the classifier on top of the base; `model.summary()` shows the "
-    "parameter counts the Train page showed.",
+    "**5. The head.** The base called in inference mode (the lab's `base_model(x, training=False)`; the short "
+    "layer around it keeps that true during `fit` in Keras 3), pooling, dropout and the classifier; "
+    "`model.summary()` shows the parameter counts the Train page showed.",
     "**6. Compile.** Optimizer, learning rate and loss, as set on the form.",
-    "**7. Train.** `fit` with the run's epochs and callbacks, then the model is saved and measured on the "
-    "held-out images.",
+    "**7. Train.** `fit` with the run's epochs and callbacks.",
 )
+_SAVE_EXPLANATION = "**8. Save and measure** the model on the held-out images."
 
 _AUGMENTATION_GRID = '''# The labs' 3×3 grid: nine training images as the model sees them while training.
 import plotly.express as px
@@ -76,8 +82,8 @@ _RESULTS = f'''# The numbers to compare with the app's run (its Train page count
 trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
 non_trainable = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
 results = {{"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable,
-           "test_accuracy": float((predicted == true).mean()), "epochs": len(history.history["loss"]),
-           "loss": [float(value) for value in history.history["loss"]]}}
+           "test_accuracy": float((predicted == true).mean()), "epochs": len(losses),
+           "loss": [float(value) for value in losses]}}
 (HERE / "{RESULTS_FILE}").write_text(json.dumps(results, indent=1))
 results'''
 
@@ -94,17 +100,22 @@ def _markdown(text: str):
     return nbformat.v4.new_markdown_cell(text)
 
 
-def notebook(config: TrainConfig, data_dir: Path | str, split: Split):
-    """The notebook (an `nbformat` NotebookNode) reproducing `config` on `split` of the folder `data_dir`."""
+def notebook(config: TrainConfig, data_dir: Path | str, split: Split, earlier: Sequence[TrainConfig] = ()):
+    """The notebook (an `nbformat` NotebookNode) reproducing `config` on `split` of the folder `data_dir`, after the
+    phases of `earlier` (the run's parent runs' configs, first phase first: `runs.lineage_configs`)."""
     import nbformat
 
-    sections = script_sections(config, data_dir, len(split.class_names), here="Path.cwd()")
+    sections = script_sections(config, data_dir, len(split.class_names), here="Path.cwd()", earlier=earlier)
+    phases = phase_plan(config, earlier)
     header = re.sub(r'\A""".*?"""\s*', "", sections[0], flags=re.S)  # the script's docstring is the title cell
     header = header.replace(f'json.loads((HERE / "{SPLIT_FILE_NAME}").read_text())', "json.loads(SPLIT_JSON)")
+    total_epochs = sum(phase.config.epochs for phase in phases)
+    in_phases = (f" in {len(phases)} phases ({', '.join(_phase_name(phase) for phase in phases)})"
+                 if len(phases) > 1 else "")
     title = (f"# {config.backbone} on `{config.dataset}`: a TL Studio run in plain Keras\n\n"
              f"{len(split.class_names)} classes; {len(split.train)} training, {len(split.val)} validation and "
-             f"{len(split.test)} test images; {config.epochs} epochs at {config.image_size} px. Run the cells top "
-             "to bottom (needs TensorFlow with Keras 3, NumPy, Pillow and plotly). The dataset folder is "
+             f"{len(split.test)} test images; {total_epochs} epochs at {config.image_size} px{in_phases}. Run the "
+             "cells top to bottom (needs TensorFlow with Keras 3, NumPy, Pillow and plotly). The dataset folder is "
              f"`{data_dir}`: change `DATA_DIR` below if it lives elsewhere on your machine.")
     notes = [line.removeprefix("Not written out: ") for line in sections[0].splitlines()
              if line.startswith("Not written out: ")]
@@ -114,12 +125,18 @@ def notebook(config: TrainConfig, data_dir: Path | str, split: Split):
              _markdown("**The split.** The run's own train / validation / test files ([path, class index] each)."),
              _code(f"SPLIT_JSON = {json.dumps(json.dumps(split.to_dict()))}"),
              _markdown(_EXPLANATIONS[0]), _code(header)]
-    for explanation, section in zip(_EXPLANATIONS[1:], sections[1:]):
+    fixed = len(_EXPLANATIONS)
+    for explanation, section in zip(_EXPLANATIONS[1:], sections[1:fixed]):
         cells += [_markdown(explanation), _code(section)]
         if explanation.startswith("**2."):
             cells += [_markdown("**Look at the data.** Nine training images, augmented as in training."),
                       _code(_AUGMENTATION_GRID)]
-    cells += [_markdown("**Learning curves.**"), _code(_LEARNING_CURVES),
+    for number, (phase, section) in enumerate(zip(phases[1:], sections[fixed:-1]), start=2):
+        cells += [_markdown(f"**Phase {number}: {_phase_name(phase)}.** Unfreeze, compile again at this phase's "
+                            "learning rate, and train on; the epochs continue from the phase before."),
+                  _code(section)]
+    cells += [_markdown(_SAVE_EXPLANATION), _code(sections[-1]),
+              _markdown("**Learning curves.**"), _code(_LEARNING_CURVES),
               _markdown("**Confusion matrix.**"), _code(_CONFUSION_MATRIX),
               _markdown("**Results.** Parameter counts and test accuracy, to compare with TL Studio's run."),
               _code(_RESULTS)]
@@ -129,8 +146,19 @@ def notebook(config: TrainConfig, data_dir: Path | str, split: Split):
     return book
 
 
-def notebook_bytes(config: TrainConfig, data_dir: Path | str, split: Split) -> bytes:
+def _phase_name(phase: Phase) -> str:
+    config = phase.config
+    if config.fine_tune_at is None:
+        return "frozen base"
+    if phase.stage:
+        return f"gradual stage {phase.stage} from layer {config.fine_tune_at}"
+    return f"fine-tune from layer {config.fine_tune_at}" if config.is_fine_tune else \
+        f"layers from {config.fine_tune_at} trainable"
+
+
+def notebook_bytes(config: TrainConfig, data_dir: Path | str, split: Split,
+                   earlier: Sequence[TrainConfig] = ()) -> bytes:
     """The notebook as `.ipynb` bytes, for a download button."""
     import nbformat
 
-    return nbformat.writes(notebook(config, data_dir, split)).encode("utf-8")
+    return nbformat.writes(notebook(config, data_dir, split, earlier)).encode("utf-8")

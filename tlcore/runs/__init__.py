@@ -12,6 +12,8 @@ from tlcore.runs.folders import (
     get_run,
     list_runs,
 )
+from tlcore.runs.lineage import lineage_configs
+from tlcore.runs.naming import readable_name
 from tlcore.runs.progress import job_progress
 from tlcore.runs.resume import resume_epoch
 
@@ -27,6 +29,8 @@ __all__ = [
     "create_run",
     "get_run",
     "list_runs",
+    "lineage_configs",
+    "readable_name",
     "job_progress",
     "resume_epoch",
 ]

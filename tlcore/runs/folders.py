@@ -15,6 +15,7 @@ from typing import Any
 from tlcore.config.checks import shown_value
 from tlcore.config.training import TrainConfig, load_config
 from tlcore.datasets.split import Split
+from tlcore.runs.naming import readable_name
 from tlcore.runs.records import parse_owner, parse_status
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
 from tlcore.storage.paths import runs_root
@@ -204,7 +205,7 @@ def create_run(config: TrainConfig, owner: str = LOCAL_USER) -> Run:
     run = Run(new_folder(root, f"{stamp}_{config.backbone.lower()}{suffix}"))
     write_text_atomic(run.config_path, config.to_json() + "\n")
     run.record_owner(owner)
-    run.update_status(state=QUEUED, queued_at=time.time(), pid=None)
+    run.update_status(state=QUEUED, queued_at=time.time(), pid=None, name=readable_name(config))
     return run
 
 

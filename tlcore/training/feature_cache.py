@@ -21,11 +21,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tlcore.backbones import catalog
 from tlcore.backbones.catalog import layer_table
-from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
+from tlcore.backbones.fingerprint import EXTRACTION_VERSION, file_fingerprint, weights_fingerprint
+from tlcore.config.training import WEIGHTS_RANDOM, TrainConfig
 from tlcore.datasets.health import Report, throttled
 from tlcore.datasets.pipeline import make_dataset
 from tlcore.modeling.model import is_pretrained
@@ -72,31 +73,27 @@ def _has_dropout(backbone_name: str) -> bool:
 
 
 def feature_key(config: TrainConfig, root: Path, split_name: str, items: list[tuple[str, int]]) -> str:
-    """Cache key: the split's files (name, label, size, modification time), backbone, size, weights and pooling.
+    """Cache key: the content of everything the features depend on.
 
-    A custom backbone's layers and trained weights live in its own file (`base.keras`): its path, size and
-    modification time are part of the key, so a backbone saved again under the same name never reuses old features.
+    The split's files (name, label, size, modification time), the backbone, image size, its preprocessing, pooling,
+    the code version of the extraction, and the weights by content (`backbones.weights_fingerprint`: the hash of
+    the file Keras loads, "imagenet" download, uploaded file, a custom backbone's own `base.keras` or a KerasHub
+    preset folder; a random base by its seed). Replacing a weights file therefore never reuses old features.
     """
     files = []
     for relative, label in items:
         stat = (root / relative).stat()
         files.append((relative, label, stat.st_size, stat.st_mtime_ns))
-    weights: Any = config.weights
-    if config.weights == WEIGHTS_RANDOM:
-        weights = ["random", config.split.seed]  # a random base is drawn from the seed
-    elif config.weights != WEIGHTS_IMAGENET and Path(config.weights).is_file():
-        weights_stat = Path(config.weights).stat()
-        weights = [config.weights, weights_stat.st_size, weights_stat.st_mtime_ns]
-    own_file = catalog.get(config.backbone).own_weights_file
-    own_weights = None
-    if own_file is not None:
-        own_stat = own_file.stat()
-        own_weights = [str(own_file.resolve()), own_stat.st_size, own_stat.st_mtime_ns]
+    backbone = catalog.get(config.backbone)
+    weights = None if config.weights == WEIGHTS_RANDOM else config.weights
     identity = {"files": files, "split": split_name, "backbone": config.backbone, "image_size": config.image_size,
-                "weights": weights, "pooling": getattr(config, "pooling", "avg")}
-    if own_weights is not None:  # only then: the keys of Keras backbones (and their caches) stay as they were
-        identity["backbone_file"] = own_weights
-    if views_of(config) and split_name == "train":  # only then, too: the keys without augmentation stay the same
+                "weights": weights_fingerprint(backbone, config.image_size, weights, config.split.seed),
+                "preprocess": backbone.preprocess, "pooling": getattr(config, "pooling", "avg"),
+                "extraction": EXTRACTION_VERSION}
+    own_file = backbone.own_weights_file
+    if own_file is not None and own_file.is_file():  # its layers live there too, even for a random redraw
+        identity["backbone_file"] = file_fingerprint(own_file)
+    if views_of(config) and split_name == "train":
         identity["augmented_views"] = [views_of(config), config.augmentation.to_dict(), config.split.seed]
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
     return f"{config.backbone.lower()}-{config.image_size}-{split_name}-{digest}"

@@ -70,3 +70,37 @@ def test_one_markdown_explanation_per_step_and_the_split_embedded(tiny_dataset, 
     augmented = replace(config, augment=True)
     grid = notebook(augmented, root, split)
     assert any("augmentation = keras.Sequential" in cell.source for cell in grid.cells)
+
+
+def test_a_fine_tuned_runs_notebook_trains_every_phase_and_reproduces_the_run(trained_run, studio_dirs, tmp_path):
+    """The shared frozen run (stand-in ImageNet MobileNetV2, 32 px, 1 epoch) fine-tuned from layer 100 for 1 epoch:
+    its notebook writes out both phases (`preprocess_input`, the base in inference mode) and, executed, gets the run's
+    parameter counts, both phases' epochs and its test accuracy within 3 points."""
+    import nbclient
+
+    from tlcore.layers.loading import load_model
+    from tlcore.modeling.model import keras_param_counts
+    from tlcore.runs import lineage_configs
+    from tlcore.runs.folders import FINISHED, create_run
+    from tlcore.worker import run_job
+
+    child = create_run(trained_run.config().fine_tune(trained_run.id, 100, epochs=1))
+    assert run_job(child, wait=False) == FINISHED, child.status().get("error")
+    assert lineage_configs(child) == [trained_run.config()]
+
+    config = child.config()
+    book = notebook(config, studio_dirs.data_root / config.dataset, child.split(), lineage_configs(child))
+    code = "\n".join(cell.source for cell in book.cells if cell.cell_type == "code")
+    assert "keras.applications.mobilenet_v2.preprocess_input(x)" in code
+    assert "base_model(x, training=False)" in code  # the lab's idioms, named where TL Studio's layers stand
+    assert "initial_epoch=1" in code and "base_model.layers[:100]" in code  # phase 2 continues phase 1
+
+    nbclient.NotebookClient(book, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    results = json.loads((tmp_path / RESULTS_FILE).read_text())
+    app = keras_param_counts(load_model(child.model_path))
+    assert (results["total"], results["trainable"], results["non_trainable"]) == (
+        app.total, app.trainable, app.non_trainable)
+    assert results["epochs"] == 2  # the frozen epoch and the fine-tuning epoch, not only the last phase
+    assert abs(results["test_accuracy"] - child.status()["test_accuracy"]) <= 0.03, (
+        results, child.status()["test_accuracy"])
