@@ -11,6 +11,7 @@ from pages.evaluate_parts import compare as compare_ui
 from pages.evaluate_parts import confidence as confidence_ui
 from pages.evaluate_parts import embedding_map as map_ui
 from pages.evaluate_parts import mistakes as mistakes_ui
+from pages.demo_parts.qr import demo_qr
 from pages.evaluate_parts import report as report_ui
 from pages.shared import pick_run, run_through_app
 from pages.shared.external_model import external_evaluation_section
@@ -50,6 +51,7 @@ def show_run_evaluation() -> None:
     compare_ui.best_marker(run)
     if run.state == FINISHED and run.model_path.exists():
         demo_link(run.id)
+        demo_qr(run.id)
     model_card_downloads(run, "evaluate")
 
     st.header("Confusion matrix")

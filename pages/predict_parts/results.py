@@ -13,6 +13,7 @@ from tlcore.storage import BadImage, load_array, open_rgb, thumbnail
 
 
 def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: int, explain: bool) -> None:
+    _not_sure_support(predictor.confidence)
     for index, ((name, source), prediction) in enumerate(zip(named, predictor.predict_files(named, top_k=top_k))):
         if prediction.error:
             st.error(prediction.error, icon=":material/broken_image:")
@@ -50,3 +51,12 @@ def _grad_cam(predictor, source, predicted: str, index: int) -> None:
     if cam.on_patch_tokens:
         st.caption("A vision transformer has no convolutional map: its last transformer layer's patch tokens, laid "
                    "back on their grid, are what is explained (one cell per patch).")
+
+
+def _not_sure_support(confidence) -> None:
+    """How much the "not sure" threshold can be trusted: its target, the validation answers behind it, the held-out
+    accuracy beside it, and a warning when too few answers support it."""
+    if confidence.support_note():
+        st.caption(f'"Not sure" below {confidence.threshold:.1%}: {confidence.support_note()}.')
+    if confidence.support_warning():
+        st.warning(confidence.support_warning(), icon=":material/warning:")

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import math
-
 import numpy as np
 from scipy.stats import beta
+
+from tlcore.inference.calibrated import SUPPORT_LEVEL, answers_needed
 
 __all__ = ["DEFAULT_TARGET_ACCURACY", "BOUND_LEVEL", "BOUND_NAME", "coverage_curve", "answered_at",
            "choose_threshold", "accuracy_lower_bound", "answers_needed"]
 
 DEFAULT_TARGET_ACCURACY = 0.95
-BOUND_LEVEL = 0.95  # one-sided confidence of the lower bound on the accepted accuracy
+BOUND_LEVEL = SUPPORT_LEVEL  # one-sided confidence of the lower bound on the accepted accuracy
 BOUND_NAME = "Clopper–Pearson"
 
 
@@ -40,11 +40,6 @@ def accuracy_lower_bound(right, answered, level: float = BOUND_LEVEL) -> np.ndar
     return np.where(safe, bound, 0.0)
 
 
-def answers_needed(target_accuracy: float, level: float = BOUND_LEVEL) -> int | None:
-    """The fewest answers, all right, that support `target_accuracy` (59 for 95 %); None for 100 %: never."""
-    if target_accuracy >= 1:
-        return None
-    return int(math.ceil(math.log(1 - level) / math.log(target_accuracy) - 1e-9))
 
 
 def _ranked(confidence, correct) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
