@@ -59,7 +59,8 @@ def show_photo(predictor, photo: tuple[str, bytes], prediction, camera: bool) ->
             st.warning(str(error), icon=":material/visibility_off:")
         else:
             st.image(overlay(open_rgb(data), cam.heatmap, width=PHOTO_PX),
-                     caption=f"Where the evidence for “{best}” was strongest (Grad-CAM)")
+                     caption=f"Where the evidence for “{best}” was strongest ({cam.method})")
+            st.caption(cam.describe())
             return
     if not camera:
         try:

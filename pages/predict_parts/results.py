@@ -45,9 +45,12 @@ def _grad_cam(predictor, source, predicted: str, index: int) -> None:
         st.warning(str(error), icon=":material/visibility_off:")
         return
     probability = predictor.probabilities(image[None])[0, names.index(chosen)]  # calibrated, as in the bars
-    method = "Grad-CAM on the patch-token grid" if cam.on_patch_tokens else "Grad-CAM"
+    method = "Grad-CAM on the patch-token grid" if cam.on_patch_tokens else cam.method
+    where = f"layer {cam.layer}" + (f" ({cam.map_size[0]}×{cam.map_size[1]} map)" if cam.map_size else "")
     st.image(overlay(open_rgb(source), cam.heatmap, width=224),
-             caption=f"{method}: {chosen} ({probability:.1%}) · layer {cam.layer}")
+             caption=f"{method}: {chosen} ({probability:.1%}) · {where if cam.layer != 'image' else 'on the pixels'}")
+    if cam.method != "Grad-CAM":
+        st.caption(cam.describe())
     if cam.on_patch_tokens:
         st.caption("A vision transformer has no convolutional map: its last transformer layer's patch tokens, laid "
                    "back on their grid, are what is explained (one cell per patch).")

@@ -78,7 +78,7 @@ def test_every_first_click_on_demo_and_predict_right_after_start(camera_browser,
         demo.goto(f"{app_url}/demo?run={served_run.name}")
         predict.goto(f"{app_url}/predict?run={served_run.name}")
 
-        # Demo: switch to upload, drop the photo, and at once go back to the camera and ask for Grad-CAM.
+        # Demo: switch to the upload, drop the photo, back to the camera and to the upload again, at once.
         demo.get_by_text("Upload or drop a photo", exact=True).click()
         demo.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(digit))
         demo.get_by_text("Camera", exact=True).click()
@@ -89,13 +89,15 @@ def test_every_first_click_on_demo_and_predict_right_after_start(camera_browser,
         predict.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(digit))
         for control in ("Grad-CAM", "Use the camera", "Pick from the dataset"):
             predict.get_by_text(control, exact=True).click()
-        demo.get_by_text("Show where it looked (Grad-CAM)", exact=True).click(timeout=SETTLE_TIMEOUT_MS)
 
         for name, page in (("demo", demo), ("predict", predict)):
             _wait_idle(page, SETTLE_TIMEOUT_MS)
             page.screenshot(path=str(artifacts_dir / f"first-click-{name}.png"), full_page=True)
             _assert_no_crash(page, name)
         expect(demo.locator("p.demo-answer")).to_have_count(1, timeout=SETTLE_TIMEOUT_MS)  # it did answer
-        _assert_no_crash(demo, "demo after the answer")
+        demo.get_by_text("Show where it looked (Grad-CAM)", exact=True).click()
+        _wait_idle(demo, SETTLE_TIMEOUT_MS)
+        _assert_no_crash(demo, "demo after Grad-CAM")
+        _assert_no_crash(predict, "predict at the end")
     finally:
         context.close()

@@ -140,8 +140,10 @@ def test_an_unknown_or_unfinished_run_says_so(open_page, demo_run):
     unknown = open_page("pages/demo.py", query_params={"run": "no-such-run"})
     unfinished = open_page("pages/demo.py", query_params={"run": running.id})
 
-    assert texts(unknown.error) == [f"No run 'no-such-run' in {demo_run.path.parent}."]
-    assert texts(unfinished.warning) == [f"Run {running.id} has no finished model to show (state: running)."]
+    # the link's name, not the server's folders (issue 24: messages showed server paths to the audience)
+    assert texts(unknown.error) == ["No model named `no-such-run` here: the link may be mistyped, or the run deleted."]
+    assert str(demo_run.path.parent) not in " ".join(texts(unknown.error))
+    assert texts(unfinished.warning) == [f"Run `{running.id}` has no finished model to show (state: running)."]
 
 
 def _navigation_hidden(at) -> bool:

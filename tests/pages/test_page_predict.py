@@ -177,7 +177,7 @@ def test_grad_cam_for_the_predicted_and_a_chosen_class(open_page, model_run):
 
     assert not at.exception and not at.error
     assert by_label(at.selectbox, "Grad-CAM class").value == "bee"  # the predicted class first
-    assert at.image[1].captions == ["Grad-CAM: bee (90.9%) · layer base/block_6_expand_relu"]
+    assert at.image[1].captions == ["Grad-CAM: bee (90.9%) · layer base/block_3_expand_relu (8×8 map)"]
 
     by_label(at.selectbox, "Grad-CAM class").set_value("ant").run()
 
