@@ -104,7 +104,7 @@ def test_upload_and_camera_photo_are_classified_without_any_control(camera_brows
         expect(answer).to_have_text(truth, timeout=PREDICT_TIMEOUT_MS)
         expect(page.locator("p.demo-detail")).to_contain_text("% sure")
         expect(page.get_by_text(f"“{truth}” looked like in training")).to_be_visible()
-        expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible()
+        expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible(timeout=APP_TIMEOUT_MS)
         expect(page.get_by_text("About this model")).to_be_visible()
         _wait_idle(page)
         _assert_no_controls(page)
