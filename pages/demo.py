@@ -1,6 +1,9 @@
-"""Demo: one model, chosen by its link (/demo?run=RUN), shown to an audience: the camera, an upload or a dropped
-photo → the answer in large type with calibrated probabilities, "not sure" below the run's threshold, Grad-CAM on
-request, training images of the answer, and a short model card. No training, export or cancel controls.
+"""Demo: one model, chosen by its link (/demo?run=RUN), shown to an audience: the camera (first), an upload or a
+dropped photo → the answer in large type with calibrated probabilities, "not sure" below the run's threshold,
+Grad-CAM on request, training images of the answer, and a short model card. No training, export or cancel controls,
+and no navigation to other pages (a member adds ?nav=1 to keep the sidebar).
+
+The answer comes first: on a phone (390 px) the columns stack, so the answer column precedes the photo column.
 """
 
 from pathlib import Path
@@ -10,6 +13,7 @@ import streamlit as st
 from pages.demo_parts.answer import show_answer, show_examples, show_photo
 from pages.demo_parts.card import short_card
 from pages.demo_parts.choice import linked_run
+from pages.demo_parts.navigation import hide_navigation_for_audience
 from pages.demo_parts.photo import CAMERA_PHOTO, chosen_photo
 from pages.shared import run_through_app
 from tlcore.inference import cached_predictor
@@ -17,28 +21,30 @@ from tlcore.layers import BadModelFile
 from pages.shared.user_text import escape_markdown
 
 run_through_app()
+hide_navigation_for_audience()
 run = linked_run()
 dataset = Path(run.config().dataset).name
 st.set_page_config(page_title=f"Demo · {dataset}", initial_sidebar_state="collapsed")
-st.title(f"What is it? · {dataset}")
-# Side by side on a laptop or projector; on a phone the columns stack: the photo, then the answer just below it.
-left, right = st.columns([1, 1.2], gap="large")
-with left:
+st.subheader(f"What is it? · {dataset}")  # smaller than the answer: the answer is what the room reads
+# Answer first (left on a laptop or projector, on top on a phone), then the photo: the camera or an upload.
+answer_column, photo_column = st.columns([1.2, 1], gap="large")
+with photo_column:
     photo = chosen_photo()
 if photo is None:
-    right.caption(f"Show the camera something, or drop a photo: the model answers one of {len(run.class_names())} "
-                  f"classes ({', '.join(run.class_names())}), or says it is not sure.")
+    answer_column.caption(f"Show the camera something, or drop a photo: the model answers one of "
+                          f"{len(run.class_names())} classes ({', '.join(run.class_names())}), or says it is not "
+                          "sure.")
 else:
-    with st.spinner("Looking…"):
+    with answer_column, st.spinner("Looking…"):
         try:  # loaded once per server: cached by model file and modification time
             predictor = cached_predictor(run.id, run.model_path.stat().st_mtime)
         except BadModelFile as error:
             st.error(escape_markdown(str(error)), icon=":material/error:")
             st.stop()
         prediction = predictor.predict_files([photo], top_k=min(3, len(predictor.class_names)))[0]
-    with right:
-        show_answer(prediction, predictor.confidence.threshold)
-    with left:
+    with answer_column:
+        show_answer(prediction, predictor.confidence)
+    with photo_column:
         show_photo(predictor, photo, prediction, camera=photo[0] == CAMERA_PHOTO)
     show_examples(run, prediction)
 short_card(run)

@@ -11,12 +11,14 @@ from pages.evaluate_parts import compare as compare_ui
 from pages.evaluate_parts import confidence as confidence_ui
 from pages.evaluate_parts import embedding_map as map_ui
 from pages.evaluate_parts import mistakes as mistakes_ui
+from pages.demo_parts.qr import demo_qr
 from pages.evaluate_parts import report as report_ui
 from pages.shared import pick_run, run_through_app
 from pages.shared.external_model import external_evaluation_section
 from pages.shared.sharing import demo_link, model_card_downloads
 from tlcore import figures
 from tlcore.evaluation import is_complete, load_predictions
+from tlcore.evaluation.mistakes import calibrated
 from tlcore.inference import read_calibration
 from tlcore.runs import ACTIVE_STATES, FINISHED
 
@@ -45,17 +47,21 @@ def show_run_evaluation() -> None:
     if report is None:
         return
     predictions = load_predictions(run) if "calibration" in report else None
+    temperature = record["temperature"] if record else None
+    if predictions is not None and temperature is not None:  # the probabilities Predict and Demo show
+        predictions = calibrated(predictions, temperature)
     dataset = run.config().dataset
-    k = report_ui.headline(report, predictions)
+    k = report_ui.headline(report, predictions, record)
     compare_ui.best_marker(run)
     if run.state == FINISHED and run.model_path.exists():
         demo_link(run.id)
+        demo_qr(run.id)
     model_card_downloads(run, "evaluate")
 
     st.header("Confusion matrix")
     mistakes_ui.confusion_section(run.id, report, predictions, dataset)
     if predictions is not None:
-        mistakes_ui.mistakes_section(report, predictions, dataset)
+        mistakes_ui.mistakes_section(report, predictions, dataset, temperature)
         confidence_ui.calibration_section(report, record)
         confidence_ui.reject_section(run, record)
     report_ui.per_class_table(report)

@@ -3,6 +3,7 @@ threshold); Grad-CAM; batch prediction; export the model; its model card."""
 
 import streamlit as st
 
+from pages.demo_parts.qr import demo_qr
 from pages.predict_parts.batch import batch_section
 from pages.predict_parts.export import export_section
 from pages.predict_parts.inputs import chosen_images
@@ -54,3 +55,4 @@ batch_section(source, class_names, top_k)
 if run is not None:
     export_section(run)
     model_card_downloads(run, "predict")
+    demo_qr(run.id)

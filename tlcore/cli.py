@@ -318,12 +318,20 @@ def _predict(args) -> int:
     predictor = Predictor.for_run(args.run)
     sources = [(name, Path(name)) for name in args.images]
     predictions = predictor.predict_files(sources, top_k=args.top_k)
+    confidence = predictor.confidence  # the run's temperature and "not sure" threshold, as Predict and Demo use
     if args.json:
-        print(json.dumps([{"image": p.name, "top": [{"class": c, "probability": prob} for c, prob in p.top],
-                           "error": p.error} for p in predictions]))
+        print(json.dumps([{"image": p.name, "answer": p.answer, "not_sure": p.not_sure,
+                           "top": [{"class": c, "probability": prob} for c, prob in p.top], "error": p.error,
+                           "temperature": confidence.temperature, "threshold": confidence.threshold}
+                          for p in predictions]))
     else:
+        print(f"calibrated probabilities (temperature {confidence.temperature:.2f})"
+              + (f"; not sure below {confidence.threshold:.1%} ({confidence.support_note()})"
+                 if confidence.threshold is not None else "; this run has no not-sure threshold yet"))
+        if confidence.support_warning():
+            print(f"warning: {confidence.support_warning()}")
         for p in predictions:
-            print(p.name, p.error or ", ".join(f"{c} {prob:.1%}" for c, prob in p.top))
+            print(p.name, p.error or f"{p.answer}: " + ", ".join(f"{c} {prob:.1%}" for c, prob in p.top))
     return 0 if all(p.error is None for p in predictions) else 1
 
 

@@ -6,6 +6,12 @@ the web server (a preview, a prediction, Grad-CAM), jobs then fail with a mislea
 `keep_gpu_for_jobs` makes the server's TensorFlow see no GPU (or, with `TLSTUDIO_SERVER_GPU_MB`, one GPU capped at
 that many MB) the moment TensorFlow is imported, without importing it itself and without changing the environment
 the job processes inherit (CUDA_VISIBLE_DEVICES would hide the GPU from training too).
+
+Streamlit runs each rerun in its own thread, so the first reruns after a start can import TensorFlow at the same
+time: while one thread is still executing `tensorflow/__init__`, the module is already in `sys.modules`, only
+partially initialised (no `tf.config` yet). The set-up therefore runs exactly once, under one lock, and only on a
+fully imported module: a rerun that finds TensorFlow half-imported leaves the set-up to the import hook, which runs
+it when the import finishes.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import importlib.machinery
 import ipaddress
 import os
 import sys
+import threading
 from typing import Any
 
 __all__ = ["OPEN_OPT_OUT", "SERVER_GPU_MB", "is_loopback", "listening_problem", "server_gpu_cap_mb",
@@ -23,6 +30,7 @@ __all__ = ["OPEN_OPT_OUT", "SERVER_GPU_MB", "is_loopback", "listening_problem", 
 OPEN_OPT_OUT = "TLSTUDIO_ALLOW_UNAUTHENTICATED_NETWORK"  # "1": listen on a network address without sign-in
 SERVER_GPU_MB = "TLSTUDIO_SERVER_GPU_MB"  # 0 (default): the server's TensorFlow sees no GPU
 _applied: dict[str, Any] = {}
+_setup_lock = threading.RLock()  # one set-up, whichever rerun thread gets there first
 
 
 def is_loopback(address: str | None) -> bool:
@@ -58,8 +66,21 @@ def server_gpu_cap_mb(environ: dict | None = None) -> int:
         return 0
 
 
+def _still_importing(module: Any) -> bool:
+    """True while another thread (or this one, further up the stack) is still executing the module's __init__."""
+    spec = getattr(module, "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
+
+
 def _configure(tf: Any) -> None:
-    """Hide the GPUs from this process (or cap the first at TLSTUDIO_SERVER_GPU_MB), before any op runs on one."""
+    """Hide the GPUs from this process (or cap the first at TLSTUDIO_SERVER_GPU_MB), before any op runs on one.
+    Once per process, under the lock."""
+    with _setup_lock:
+        if not _applied:
+            _configure_unlocked(tf)
+
+
+def _configure_unlocked(tf: Any) -> None:
     cap = server_gpu_cap_mb()
     try:
         gpus = tf.config.list_physical_devices("GPU")
@@ -96,13 +117,16 @@ class _AfterTensorFlowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader)
 
 
 def keep_gpu_for_jobs() -> None:
-    """Call once in the server process (app.py). Idempotent; applies at once if TensorFlow is already imported."""
-    if "tensorflow" in sys.modules:
-        if not _applied:
-            _configure(sys.modules["tensorflow"])
-        return
-    if not any(isinstance(finder, _AfterTensorFlowImport) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _AfterTensorFlowImport())
+    """Call in the server process (app.py, every rerun). Idempotent and thread-safe; applies at once if TensorFlow
+    is already fully imported, and never touches a TensorFlow that another rerun is still importing."""
+    with _setup_lock:
+        if _applied:
+            return
+        if not any(isinstance(finder, _AfterTensorFlowImport) for finder in sys.meta_path):
+            sys.meta_path.insert(0, _AfterTensorFlowImport())
+        module = sys.modules.get("tensorflow")
+        if module is not None and not _still_importing(module):
+            _configure_unlocked(module)
 
 
 def applied_gpu_setting() -> dict[str, Any]:

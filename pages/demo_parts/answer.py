@@ -25,11 +25,13 @@ PHOTO_PX = 320
 EXAMPLES = 4
 
 
-def show_answer(prediction, threshold: float | None) -> None:
-    """The answer, how sure, and the bars; an unreadable photo gets its message instead."""
+def show_answer(prediction, confidence) -> None:
+    """The answer, how sure, and the bars; an unreadable photo gets its message instead. `confidence` is the run's
+    tlcore.inference.calibrated.Confidence: its threshold, and how many validation answers support its target."""
     if prediction.error:
         st.error(prediction.error, icon=":material/broken_image:")
         return
+    threshold = confidence.threshold
     st.html(STYLE)  # style only: Streamlit adds it to the page without taking up space
     best, probability = prediction.top[0]
     classes = "demo-answer not-sure" if prediction.not_sure else "demo-answer"
@@ -39,6 +41,10 @@ def show_answer(prediction, threshold: float | None) -> None:
     st.markdown(f'<p class="demo-detail">{detail}</p>', unsafe_allow_html=True)
     st.plotly_chart(figures.answer_bars(prediction.top, threshold, prediction.not_sure), key="demo_bars",
                     config={"displayModeBar": False, "staticPlot": True})
+    if confidence.support_note():
+        st.caption(f'"Not sure" below {threshold:.0%}: {confidence.support_note()}.')
+    if confidence.support_warning():
+        st.warning(confidence.support_warning(), icon=":material/warning:")
 
 
 def show_photo(predictor, photo: tuple[str, bytes], prediction, camera: bool) -> None:
@@ -54,7 +60,8 @@ def show_photo(predictor, photo: tuple[str, bytes], prediction, camera: bool) ->
             st.warning(escape_markdown(str(error)), icon=":material/visibility_off:")
         else:
             st.image(overlay(open_rgb(data), cam.heatmap, width=PHOTO_PX),
-                     caption=f"Where the evidence for “{escape_markdown(best)}” was strongest (Grad-CAM)")
+                     caption=f"Where the evidence for “{escape_markdown(best)}” was strongest ({cam.method})")
+            st.caption(escape_markdown(cam.describe()))
             return
     if not camera:
         try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from pages.shared.sharing import DEMO_PAGE
+from pages.shared.user_text import inline_code
 from tlcore.runs import FINISHED, Run, get_run, list_runs
-from pages.shared.user_text import escape_markdown
 
 
 def can_demo(run: Run) -> bool:
@@ -20,11 +22,13 @@ def linked_run() -> Run:
     if wanted:
         try:
             run = get_run(wanted)
-        except KeyError as error:
-            st.error(escape_markdown(str(error.args[0])), icon=":material/error:")
+        except KeyError as error:  # the audience sees the name, not the server's folders; the log keeps the detail
+            logging.getLogger(__name__).info("demo link to a missing run: %s", error.args[0])
+            st.error(f"No model named {inline_code(wanted)} here: the link may be mistyped, or the run deleted.",
+                     icon=":material/error:")
         else:
             if not can_demo(run):
-                st.warning(f"Run {run.id} has no finished model to show (state: {run.state}).",
+                st.warning(f"Run {inline_code(run.id)} has no finished model to show (state: {run.state}).",
                            icon=":material/hourglass_top:")
                 run = None
     if run is not None:

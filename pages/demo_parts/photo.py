@@ -1,4 +1,5 @@
-"""Demo page, UI only: the photo to classify, from the camera, an upload or an image dropped on the page."""
+"""Demo page, UI only: the photo to classify, from the camera (the default: what a presenter shows first), an upload
+or an image dropped on the page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ CAMERA_PHOTO = "camera photo"
 def chosen_photo() -> tuple[str, bytes] | None:
     """(name, bytes) of the photo to classify, or None until there is one; the name of a camera photo is
     CAMERA_PHOTO."""
-    source = st.radio("Photo from", [UPLOAD, CAMERA], horizontal=True, key="demo_source",
+    source = st.radio("Photo from", [CAMERA, UPLOAD], horizontal=True, key="demo_source",
                       label_visibility="collapsed")
     if source == CAMERA:
         photo = st.camera_input("Take a photo", key="demo_camera",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tlcore import evaluation, figures
+from tlcore.inference.calibrated import confidence_from_reject
 from tlcore.runs import Run
 
 BINS_NOTE = (f"Confidence is the top-1 probability, put in {evaluation.DEFAULT_BINS} equal-width bins. ECE = Σ (share "
@@ -48,7 +49,9 @@ def reject_section(run: Run, record: dict | None) -> None:
     target = st.number_input("Target accuracy on the answers given (%)", min_value=50.0, max_value=100.0,
                              value=round(100 * stored["target_accuracy"], 1), step=1.0, key=f"target_{run.id}",
                              help="The threshold is the lowest calibrated confidence at which the validation "
-                                  "images answered reach this accuracy; below it Predict and Demo say 'not sure'.")
+                                  "images answered support this accuracy: a one-sided 95 % Clopper–Pearson lower "
+                                  "bound on their accuracy reaches it, so few answers cannot overpromise. Below it "
+                                  "Predict and Demo say 'not sure'.")
     chosen = evaluation.preview_reject(record, target / 100)
     st.plotly_chart(figures.coverage_curve(evaluation.reject_curve(record), chosen), key="coverage_curve")
     held = chosen["held_out"]
@@ -57,10 +60,16 @@ def reject_section(run: Run, record: dict | None) -> None:
     columns[1].metric("Validation: answered · right", f"{chosen['coverage']:.0%} · {_share(chosen['accuracy'])}")
     columns[2].metric(f"{held['split'].capitalize()}: answered · right",
                       f"{held['coverage']:.0%} · {_share(held['accuracy'])}")
+    support = confidence_from_reject(chosen)
+    st.markdown(f"**{support.support_note()}**" if support.support_note() else "")
+    if chosen.get("lower_bound") is not None:
+        st.caption(f"At 95 % confidence the answers given are right at least {chosen['lower_bound']:.1%} of the time "
+                   f"({chosen['supported_by']} validation answers, {chosen.get('bound')} bound); "
+                   f"{held['split']} accuracy of the answers given: {_share(held['accuracy'])}.")
     if not chosen["met"]:
-        st.warning(f"No threshold reaches {target:.0f} % on the validation split; the best is "
-                   f"{_share(chosen['accuracy'])} answering {chosen['coverage']:.0%} of the images.",
-                   icon=":material/warning:")
+        st.warning(support.support_warning() or
+                   f"No threshold supports {target:.0f} % on the validation split; the best-supported answers "
+                   f"{chosen['coverage']:.0%} of the images.", icon=":material/warning:")
     if abs(chosen["target_accuracy"] - stored["target_accuracy"]) > 1e-9:
         if st.button(f"Use this threshold ({target:.0f} % target)", key=f"use_target_{run.id}",
                      icon=":material/check:"):

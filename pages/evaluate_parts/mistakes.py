@@ -60,8 +60,11 @@ def show_images(dataset: str, files: list[str], what: str) -> None:
         st.warning(f"Not readable any more: {', '.join(missing)}", icon=":material/broken_image:")
 
 
-def mistakes_section(report: dict, predictions: pd.DataFrame, dataset: str) -> None:
+def mistakes_section(report: dict, predictions: pd.DataFrame, dataset: str, temperature: float | None = None) -> None:
+    """`predictions` already calibrated with `temperature` (None: the run has none, the model's own probabilities)."""
     st.subheader("Most confident mistakes")
+    st.caption(f"Probabilities calibrated (temperature {temperature:.2f}), as Predict and Demo show them."
+               if temperature is not None else "The model's own probabilities: this run has no temperature yet.")
     worst = top_losses(predictions, count=st.slider("How many", 4, 48, 12, step=4, key="top_losses_count"))
     if not worst:
         st.success("No mistakes on this split.", icon=":material/check_circle:")

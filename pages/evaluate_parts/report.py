@@ -9,6 +9,7 @@ import streamlit as st
 from pages.shared import task_monitor
 from pages.shared.auth import start_task_id
 from tlcore.evaluation import top_k_of
+from tlcore.inference.model_card import chance_warning
 from tlcore.runs import Run
 
 
@@ -16,8 +17,12 @@ def split_label(report: dict) -> str:
     return "Test" if report["split"] == "test" else "Validation (no test split)"
 
 
-def headline(report: dict, predictions: pd.DataFrame | None) -> int:
-    """Accuracy, loss, top-k (k chosen here) and image count; returns k."""
+def headline(report: dict, predictions: pd.DataFrame | None, record: dict | None = None) -> int:
+    """Accuracy, loss, top-k (k chosen here) and image count; returns k. The ECE is the calibrated one the app uses
+    (`record`, eval/calibration.json) when the run has a temperature, else the model's own, labelled as such."""
+    warning = chance_warning(report)
+    if warning:
+        st.error(warning, icon=":material/block:")
     label, classes = split_label(report), len(report["class_names"])
     k = st.number_input("k for top-k accuracy", min_value=1, max_value=max(1, classes), value=min(2, classes),
                         key="top_k") if predictions is not None else 2
@@ -27,7 +32,14 @@ def headline(report: dict, predictions: pd.DataFrame | None) -> int:
     columns[2].metric("Images", f"{report['images']:,}")
     if predictions is not None:
         columns[3].metric(f"Top-{k} accuracy", f"{top_k_of(predictions, report['class_names'], k):.1%}")
-        columns[4].metric("Expected calibration error", f"{report['calibration']['ece']:.3f}")
+        held_out = (record or {}).get("held_out") or {}
+        if held_out.get("ece_after") is not None:
+            columns[4].metric("Expected calibration error", f"{held_out['ece_after']:.3f}",
+                              help=f"Of the calibrated probabilities Predict and Demo show (temperature "
+                                   f"{record['temperature']:.2f}); before scaling {held_out['ece_before']:.3f}.")
+        else:
+            columns[4].metric("Expected calibration error (uncalibrated)", f"{report['calibration']['ece']:.3f}",
+                              help="Of the model's own probabilities: this run has no temperature yet.")
     return int(k)
 
 

@@ -14,6 +14,7 @@ from pages.shared.user_text import escape_markdown
 
 
 def show_predictions(predictor, named: list[tuple[str, bytes | Path]], top_k: int, explain: bool) -> None:
+    _not_sure_support(predictor.confidence)
     for index, ((name, source), prediction) in enumerate(zip(named, predictor.predict_files(named, top_k=top_k))):
         if prediction.error:
             st.error(prediction.error, icon=":material/broken_image:")
@@ -45,9 +46,22 @@ def _grad_cam(predictor, source, predicted: str, index: int) -> None:
         st.warning(escape_markdown(str(error)), icon=":material/visibility_off:")
         return
     probability = predictor.probabilities(image[None])[0, names.index(chosen)]  # calibrated, as in the bars
-    method = "Grad-CAM on the patch-token grid" if cam.on_patch_tokens else "Grad-CAM"
+    method = "Grad-CAM on the patch-token grid" if cam.on_patch_tokens else cam.method
+    where = f"layer {cam.layer}" + (f" ({cam.map_size[0]}×{cam.map_size[1]} map)" if cam.map_size else "")
     st.image(overlay(open_rgb(source), cam.heatmap, width=224),
-             caption=escape_markdown(f"{method}: {chosen} ({probability:.1%}) · layer {cam.layer}"))
+             caption=escape_markdown(f"{method}: {chosen} ({probability:.1%}) · "
+                                     f"{where if cam.layer != 'image' else 'on the pixels'}"))
+    if cam.method != "Grad-CAM":
+        st.caption(escape_markdown(cam.describe()))
     if cam.on_patch_tokens:
         st.caption("A vision transformer has no convolutional map: its last transformer layer's patch tokens, laid "
                    "back on their grid, are what is explained (one cell per patch).")
+
+
+def _not_sure_support(confidence) -> None:
+    """How much the "not sure" threshold can be trusted: its target, the validation answers behind it, the held-out
+    accuracy beside it, and a warning when too few answers support it."""
+    if confidence.support_note():
+        st.caption(f'"Not sure" below {confidence.threshold:.1%}: {confidence.support_note()}.')
+    if confidence.support_warning():
+        st.warning(confidence.support_warning(), icon=":material/warning:")

@@ -103,13 +103,15 @@ def test_upload_and_camera_photo_are_classified_without_any_control(camera_brows
         _wait_idle(page)
         expect(page.get_by_role("heading", name="What is it? · digits3")).to_be_visible(timeout=APP_TIMEOUT_MS)
         _assert_no_controls(page)
+        expect(page.locator("[data-testid=stSidebar]")).to_be_hidden()  # no way to the other pages
 
+        page.get_by_text("Upload or drop a photo", exact=True).click()  # the camera comes first
         page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(digit))
         answer = page.locator("p.demo-answer")
         expect(answer).to_have_text(truth, timeout=PREDICT_TIMEOUT_MS)
         expect(page.locator("p.demo-detail")).to_contain_text("% sure")
         expect(page.get_by_text(f"“{truth}” looked like in training")).to_be_visible()
-        expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible()
+        expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible(timeout=APP_TIMEOUT_MS)
         expect(page.get_by_text("About this model")).to_be_visible()
         _wait_idle(page)
         _assert_no_controls(page)
@@ -139,12 +141,21 @@ def test_the_answer_fits_and_stays_large_on_a_phone(camera_browser, app_url, ser
     try:
         page.goto(f"{app_url}/demo?run={served_run.name}")
         _wait_idle(page)
+        page.get_by_text("Upload or drop a photo", exact=True).click()
         page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(digit))
         answer = page.locator("p.demo-answer")
         expect(answer).to_have_text(truth, timeout=PREDICT_TIMEOUT_MS)
         _wait_idle(page)
+        page.evaluate("() => window.scrollTo(0, 0)")
         size = float(answer.evaluate("element => getComputedStyle(element).fontSize").removesuffix("px"))
         assert size >= 40, size  # 2.6rem at least: readable at arm's length
+        title = page.get_by_role("heading", name="What is it? · digits3")
+        title_size = float(title.evaluate("element => getComputedStyle(element).fontSize").removesuffix("px"))
+        assert size > title_size, (size, title_size)  # the answer, not the title, is the largest type
+        answer_box = answer.bounding_box()
+        photo_box = page.locator("[data-testid=stImage]").first.bounding_box()
+        assert answer_box["y"] + answer_box["height"] <= 844, answer_box  # above the fold, without scrolling
+        assert answer_box["y"] < photo_box["y"], (answer_box, photo_box)  # the answer first, then the photo
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
         answer.scroll_into_view_if_needed()

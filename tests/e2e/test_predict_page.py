@@ -45,7 +45,7 @@ def test_upload_see_top_k_and_grad_cam_then_export(page, app_url, served_run, st
     expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible(timeout=APP_TIMEOUT_MS)
 
     page.get_by_text("Grad-CAM", exact=True).click()
-    caption = page.get_by_text(re.compile(rf"^Grad-CAM: {truth} \(\d+\.\d%\) · layer base/\w+$"))
+    caption = page.get_by_text(re.compile(rf"^Grad-CAM: {truth} \(\d+\.\d%\) · layer base/\w+ \(\d+×\d+ map\)$"))
     expect(caption).to_be_visible(timeout=APP_TIMEOUT_MS)
     expect(page.locator("[data-testid=stImage] img").nth(1)).to_be_visible()
     _wait_idle(page)

@@ -199,7 +199,8 @@ def test_grad_cam_for_the_predicted_and_a_chosen_class(open_page, model_run):
 
     assert not at.exception and not at.error
     assert by_label(at.selectbox, "Grad-CAM class").value == "1"  # the predicted class first
-    assert at.image[1].captions == [f"Grad-CAM: 1 ({probabilities[1]:.1%}) · layer base/block_6_expand_relu"]
+    # the deepest map at least 7×7 of MobileNetV2 at 32 px (tlcore.inference.gradcam.MIN_MAP_SIZE)
+    assert at.image[1].captions == [f"Grad-CAM: 1 ({probabilities[1]:.1%}) · layer base/block_3_expand_relu (8×8 map)"]
 
     by_label(at.selectbox, "Grad-CAM class").set_value("2").run()
 

@@ -131,7 +131,8 @@ def test_predict_reports_a_non_image_and_still_predicts_the_image(trained_run, s
     done = tlcore("predict", trained_run.id, str(image), str(text), "--top-k", "2")
 
     assert done.returncode == 1  # not every file could be predicted
-    lines = done.stdout.strip().splitlines()
+    header, *lines = done.stdout.strip().splitlines()
+    assert header.startswith("calibrated probabilities (temperature ")
     assert len(lines) == 2
     assert lines[0].startswith(f"{image} ") and lines[0].count("%") == 2
     assert lines[1] == (f"{text} {text} is not a usable image: not an image (Pillow cannot identify the format)")

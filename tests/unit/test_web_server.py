@@ -40,3 +40,70 @@ def test_the_servers_tensorflow_sees_no_gpu_however_it_is_imported():
     assert answer["visible"] == 0
     assert answer["setting"]["setting"] == "no GPU"
     assert answer["cuda"] == os.environ.get("CUDA_VISIBLE_DEVICES")
+
+
+FAKE_TENSORFLOW = '''
+"""A stand-in for TensorFlow: slow to import, and `config` exists only once the import has finished."""
+import time
+time.sleep(float(__import__("os").environ.get("FAKE_TF_IMPORT_S", "1.0")))
+calls = []
+
+
+class config:
+    @staticmethod
+    def list_physical_devices(kind):
+        calls.append("list")
+        return []
+
+    @staticmethod
+    def set_visible_devices(devices, kind):
+        calls.append("hide")
+'''
+
+RACE = '''
+import json, sys, threading, time, traceback
+from tlcore.web_server import keep_gpu_for_jobs, applied_gpu_setting
+
+errors = []
+
+def rerun(imports):
+    """What a Streamlit rerun thread does: app.py's set-up, then (on some pages) the lazy import."""
+    try:
+        keep_gpu_for_jobs()
+        if imports:
+            import tensorflow
+    except Exception:
+        errors.append(traceback.format_exc(limit=1))
+
+keep_gpu_for_jobs()  # the first rerun: installs the hook before anything imports TensorFlow
+importer = threading.Thread(target=rerun, args=(True,))
+importer.start()
+while "tensorflow" not in sys.modules:  # the import is under way: the module exists, partially initialised
+    time.sleep(0.005)
+others = [threading.Thread(target=rerun, args=(i % 2 == 0,)) for i in range(8)]
+for thread in others:
+    thread.start()
+for thread in [importer, *others]:
+    thread.join()
+keep_gpu_for_jobs()
+import tensorflow
+print(json.dumps({"errors": errors, "setting": applied_gpu_setting(),
+                  "calls": tensorflow.calls}))
+'''
+
+
+def test_reruns_that_meet_a_half_imported_tensorflow_do_not_crash_and_set_up_runs_once(tmp_path):
+    """The first interaction after a server start: one rerun is importing TensorFlow while others run app.py's
+    `keep_gpu_for_jobs`. Before the fix those saw the partial module in sys.modules and crashed with
+    "partially initialized module 'tensorflow' has no attribute 'config'". A slow fake TensorFlow makes the race
+    certain (and the test fast)."""
+    fake = tmp_path / "fake" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(FAKE_TENSORFLOW)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(fake.parent), str(REPO)]), FAKE_TF_IMPORT_S="1.0")
+    out = subprocess.run([sys.executable, "-c", RACE], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    answer = json.loads(out.strip().splitlines()[-1])
+    assert answer["errors"] == []
+    assert answer["setting"]["setting"] == "no GPU"
+    assert answer["calls"] == ["list", "hide"]  # configured exactly once, on the finished module

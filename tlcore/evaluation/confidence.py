@@ -9,7 +9,8 @@ The record (all probabilities calibrated unless named "before"):
     validation: images, log_loss_before/after, ece_before/after, confidence[], correct[]
     held_out:   split ("test", or "validation" without a test split), images, log_loss_before/after,
                 ece_before/after, before/after (reliability bins), confidence[], correct[]
-    reject:     target_accuracy, threshold, met, coverage, accuracy (validation), held_out (coverage, accuracy)
+    reject:     target_accuracy, threshold, met (the lower bound reaches the target), coverage, accuracy, supported_by,
+                lower_bound, bound, level, answers_needed (validation), held_out (coverage, accuracy)
 """
 
 from __future__ import annotations
@@ -157,5 +158,7 @@ def confidence_summary(record: dict[str, Any] | None) -> dict[str, Any]:
                    "met_on_validation": reject["met"], "validation_coverage": reject["coverage"],
                    "validation_accuracy": reject["accuracy"], "held_out_split": reject["held_out"]["split"],
                    "held_out_coverage": reject["held_out"]["coverage"],
-                   "held_out_accuracy": reject["held_out"]["accuracy"]},
+                   "held_out_accuracy": reject["held_out"]["accuracy"],
+                   "supported_by": reject.get("supported_by"), "lower_bound": reject.get("lower_bound"),
+                   "bound": reject.get("bound"), "answers_needed": reject.get("answers_needed")},
     }

@@ -5,6 +5,13 @@ that map's channels; the weighted sum (ReLU'd) is the heatmap. TL Studio models 
 model, or `InferenceModeBase` around it for a pretrained base), so the forward pass is replayed layer by layer with
 that layer swapped for a copy of the base that also returns the target layer's output, run in inference mode.
 
+Which map: the deepest one at least MIN_MAP_SIZE (7) cells on each side. A base's last map is often far smaller at
+the sizes this app trains at (MobileNetV2 at 32 px: 1×1, and 4×4 four blocks earlier), and a 4×4 map's cells are 8 px
+wide: its heat spread over the whole digit's quarter, on the background as much as on the ink (issue 24). At 7×7 or
+finer the heat lands on the object (tests/unit/inference/test_gradcam_localisation.py, bench/gradcam_localisation.py).
+A model with no map that fine (tiny inputs) is explained by gradient × input instead, on the pixels themselves; the
+page names the method and the layer.
+
 A vision transformer (the KerasHub backbones) has no convolutional map; its base ends in the patch tokens laid back on
 their grid (`patch_grid`, see tlcore.backbones.kerashub), and that grid is the map explained: Grad-CAM on the
 patch-token grid, the usual way to apply it to a ViT (tests/unit/backbones/test_kerashub.py checks it localises).
@@ -22,7 +29,7 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "MIN_MAP_SIZE", "GradCamUnavailable", "GradCam", "target_layer", "Explainer", "colourise", "overlay",
+    "MIN_MAP_SIZE", "GRAD_CAM", "GRADIENT_X_INPUT", "GradCamUnavailable", "GradCam", "target_layer", "Explainer", "colourise", "overlay",
     "quadrant_shares"
 ]
 
@@ -32,8 +39,9 @@ _COLOUR_STOPS = np.array([[0, 0, 96], [0, 128, 255], [0, 255, 200], [255, 230, 0
 
 
 # At small input sizes a base's last map is tiny (MobileNetV2 at 32 px: 1×1), which cannot show where anything is;
-# then the last map at least this many cells wide is explained instead.
-MIN_MAP_SIZE = 4
+# then the deepest map at least this many cells on each side is explained instead.
+MIN_MAP_SIZE = 7
+GRAD_CAM, GRADIENT_X_INPUT = "Grad-CAM", "gradient × input"
 
 
 class GradCamUnavailable(ValueError):
@@ -45,7 +53,17 @@ class GradCam:
     heatmap: np.ndarray  # (image_size, image_size) in [0, 1], 1 where the class evidence is strongest
     class_index: int
     probability: float
-    layer: str  # the feature map explained, e.g. "base/out_relu"
+    layer: str  # the feature map explained, e.g. "base/out_relu" ("image" for gradient × input)
+    method: str = GRAD_CAM  # or GRADIENT_X_INPUT when no map is MIN_MAP_SIZE wide
+    map_size: tuple[int, int] | None = None  # (rows, columns) of the explained map
+
+    def describe(self) -> str:
+        """'Grad-CAM · layer base/block_3_expand_relu (8×8 map)', for the caption under the heatmap."""
+        if self.method == GRADIENT_X_INPUT:
+            return (f"{GRADIENT_X_INPUT} on the pixels (no feature map of this model is {MIN_MAP_SIZE}×{MIN_MAP_SIZE} "
+                    "or finer at this image size)")
+        size = f" ({self.map_size[0]}×{self.map_size[1]} map)" if self.map_size else ""
+        return f"{self.method} · layer {self.layer}{size}"
 
     @property
     def on_patch_tokens(self) -> bool:
@@ -70,14 +88,21 @@ def _nested_bases(model: "keras.Model") -> list[tuple[object, "keras.Model"]]:
     return [(layer, inner_base(layer)) for layer in model.layers if inner_base(layer) is not None]
 
 
-def _last_usable_map(layers: list) -> object:
-    """The last 4-D output at least MIN_MAP_SIZE wide; if none is, the widest (latest among equals)."""
-    wide = [layer for layer in layers if (layer.output.shape[1] or MIN_MAP_SIZE) >= MIN_MAP_SIZE]
-    return wide[-1] if wide else max(reversed(layers), key=lambda layer: layer.output.shape[1] or 0)
+def _map_side(layer) -> int:
+    """The smaller side of a layer's map (an unknown size counts as wide enough)."""
+    rows, columns = layer.output.shape[1:3]
+    return min(rows or MIN_MAP_SIZE, columns or MIN_MAP_SIZE)
 
 
-def target_layer(model: "keras.Model") -> tuple[object | None, object]:
-    """(the layer of `model` holding it or None, its last usable feature map): the map Grad-CAM explains."""
+def _last_usable_map(layers: list) -> object | None:
+    """The deepest 4-D output at least MIN_MAP_SIZE on each side; None when none is (then gradient × input)."""
+    wide = [layer for layer in layers if _map_side(layer) >= MIN_MAP_SIZE]
+    return wide[-1] if wide else None
+
+
+def target_layer(model: "keras.Model") -> tuple[object | None, object | None]:
+    """(the layer of `model` holding it or None, its deepest map at least MIN_MAP_SIZE wide, or None when there is
+    none and gradient × input is used): the map Grad-CAM explains."""
     holder, _, layer = _target(model)
     return holder, layer
 
@@ -94,6 +119,7 @@ def _target(model: "keras.Model") -> tuple[object | None, "keras.Model | None", 
     return None, None, _last_usable_map(top_level)
 
 
+
 class Explainer:
     """Grad-CAM for one model; the split of the forward pass is worked out once."""
 
@@ -102,14 +128,19 @@ class Explainer:
 
         self.model = model
         self.holder, base, self.layer = _target(model)
+        self.method = GRAD_CAM if self.layer is not None else GRADIENT_X_INPUT
+        mapped = self.layer.output if self.layer is not None else None
         if self.holder is None:
-            self.layer_name = self.layer.name
-            self._features_and_output = keras.Model(model.inputs, [self.layer.output, model.output])
+            self.layer_name = self.layer.name if self.layer is not None else "image"
+            self._features_and_output = keras.Model(model.inputs, [mapped if mapped is not None else model.output,
+                                                                   model.output])
         else:
-            self.layer_name = f"{self.holder.name}/{self.layer.name}"
-            self._inner = keras.Model(base.inputs, [self.layer.output, base.output])
+            self.layer_name = f"{self.holder.name}/{self.layer.name}" if self.layer is not None else "image"
+            self._inner = keras.Model(base.inputs, [mapped if mapped is not None else base.output, base.output])
             self._features_and_output = self._replay
             self._check_replay()
+        self.map_size = tuple(int(side) for side in mapped.shape[1:3]) if mapped is not None and \
+            all(mapped.shape[1:3]) else None
 
     def _check_replay(self) -> None:
         """Replaying layer by layer is only right when each layer feeds the next (the transfer-learning shape):
@@ -136,6 +167,8 @@ class Explainer:
         import tensorflow as tf
 
         batch = tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
+        if self.method == GRADIENT_X_INPUT:
+            return self._gradient_x_input(batch, image, class_index)
         with tf.GradientTape() as tape:
             features, outputs = self._features_and_output(batch)
             probabilities = _as_class_probabilities(outputs)
@@ -147,7 +180,24 @@ class Explainer:
         weights = tf.reduce_mean(gradients, axis=(1, 2))  # one weight per channel
         cam = tf.nn.relu(tf.reduce_sum(features[0] * weights[0], axis=-1)).numpy()
         return GradCam(_resized_unit(cam, image.shape[0], image.shape[1]), chosen, float(probabilities[0, chosen]),
-                       self.layer_name)
+                       self.layer_name, GRAD_CAM, self.map_size)
+
+    def _gradient_x_input(self, batch, image: np.ndarray, class_index: int | None) -> GradCam:
+        """Per pixel, |Σ over channels of gradient × (pixel − mid-grey)|: which pixels moved the class score."""
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            _, outputs = self._features_and_output(batch)
+            probabilities = _as_class_probabilities(outputs)
+            chosen = int(tf.argmax(probabilities[0])) if class_index is None else int(class_index)
+            if not 0 <= chosen < probabilities.shape[-1]:
+                raise ValueError(f"Class index {chosen} is outside 0..{probabilities.shape[-1] - 1}.")
+            score = probabilities[0, chosen]
+        gradients = tape.gradient(score, batch)[0].numpy()
+        cam = np.abs((gradients * (np.asarray(batch[0]) - 127.5)).sum(axis=-1))
+        return GradCam(_resized_unit(cam, image.shape[0], image.shape[1]), chosen, float(probabilities[0, chosen]),
+                       "image", GRADIENT_X_INPUT, None)
 
 
 def _as_class_probabilities(outputs):

@@ -22,7 +22,7 @@ from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomi
 
 __all__ = [
     "CARD_SCHEMA", "MARKDOWN_FILE", "JSON_FILE", "LOW_RECALL", "FEW_IMAGES", "data_source", "accuracy_interval",
-    "model_card", "model_card_markdown", "write_model_card",
+    "model_card", "model_card_markdown", "write_model_card", "CHANCE_MARGIN", "chance_level", "chance_warning",
 ]
 
 CARD_SCHEMA = "tlstudio-model-card/1"
@@ -40,6 +40,39 @@ def data_source(dataset: str) -> str:
         if name == folder_name(entry.name):
             return f"TensorFlow Datasets '{entry.name}' ({entry.title})"
     return f"the image folder '{dataset}' under the data root (one sub-folder per class)"
+
+
+CHANCE_MARGIN = 0.02  # an accuracy within 2 points of chance is flagged
+
+
+def chance_level(confusion_matrix: list[list[int]]) -> float:
+    """What answering without looking scores on this split: the larger of 1 / classes and always answering the most
+    common true class."""
+    rows = [sum(row) for row in confusion_matrix]
+    total = sum(rows)
+    if not rows or total == 0:
+        return 0.0
+    return max(1.0 / len(rows), max(rows) / total)
+
+
+def chance_warning(evaluation: dict[str, Any] | None) -> str | None:
+    """Why a run's answers say nothing about the image, or None: every image got the same answer, or the accuracy is
+    within CHANCE_MARGIN of chance. Shown on Evaluate and in the model card (issue 24: such a run passed every check)."""
+    if not evaluation or not evaluation.get("confusion_matrix") or not evaluation.get("images"):
+        return None
+    matrix = evaluation["confusion_matrix"]
+    predicted = [column for column in range(len(matrix)) if any(row[column] for row in matrix)]
+    if len(predicted) <= 1 and len(matrix) > 1:
+        name = evaluation["class_names"][predicted[0]] if predicted and evaluation.get("class_names") else "one class"
+        return (f"Every one of the {evaluation['images']:,} {evaluation.get('split', 'test')} images got the same "
+                f"answer ({name}): the model ignores the image. Do not use or demo it; retrain (more epochs, another "
+                "learning rate, more images per class).")
+    chance, accuracy = chance_level(matrix), float(evaluation["accuracy"])
+    if accuracy <= chance + CHANCE_MARGIN:
+        return (f"Its {evaluation.get('split', 'test')} accuracy ({accuracy:.1%}) is within "
+                f"{CHANCE_MARGIN * 100:.0f} points of chance ({chance:.1%}, answering without looking): it has not "
+                "learnt the task. Do not use or demo it; retrain.")
+    return None
 
 
 def accuracy_interval(accuracy: float, images: int, z: float = 1.96) -> tuple[float, float]:
@@ -80,9 +113,12 @@ def _exports(run: Run) -> list[dict[str, Any]]:
 
 
 def _limitations(classes: list[str], counts: dict[str, dict[str, int]], metrics: dict[str, Any] | None,
-                 calibration: dict[str, Any] | None, config: dict[str, Any]) -> list[str]:
+                 calibration: dict[str, Any] | None, config: dict[str, Any],
+                 evaluation: dict[str, Any] | None = None) -> list[str]:
     train = sum(counts.get("train", {}).values())
-    notes = [f"It knows only these {len(classes)} classes ({', '.join(classes)}): every image gets one of them, or "
+    warning = chance_warning(evaluation)
+    notes = [warning] if warning else []
+    notes += [f"It knows only these {len(classes)} classes ({', '.join(classes)}): every image gets one of them, or "
              "'not sure', including images of something else entirely.",
              f"It learnt from {train:,} training images at {config.get('image_size')}×{config.get('image_size')} px. "
              "Photos unlike them (another camera, lighting, background, framing) can be wrong with high confidence."]
@@ -147,11 +183,14 @@ def model_card(run: Run) -> dict[str, Any]:
         "threshold": None if reject is None else {
             "target_accuracy": reject["target_accuracy"], "threshold": reject["threshold"], "met": reject["met"],
             "validation_coverage": reject["coverage"], "validation_accuracy": reject["accuracy"],
+            "supported_by": reject.get("supported_by", reject.get("answered")),
+            "lower_bound": reject.get("lower_bound"), "bound": reject.get("bound"),
             "held_out": reject["held_out"]},
         "exports": _exports(run),
         "intended_use": (f"Demonstrating and prototyping the recognition of {', '.join(classes)} in images like the "
                          f"ones it was trained on. Not validated for decisions about people, health or safety."),
-        "limitations": _limitations(classes, counts, metrics, calibration, config),
+        "chance_warning": chance_warning(evaluation),
+        "limitations": _limitations(classes, counts, metrics, calibration, config, evaluation),
     }
 
 
@@ -163,6 +202,7 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     """The card as Markdown, for people (model_card.md)."""
     data, model, metrics = card["data"], card["model"], card["metrics"]
     lines = [f"# Model card: {card['run']}", "",
+             *([f"**Warning: {card['chance_warning']}**", ""] if card.get("chance_warning") else []),
              f"Generated by TL Studio on {card['generated_at']}. Trained: {card['trained']['finished_at'] or '–'}"
              + (f" (fine-tuned from {card['trained']['fine_tune_of']})" if card["trained"]["fine_tune_of"] else ""),
              "", "## Intended use", "", card["intended_use"], "", "## Data", "",
@@ -203,9 +243,13 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         lines.append("- Not calibrated: probabilities are the model's own.")
     if threshold and threshold["threshold"] is not None:
         held = threshold["held_out"]
+        bound = threshold.get("lower_bound")
         lines.append(f"- 'Not sure' below a calibrated confidence of {threshold['threshold']:.3f}, chosen for "
-                     f"{threshold['target_accuracy']:.0%} accuracy on the answers given "
-                     f"({'reached' if threshold['met'] else 'NOT reached'} on validation: "
+                     f"{threshold['target_accuracy']:.0%} accuracy on the answers given, supported by "
+                     f"{threshold.get('supported_by')} validation answers"
+                     + (f" (95 % lower bound {bound:.1%})" if bound is not None else "")
+                     + f" ({'supported' if threshold['met'] else 'NOT supported: too few or too many wrong'}; "
+                     "on validation: "
                      f"{_percent(threshold['validation_accuracy'])} of {_percent(threshold['validation_coverage'])} "
                      f"answered); on the {held['split']} split {_percent(held['accuracy'])} right of "
                      f"{_percent(held['coverage'])} answered.")

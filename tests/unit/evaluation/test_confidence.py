@@ -80,13 +80,20 @@ def test_temperature_takes_back_the_over_confidence_of_a_model_with_scaled_logit
 
 
 @pytest.mark.parametrize("target", [0.8, 0.9, 1.0])
-def test_the_threshold_meets_its_target_on_validation(calibrated_run, target):
+def test_the_threshold_is_supported_on_validation_or_says_why_not(calibrated_run, target):
+    """Supported: the 95 % lower bound on the answered validation images' accuracy reaches the target. This run has
+    few validation images, so a strict target is honestly not met (100 % never is)."""
     record = set_target_accuracy(calibrated_run, target)
 
     reject, validation = record["reject"], record["validation"]
-    assert reject["target_accuracy"] == target and reject["met"] is True
+    assert reject["target_accuracy"] == target
+    assert reject["met"] == (reject["lower_bound"] >= target)
+    if target == 1.0:
+        assert reject["met"] is False and reject["answers_needed"] is None
     reached = answered_at(validation["confidence"], validation["correct"], reject["threshold"])
-    assert reached["accuracy"] >= target
+    assert reached["accuracy"] >= reject["lower_bound"]
+    assert reached["accuracy"] >= target or not reject["met"]
+    assert reached["answered"] == reject["supported_by"]
     assert reached["coverage"] == reject["coverage"] > 0
     assert read_calibration(calibrated_run)["reject"] == reject  # stored
     assert stored_confidence(calibrated_run).threshold == reject["threshold"]

@@ -13,7 +13,7 @@ CORRECT = [True, True, True, False, True, False]
 
 def test_the_coverage_curve_shows_every_threshold_the_target_and_the_choice():
     curve = coverage_curve(CONFIDENCE, CORRECT)
-    chosen = choose_threshold(CONFIDENCE, CORRECT, 0.75)
+    chosen = choose_threshold(CONFIDENCE, CORRECT, 0.75, level=None)  # the plain rule: a readable choice
 
     figure = coverage_figure(curve, chosen)
 

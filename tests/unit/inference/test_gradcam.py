@@ -137,10 +137,10 @@ def test_the_app_model_is_explained_at_its_last_map_wide_enough_to_localise(trai
     at_160 = build_model(TrainConfig(dataset="x", backbone="MobileNetV2", image_size=160, weights="random"), 3,
                          load_weights=False)
 
-    # At 32 px MobileNetV2 ends in a 1×1 map, which cannot localise: the last map at least 4×4 is explained instead
-    assert explainer.layer_name == "base/block_6_expand_relu"
+    # At 32 px MobileNetV2 ends in a 1×1 map, which cannot localise: the deepest map at least 7×7 is explained
+    assert explainer.layer_name == "base/block_3_expand_relu" and cam.map_size == (8, 8)
     assert cam.heatmap.shape == (32, 32) and cam.class_index == 1
-    assert target_layer(at_160)[1].name == "out_relu"  # 5×5: the base's own output
+    assert target_layer(at_160)[1].name == "block_13_expand_relu"  # 10×10: the base's own 5×5 output is too coarse
 
 
 def test_a_model_without_feature_maps_is_refused_with_a_message():
