@@ -203,6 +203,16 @@ def _load_tflite(path: Path) -> Runner:
         raise ExportUnavailable(str(error)) from error
 
 
+def _require(*modules: str) -> None:
+    """Refuse a format whose converter or runtime is missing here, naming what to install."""
+    import importlib.util
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ExportUnavailable(f"This server cannot make this format: {', '.join(missing)} not installed "
+                                "(pip install -r requirements-export.txt).")
+
+
 def _input_signature(model):
     import keras
 
@@ -211,6 +221,7 @@ def _input_signature(model):
 
 def _save_onnx(model, folder: Path, context: ExportContext) -> Path:
     """Keras 3's own ONNX export (tf2onnx under it), from the serving model: preprocessing in, augmentation out."""
+    _require("tf2onnx", "onnx", "onnxruntime")
     path = folder / "model.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -220,6 +231,7 @@ def _save_onnx(model, folder: Path, context: ExportContext) -> Path:
 
 def _save_openvino(model, folder: Path, context: ExportContext) -> Path:
     """Keras 3's own OpenVINO export (openvino.convert_model of the serving function): model.xml + model.bin."""
+    _require("openvino")
     path = folder / "model.xml"
     model.export(str(path), format="openvino", input_signature=_input_signature(model), verbose=False)
     return path
