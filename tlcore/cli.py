@@ -455,10 +455,10 @@ def _export(args) -> int:
             print(f"{row['format']:<16} error: {row['error']}")
             continue
         verdict = "parity passed" if row["parity_passed"] else "PARITY FAILED"
-        print(f"{row['format']:<16} {row['size_bytes'] / 1e6:8.2f} MB  test accuracy {row['test_accuracy']:.1%}  "
-              f"{row['latency_ms']:.2f} ms/image (p10–p90 {row['latency_p10_ms']:.2f}–{row['latency_p90_ms']:.2f}, "
-              f"{row['latency_repeats']} calls)  {row['throughput_images_per_s']:.0f} img/s  top-1 agreement "
-              f"{row['top1_agreement']:.1%} in {row['runtime']}  {verdict}  → {row['path']}")
+        print(f"{row['format']:<16} {row['size_bytes'] / 1e6:8.2f} MB  in {row['runtime']}  test accuracy "
+              f"{row['test_accuracy']:.1%}  {row['latency_ms']:.2f} ms/image (p10–p90 {row['latency_p10_ms']:.2f}–"
+              f"{row['latency_p90_ms']:.2f}, {row['latency_repeats']} calls)  {row['throughput_images_per_s']:.0f} "
+              f"img/s  top-1 agreement {row['top1_agreement']:.1%}  {verdict}  → {row['path']}")
     if not args.json:
         for note in (result.get("warning"),):
             if note:

@@ -482,3 +482,26 @@ def test_the_readme_and_the_deployment_bundle(studio):
             "tflite-int8/model.tflite", "tflite-int8/client.py"} <= names
     assert not any(name.startswith("keras/") for name in names)
     assert set(report["formats"]) == {"onnx", "tflite-int8"} and report["stale"] is None
+
+
+def test_the_cli_prints_each_runtime_and_writes_the_bundle(studio, capsys, monkeypatch):
+    """`export RUN --json --bundle` (the stored export stands in for a second one: exporting is tested above)."""
+    import zipfile
+
+    from tlcore import cli
+
+    exported = studio.exported("fine-tuned", True)
+    monkeypatch.setattr(cli, "export_run", lambda run_id, formats, report: exported["report"])
+    with _studio_env(studio.base):
+        assert cli.main(["export", exported["run"].id, "--json", "--bundle"]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert cli.main(["export", exported["run"].id, "--format", "onnx"]) == 0
+        line, = capsys.readouterr().out.strip().splitlines()
+
+    assert {row["runtime"] for row in printed["formats"].values()} == set(RUNTIMES.values())
+    for row in printed["formats"].values():
+        assert row["latency_p10_ms"] <= row["latency_ms"] <= row["latency_p90_ms"]
+    with zipfile.ZipFile(printed["bundle"]) as bundle:
+        assert {f"{name}/metadata.json" for name in ALL_FORMATS} <= set(bundle.namelist())
+    assert line.startswith("onnx ") and " in onnxruntime " in line and "top-1 agreement" in line
+    assert "p10–p90" in line and "img/s" in line and line.endswith("→ onnx/model.onnx")
