@@ -24,7 +24,7 @@ from tlcore.datasets import (
     summarize_sizes,
 )
 from tlcore.evaluation import evaluate_run, set_target_accuracy, stored_or_fresh_metrics
-from tlcore.inference import FORMATS, Predictor, export_run
+from tlcore.inference import FORMATS, Predictor, bundle_run, export_run
 from tlcore.modeling import build_model, keras_param_counts
 from tlcore.runs import ACTIVE_STATES, FINISHED, dataset_changes, get_run, resume_epoch
 from tlcore.storage import DiskFull, PathOutsideRoot
@@ -421,11 +421,15 @@ _COMMANDS = {"measure": _measure, "probe": _probe, "train": _train, "summary": _
 
 def _add_export_parser(sub) -> None:
 
-    export = sub.add_parser("export", help="export a run's model and check each file against the app's predictions")
+    export = sub.add_parser("export", help="export a run's model and check each file in its own runtime against the "
+                                           "app's predictions")
     export.add_argument("run", help="run id")
     export.add_argument("--format", action="append", choices=list(FORMATS), metavar="FORMAT",
                         help=f"one of {', '.join(FORMATS)}; repeat for several (default: all)")
     export.add_argument("--json", action="store_true", help="print the report JSON instead of text")
+    export.add_argument("--bundle", action="store_true",
+                        help="also zip the exported formats with labels, metadata, model card, client snippets and "
+                             "the parity report (exports/bundle.zip) and print its path")
 
 
 def _export(args) -> int:
@@ -436,20 +440,39 @@ def _export(args) -> int:
 
     user = _cli_user()
     require(user, "export", get_run(args.run).owner, what=args.run)
-    result = export_run(args.run, args.format, report)
+    try:
+        result = export_run(args.run, args.format, report)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     record(user, "export", args.run, formats=args.format or list(FORMATS), via="cli")
-    rows = [result["formats"][name] for name in (args.format or FORMATS)]
+    names = list(args.format or FORMATS)
+    if "tflite-int8" in names and "tflite-int8-qat" in result["formats"]:
+        names.append("tflite-int8-qat")
+    rows = [result["formats"][name] for name in names]
+    good = [row["format"] for row in rows if "path" in row and "error" not in row]
+    bundle = str(bundle_run(args.run, good)) if args.bundle and good else None
     if args.json:
-        print(json.dumps({**result, "formats": {row["format"]: row for row in rows}}))
+        print(json.dumps({**result, "formats": {row["format"]: row for row in rows}, "bundle": bundle}))
     for row in rows if not args.json else []:
-        if "error" in row:
-            print(f"{row['format']:<12} error: {row['error']}")
+        if "unavailable" in row:
+            print(f"{row['format']:<16} {row['reason']}: {row['unavailable']}")
             continue
-        verdict = {True: "parity passed", False: "PARITY FAILED", None: "no parity threshold"}[row["parity_passed"]]
-        print(f"{row['format']:<12} {row['size_bytes'] / 1e6:8.2f} MB  test accuracy {row['test_accuracy']:.1%}  "
-              f"{row['latency_ms']:.2f} ms/image  top-1 agreement {row['top1_agreement']:.1%}  {verdict}  "
-              f"→ {row['path']}")
-    return 0 if all("error" not in row and row["parity_passed"] is not False for row in rows) else 1
+        if "error" in row:
+            print(f"{row['format']:<16} error: {row['error']}")
+            continue
+        verdict = "parity passed" if row["parity_passed"] else "PARITY FAILED"
+        print(f"{row['format']:<16} {row['size_bytes'] / 1e6:8.2f} MB  in {row['runtime']}  test accuracy "
+              f"{row['test_accuracy']:.1%}  {row['latency_ms']:.2f} ms/image (p10–p90 {row['latency_p10_ms']:.2f}–"
+              f"{row['latency_p90_ms']:.2f}, {row['latency_repeats']} calls)  {row['throughput_images_per_s']:.0f} "
+              f"img/s  top-1 agreement {row['top1_agreement']:.1%}  {verdict}  → {row['path']}")
+    if not args.json:
+        for note in (result.get("warning"),):
+            if note:
+                print(f"warning: {note}")
+        if bundle:
+            print(f"bundle: {bundle}")
+    return 0 if all("error" not in row and row.get("parity_passed") is not False for row in rows) else 1
 
 
 _COMMANDS["export"] = _export

@@ -3,7 +3,7 @@ export (of the serving model), the model card."""
 
 from tlcore.inference.batch import BatchInputError, BatchZip, check_batch_zip, rows_to_csv, store_zip
 from tlcore.inference.calibrated import NOT_SURE, read_calibration, stored_confidence
-from tlcore.inference.export import FORMATS, export_run, exports_dir, read_report
+from tlcore.inference.export import BUNDLE_FILE, FORMATS, bundle_run, export_run, exports_dir, read_report, staleness
 from tlcore.inference.gradcam import GradCamUnavailable, overlay
 from tlcore.inference.model_card import model_card, model_card_markdown
 from tlcore.inference.predictor import Predictor, cached_predictor
@@ -24,6 +24,9 @@ __all__ = [
     "read_calibration",
     "stored_confidence",
     "FORMATS",
+    "BUNDLE_FILE",
+    "bundle_run",
+    "staleness",
     "export_run",
     "exports_dir",
     "read_report",

@@ -1,4 +1,8 @@
-"""Export a run's model as .keras, TensorFlow SavedModel and TFLite (float32 / float16 / int8), each checked.
+"""Export a run's model as .keras, SavedModel, TFLite (float32 / float16 / int8), ONNX and OpenVINO IR, each checked.
+
+Each file is checked in the runtime people deploy it on (`tlcore.inference.runtimes`): onnxruntime for ONNX, the
+OpenVINO runtime for IR, the LiteRT interpreter for TFLite; Keras and TensorFlow only for `.keras` and SavedModel.
+The `.keras` export holds Keras's own layers only (`tlcore.inference.portable`), so it loads without TL Studio.
 
 Every format is written from the serving model (`tlcore.inference.serving`: the trained layers without augmentation,
 run in inference mode), so a run trained with augmentation serves what the app predicts. Every export is reloaded
@@ -27,8 +31,23 @@ import numpy as np
 
 from tlcore.datasets.pipeline import load_arrays
 from tlcore.inference.calibrated import NOT_SURE, Confidence
+from tlcore.inference.bundle import BUNDLE_FILE, write_bundle
+from tlcore.inference.calibrated import stored_confidence
 from tlcore.inference.model_card import JSON_FILE, MARKDOWN_FILE, write_model_card
+from tlcore.inference.portable import portable_model
 from tlcore.inference.predictor import Predictor, compiled_call, probabilities_2d
+from tlcore.inference.runtimes import (
+    THROUGHPUT_BATCH,
+    RuntimeUnavailable,
+    client_input,
+    latency_stats,
+    litert_runner,
+    onnx_runner,
+    openvino_runner,
+    runtime_versions,
+    throughput,
+)
+from tlcore.inference.snippets import readme, snippets_for
 from tlcore.inference.serving import (
     augmentation_ops,
     export_saved_model,
@@ -38,7 +57,7 @@ from tlcore.inference.serving import (
     tflite_op_types,
 )
 from tlcore.layers.loading import load_model
-from tlcore.runs.folders import Run
+from tlcore.runs.folders import Run, get_run
 from tlcore.runs.trained import open_trained_run
 from tlcore.storage.atomic import read_json, write_json_atomic, write_text_atomic
 from tlcore.storage.file_lock import file_lock
@@ -51,10 +70,19 @@ __all__ = [
     "FLOAT_PARITY_REQUIRED", "REPRESENTATIVE_IMAGES", "LATENCY_CALLS", "Runner", "ExportUnavailable",
     "ExportFormat", "ExportContext", "tflite_interpreter", "FORMATS", "METADATA_FILE", "exports_dir", "read_report",
     "labels_text", "export_metadata", "size_bytes", "single_image_latency_ms", "check_export", "export_run",
-    "export_task"
+    "export_task", "INT8_PARITY_REQUIRED", "QAT_TRIGGER_DROP", "QAT_UNAVAILABLE", "CHANCE_MARGIN", "staleness",
+    "chance_warning", "bundle_run", "BUNDLE_FILE",
 ]
 
 FLOAT_PARITY_REQUIRED = 0.99
+INT8_PARITY_REQUIRED = 0.97  # int8 rounds every activation; below this its answers are not the app's
+QAT_TRIGGER_DROP = 0.01  # int8 test accuracy this far below float32 → quantization-aware fine-tuning is offered
+CHANCE_MARGIN = 0.02  # test accuracy within this of chance: parity then proves nothing, the report says so
+# Checked 2026-12-07: tensorflow-model-optimization 0.8 takes only tf-keras (Keras 2) models; TL Studio's models are
+# Keras 3 (tensorflow/model-optimization issues 1119 and 1270: quantize_model rejects Keras 3 models).
+QAT_UNAVAILABLE = ("Quantization-aware fine-tuning is not available: TensorFlow Model Optimization (0.8) supports "
+                   "only tf-keras (Keras 2) models, and this run's model is Keras 3 (tensorflow/model-optimization "
+                   "issues 1119, 1270). Use the float16 or float32 file where the int8 accuracy drop matters.")
 METADATA_FILE = "metadata.json"  # beside every exported model: what goes in, what comes out, when to say "not sure"
 REPRESENTATIVE_IMAGES = 100
 LATENCY_CALLS = 20
@@ -74,6 +102,7 @@ class ExportFormat:
     save: Callable[["keras.Model", Path, "ExportContext"], Path]  # writes into the folder, returns the artifact
     load: Callable[[Path], Runner]
     op_types: Callable[[Path], list[str]]  # what the reloaded file runs: layer classes (.keras) or graph op types
+    runtime: str = "keras"  # the package that runs it in the parity check (a key of runtimes.runtime_versions)
 
 
 @dataclass
@@ -102,7 +131,10 @@ def _save_keras(model, folder: Path, context: ExportContext) -> Path:
 
 
 def _load_keras(path: Path) -> Runner:
-    return compiled_call(load_model(path))
+    import keras
+
+    # Keras's own loader, as a user without TL Studio would open it (the file holds standard layers only).
+    return compiled_call(keras.models.load_model(path))
 
 
 def _keras_layer_types(path: Path) -> list[str]:
@@ -165,32 +197,85 @@ def tflite_interpreter(path: Path):
 
 
 def _load_tflite(path: Path) -> Runner:
-    interpreter = tflite_interpreter(path)
-    input_index = interpreter.get_input_details()[0]["index"]
-    output_index = interpreter.get_output_details()[0]["index"]
-    shape = [None]
+    try:
+        return litert_runner(path)
+    except RuntimeUnavailable as error:
+        raise ExportUnavailable(str(error)) from error
 
-    def run(images: np.ndarray) -> np.ndarray:
-        if shape[0] != images.shape:
-            interpreter.resize_tensor_input(input_index, images.shape)
-            interpreter.allocate_tensors()
-            shape[0] = images.shape
-        interpreter.set_tensor(input_index, images.astype(np.float32))
-        interpreter.invoke()
-        return interpreter.get_tensor(output_index).copy()
 
-    return run
+def _require(*modules: str) -> None:
+    """Refuse a format whose converter or runtime is missing here, naming what to install."""
+    import importlib.util
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ExportUnavailable(f"This server cannot make this format: {', '.join(missing)} not installed "
+                                "(pip install -r requirements-export.txt).")
+
+
+def _input_signature(model):
+    import keras
+
+    return [keras.InputSpec(shape=(None, *model.input_shape[1:]), dtype="float32", name="image")]
+
+
+def _save_onnx(model, folder: Path, context: ExportContext) -> Path:
+    """Keras 3's own ONNX export (tf2onnx under it), from the serving model: preprocessing in, augmentation out."""
+    _require("tf2onnx", "onnx", "onnxruntime")
+    path = folder / "model.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.export(str(path), format="onnx", input_signature=_input_signature(model), verbose=False)
+    return path
+
+
+def _save_openvino(model, folder: Path, context: ExportContext) -> Path:
+    """Keras 3's own OpenVINO export (openvino.convert_model of the serving function): model.xml + model.bin."""
+    _require("openvino")
+    path = folder / "model.xml"
+    model.export(str(path), format="openvino", input_signature=_input_signature(model), verbose=False)
+    return path
+
+
+def _load_onnx(path: Path) -> Runner:
+    try:
+        return onnx_runner(path)
+    except RuntimeUnavailable as error:
+        raise ExportUnavailable(str(error)) from error
+
+
+def _load_openvino(path: Path) -> Runner:
+    try:
+        return openvino_runner(path)
+    except RuntimeUnavailable as error:
+        raise ExportUnavailable(str(error)) from error
+
+
+def _onnx_op_types(path: Path) -> list[str]:
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    return sorted({node.op_type for node in graph.node})
+
+
+def _openvino_op_types(path: Path) -> list[str]:
+    import openvino
+
+    return sorted({op.get_type_name() for op in openvino.Core().read_model(str(path)).get_ops()})
 
 
 FORMATS: dict[str, ExportFormat] = {fmt.name: fmt for fmt in (
     ExportFormat("keras", "Keras (.keras)", True, _save_keras, _load_keras, _keras_layer_types),
     ExportFormat("savedmodel", "TensorFlow SavedModel", True, _save_savedmodel, _load_savedmodel,
-                 saved_model_op_types),
-    ExportFormat("tflite-f32", "TFLite float32", True, _tflite_saver("float32"), _load_tflite, _tflite_op_types),
+                 saved_model_op_types, "tensorflow"),
+    ExportFormat("tflite-f32", "TFLite float32", True, _tflite_saver("float32"), _load_tflite, _tflite_op_types,
+                 "ai-edge-litert"),
     ExportFormat("tflite-f16", "TFLite float16 weights", True, _tflite_saver("float16"), _load_tflite,
-                 _tflite_op_types),
+                 _tflite_op_types, "ai-edge-litert"),
     ExportFormat("tflite-int8", "TFLite int8 (calibrated)", False, _tflite_saver("int8"), _load_tflite,
-                 _tflite_op_types),
+                 _tflite_op_types, "ai-edge-litert"),
+    ExportFormat("onnx", "ONNX", True, _save_onnx, _load_onnx, _onnx_op_types, "onnxruntime"),
+    ExportFormat("openvino", "OpenVINO IR", True, _save_openvino, _load_openvino, _openvino_op_types, "openvino"),
 )}
 
 
@@ -211,7 +296,8 @@ def export_metadata(class_names: list[str], image_size: int, confidence: Confide
     """How to use an exported model as the app does: its input, its outputs, and the "not sure" rule."""
     return {
         "class_names": list(class_names),
-        "input": {"shape": [None, image_size, image_size, 3], "dtype": "float32",
+        "input": {"shape": [None, image_size, image_size, 3], "dtype": "float32", "layout": "NHWC",
+                  "channel_order": "RGB", "range": [0, 255], "resize": "bilinear",
                   "pixels": "raw RGB values 0-255 (the model rescales them itself)"},
         "output": ("one calibrated probability P(class 1) per image (one sigmoid unit)" if len(class_names) == 2
                    else "one calibrated probability per class (softmax)"),
@@ -246,19 +332,76 @@ def single_image_latency_ms(runner: Runner, image: np.ndarray, calls: int = LATE
 
 
 def check_export(runner: Runner, images: np.ndarray, labels: np.ndarray, reference: np.ndarray,
-                 is_float: bool) -> dict[str, Any]:
-    """Test accuracy and agreement with the in-app model's probabilities on the same images."""
-    probabilities = probabilities_2d(_in_batches(runner, images.astype(np.float32)))
+                 is_float: bool, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Test accuracy, agreement with the in-app model's probabilities, latency and throughput on the same images.
+
+    The images go in as `metadata` tells a client to send them (`runtimes.client_input`); without metadata, as the
+    raw float32 RGB the app itself takes.
+    """
+    fed = client_input(images, metadata) if metadata is not None else images.astype(np.float32)
+    probabilities = probabilities_2d(_in_batches(runner, fed))
     predicted = probabilities.argmax(axis=1)
     agreement = float(np.mean(predicted == reference.argmax(axis=1))) if len(images) else 1.0
-    return {
+    required = FLOAT_PARITY_REQUIRED if is_float else INT8_PARITY_REQUIRED
+    row = {
         "test_accuracy": float(np.mean(predicted == labels)) if len(images) else None,
         "top1_agreement": agreement,
         "max_probability_difference": float(np.abs(probabilities - reference).max()) if len(images) else 0.0,
-        "parity_required": FLOAT_PARITY_REQUIRED if is_float else None,
-        "parity_passed": agreement >= FLOAT_PARITY_REQUIRED if is_float else None,
-        "latency_ms": single_image_latency_ms(runner, images[0]) if len(images) else None,
+        "parity_required": required,
+        "parity_passed": agreement >= required,
+        "latency_ms": None,
     }
+    if len(images):
+        row.update(latency_stats(runner, fed[:1]))
+        batch = np.resize(fed, (THROUGHPUT_BATCH, *fed.shape[1:])) if len(fed) < THROUGHPUT_BATCH else \
+            fed[:THROUGHPUT_BATCH]
+        row.update(throughput_images_per_s=throughput(runner, batch), throughput_batch=THROUGHPUT_BATCH)
+    return row
+
+
+def chance_warning(reference: np.ndarray, labels: np.ndarray) -> str | None:
+    """Why parity on this run proves little, or None: one answer for every image, or accuracy near chance.
+
+    Chance is the better of guessing uniformly and always answering the most common test class.
+    """
+    if not len(labels):
+        return None
+    predicted = reference.argmax(axis=1)
+    if len(set(predicted.tolist())) == 1:
+        return ("the model gives the same answer for every test image, so every export agrees with it trivially; "
+                "retrain before deploying")
+    accuracy = float(np.mean(predicted == labels))
+    chance = max(1 / reference.shape[1], float(np.bincount(labels).max() / len(labels)))
+    if accuracy <= chance + CHANCE_MARGIN:
+        return (f"test accuracy {accuracy:.1%} is within {CHANCE_MARGIN:.0%} of chance ({chance:.1%}): agreement "
+                "with such a model proves little; retrain before deploying")
+    return None
+
+
+def staleness(run: "Run", report: dict[str, Any] | None = None) -> str | None:
+    """Why the exports no longer match the run's calibration (temperature or "not sure" threshold), or None.
+
+    `evaluate --target-accuracy` or a new calibration rewrites eval/calibration.json; exports keep what they were
+    made with (the temperature is inside each file), so they are re-exported, not patched.
+    """
+    report = read_report(run) if report is None else report
+    if not report.get("formats"):
+        return None
+    current = stored_confidence(run)
+    changes = []
+    if not np.isclose(report.get("temperature", 1.0), current.temperature, rtol=1e-6):
+        changes.append(f"temperature {report.get('temperature', 1.0):.3g} → {current.temperature:.3g}")
+    old, new = report.get("threshold"), current.threshold
+    if (old is None) != (new is None) or (old is not None and not np.isclose(old, new, rtol=1e-6)):
+        changes.append(f"\"not sure\" threshold {_maybe(old)} → {_maybe(new)}")
+    if report.get("target_accuracy") != current.target_accuracy:
+        changes.append(f"target {_maybe(report.get('target_accuracy'), percent=True)} → "
+                       f"{_maybe(current.target_accuracy, percent=True)}")
+    return "; ".join(changes) or None
+
+
+def _maybe(value: float | None, percent: bool = False) -> str:
+    return "none" if value is None else (f"{value:.0%}" if percent else f"{value:.3g}")
 
 
 def _zip_folder(folder: Path, name: str) -> Path:
@@ -306,7 +449,8 @@ def export_run(run_id: str, formats: list[str] | None = None,
 
     exports = exports_dir(run)
     exports.mkdir(exist_ok=True)
-    serving = serving_model(predictor.model, confidence.temperature)
+    # Keras's own layers only, so the .keras export loads without TL Studio and every converter knows each layer.
+    serving = portable_model(serving_model(predictor.model, confidence.temperature))
     # One export of a run at a time: a second waits, then updates the same report. The lock file sits beside
     # exports/, which holds only exports.
     with file_lock(exports.parent / ".exports.lock"):
@@ -319,8 +463,15 @@ def export_run(run_id: str, formats: list[str] | None = None,
         results.update(run=run.id, class_names=split.class_names, image_size=config.image_size,
                        checked_on=checked_on, images=int(len(images)), temperature=confidence.temperature,
                        threshold=confidence.threshold, target_accuracy=confidence.target_accuracy,
-                       app_model_latency_ms=single_image_latency_ms(predictor.probabilities, images[0])
-                       if len(images) else None)
+                       app_test_accuracy=float(np.mean(reference.argmax(axis=1) == labels)) if len(images) else None,
+                       warning=chance_warning(reference, labels), runtimes=runtime_versions(),
+                       representative_images=min(REPRESENTATIVE_IMAGES, len(split.train)))
+        if len(images):
+            app_runner = predictor.probabilities
+            results.update({f"app_model_{key}": value
+                            for key, value in latency_stats(app_runner, images[:1].astype(np.float32)).items()})
+            batch = np.resize(images, (THROUGHPUT_BATCH, *images.shape[1:])).astype(np.float32)
+            results["app_model_throughput_images_per_s"] = throughput(app_runner, batch)
         try:
             for step, name in enumerate(formats):
                 fmt = FORMATS[name]
@@ -328,14 +479,36 @@ def export_run(run_id: str, formats: list[str] | None = None,
                        f"{fmt.label}: writing and checking ({step + 1}/{len(formats)})")
                 row = _export_one(fmt, serving, exports, context, images, labels, reference, split.class_names,
                                   metadata)
+                if name == "tflite-int8" and "error" not in row:
+                    row["representative_images"] = results["representative_images"]
                 results["formats"][name] = _kept_row(results["formats"].get(name), row)
+                _offer_qat(results["formats"])
                 write_json_atomic(exports / "report.json", results)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        report(0.97, "writing the model card")
+        report(0.97, "writing the model card and the client snippets")
         _add_model_card(run, [results["formats"][name] for name in formats])
+        exported = [name for name in FORMATS if "path" in results["formats"].get(name, {})]
+        write_text_atomic(exports / "README.md", readme(run.id, metadata, exported))
+        if exported:
+            write_bundle(exports, results, exported, staleness(run, results))
     report(1.0, "done")
     return results
+
+
+def _offer_qat(rows: dict[str, Any]) -> None:
+    """When int8 loses more than QAT_TRIGGER_DROP of float32's test accuracy, a second row says what QAT can do here."""
+    int8, float32 = rows.get("tflite-int8", {}), rows.get("tflite-f32", {})
+    if int8.get("test_accuracy") is None or float32.get("test_accuracy") is None:
+        return
+    drop = float32["test_accuracy"] - int8["test_accuracy"]
+    int8["accuracy_drop_from_float32"] = drop
+    if drop > QAT_TRIGGER_DROP:
+        rows["tflite-int8-qat"] = {"format": "tflite-int8-qat", "label": "TFLite int8, quantization-aware",
+                                   "exported_at": time.time(), "unavailable": QAT_UNAVAILABLE,
+                                   "reason": f"int8 test accuracy is {drop:.1%} below float32"}
+    else:
+        rows.pop("tflite-int8-qat", None)
 
 
 def _kept_row(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -379,14 +552,19 @@ def _export_one(fmt: ExportFormat, serving: "keras.Model", exports: Path, contex
         artifact = fmt.save(serving, staging, context)
         write_text_atomic(staging / "labels.txt", labels_text(class_names))
         write_text_atomic(staging / METADATA_FILE, json.dumps(metadata, indent=2))
-        download = _zip_folder(staging, f"{fmt.name}.zip") if artifact.is_dir() else artifact
-        row["size_bytes"] = size_bytes(artifact)
-        row.update(check_export(fmt.load(artifact), images, labels, reference, fmt.is_float))
+        for file_name, text in snippets_for(fmt.name, metadata).items():  # client code beside the file it runs
+            write_text_atomic(staging / file_name, text)
+        weights = artifact.with_suffix(".bin") if artifact.suffix == ".xml" else None  # OpenVINO: xml + bin
+        several_files = artifact.is_dir() or weights is not None
+        download = _zip_folder(staging, f"{fmt.name}.zip") if several_files else artifact
+        row["size_bytes"] = size_bytes(artifact) + (size_bytes(weights) if weights else 0)
+        row["runtime"] = fmt.runtime
+        row.update(check_export(fmt.load(artifact), images, labels, reference, fmt.is_float, metadata))
         row["op_types"] = fmt.op_types(artifact)
         row["augmentation_ops"] = augmentation_ops(row["op_types"])
         if row["augmentation_ops"]:  # serving_model cuts augmentation out; this says so if a format put it back
             row["error"] = f"the exported graph augments its input: {', '.join(row['augmentation_ops'])}"
-        elif row["parity_passed"] is False:
+        elif row["parity_passed"] is False and fmt.is_float:
             row["error"] = (f"its top-1 agreement with the app, {row['top1_agreement']:.1%}, is below the "
                             f"{row['parity_required']:.0%} required")
         if "error" not in row:
@@ -401,6 +579,15 @@ def _export_one(fmt: ExportFormat, serving: "keras.Model", exports: Path, contex
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return row
+
+
+def bundle_run(run_id: str, formats: list[str] | None = None) -> Path:
+    """exports/bundle.zip of a run's checked exports (default: all of them), rebuilt now; returns its path."""
+    run = get_run(run_id)
+    exports = exports_dir(run)
+    report = read_report(run)
+    with file_lock(exports.parent / ".exports.lock"):
+        return write_bundle(exports, report, formats, staleness(run, report))
 
 
 def export_task(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
