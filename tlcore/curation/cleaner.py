@@ -8,7 +8,8 @@ no longer part of the dataset. All actions live in this module so permission che
 place: each takes the `actor` (user id, "local" without sign-in) and records it.
 
 Refused with `CleaningRefused` (a plain message): a built-in or downloaded dataset (the sample digits, a TFDS folder:
-TL Studio wrote them and may rewrite them), a path outside the dataset folder, an unknown class, a file that is not
+TL Studio wrote them and may rewrite them; recognised by where the folder really is, the place TL Studio writes them, so a
+`cp -r` copy elsewhere, marker file and all, is an ordinary dataset of its owner), a path outside the dataset folder, an unknown class, a file that is not
 where the log says, and a move onto an existing file.
 """
 
@@ -20,7 +21,9 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
+from tlcore.datasets.sample import SAMPLE_NAME
 from tlcore.datasets.scan import SPLIT_FOLDERS, scan_folder
+from tlcore.datasets.tfds import CATALOG, folder_name
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import is_inside, resolve_dataset_path
 
@@ -32,7 +35,6 @@ __all__ = [
 LOCAL_ACTOR = "local"
 QUARANTINE = "_excluded"
 LOG_NAME = ".tlstudio-cleaning.json"
-BUILTIN_MARKER = ".complete"  # written last by tlcore.datasets.sample and tlcore.datasets.tfds
 KEEP, RELABEL, EXCLUDE, UNDO = "keep", "relabel", "exclude", "undo"
 
 
@@ -63,17 +65,30 @@ def _root(dataset: str | os.PathLike) -> Path:
     return root
 
 
+def _managed_folders() -> set[str]:
+    """Real paths of the folders TL Studio itself writes (the sample digits, each TFDS dataset) under the data root."""
+    from tlcore.storage.paths import data_root
+
+    names = [SAMPLE_NAME, *(folder_name(name) for name in CATALOG)]
+    return {os.path.realpath(data_root() / name) for name in names}
+
+
+def _is_managed(root: Path) -> bool:
+    """Where the data came from, not what it carries: a copy of the sample (marker included) lives elsewhere."""
+    return os.path.realpath(root) in _managed_folders()
+
+
 def _writable_root(dataset: str | os.PathLike) -> Path:
     root = _root(dataset)
-    if (root / BUILTIN_MARKER).exists():
+    if _is_managed(root):
         raise CleaningRefused(f"'{root.name}' is a built-in or downloaded dataset that TL Studio manages; it is "
                               "read-only. Copy it to a folder of your own under the data root to clean it.")
     return root
 
 
 def is_read_only(dataset: str | os.PathLike) -> bool:
-    """True for a built-in or downloaded dataset (the cleaner refuses to move its files)."""
-    return (_root(dataset) / BUILTIN_MARKER).exists()
+    """True for the built-in or a downloaded dataset where TL Studio wrote it (the cleaner refuses to move its files)."""
+    return _is_managed(_root(dataset))
 
 
 def log_path(dataset: str | os.PathLike) -> Path:
