@@ -6,14 +6,19 @@ from tlcore.curation.cleaner import (
     QUARANTINE,
     Action,
     CleaningRefused,
+    current_paths,
+    describe,
     exclude,
     history,
     is_read_only,
     keep,
     kept,
     moved_files,
+    open_issues,
+    planned_moves,
     relabel,
     undo,
+    undoable,
 )
 from tlcore.curation.duplicates import (
     RULE,
@@ -46,7 +51,8 @@ from tlcore.curation.retrain import (
 
 __all__ = [
     "TASK_KIND", "analyse", "analyse_embeddings", "latest_map_task",
-    "QUARANTINE", "Action", "CleaningRefused", "exclude", "history", "is_read_only", "keep", "kept", "moved_files", "relabel", "undo",
+    "QUARANTINE", "Action", "CleaningRefused", "current_paths", "describe", "exclude", "history", "is_read_only", "keep", "kept", "moved_files", "open_issues", "planned_moves", "relabel", "undo",
+    "undoable",
     "RULE", "DuplicatePair", "NearDuplicates", "Neighbours", "duplicate_pairs", "find_near_duplicates", "near_duplicates", "nearest_neighbours", "outlier_scores",
     "EmbedConfig", "Embeddings", "compute_embeddings",
     "LabelIssue", "LabelIssueReport", "label_issue_report", "out_of_sample_probabilities", "rank_label_issues",

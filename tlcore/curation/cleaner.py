@@ -29,7 +29,8 @@ from tlcore.storage.paths import is_inside, resolve_dataset_path
 
 __all__ = [
     "LOCAL_ACTOR", "QUARANTINE", "LOG_NAME", "KEEP", "RELABEL", "EXCLUDE", "UNDO", "CleaningRefused", "Action",
-    "is_read_only", "log_path", "history", "kept", "keep", "relabel", "exclude", "undo", "moved_files"
+    "is_read_only", "log_path", "history", "kept", "keep", "relabel", "exclude", "undo", "moved_files",
+    "describe", "undoable", "planned_moves", "current_paths", "open_issues"
 ]
 
 LOCAL_ACTOR = "local"
@@ -215,3 +216,54 @@ def moved_files(dataset: str | os.PathLike) -> dict[str, str]:
             origin = next((first for first, now in where.items() if now == action.source), action.source)
             where[origin] = action.target
     return where
+
+
+def describe(action: Action) -> str:
+    """What an action did, in the words of the undo list: "moved 1/digit_0093.png 1 → 9"."""
+    if action.kind == RELABEL:
+        old, new = PurePosixPath(action.source).parent.name, PurePosixPath(action.target).parent.name
+        return f"moved {action.source} {old} → {new}"
+    if action.kind == EXCLUDE:
+        return f"excluded {action.source} (now in {QUARANTINE}/)"
+    if action.kind == KEEP:
+        return f"kept {action.source} as it is"
+    return f"undid: {action.source} → {action.target}"
+
+
+def undoable(dataset: str | os.PathLike) -> list[Action]:
+    """Actions `undo` would accept now, newest first: not undone, not an undo, and (for a move) not moved again."""
+    live = _live(dataset)
+    result = []
+    for index, action in enumerate(live):
+        later = [a for a in live[index + 1:] if a.kind in (RELABEL, EXCLUDE) and a.source == action.target]
+        if action.kind == KEEP or not later:
+            result.append(action)
+    return list(reversed(result))
+
+
+def planned_moves(paths: list[str], operation: str, new_class: str | None = None) -> list[str]:
+    """One line per file the operation would touch, shown before the click ("1/a.png 1 → 9")."""
+    lines = []
+    for path in paths:
+        pure = PurePosixPath(path)
+        if operation == RELABEL:
+            lines.append(f"{path} {pure.parent.name} → {new_class}")
+        elif operation == EXCLUDE:
+            lines.append(f"{path} → {QUARANTINE}/{path}")
+        else:
+            lines.append(f"{path} stays (kept)")
+    return lines
+
+
+def current_paths(dataset: str | os.PathLike, paths: list[str]) -> list[str]:
+    """Where each file of a (possibly older) map is now, by the action log: moves followed, excluded ones under
+    `_excluded/`. The map need not be recomputed after a click."""
+    where = moved_files(dataset)
+    return [where.get(path, path) for path in paths]
+
+
+def open_issues(dataset: str | os.PathLike, paths: list[str], flagged: list[bool]) -> list[int]:
+    """Rows of the map still flagged: neither moved (relabelled or excluded) nor kept since the map was made."""
+    where, keeps = moved_files(dataset), kept(dataset)
+    return [i for i, (path, flag) in enumerate(zip(paths, flagged)) if flag and path not in where
+            and path not in keeps]
