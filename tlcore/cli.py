@@ -109,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_export_parser(sub)
     _add_curation_parsers(sub)
     _add_sharing_parsers(sub)
+    _add_near_duplicate_parsers(sub)
     return parser
 
 
@@ -514,26 +515,37 @@ def _embeddings_or_message(args):
         return compute_embeddings(_curation_config(args),
                                   lambda fraction, message: print(message, file=sys.stderr, flush=True))
     except WeightsUnavailable as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_offline_hint(error)}", file=sys.stderr)
         return None
 
 
-def _label_issues(args) -> int:
-    from tlcore.curation import out_of_sample_probabilities, rank_label_issues
+def _offline_hint(error) -> str:
+    """The weights message with the CLI's own way round (the page's checkbox means nothing here)."""
+    return (f"{error} On the command line, add --weights random (random features: weaker rankings) or --run RUN "
+            "(a trained run's features).")
 
-    embeddings = _embeddings_or_message(args)
-    if embeddings is None:
+
+def _label_issues(args) -> int:
+    from tlcore.backbones.weights import WeightsUnavailable
+    from tlcore.curation import label_issue_report
+
+    try:
+        found = label_issue_report(_curation_config(args),
+                                   lambda fraction, message: print(message, file=sys.stderr, flush=True))
+    except WeightsUnavailable as error:
+        print(f"error: {_offline_hint(error)}", file=sys.stderr)
         return 2
-    probabilities = out_of_sample_probabilities(embeddings.features, embeddings.labels,
-                                                len(embeddings.class_names), seed=args.seed)
-    issues = rank_label_issues(embeddings.paths, embeddings.labels, probabilities, embeddings.class_names)
+    issues = found.issues
     shown = issues[:args.top] if args.top is not None else [issue for issue in issues if issue.flagged]
     if args.json:
-        print(json.dumps({"dataset": embeddings.root, "images": len(embeddings.paths),
-                          "flagged": sum(issue.flagged for issue in issues),
+        print(json.dumps({"dataset": found.dataset, "images": found.images, "flagged": found.flagged,
+                          "probabilities": found.sources, "features": found.features,
                           "issues": [issue.to_dict() for issue in shown]}))
         return 0
-    print(f"{sum(issue.flagged for issue in issues)} likely label issue(s) among {len(embeddings.paths)} images")
+    print(f"{found.flagged} likely label issue(s) among {found.images} images")
+    print(found.describe())
+    if "random" in found.features:
+        print("Random-weight features are weaker than ImageNet ones: expect a less precise ranking.")
     for issue in shown:
         print(f"{issue.score:.3f}  {issue.path}  given {issue.given}  suggested {issue.suggested}"
               f"{'' if issue.flagged else '  (not flagged)'}")
@@ -661,3 +673,43 @@ def _confirmed(question: str) -> bool:
 
 _COMMANDS["cancel"] = _cancel
 _COMMANDS["delete"] = _delete
+
+
+# --- near-duplicate pairs of a dataset (tlcore.curation.find_near_duplicates) --------------------------------------
+def _add_near_duplicate_parsers(sub) -> None:
+    command = sub.add_parser("near-duplicates", help="list near-duplicate and exact-copy pairs (leakage across parts "
+                                                     "first)")
+    command.add_argument("dataset", help="dataset folder (absolute, or relative to the data root)")
+    command.add_argument("--run", default=None, help="use this run's own model (and its fixed split)")
+    command.add_argument("--backbone", default="MobileNetV2", choices=backbones.all_names(), metavar="NAME")
+    command.add_argument("--weights", choices=("imagenet", "random"), default="imagenet",
+                         help="imagenet uses cached weights only (never downloads); random must be asked for")
+    command.add_argument("--image-size", type=int, default=96, help="input size in pixels (default 96)")
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _near_duplicates(args) -> int:
+    from tlcore.backbones.weights import WeightsUnavailable
+    from tlcore.curation import find_near_duplicates
+
+    try:
+        found = find_near_duplicates(_curation_config(args),
+                                     lambda fraction, message: print(message, file=sys.stderr, flush=True))
+    except WeightsUnavailable as error:
+        print(f"error: {_offline_hint(error)}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(found.to_dict()))
+        return 0
+    result = found.to_dict()
+    print(f"{len(found.pairs)} pair(s) among {found.images} images, {result['leaking_pairs']} across parts "
+          f"(features: {found.features})")
+    print(f"rule: {found.rule}")
+    for pair in found.pairs:
+        print(f"{pair.kind:8s} {pair.similarity:.3f}  {pair.a} ({pair.split_a})  {pair.b} ({pair.split_b})"
+              f"{'  LEAKAGE' if pair.leakage else ''}")
+    return 0
+
+
+_COMMANDS["near-duplicates"] = _near_duplicates

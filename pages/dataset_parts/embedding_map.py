@@ -19,21 +19,26 @@ METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 ISSUE_COLUMNS = {"path": "Image", "given": "Given label", "suggested": "Suggested", "score": "Score",
                  "flagged": "Flagged by cleanlab"}
 PAIR_COLUMNS = {"a": "Image", "b": "Near-copy", "similarity": "Cosine similarity", "split_a": "Split",
-                "split_b": "Its split", "leakage": "Leakage across splits"}
+                "split_b": "Its split", "kind": "Found by", "leakage": "Leakage across splits"}
 
 
 def embedding_map_section(dataset: str, scan) -> None:
     st.subheader("Dataset in feature space")
     st.caption("Pooled features of a backbone for every image, drawn in 2-D; label issues (cleanlab on "
-               "cross-validated predictions), near-duplicates and outliers found on the same features. Computed as a "
+               "cross-validated predictions), near-duplicates (pixels and features) and outliers. Computed as a "
                "background task and cached with the fast frozen phase's features.")
     left, middle, right, last = st.columns(4)
     backbone = left.selectbox("Backbone", backbones.names(), index=backbones.names().index("MobileNetV2"),
                               key="map_backbone")
     size = int(middle.number_input("Image size (px)", 32, 600, 96, 16, key="map_size"))
-    weights = WEIGHTS[right.radio("Weights", list(WEIGHTS), key="map_weights")]
+    imagenet_cached = status(backbones.get(backbone), size).cached
+    # offline is normal: with no cached ImageNet weights, random ones are preselected (and said), not a failed click
+    weights = WEIGHTS[right.radio("Weights", list(WEIGHTS), index=0 if imagenet_cached else 1, key="map_weights")]
     method = METHODS[last.radio("Projection", list(METHODS), key="map_method")]
-    missing = weights == "imagenet" and not status(backbones.get(backbone), size).cached
+    if not imagenet_cached and weights == "random":
+        st.caption(f"ImageNet weights for {backbone} at {size} px are not cached on this server (offline), so random "
+                   "weights are preselected. Random features are weaker: a less precise map and label-issue ranking.")
+    missing = weights == "imagenet" and not imagenet_cached
     key = f"map_task::{scan.root}"
     if st.button("Compute map", key="map_compute", icon=":material/scatter_plot:"):
         if missing:  # said when asked, not on every visit: the page stays quiet on an offline server
@@ -65,10 +70,17 @@ def map_of_task(task_id: str, dataset: str, where: str) -> None:
 def show_map(result: dict, dataset: str, where: str) -> None:
     points = result["points"]
     timings = result.get("timings", {})
+    still_open = len(curation.open_issues(dataset, points["path"], points["flagged"]))  # by the log: never stale
     st.success(f"{result['images']:,} images, {result['feature_dim']}-dim features, {result['method'].upper()}; "
-               f"{result['flagged_issues']} likely label issues, {result['leaking_pairs']} near-duplicate pair(s) "
+               f"{still_open} likely label issues still open, {result['leaking_pairs']} near-duplicate pair(s) "
                f"across splits ({result['duplicate_pairs']} in all). Features {timings.get('features_s', 0):.0f} s, "
                f"projection {timings.get('projection_s', 0):.0f} s.", icon=":material/scatter_plot:")
+    config = result.get("config") or {}
+    if config.get("weights") == "random" and not config.get("run"):
+        st.caption("Computed from random-weight features, which are weaker than ImageNet ones: the label-issue "
+                   "ranking and the map are less precise (the pixel rule for near-duplicates does not depend on them).")
+    if result.get("label_source"):
+        st.caption(result["label_source"])
     colour_by = st.radio("Colour by", figures.EMBEDDING_COLOURS, horizontal=True, key=f"map_colour_{where}")
     flagged = [i for i, flag in enumerate(points["flagged"]) if flag]
     figure = figures.embedding_map(points, colour_by, highlight=flagged)
@@ -95,4 +107,6 @@ def _found_lists(result: dict, where: str) -> None:
             if len(pairs) < result["duplicate_pairs"]:
                 st.caption(f"The first {len(pairs):,} of {result['duplicate_pairs']:,} pairs (leakage first).")
         else:
-            st.caption("None at cosine similarity ≥ 0.98.")
+            st.caption("None found.")
+        if result.get("duplicate_rule"):
+            st.caption(result["duplicate_rule"])

@@ -6,18 +6,39 @@ from tlcore.curation.cleaner import (
     QUARANTINE,
     Action,
     CleaningRefused,
+    current_paths,
+    describe,
     exclude,
     history,
     is_read_only,
     keep,
     kept,
     moved_files,
+    open_issues,
+    planned_moves,
     relabel,
     undo,
+    undoable,
 )
-from tlcore.curation.duplicates import DuplicatePair, Neighbours, near_duplicates, nearest_neighbours, outlier_scores
+from tlcore.curation.duplicates import (
+    RULE,
+    DuplicatePair,
+    NearDuplicates,
+    Neighbours,
+    duplicate_pairs,
+    find_near_duplicates,
+    near_duplicates,
+    nearest_neighbours,
+    outlier_scores,
+)
 from tlcore.curation.embeddings import EmbedConfig, Embeddings, compute_embeddings
-from tlcore.curation.label_issues import LabelIssue, out_of_sample_probabilities, rank_label_issues
+from tlcore.curation.label_issues import (
+    LabelIssue,
+    LabelIssueReport,
+    label_issue_report,
+    out_of_sample_probabilities,
+    rank_label_issues,
+)
 from tlcore.curation.projection import METHODS, project
 from tlcore.curation.retrain import (
     before_after,
@@ -30,10 +51,11 @@ from tlcore.curation.retrain import (
 
 __all__ = [
     "TASK_KIND", "analyse", "analyse_embeddings", "latest_map_task",
-    "QUARANTINE", "Action", "CleaningRefused", "exclude", "history", "is_read_only", "keep", "kept", "moved_files", "relabel", "undo",
-    "DuplicatePair", "Neighbours", "near_duplicates", "nearest_neighbours", "outlier_scores",
+    "QUARANTINE", "Action", "CleaningRefused", "current_paths", "describe", "exclude", "history", "is_read_only", "keep", "kept", "moved_files", "open_issues", "planned_moves", "relabel", "undo",
+    "undoable",
+    "RULE", "DuplicatePair", "NearDuplicates", "Neighbours", "duplicate_pairs", "find_near_duplicates", "near_duplicates", "nearest_neighbours", "outlier_scores",
     "EmbedConfig", "Embeddings", "compute_embeddings",
-    "LabelIssue", "out_of_sample_probabilities", "rank_label_issues",
+    "LabelIssue", "LabelIssueReport", "label_issue_report", "out_of_sample_probabilities", "rank_label_issues",
     "METHODS", "project",
     "before_after", "changed_files", "queue_retrain", "retrainable_runs", "retrained_from", "retrains_of",
 ]

@@ -12,9 +12,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tlcore.curation.duplicates import DEFAULT_SIMILARITY, near_duplicates, nearest_neighbours, outlier_scores
+from tlcore.curation.duplicates import RULE, duplicate_pairs, nearest_neighbours, outlier_scores
 from tlcore.curation.embeddings import EmbedConfig, Embeddings, compute_embeddings
-from tlcore.curation.label_issues import issue_scores, out_of_sample_probabilities, rank_label_issues
+from tlcore.curation.label_issues import (
+    SOURCE_CROSS_VALIDATED,
+    LabelIssueReport,
+    issue_scores,
+    label_issue_report,
+    out_of_sample_probabilities,
+    rank_label_issues,
+)
 from tlcore.curation.projection import project
 
 __all__ = ["TASK_KIND", "MAX_ISSUES_LISTED", "analyse_embeddings", "analyse", "embedding_map_task", "latest_map_task"]
@@ -44,9 +51,13 @@ def _held_out(run_id: str | None, embeddings: Embeddings) -> dict[str, list]:
 
 
 def analyse_embeddings(embeddings: Embeddings, method: str = "umap", seed: int = 0, run_id: str | None = None,
-                       min_similarity: float = DEFAULT_SIMILARITY,
-                       report: Callable[[float, str], None] = lambda fraction, message: None) -> dict[str, Any]:
-    """The map, ranked label issues, near-duplicate pairs and outlier scores of already computed features."""
+                       report: Callable[[float, str], None] = lambda fraction, message: None,
+                       labels_from: LabelIssueReport | None = None) -> dict[str, Any]:
+    """The map, ranked label issues, near-duplicate pairs and outlier scores of already computed features.
+
+    `labels_from` (a run's map): out-of-sample probabilities from a base that did not learn the labels, and the run's
+    held-out predictions, used instead of a cross-validation on the run's own features (which fit the wrong labels).
+    """
     timings = {}
     start = time.perf_counter()
     coordinates = project(embeddings.features, method, seed)
@@ -55,16 +66,24 @@ def analyse_embeddings(embeddings: Embeddings, method: str = "umap", seed: int =
     timings["projection_s"] = round(time.perf_counter() - start, 2)
     report(0.97, "label issues")
     start = time.perf_counter()
-    probabilities = out_of_sample_probabilities(embeddings.features, embeddings.labels, len(embeddings.class_names),
-                                                seed=seed)
+    where = {path: i for i, path in enumerate(labels_from.paths)} if labels_from is not None else {}
+    if labels_from is not None and all(path in where for path in embeddings.paths) and \
+            labels_from.class_names == embeddings.class_names:
+        probabilities = labels_from.probabilities[[where[path] for path in embeddings.paths]]
+        label_source = labels_from.describe()
+    else:
+        probabilities = out_of_sample_probabilities(embeddings.features, embeddings.labels,
+                                                    len(embeddings.class_names), seed=seed,
+                                                    report=lambda fraction, message: report(0.97, message))
+        label_source = f"Probabilities: {SOURCE_CROSS_VALIDATED} for {len(embeddings.paths):,} (the map's features)."
     issues = rank_label_issues(embeddings.paths, embeddings.labels, probabilities, embeddings.class_names)
     timings["label_issues_s"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
     if len(embeddings.paths) >= 2:
-        neighbours = nearest_neighbours(embeddings.features)  # one search for both
-        pairs = near_duplicates(embeddings.paths, embeddings.splits, min_similarity=min_similarity,
-                                neighbours=neighbours)
-        outliers = outlier_scores(neighbours=neighbours)
+        report(0.98, "near-duplicates and outliers")
+        pairs = duplicate_pairs(embeddings.root, embeddings.paths, embeddings.splits, embeddings.features,
+                                lambda fraction, message: report(0.98, message))
+        outliers = outlier_scores(neighbours=nearest_neighbours(embeddings.features))
     else:
         pairs, outliers = [], np.zeros(len(embeddings.paths))
     timings["duplicates_s"] = round(time.perf_counter() - start, 2)
@@ -83,9 +102,9 @@ def analyse_embeddings(embeddings: Embeddings, method: str = "umap", seed: int =
     return {"root": embeddings.root, "class_names": embeddings.class_names, "images": len(embeddings.paths),
             "feature_dim": int(embeddings.features.shape[1]), "method": method, "points": points,
             "issues": [issue.to_dict() for issue in issues[:MAX_ISSUES_LISTED]],
-            "flagged_issues": len(flagged),
+            "flagged_issues": len(flagged), "label_source": label_source,
             "duplicates": [pair.to_dict() for pair in pairs[:MAX_PAIRS_LISTED]],
-            "duplicate_pairs": len(pairs), "leaking_pairs": sum(pair.leakage for pair in pairs),
+            "duplicate_pairs": len(pairs), "duplicate_rule": RULE, "leaking_pairs": sum(pair.leakage for pair in pairs),
             "timings": timings}
 
 
@@ -94,9 +113,11 @@ def analyse(config: EmbedConfig,
     """Features (cached) then `analyse_embeddings`; the config is kept in the result."""
     start = time.perf_counter()
     embeddings = compute_embeddings(config, report)
+    labels_from = label_issue_report(config, lambda fraction, message: report(0.9, message)) if config.run else None
     features_s = round(time.perf_counter() - start, 2)
     report(0.96, f"projecting {len(embeddings.paths):,} images ({config.method})")
-    result = analyse_embeddings(embeddings, config.method, config.seed, config.run, report=report)
+    result = analyse_embeddings(embeddings, config.method, config.seed, config.run, report=report,
+                                labels_from=labels_from)
     result["timings"]["features_s"] = features_s
     report(1.0, "done")
     return {"config": config.to_dict(), **result}

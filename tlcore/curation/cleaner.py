@@ -8,7 +8,8 @@ no longer part of the dataset. All actions live in this module so permission che
 place: each takes the `actor` (user id, "local" without sign-in) and records it.
 
 Refused with `CleaningRefused` (a plain message): a built-in or downloaded dataset (the sample digits, a TFDS folder:
-TL Studio wrote them and may rewrite them), a path outside the dataset folder, an unknown class, a file that is not
+TL Studio wrote them and may rewrite them; recognised by where the folder really is, the place TL Studio writes them, so a
+`cp -r` copy elsewhere, marker file and all, is an ordinary dataset of its owner), a path outside the dataset folder, an unknown class, a file that is not
 where the log says, and a move onto an existing file.
 """
 
@@ -20,19 +21,21 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
+from tlcore.datasets.sample import SAMPLE_NAME
 from tlcore.datasets.scan import SPLIT_FOLDERS, scan_folder
+from tlcore.datasets.tfds import CATALOG, folder_name
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import is_inside, resolve_dataset_path
 
 __all__ = [
     "LOCAL_ACTOR", "QUARANTINE", "LOG_NAME", "KEEP", "RELABEL", "EXCLUDE", "UNDO", "CleaningRefused", "Action",
-    "is_read_only", "log_path", "history", "kept", "keep", "relabel", "exclude", "undo", "moved_files"
+    "is_read_only", "log_path", "history", "kept", "keep", "relabel", "exclude", "undo", "moved_files",
+    "describe", "undoable", "planned_moves", "current_paths", "open_issues"
 ]
 
 LOCAL_ACTOR = "local"
 QUARANTINE = "_excluded"
 LOG_NAME = ".tlstudio-cleaning.json"
-BUILTIN_MARKER = ".complete"  # written last by tlcore.datasets.sample and tlcore.datasets.tfds
 KEEP, RELABEL, EXCLUDE, UNDO = "keep", "relabel", "exclude", "undo"
 
 
@@ -63,17 +66,30 @@ def _root(dataset: str | os.PathLike) -> Path:
     return root
 
 
+def _managed_folders() -> set[str]:
+    """Real paths of the folders TL Studio itself writes (the sample digits, each TFDS dataset) under the data root."""
+    from tlcore.storage.paths import data_root
+
+    names = [SAMPLE_NAME, *(folder_name(name) for name in CATALOG)]
+    return {os.path.realpath(data_root() / name) for name in names}
+
+
+def _is_managed(root: Path) -> bool:
+    """Where the data came from, not what it carries: a copy of the sample (marker included) lives elsewhere."""
+    return os.path.realpath(root) in _managed_folders()
+
+
 def _writable_root(dataset: str | os.PathLike) -> Path:
     root = _root(dataset)
-    if (root / BUILTIN_MARKER).exists():
+    if _is_managed(root):
         raise CleaningRefused(f"'{root.name}' is a built-in or downloaded dataset that TL Studio manages; it is "
                               "read-only. Copy it to a folder of your own under the data root to clean it.")
     return root
 
 
 def is_read_only(dataset: str | os.PathLike) -> bool:
-    """True for a built-in or downloaded dataset (the cleaner refuses to move its files)."""
-    return (_root(dataset) / BUILTIN_MARKER).exists()
+    """True for the built-in or a downloaded dataset where TL Studio wrote it (the cleaner refuses to move its files)."""
+    return _is_managed(_root(dataset))
 
 
 def log_path(dataset: str | os.PathLike) -> Path:
@@ -200,3 +216,54 @@ def moved_files(dataset: str | os.PathLike) -> dict[str, str]:
             origin = next((first for first, now in where.items() if now == action.source), action.source)
             where[origin] = action.target
     return where
+
+
+def describe(action: Action) -> str:
+    """What an action did, in the words of the undo list: "moved 1/digit_0093.png 1 → 9"."""
+    if action.kind == RELABEL:
+        old, new = PurePosixPath(action.source).parent.name, PurePosixPath(action.target).parent.name
+        return f"moved {action.source} {old} → {new}"
+    if action.kind == EXCLUDE:
+        return f"excluded {action.source} (now in {QUARANTINE}/)"
+    if action.kind == KEEP:
+        return f"kept {action.source} as it is"
+    return f"undid: {action.source} → {action.target}"
+
+
+def undoable(dataset: str | os.PathLike) -> list[Action]:
+    """Actions `undo` would accept now, newest first: not undone, not an undo, and (for a move) not moved again."""
+    live = _live(dataset)
+    result = []
+    for index, action in enumerate(live):
+        later = [a for a in live[index + 1:] if a.kind in (RELABEL, EXCLUDE) and a.source == action.target]
+        if action.kind == KEEP or not later:
+            result.append(action)
+    return list(reversed(result))
+
+
+def planned_moves(paths: list[str], operation: str, new_class: str | None = None) -> list[str]:
+    """One line per file the operation would touch, shown before the click ("1/a.png 1 → 9")."""
+    lines = []
+    for path in paths:
+        pure = PurePosixPath(path)
+        if operation == RELABEL:
+            lines.append(f"{path} {pure.parent.name} → {new_class}")
+        elif operation == EXCLUDE:
+            lines.append(f"{path} → {QUARANTINE}/{path}")
+        else:
+            lines.append(f"{path} stays (kept)")
+    return lines
+
+
+def current_paths(dataset: str | os.PathLike, paths: list[str]) -> list[str]:
+    """Where each file of a (possibly older) map is now, by the action log: moves followed, excluded ones under
+    `_excluded/`. The map need not be recomputed after a click."""
+    where = moved_files(dataset)
+    return [where.get(path, path) for path in paths]
+
+
+def open_issues(dataset: str | os.PathLike, paths: list[str], flagged: list[bool]) -> list[int]:
+    """Rows of the map still flagged: neither moved (relabelled or excluded) nor kept since the map was made."""
+    where, keeps = moved_files(dataset), kept(dataset)
+    return [i for i, (path, flag) in enumerate(zip(paths, flagged)) if flag and path not in where
+            and path not in keeps]

@@ -1,5 +1,13 @@
-"""Near-duplicates (resized or re-encoded copies) by embedding similarity, flagged as leakage when a pair crosses
-splits; and outliers by feature-space density. The health report's exact-hash duplicates stay where they are.
+"""Near-duplicates (resized, blurred or re-encoded copies), flagged as leakage when a pair crosses splits; and
+outliers by feature-space density.
+
+The rule (`RULE`, said on the page and in the CLI) holds in any feature space because it is relative: a copy stands
+out from its own neighbourhood. A pair (i, j) is a near-duplicate when j is i's nearest neighbour and is at most
+`DISTINCTIVE_RATIO` times as far as i's second-nearest neighbour (Lowe's ratio test), in either of two spaces: a
+blurred 16×16 greyscale thumbnail of the pixels (what a resized, blurred, re-encoded copy keeps), or the features the
+map uses. A fixed cosine cut does not transfer: a copy of a digit scored 0.93 with 32 px random features, under a 0.98
+cut tuned on other features, and random features hardly know a copy at all (measured, bench/near_duplicates.py).
+Byte-identical files (same SHA-256) are "exact" pairs.
 
 Cosine similarity of centred, L2-normalised pooled features, through one scikit-learn NearestNeighbors search
 (exact, brute force on float32 unit vectors, a 128-dim PCA of them above 5,000 images) shared by both.
@@ -11,12 +19,21 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["DEFAULT_SIMILARITY", "NEIGHBOURS", "REDUCE_ABOVE_IMAGES", "REDUCED_DIMENSIONS", "DuplicatePair",
+__all__ = ["DEFAULT_SIMILARITY", "DISTINCTIVE_RATIO", "RULE", "THUMBNAIL_SIZE", "NEIGHBOURS", "distinctive_pairs",
+           "pixel_thumbnails", "duplicate_pairs", "NearDuplicates", "find_near_duplicates", "REDUCE_ABOVE_IMAGES", "REDUCED_DIMENSIONS", "DuplicatePair",
            "Neighbours", "normalised", "nearest_neighbours", "near_duplicates", "outlier_scores"]
 
 DEFAULT_SIMILARITY = 0.98  # cosine of centred features; resized + JPEG copies of digits at 32 px score ≥ 0.983, while
 # 99 % of distinct digits have no neighbour above 0.975 (measured, bench/label_issues.py)
 NEIGHBOURS = 10
+DISTINCTIVE_RATIO = 0.5  # nearest ≤ half the distance of the second nearest: 4-5 false pairs per 1,000 digits
+THUMBNAIL_SIZE = 16  # greyscale thumbnail side, then a Gaussian blur of THUMBNAIL_BLUR pixels: every image loses the
+THUMBNAIL_BLUR = 2.0  # detail a small, blurred or JPEG copy has lost, so copy and original meet
+KIND_EXACT, KIND_PIXELS, KIND_FEATURES = "exact", "pixels", "features"
+RULE = (f"A pair is a near-duplicate when one image's nearest neighbour is at most {DISTINCTIVE_RATIO:.0%} as far as "
+        "its second-nearest (a copy stands out from its own neighbourhood, whatever the feature space), in a blurred "
+        f"{THUMBNAIL_SIZE}×{THUMBNAIL_SIZE} greyscale thumbnail of the pixels (kind 'pixels') or in the map's features "
+        "(kind 'features'); byte-identical files are kind 'exact'.")
 REDUCE_ABOVE_IMAGES = 5_000  # beyond this many images the neighbour search runs on a PCA of the features
 REDUCED_DIMENSIONS = 128
 
@@ -30,6 +47,7 @@ class DuplicatePair:
     similarity: float
     split_a: str
     split_b: str
+    kind: str = KIND_FEATURES  # exact, pixels or features: which evidence found the pair
 
     @property
     def leakage(self) -> bool:
@@ -113,3 +131,114 @@ def outlier_scores(features: np.ndarray | None = None, k: int = NEIGHBOURS,
     density = found.distances.mean(axis=1)
     ranks = density.argsort().argsort()
     return ranks / max(len(ranks) - 1, 1)
+
+
+def distinctive_pairs(vectors: np.ndarray, ratio: float = DISTINCTIVE_RATIO) -> dict[tuple[int, int], float]:
+    """{(i, j) with i < j: cosine} for every image whose nearest neighbour is ≤ `ratio` × its second-nearest's distance.
+
+    Groups of identical vectors (distance 0 to several) all pair up: a zero nearest distance always counts.
+    """
+    if len(vectors) < 2:
+        return {}
+    found = nearest_neighbours(vectors, k=2)
+    distances, similarity, indices = found.distances, found.similarity, found.indices
+    pairs: dict[tuple[int, int], float] = {}
+    for i in range(len(indices)):
+        first = distances[i, 0]
+        second = distances[i, 1] if distances.shape[1] > 1 else np.inf
+        if first <= 1e-6 or first <= ratio * second:
+            a, b = sorted((i, int(indices[i, 0])))
+            pairs[(a, b)] = round(float(similarity[i, 0]), 6)
+    return pairs
+
+
+def pixel_thumbnails(root, paths: list[str], report=lambda fraction, message: None) -> np.ndarray:
+    """A blurred THUMBNAIL_SIZE² greyscale thumbnail per image (float32 rows); an unreadable file gets zeros."""
+    import time
+    from pathlib import Path
+
+    from PIL import Image
+    from scipy.ndimage import gaussian_filter
+
+    rows = np.zeros((len(paths), THUMBNAIL_SIZE * THUMBNAIL_SIZE), dtype=np.float32)
+    last = time.monotonic()
+    for index, path in enumerate(paths):
+        try:
+            with Image.open(Path(root) / path) as image:
+                thumbnail = image.convert("L").resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.BILINEAR)
+            rows[index] = gaussian_filter(np.asarray(thumbnail, dtype=np.float32), THUMBNAIL_BLUR,
+                                          mode="nearest").ravel()
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() - last > 1.0:
+            report(index / len(paths), f"pixel thumbnails {index:,}/{len(paths):,}")
+            last = time.monotonic()
+    return rows
+
+
+def _content_hashes(root, paths: list[str]) -> list[str | None]:
+    import hashlib
+    from pathlib import Path
+
+    hashes: list[str | None] = []
+    for path in paths:
+        try:
+            with open(Path(root) / path, "rb") as handle:
+                hashes.append(hashlib.file_digest(handle, "sha256").hexdigest())
+        except OSError:
+            hashes.append(None)
+    return hashes
+
+
+def duplicate_pairs(root, paths: list[str], splits: list[str], features: np.ndarray,
+                    report=lambda fraction, message: None) -> list[DuplicatePair]:
+    """Exact, pixel and feature near-duplicate pairs by `RULE`, leakage first, then most similar first."""
+    if len(paths) < 2:
+        return []
+    found: dict[tuple[int, int], tuple[str, float]] = {}
+    for pair, similarity in distinctive_pairs(features).items():
+        found[pair] = (KIND_FEATURES, similarity)
+    report(0.0, "pixel thumbnails")
+    thumbnails = pixel_thumbnails(root, paths, report)
+    for pair, similarity in distinctive_pairs(thumbnails).items():
+        found[pair] = (KIND_PIXELS, similarity)  # the pixel evidence is the one shown when both agree
+    groups: dict[str, list[int]] = {}
+    for index, digest in enumerate(_content_hashes(root, paths)):
+        if digest is not None:
+            groups.setdefault(digest, []).append(index)
+    for members in groups.values():
+        for a, b in zip(members, members[1:]):
+            found[(a, b)] = (KIND_EXACT, 1.0)
+    pairs = [DuplicatePair(paths[a], paths[b], similarity, splits[a], splits[b], kind)
+             for (a, b), (kind, similarity) in found.items()]
+    return sorted(pairs, key=lambda pair: (not pair.leakage, pair.kind != KIND_EXACT, -pair.similarity, pair.a, pair.b))
+
+
+@dataclass
+class NearDuplicates:
+    """What `python -m tlcore near-duplicates` prints: the pairs, how many images were searched, and the rule."""
+
+    dataset: str
+    images: int
+    features: str
+    pairs: list[DuplicatePair]
+    rule: str = RULE
+
+    def to_dict(self) -> dict:
+        return {"dataset": self.dataset, "images": self.images, "features": self.features, "rule": self.rule,
+                "pairs": [pair.to_dict() for pair in self.pairs],
+                "leaking_pairs": sum(pair.leakage for pair in self.pairs)}
+
+
+def find_near_duplicates(config, report=lambda fraction, message: None) -> NearDuplicates:
+    """The product path of the CLI command and the bench: the dataset's features (`EmbedConfig`), then `RULE`.
+
+    Raises what `compute_embeddings` raises (WeightsUnavailable offline without cached ImageNet weights, ...).
+    """
+    from tlcore.curation.embeddings import compute_embeddings
+
+    embeddings = compute_embeddings(config, report)
+    pairs = duplicate_pairs(embeddings.root, embeddings.paths, embeddings.splits, embeddings.features, report)
+    features = (f"run {config.run}" if config.run else
+                f"{config.backbone} {config.image_size} px, {config.weights} weights")
+    return NearDuplicates(embeddings.root, len(embeddings.paths), features, pairs)

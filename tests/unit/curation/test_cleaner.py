@@ -95,3 +95,24 @@ def test_undo_refuses_when_the_file_was_moved_again(dataset):
     with pytest.raises(CleaningRefused, match="moved again"):
         undo(name, first.id)
     assert moved_files(name) == {path: f"2/{os.path.basename(path)}"}
+
+
+def test_a_copy_of_the_builtin_digits_is_an_ordinary_writable_dataset(studio_dirs):
+    """`cp -r sample-digits my-digits` carries the built-in marker file along; the copy is still the user's own."""
+    import shutil
+
+    from tlcore.curation import is_read_only
+    from tlcore.datasets import SAMPLE_NAME, sample_dataset_path
+
+    builtin = sample_dataset_path()
+    copy = studio_dirs.data_root / "my-digits"
+    shutil.copytree(builtin, copy)
+    assert (copy / ".complete").exists()  # the marker travelled with the copy
+    assert is_read_only(SAMPLE_NAME) and not is_read_only("my-digits")
+    with pytest.raises(CleaningRefused, match="read-only"):
+        relabel(SAMPLE_NAME, "0/digit_0000.png", "1")
+    action = relabel("my-digits", "0/digit_0000.png", "1")
+    assert (copy / "1" / "digit_0000.png").is_file() and not (copy / "0" / "digit_0000.png").exists()
+    assert (builtin / "0" / "digit_0000.png").is_file()
+    undo("my-digits", action.id)
+    assert (copy / "0" / "digit_0000.png").is_file()

@@ -64,3 +64,51 @@ def test_one_search_serves_both_and_matches_searching_each():
     assert np.array_equal(outlier_scores(neighbours=shared), outlier_scores(features))
     assert [(p.a, p.b, p.leakage) for p in near_duplicates(paths, splits, neighbours=shared)] == [
         ("f3.png", "f39.png", True)]
+
+
+def _altered(path, rng, out):
+    """Resized 0.5-2x, blurred (radius ≤ 1) and re-encoded as JPEG (quality 60-90): the planted damage of the bench."""
+    import io
+
+    from PIL import ImageFilter
+
+    image = Image.open(path).convert("L")
+    scale = rng.uniform(0.5, 2.0)
+    copy = image.resize((round(8 * scale), round(8 * scale)), Image.BICUBIC)
+    copy = copy.filter(ImageFilter.GaussianBlur(float(rng.uniform(0, 1))))
+    encoded = io.BytesIO()
+    copy.save(encoded, "JPEG", quality=int(rng.integers(60, 91)))
+    Image.open(encoded).save(out, quality=95)
+
+
+def test_the_rule_finds_planted_altered_copies_whatever_the_features(digits, tmp_path):
+    """Random features (here: noise, which knows no copy) must not hide a copy the pixels show; exact copies stay."""
+    import shutil
+
+    from tlcore.curation import duplicate_pairs
+
+    rng = np.random.default_rng(0)
+    originals = sorted(str(p.relative_to(digits)) for p in digits.glob("*/*.png"))[::3]  # 600 digits
+    root = tmp_path / "planted"
+    for path in originals:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(digits / path, root / path)
+    planted = []
+    for index in rng.choice(len(originals), 20, replace=False):
+        copy = f"{originals[index].split('/')[0]}/copy_{index}.jpg"
+        _altered(root / originals[index], rng, root / copy)
+        planted.append(frozenset((originals[index], copy)))
+    shutil.copy(root / originals[0], root / "0" / "exact.png")
+    paths = originals + sorted({next(iter(p - {o})) for p in planted for o in p if o in originals}) + ["0/exact.png"]
+    splits = ["train" if i % 2 else "test" for i in range(len(paths))]
+    features = rng.normal(size=(len(paths), 64)).astype(np.float32)
+
+    pairs = duplicate_pairs(root, paths, splits, features)
+
+    found = {frozenset((pair.a, pair.b)) for pair in pairs}
+    recall = sum(pair in found for pair in planted) / len(planted)
+    assert recall >= 0.6, recall  # 8 × 8 digits shrunk to 4 px, blurred and JPEG'd: some are lost for good
+    assert any(pair.kind == "exact" and {pair.a, pair.b} == {originals[0], "0/exact.png"} for pair in pairs)
+    false = [pair for pair in pairs if frozenset((pair.a, pair.b)) not in planted and pair.kind != "exact"]
+    assert len(false) <= 0.02 * len(paths), false  # not every digit's neighbour is a "duplicate"
+    assert pairs[0].leakage

@@ -1,0 +1,101 @@
+"""Near-duplicate search on the built-in digits with planted copies, through the product path, for several seeds.
+
+Run: `.venv/bin/python bench/near_duplicates.py [--seeds 0 1 2] [--copies 60] [--image-size 32] [--weights random]`.
+Copies the digits to a throw-away data root and plants `copies` altered copies of random images (resized 0.5-2x,
+Gaussian blur radius 0-1, JPEG quality 60-90, each saved under a new name in a random other class-folder position so
+the split puts many of them in another part than their original), then calls `tlcore.curation.find_near_duplicates`
+(exactly what `python -m tlcore near-duplicates` calls) and prints recall over the planted pairs and the false pairs
+per 1,000 images (pairs found that are neither planted nor exact copies already in the digits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def altered_copy(source: Path, rng: np.random.Generator):
+    """(the image resized 0.5-2x, blurred (radius 0-1) and re-encoded as JPEG (quality 60-90), the scale)."""
+    from PIL import Image, ImageFilter
+
+    image = Image.open(source).convert("L")
+    scale = rng.uniform(0.5, 2.0)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    copy = image.resize(size, Image.BICUBIC).filter(ImageFilter.GaussianBlur(float(rng.uniform(0.0, 1.0))))
+    encoded = io.BytesIO()
+    copy.save(encoded, "JPEG", quality=int(rng.integers(60, 91)))
+    encoded.seek(0)
+    return Image.open(encoded).convert("L"), scale
+
+
+def planted_digits(data_root: Path, copies: int, seed: int) -> tuple[str, dict[tuple[str, str], float]]:
+    """The digits with `copies` altered copies planted: (dataset name, {(original, copy) relative paths: scale})."""
+    from tlcore.datasets.sample import sample_dataset_path
+
+    target = data_root / f"planted-digits-{seed}"
+    shutil.copytree(sample_dataset_path(), target, ignore=shutil.ignore_patterns(".*"))
+    files = sorted(str(p.relative_to(target)) for p in target.glob("*/*.png"))
+    rng = np.random.default_rng(seed)
+    planted = {}
+    for index in rng.choice(len(files), copies, replace=False):
+        original = files[index]
+        name = f"{original.split('/')[0]}/copy_{Path(original).stem}.jpg"
+        copy, scale = altered_copy(target / original, rng)
+        copy.save(target / name, quality=95)
+        planted[(original, name)] = scale
+    return target.name, planted
+
+
+def measure(dataset: str, planted: dict[tuple[str, str], float], weights: str, image_size: int) -> dict:
+    from tlcore.curation import EmbedConfig, find_near_duplicates
+
+    start = time.perf_counter()
+    result = find_near_duplicates(EmbedConfig(dataset, image_size=image_size, weights=weights))
+    seconds = time.perf_counter() - start
+    found = {frozenset((pair.a, pair.b)) for pair in result.pairs}
+    truth = {frozenset(pair) for pair in planted}
+    hits = len(found & truth)
+    small = [frozenset(pair) for pair, scale in planted.items() if scale < 0.75]
+    false = [pair for pair in result.pairs if frozenset((pair.a, pair.b)) not in truth and pair.kind != "exact"]
+    return {"recall": hits / len(truth), "recall_small": len(found & set(small)) / max(len(small), 1),
+            "recall_rest": len((found & truth) - set(small)) / max(len(truth) - len(small), 1), "false_per_1000": 1000 * len(false) / result.images,
+            "false": len(false), "images": result.images, "pairs": len(result.pairs), "seconds": seconds,
+            "across_splits": sum(pair.leakage for pair in result.pairs if frozenset((pair.a, pair.b)) in truth)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--copies", type=int, default=60)
+    parser.add_argument("--image-size", type=int, nargs="+", default=[32, 96])
+    parser.add_argument("--weights", default="random", choices=("random", "imagenet"))
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="tlstudio-bench-"))
+    os.environ["TLSTUDIO_HOME"] = str(base / "home")
+    os.environ["TLSTUDIO_DATA_ROOT"] = str(base / "data")
+    datasets = {seed: planted_digits(base / "data", args.copies, seed) for seed in args.seeds}
+    for size in args.image_size:
+        for seed in args.seeds:
+            dataset, planted = datasets[seed]
+            row = measure(dataset, planted, args.weights, size)
+            print(f"{args.weights} features {size:3d} px, seed {seed}: recall {row['recall']:.1%} of {len(planted)} "
+                  f"planted ({row['across_splits']} found across parts; copies shrunk below 0.75x {row['recall_small']:.0%}, the rest "
+                  f"{row['recall_rest']:.0%}), {row['false']} false pairs = "
+                  f"{row['false_per_1000']:.1f} per 1,000 images ({row['images']} images), {row['seconds']:.0f} s",
+                  flush=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
