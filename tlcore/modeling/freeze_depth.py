@@ -21,6 +21,7 @@ import numpy as np
 
 from tlcore.backbones import freeze_blocks
 from tlcore.backbones import transferability as probing
+from tlcore.backbones.weights import WeightsUnavailable
 from tlcore.config.training import TrainConfig
 from tlcore.modeling.model import build_model, compile_model, count_params
 from tlcore.storage.atomic import read_json, write_json_atomic
@@ -184,3 +185,5 @@ def transferability_task(params: dict[str, Any], report: Callable[[float, str], 
         return freeze_depth_report(config, int(params["class_count"]), bool(params.get("use_cache", True)), report)
     except probing.TooLittleData as error:
         return {"error": str(error), "class_counts": error.class_counts}
+    except WeightsUnavailable as error:
+        return {"error": str(error)}
