@@ -135,7 +135,8 @@ def _content_hash(path: Path) -> str:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     file_digest.update(chunk)
             _CONTENT_HASHES[key] = file_digest.hexdigest()
-        digest.update(f"{item.relative_to(path) if path.is_dir() else item.name}:{_CONTENT_HASHES[key]}\n".encode())
+        name = item.relative_to(path) if path.is_dir() else ""  # a single file: its bytes alone, not its name
+        digest.update(f"{name}:{_CONTENT_HASHES[key]}\n".encode())
     return digest.hexdigest()[:16]
 
 

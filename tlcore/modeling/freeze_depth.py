@@ -23,6 +23,7 @@ from tlcore.backbones import freeze_blocks
 from tlcore.backbones import transferability as probing
 from tlcore.backbones.weights import WeightsUnavailable
 from tlcore.config.training import TrainConfig
+from tlcore.datasets.scan import DatasetError
 from tlcore.modeling.model import build_model, compile_model, count_params
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import cache_root
@@ -158,10 +159,11 @@ def cached_report(config: TrainConfig, class_count: int) -> dict[str, Any] | Non
 
 
 def freeze_depth_report(config: TrainConfig, class_count: int, use_cache: bool = True,
-                        report: Callable[[float, str], None] = lambda fraction, message: None) -> dict[str, Any]:
+                        report: Callable[[float, str], None] = lambda fraction, message: None,
+                        max_images: int = probing.DEFAULT_MAX_IMAGES) -> dict[str, Any]:
     """Probe then cost (probe 70 % of the progress bar, cost the rest)."""
     probe = probing.probe_by_depth(config.dataset, config.backbone, config.image_size, config.weights, config.split,
-                                   use_cache=use_cache,
+                                   max_images=max_images, use_cache=use_cache,
                                    report=lambda fraction, message: report(0.7 * fraction, message))
     cost = cost_by_depth(config, class_count, cost_depths(probe), use_cache,
                          report=lambda fraction, message: report(0.7 + 0.3 * fraction, message))
@@ -185,5 +187,5 @@ def transferability_task(params: dict[str, Any], report: Callable[[float, str], 
         return freeze_depth_report(config, int(params["class_count"]), bool(params.get("use_cache", True)), report)
     except probing.TooLittleData as error:
         return {"error": str(error), "class_counts": error.class_counts}
-    except WeightsUnavailable as error:
+    except (WeightsUnavailable, DatasetError) as error:
         return {"error": str(error)}
