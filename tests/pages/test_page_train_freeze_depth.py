@@ -86,3 +86,19 @@ def test_curves_marker_and_button_set_the_slider(open_page):
     assert by_label(at.slider, FREEZE, prefix=True).value == recommended
     assert by_label(at.selectbox, "Train from block").value == "block_7"  # the first block that now trains
     assert recommended in _slider_marks(_curves(at)), "the slider's marker moved with it"
+
+
+def test_finetune_page_shows_the_curves_and_the_button_sets_its_slider(open_page):
+    from page_helpers import make_run
+
+    parent = make_run(TrainConfig(dataset="sample-digits", weights="random", learning_rate=2e-3), epochs_done=3,
+                      class_names=[str(n) for n in range(10)], model=b"stand-in for a saved model")
+    config = parent.config()
+    probe = _store_result(config, 10)
+    at = open_page("pages/finetune.py")
+    curves = _curves(at)
+    assert curves is not None
+    assert 102 in _slider_marks(curves), "the fine-tune slider's default (2/3 of the base) is marked"
+    by_label(at.button, "Use recommended depth").click().run()
+    assert by_label(at.slider, "Unfreeze MobileNetV2 from layer", prefix=True).value == probe["recommended_fine_tune_at"]
+    assert probe["recommended_fine_tune_at"] in _slider_marks(_curves(at))
