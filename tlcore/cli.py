@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_curation_parsers(sub)
     _add_sharing_parsers(sub)
     _add_near_duplicate_parsers(sub)
+    _add_transferability_parsers(sub)
     return parser
 
 
@@ -713,3 +714,72 @@ def _near_duplicates(args) -> int:
 
 
 _COMMANDS["near-duplicates"] = _near_duplicates
+
+
+# --- what each freeze depth transfers and costs (tlcore.backbones.transferability, tlcore.modeling.freeze_depth) ---
+def _add_transferability_parsers(sub) -> None:
+    command = sub.add_parser("transferability", help="probe accuracy and training cost at every freeze depth of a "
+                                                     "base, and the recommended depth, before training")
+    command.add_argument("dataset", help="dataset folder (under the data root)")
+    command.add_argument("--backbone", required=True, choices=backbones.all_names(), metavar="NAME",
+                         help="a registry, KerasHub or custom backbone name (see `backbones`)")
+    command.add_argument("--image-size", type=int, default=96, help="input size in pixels (default 96)")
+    command.add_argument("--weights", default="imagenet", metavar="imagenet|random|PATH",
+                         help="imagenet (or a preset/custom base's own weights; cached only, never downloaded), "
+                              "random, or a weights file (default: imagenet)")
+    command.add_argument("--batch-size", type=int, default=32, help="batch size the step time is measured at")
+    command.add_argument("--max-images", type=int, default=2000,
+                         help="at most this many training images in the probe (default 2000)")
+    command.add_argument("--no-cache", action="store_true", help="compute again even if a result is stored")
+    command.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _transferability(args) -> int:
+    from tlcore import modeling
+    from tlcore.backbones import TooLittleData
+    from tlcore.backbones.weights import WeightsUnavailable
+
+    def report(fraction, message):
+        if not args.json:
+            print(f"{fraction:4.0%} {message}", file=sys.stderr, flush=True)
+
+    scan = scan_folder(args.dataset)
+    config = TrainConfig(dataset=args.dataset, backbone=args.backbone, image_size=args.image_size,
+                         weights=args.weights, batch_size=args.batch_size, split=load_settings(args.dataset).split)
+    check_config(config)
+    try:
+        result = modeling.freeze_depth_report(config, len(scan.class_names), not args.no_cache, report,
+                                                  args.max_images)
+    except TooLittleData as error:
+        if args.json:
+            print(json.dumps({"error": str(error), "class_counts": error.class_counts}))
+        else:
+            print(f"error: {error}", file=sys.stderr)
+            for name, count in error.class_counts.items():
+                print(f"{name:<24} {count:>6} training images")
+        return 2
+    except WeightsUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    probe, cost = result["probe"], result["cost"]
+    costs = {row["fine_tune_at"]: row for row in cost["rows"]}
+    print(f"{probe['backbone']} @ {probe['image_size']} px, {probe['weights']} weights: {probe['images']} training "
+          f"images, {probe['folds']}-fold probe. {probe['taps_note']}")
+    print(f"{'after block':<16} {'freeze below':>12} {'width':>6} {'probe accuracy':>16} {'trainable':>12} "
+          f"{'s/step':>8}")
+    for row in probe["rows"]:
+        row_cost = costs.get(row["fine_tune_at"], {})
+        mark = "  <- recommended" if row["fine_tune_at"] == probe["recommended_fine_tune_at"] else ""
+        print(f"{row['block']:<16} {row['fine_tune_at']:>12} {row['feature_width']:>6} "
+              f"{row['accuracy']:>9.1%} ± {row['accuracy_spread']:.1%} {row_cost.get('trainable_params', 0):>12,} "
+              f"{row_cost.get('seconds_per_step', float('nan')):>8.3f}{mark}")
+    print(probe["rule"])
+    print(f"{cost['note']} Device {cost['device']}." + (f" Peak memory {cost['memory_note']}."
+                                                       if cost.get("memory_note") else ""))
+    return 0
+
+
+_COMMANDS["transferability"] = _transferability

@@ -5,9 +5,12 @@ UI only: configs come from TrainConfig.fine_tune / tlcore.training.unfreezing, j
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from pages.shared.auth import current_user
+from pages.shared.freeze_depth import freeze_depth_panel
 from tlcore import actions, backbones, figures, training
 from tlcore.backbones import layer_table
 from tlcore.config import GradualUnfreezing, TrainConfig
@@ -49,7 +52,9 @@ def single_phase_plan(parent: Run) -> None:
     config = parent.config()
     table = layer_table(config.backbone)
     layer_count = len(table.layers)
-    mode = st.radio("Unfreeze from", [BY_LAYER, BY_BLOCK], horizontal=True)
+    mode_key, layer_key = f"finetune_mode_{parent.id}", f"finetune_layer_{parent.id}"
+    st.session_state.setdefault(layer_key, backbones.default_fine_tune_at(config.backbone))
+    mode = st.radio("Unfreeze from", [BY_LAYER, BY_BLOCK], horizontal=True, key=mode_key)
     if mode == BY_BLOCK:
         names = backbones.block_names(config.backbone)
         default = backbones.block_of_layer(config.backbone, backbones.default_fine_tune_at(config.backbone))
@@ -57,9 +62,17 @@ def single_phase_plan(parent: Run) -> None:
         fine_tune_at = backbones.fine_tune_at_for_block(config.backbone, block)
     else:
         fine_tune_at = st.slider(f"Unfreeze {config.backbone} from layer (of {layer_count})", 0, layer_count - 1,
-                                 backbones.default_fine_tune_at(config.backbone),
+                                 key=layer_key,
                                  help="Default: the TensorFlow tutorial's layer 100 for MobileNetV2, else the top "
                                       "third of the base.")
+
+    def use_depth(depth: int) -> None:
+        """The recommended depth onto the layer slider (one layer at least trains here: fine-tuning unfreezes)."""
+        st.session_state[mode_key] = BY_LAYER
+        st.session_state[layer_key] = min(depth, layer_count - 1)
+
+    freeze_depth_panel(replace(config, fine_tune_at=fine_tune_at), len(parent.class_names()), f"finetune_{parent.id}",
+                       use_depth)
     pretrained = is_pretrained(config)
     st.caption(f"Layer {fine_tune_at} is `{table.layers[fine_tune_at].name}` in block "
                f"`{backbones.block_of_layer(config.backbone, fine_tune_at)}`; layers below it stay frozen. "

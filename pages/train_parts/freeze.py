@@ -1,12 +1,14 @@
 """Train page, freeze controls: a block picker and a layer-index slider kept in sync, the strip, the live counts.
 
-UI only: blocks, indices and counts come from tlcore.backbones.freeze_blocks / tlcore.modeling.model, the strip from tlcore.figures.training.
+UI only: blocks, indices and counts come from tlcore.backbones.freeze_blocks / tlcore.modeling.model, the strip from
+tlcore.figures.training; above it, what each depth transfers and costs (pages/shared/freeze_depth.py).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from pages.shared.freeze_depth import freeze_depth_panel
 from tlcore import backbones, figures
 from tlcore.config import TrainConfig
 from tlcore.modeling import config_param_counts
@@ -35,6 +37,14 @@ def _block_changed(backbone_name: str) -> None:
     block = st.session_state[block_key]
     st.session_state[index_key] = backbones.layer_count(backbone_name) if block == WHOLE_BASE_FROZEN else \
         backbones.fine_tune_at_for_block(backbone_name, block)
+
+
+def use_depth(backbone_name: str, fine_tune_at: int) -> None:
+    """Move the slider (and the block picker with it) to `fine_tune_at`; runs as a button callback, before the
+    slider is drawn again."""
+    index_key, block_key = _keys(backbone_name)
+    st.session_state[index_key] = min(fine_tune_at, backbones.layer_count(backbone_name))
+    st.session_state[block_key] = _block_for_index(backbone_name, st.session_state[index_key])
 
 
 def freeze_controls(backbone_name: str, pretrained: bool) -> int | None:
@@ -87,5 +97,6 @@ def counts_and_strip(config: TrainConfig, class_count: int) -> bool:
     c1.metric("Total parameters", f"{counts.total:,}")
     c2.metric("Trainable", f"{counts.trainable:,}")
     c3.metric("Non-trainable", f"{counts.non_trainable:,}")
+    freeze_depth_panel(config, class_count, "train", lambda depth: use_depth(config.backbone, depth))
     st.plotly_chart(figures.freeze_strip(config.backbone, config.fine_tune_at), key="freeze_strip")
     return True

@@ -16,6 +16,13 @@ from tlcore.backbones.kerashub import KERASHUB, PRESETS_DIR_ENV
 from tlcore.backbones.kerashub import presets_root as kerashub_presets_root
 from tlcore.backbones.measure import cached_measurements, measure_task, readable_rows
 from tlcore.backbones.probe import run_probe
+from tlcore.backbones.transferability import (
+    GENERIC_TO_SPECIFIC,
+    RECOMMENDATION_RULE,
+    TooLittleData,
+    probe_by_depth,
+    recommended_row,
+)
 from tlcore.backbones.registry import PUBLISHED_SOURCE, REGISTRY, Backbone, names
 from tlcore.backbones.small_cnn import small_cnn_backbone
 from tlcore.backbones.weights import (
@@ -55,6 +62,11 @@ __all__ = [
     "measure_task",
     "readable_rows",
     "run_probe",
+    "GENERIC_TO_SPECIFIC",
+    "RECOMMENDATION_RULE",
+    "TooLittleData",
+    "probe_by_depth",
+    "recommended_row",
     "Backbone",
     "PUBLISHED_SOURCE",
     "REGISTRY",

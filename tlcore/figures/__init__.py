@@ -5,6 +5,7 @@ from tlcore.figures.dataset import class_counts, mode_counts, size_histograms, s
 from tlcore.figures.demo import answer_bars
 from tlcore.figures.embedding import COLOUR_BY as EMBEDDING_COLOURS
 from tlcore.figures.embedding import embedding_map, selected_rows
+from tlcore.figures.freeze_depth import freeze_depth_curves
 from tlcore.figures.evaluation import confusion_cells, coverage_curve, overlaid_learning_curves, reliability_diagram
 from tlcore.figures.prediction import export_comparison, predicted_class_counts, top_k
 from tlcore.figures.training import freeze_depth_sweep, freeze_strip, learning_curves, lr_finder_curve, phase_curves
@@ -27,6 +28,7 @@ __all__ = [
     "predicted_class_counts",
     "top_k",
     "freeze_depth_sweep",
+    "freeze_depth_curves",
     "freeze_strip",
     "learning_curves",
     "lr_finder_curve",
