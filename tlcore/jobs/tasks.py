@@ -36,6 +36,7 @@ TASK_KINDS: dict[str, str] = {
     "batch_predict": "tlcore.inference.batch:batch_predict_task",
     "evaluate_external": "tlcore.evaluation.external:evaluate_external_task",
     "embedding_map": "tlcore.curation.analysis:embedding_map_task",
+    "instant": "tlcore.labeling.instant:instant_task",
 }
 
 
