@@ -77,9 +77,14 @@ def test_config_refuses_unknown_fields_and_a_missing_dataset():
         InstantConfig.from_dict({"backbone": "MobileNetV2"})
 
 
-def test_instant_run_on_standin_weights_is_a_finished_run_that_discriminates(tiny_dataset, standin_imagenet):
+def test_instant_run_on_standin_weights_is_a_finished_run_that_discriminates(tiny_dataset, standin_imagenet,
+                                                                             capsys):
     """A real run folder: model.keras whose predictions equal the prototype rule, evaluated like a trained run; a
-    second build after adding examples computes features for the new images only."""
+    second build (through the CLI) reads every feature from the per-image cache."""
+    import json
+
+    from tlcore.cli import main
+
     from tlcore.datasets.pipeline import load_arrays
     from tlcore.layers.loading import load_model
     from tlcore.runs.folders import FINISHED
@@ -111,9 +116,13 @@ def test_instant_run_on_standin_weights_is_a_finished_run_that_discriminates(tin
     store = instant._FeatureStore(instant._base_identity(config.train_config()))
     cached = len(store.features)
     assert cached == len(split.train)
-    second = build_instant_run(config)
+    capsys.readouterr()
+    assert main(["instant", dataset, "--image-size", "32", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["run"] != run.id and printed["kind"] == "instant"
+    assert printed["held_out_accuracy"] == summary["held_out_accuracy"]
+    assert len(printed["per_class"]) == 3
     assert len(instant._FeatureStore(instant._base_identity(config.train_config())).features) == cached
-    assert instant_summary(second)["held_out_accuracy"] == summary["held_out_accuracy"]
 
 
 def run_dataset_root(run):
