@@ -37,6 +37,7 @@ TASK_KINDS: dict[str, str] = {
     "evaluate_external": "tlcore.evaluation.external:evaluate_external_task",
     "embedding_map": "tlcore.curation.analysis:embedding_map_task",
     "instant": "tlcore.labeling.instant:instant_task",
+    "label_order": "tlcore.labeling.queue:label_order_task",
 }
 
 
