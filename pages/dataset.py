@@ -9,6 +9,7 @@ from pages.dataset_parts.augment import augmentation_section
 from pages.dataset_parts.browse import browse_section
 from pages.dataset_parts.embedding_map import embedding_map_section
 from pages.dataset_parts.health import health_section
+from pages.dataset_parts.labeling import add_examples_section, labeling_queue_section
 from pages.dataset_parts.sources import choose_dataset
 from pages.shared import current_dataset, escape_markdown, inline_code, load_scan, run_through_app, set_dataset
 from pages.shared.dataset_settings import load_dataset_settings, save_dataset_settings
@@ -45,8 +46,8 @@ if scan.skipped:
                + ", ".join(inline_code(name) for name in scan.skipped[:10]))
 st.plotly_chart(figures.class_counts(counts), key="class_counts")
 
-browse_tab, health_tab, augment_tab, split_tab, map_tab = st.tabs(["Browse", "Health", "Augmentation", "Split",
-                                                                    "Map & clean"])
+browse_tab, health_tab, augment_tab, split_tab, map_tab, label_tab = st.tabs(
+    ["Browse", "Health", "Augmentation", "Split", "Map & clean", "Add & label"])
 
 with split_tab:
     saved = settings.split
@@ -83,6 +84,10 @@ with augment_tab:
 
 with map_tab:
     embedding_map_section(chosen, scan)
+
+with label_tab:
+    add_examples_section(chosen, scan)
+    labeling_queue_section(chosen, scan)
 
 with split_tab:
     try:

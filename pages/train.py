@@ -18,6 +18,7 @@ from pages.shared.notebook import notebook_download, run_notebook_download
 from pages.train_parts.devices import gpu_request
 from pages.train_parts.fast_phase import augmented_views_option
 from pages.train_parts.freeze import counts_and_strip, freeze_controls
+from pages.train_parts.instant import instant_panel
 from pages.train_parts.options import (augmentation_strengths, device_options, head_options, show_code, tensorboard_hint,
                                       training_options)
 from pages.train_parts.small_cnn import small_cnn_shape
@@ -66,6 +67,7 @@ if weights == WEIGHTS_IMAGENET:
         weights_ok = False
 
 pretrained = weights != WEIGHTS_RANDOM
+instant_panel(dataset, backbone.name, int(image_size), weights, split_config().seed, weights_ok)
 st.subheader("Freeze depth")
 fine_tune_at = freeze_controls(backbone.name, pretrained)
 counts_area = st.container()  # filled once the head is known: counts depend on it

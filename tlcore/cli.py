@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_sharing_parsers(sub)
     _add_near_duplicate_parsers(sub)
     _add_transferability_parsers(sub)
+    _add_instant_parsers(sub)
     return parser
 
 
@@ -783,3 +784,45 @@ def _transferability(args) -> int:
 
 
 _COMMANDS["transferability"] = _transferability
+
+
+def _add_instant_parsers(sub) -> None:
+    command = sub.add_parser("instant", help="the instant model: class prototypes on a pretrained base, no training "
+                                             "(a finished run, cross-validated and evaluated like any run)")
+    command.add_argument("dataset", help="dataset folder (under the data root)")
+    command.add_argument("--backbone", default="MobileNetV2", choices=backbones.names(), metavar="NAME")
+    command.add_argument("--image-size", type=int, default=96, help="input size in pixels (default 96)")
+    command.add_argument("--weights", default="imagenet",
+                         help="imagenet (cached weights, never downloaded), random, or a weights file")
+    command.add_argument("--seed", type=int, default=42, help="the split's seed (default 42)")
+    command.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _instant(args) -> int:
+    from tlcore.labeling import InstantConfig, build_instant_run, instant_summary
+
+    def report(fraction, message):
+        if not args.json:
+            print(f"{fraction:4.0%} {message}", file=sys.stderr, flush=True)
+
+    config = InstantConfig(dataset=args.dataset, backbone=args.backbone, image_size=args.image_size,
+                           weights=args.weights, seed=args.seed)
+    run = build_instant_run(config, report, owner=_cli_user().id)
+    summary = instant_summary(run) or {}
+    evaluation = run.evaluation(summary.get("held_out", "test")) or {}
+    result = {"run": run.id, **summary, "per_class": evaluation.get("per_class")}
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    folds = summary["cross_validated"]
+    print(f"run {run.id}: {summary['held_out']} accuracy {summary['held_out_accuracy']:.1%}")
+    if folds.get("prototype") is not None:
+        print(f"cross-validated on the training images ({folds['folds']} folds): prototypes "
+              f"{folds['prototype']:.1%} ± {folds['prototype_spread']:.1%}, "
+              f"5-nearest neighbours {folds['knn']:.1%} ± {folds['knn_spread']:.1%}")
+    else:
+        print(folds.get("message", ""))
+    return 0
+
+
+_COMMANDS["instant"] = _instant

@@ -6,6 +6,7 @@ button, a forged request and a script.
 
 from tlcore.actions.cleaning import CLEANING_OPERATIONS, clean_image, retrain_cleaned, undo_cleaning
 from tlcore.actions.datasets import save_dataset_settings, upload_dataset
+from tlcore.actions.labeling import add_examples, label_image, undo_label
 from tlcore.actions.jobs import cancel_job, owner_usage, resume_job, start_sweep, start_task, start_training
 from tlcore.actions.removal import (
     DELETABLE_KINDS,
@@ -34,6 +35,7 @@ __all__ = [
     "DELETABLE_KINDS", "deletable_items", "deletable_jobs", "item_labels", "delete_item", "delete_custom_backbone",
     "delete_dataset", "delete_export", "delete_job", "delete_upload", "empty", "find_job", "prune", "restore",
     "mark_best", "unmark_best",
+    "add_examples", "label_image", "undo_label",
     "session_changed", "signed_in", "signed_out",
     "create_custom_backbone", "install_weights",
 ]

@@ -60,6 +60,8 @@ def start_task(user: User, kind: str, params: dict) -> Run:
     require(user, action, owner, what=f"a {kind} task" + (f" on {params.get('run')}" if owner else ""))
     if action != "predict":
         _check_quota(user)
+    if kind == "instant":  # the run it makes belongs to whoever asked, whatever the params say
+        params = {**params, "owner": user.id}
     task = jobs.submit_task(kind, params, owner=user.id)
     audited = {"export": "export", "download_weights": "install_weights"}.get(kind, "start")
     record(user, audited, task.id, kind=kind, **({"run": params["run"]} if "run" in params else {}))

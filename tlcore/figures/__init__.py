@@ -7,6 +7,7 @@ from tlcore.figures.embedding import COLOUR_BY as EMBEDDING_COLOURS
 from tlcore.figures.embedding import embedding_map, selected_rows
 from tlcore.figures.freeze_depth import freeze_depth_curves
 from tlcore.figures.evaluation import confusion_cells, coverage_curve, overlaid_learning_curves, reliability_diagram
+from tlcore.figures.labeling import labeling_curve
 from tlcore.figures.prediction import export_comparison, predicted_class_counts, top_k
 from tlcore.figures.training import freeze_depth_sweep, freeze_strip, learning_curves, lr_finder_curve, phase_curves
 
@@ -24,6 +25,7 @@ __all__ = [
     "coverage_curve",
     "overlaid_learning_curves",
     "reliability_diagram",
+    "labeling_curve",
     "export_comparison",
     "predicted_class_counts",
     "top_k",

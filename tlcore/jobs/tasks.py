@@ -38,6 +38,8 @@ TASK_KINDS: dict[str, str] = {
     "evaluate_external": "tlcore.evaluation.external:evaluate_external_task",
     "embedding_map": "tlcore.curation.analysis:embedding_map_task",
     "transferability": "tlcore.modeling.freeze_depth:transferability_task",
+    "instant": "tlcore.labeling.instant:instant_task",
+    "label_order": "tlcore.labeling.queue:label_order_task",
 }
 
 
