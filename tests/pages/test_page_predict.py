@@ -154,7 +154,7 @@ def _binary_model(run, folder):
 
 
 def test_two_class_model_reads_its_single_sigmoid_unit(open_page, model_run, tmp_path):
-    from tlcore.storage import load_array
+    from tlcore.datasets import load_array
 
     digits = _sure_digits(model_run)
     three, binary = _binary_model(model_run, tmp_path)
@@ -186,7 +186,7 @@ def _task_params(studio, kind):
 
 def test_grad_cam_for_the_predicted_and_a_chosen_class(open_page, model_run):
     from tlcore.inference.predictor import cached_predictor
-    from tlcore.storage import load_array
+    from tlcore.datasets import load_array
 
     digit = _sure_digits(model_run)["1"]
     predictor = cached_predictor(model_run.id, model_run.model_path.stat().st_mtime)
@@ -225,7 +225,7 @@ def test_a_corrupt_external_upload_gets_a_clear_message(open_page):
 
 def test_an_external_model_with_the_wrong_class_count_is_refused_then_predicts(open_page, model_run):
     from tlcore.layers.loading import load_model
-    from tlcore.storage import load_array
+    from tlcore.datasets import load_array
 
     digit = _sure_digits(model_run)["1"]
     # An external model is not calibrated: the page shows the model's own probability.

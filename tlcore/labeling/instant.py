@@ -189,23 +189,16 @@ def instant_summary(run: Run) -> dict[str, Any] | None:
 
 # --- features, cached per image ------------------------------------------------------------------------------------
 def _base_identity(config: TrainConfig) -> str:
-    """Backbone, size, and the weights file's content (not the word "imagenet"): another file never reuses these."""
-    from tlcore.modeling.model import resolve_weights
+    """Backbone, size and the weights' content (tlcore.backbones.weights_fingerprint, not the word "imagenet"):
+    another weights file never reuses these features."""
+    from tlcore.backbones import EXTRACTION_VERSION, weights_fingerprint
+    from tlcore.backbones import get as get_backbone
 
-    weights = resolve_weights(config)
-    identity: dict[str, Any] = {"backbone": config.backbone, "size": config.image_size, "code": _CODE_VERSION,
-                                "weights": weights}
-    if weights and Path(weights).is_file():
-        identity["weights"] = _file_digest(Path(weights))
+    weights = weights_fingerprint(get_backbone(config.backbone), config.image_size, config.weights,
+                                  seed=config.split.seed)
+    identity = {"backbone": config.backbone, "size": config.image_size, "weights": weights,
+                "code": [_CODE_VERSION, EXTRACTION_VERSION]}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _image_key(root: Path, relative: str) -> str:

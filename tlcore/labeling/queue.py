@@ -25,7 +25,7 @@ from tlcore.curation.cleaner import is_read_only
 from tlcore.labeling.examples import check_class_name
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.file_lock import file_lock
-from tlcore.storage.images import is_image_name
+from tlcore.datasets.images import is_image_name
 from tlcore.storage.paths import resolve_dataset_path
 
 __all__ = [
