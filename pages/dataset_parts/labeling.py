@@ -31,14 +31,13 @@ def add_examples_section(dataset: str, scan: DatasetScan) -> None:
                "it from the address bar, or upload images below instead.")
     uploads = st.file_uploader("Or upload images", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                                accept_multiple_files=True, key="examples_uploads")
-    images = [("camera", photo.getvalue())] if photo is not None else []
-    images += [("upload", upload.getvalue()) for upload in uploads or []]
-    if st.button(f"Add {len(images)} image(s) to this class", disabled=not (images and class_name),
-                 key="examples_add"):
+    batches = {"camera": [photo.getvalue()] if photo is not None else [],
+               "upload": [upload.getvalue() for upload in uploads or []]}
+    count = sum(len(images) for images in batches.values())
+    if st.button(f"Add {count} image(s) to this class", disabled=not (count and class_name), key="examples_add"):
         try:
-            added = [item for source in ("camera", "upload") if any(s == source for s, _ in images)
-                     for item in actions.add_examples(current_user(), dataset, class_name,
-                                                      [data for s, data in images if s == source], source=source)]
+            added = [example for source, images in batches.items() if images
+                     for example in actions.add_examples(current_user(), dataset, class_name, images, source)]
         except _REFUSALS as error:
             st.error(escape_markdown(str(error)), icon=":material/error:")
         else:
