@@ -13,7 +13,7 @@ from pages.dataset_parts.labeling import add_examples_section, labeling_queue_se
 from pages.dataset_parts.sources import choose_dataset
 from pages.shared import current_dataset, escape_markdown, inline_code, load_scan, run_through_app, set_dataset
 from pages.shared.dataset_settings import load_dataset_settings, save_dataset_settings
-from tlcore import figures
+from tlcore import figures, labeling
 from tlcore.config import SplitConfig
 from tlcore.datasets import DatasetError, split_dataset
 from tlcore.storage import DiskFull
@@ -27,6 +27,8 @@ if not chosen:
     st.stop()
 scan = load_scan(chosen)
 if scan is None:
+    if labeling.can_add_examples(chosen):  # a folder of your own with fewer than two classes: start them here
+        add_examples_section(chosen)
     st.stop()
 if chosen != current:
     set_dataset(chosen)
@@ -86,7 +88,7 @@ with map_tab:
     embedding_map_section(chosen, scan)
 
 with label_tab:
-    add_examples_section(chosen, scan)
+    add_examples_section(chosen)
     labeling_queue_section(chosen, scan)
 
 with split_tab:

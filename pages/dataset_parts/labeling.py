@@ -18,19 +18,22 @@ from tlcore.runs import FINISHED, list_runs
 NEW_CLASS = "➕ New class…"
 ORDER_LABELS = {"margin": "Least confident first", "random": "Random", "name": "By file name"}
 SHORTCUT_CLASSES = 9  # number keys 1-9 label the first nine classes
-_ORDER_TASK, _SKIPPED = "label_order_task", "label_skipped"
+_ORDER_TASK, _SKIPPED, _ADDED, _ROUND = "label_order_task", "label_skipped", "examples_added", "examples_round"
 _REFUSALS = (labeling.ExampleRefused, labeling.LabelingRefused, PermissionError, ValueError)
 
 
-def add_examples_section(dataset: str, scan: DatasetScan) -> None:
+def add_examples_section(dataset: str) -> None:
+    """Pick a class (or name a new one), then a camera snapshot or uploads; works on a folder with no classes yet."""
     st.subheader("Add examples")
-    choice = st.selectbox("Class to add examples to", [*scan.class_names, NEW_CLASS], key="examples_class")
+    choice = st.selectbox("Class to add examples to", [*labeling.class_folders(dataset), NEW_CLASS],
+                          key="examples_class")
     class_name = st.text_input("New class name", key="examples_new_class") if choice == NEW_CLASS else choice
-    photo = st.camera_input("Take a photo (one snapshot per click)", key="examples_camera")
+    round_ = st.session_state.setdefault(_ROUND, 0)  # a new key after each add: the widgets come back empty
+    photo = st.camera_input("Take a photo (one snapshot per click)", key=f"examples_camera_{round_}")
     st.caption("The camera works when the app is opened on localhost or over HTTPS; if the browser blocked it, allow "
                "it from the address bar, or upload images below instead.")
     uploads = st.file_uploader("Or upload images", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                               accept_multiple_files=True, key="examples_uploads")
+                               accept_multiple_files=True, key=f"examples_uploads_{round_}")
     batches = {"camera": [photo.getvalue()] if photo is not None else [],
                "upload": [upload.getvalue() for upload in uploads or []]}
     count = sum(len(images) for images in batches.values())
@@ -41,8 +44,12 @@ def add_examples_section(dataset: str, scan: DatasetScan) -> None:
         except _REFUSALS as error:
             st.error(escape_markdown(str(error)), icon=":material/error:")
         else:
-            st.success(f"Added {len(added)} image(s) to {inline_code(class_name)}. Make the instant model again "
-                       "(Train page) to see its accuracy with them.", icon=":material/add_photo_alternate:")
+            st.session_state[_ADDED] = (f"Added {len(added)} image(s) to {inline_code(class_name)}. Make the instant "
+                                        "model again (Train page) to see its accuracy with them.")
+            st.session_state[_ROUND] = round_ + 1
+            st.rerun()  # the scan, the class list and the counts above now include them
+    if _ADDED in st.session_state:
+        st.success(st.session_state.pop(_ADDED), icon=":material/add_photo_alternate:")
     curve = _instant_curve(dataset)
     if len(curve) >= 2:
         st.plotly_chart(figures.labeling_curve(curve), key="labeling_curve")

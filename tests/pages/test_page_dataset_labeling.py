@@ -58,7 +58,7 @@ def test_uploads_are_added_to_a_new_class_and_a_bad_name_is_refused(open_page, m
     at = open_page("pages/dataset.py", query_params={"dataset": "mine"})
     by_label(at.selectbox, "Class to add examples to").set_value("➕ New class…").run()
     by_label(at.text_input, "New class name").set_value("../up").run()
-    at.file_uploader(key="examples_uploads").set_value([("a.png", _png(10), "image/png"),
+    by_label(at.file_uploader, "Or upload images").set_value([("a.png", _png(10), "image/png"),
                                                          ("b.png", _png(20), "image/png")]).run()
     by_label(at.button, "Add 2 image(s) to this class").click().run()
     assert any("class name" in item.value for item in at.error)
@@ -68,9 +68,23 @@ def test_uploads_are_added_to_a_new_class_and_a_bad_name_is_refused(open_page, m
     by_label(at.button, "Add 2 image(s) to this class").click().run()
     assert len(list((mine / "cats").glob("upload_*.png"))) == 2
     assert any("Added 2 image(s)" in item.value for item in at.success)
+    assert by_label(at.button, "Add 0 image(s) to this class").disabled  # the uploader is empty again: no double add
 
 
 def test_margin_order_without_a_model_says_how_to_get_one(open_page, mine):
     at = open_page("pages/dataset.py", query_params={"dataset": "mine"})
     by_label(at.radio, "Order").set_value("margin").run()
     assert any("instant model" in item.value for item in at.info)
+
+
+def test_a_folder_without_classes_starts_its_classes_from_examples(open_page, studio):
+    (studio.data_root / "empty").mkdir()
+    at = open_page("pages/dataset.py", query_params={"dataset": "empty"})
+    assert any("class" in item.value for item in at.error)  # not a dataset yet: said why
+    for name, shade in (("a", 10), ("b", 200)):
+        by_label(at.selectbox, "Class to add examples to").set_value("➕ New class…").run()
+        by_label(at.text_input, "New class name").set_value(name).run()
+        by_label(at.file_uploader, "Or upload images").set_value([(f"{name}.png", _png(shade), "image/png")]).run()
+        by_label(at.button, "Add 1 image(s) to this class").click().run()
+    assert sorted(p.parent.name for p in (studio.data_root / "empty").glob("*/upload_*.png")) == ["a", "b"]
+    assert any(item.label == "Images" and item.value == "2" for item in at.metric)  # now a dataset of two classes

@@ -21,7 +21,10 @@ from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.file_lock import file_lock
 from tlcore.storage.paths import resolve_dataset_path
 
-__all__ = ["EXAMPLES_LOG", "ExampleRefused", "AddedExample", "check_class_name", "add_examples", "added_examples"]
+__all__ = [
+    "EXAMPLES_LOG", "ExampleRefused", "AddedExample", "check_class_name", "add_examples", "added_examples",
+    "class_folders", "can_add_examples",
+]
 
 EXAMPLES_LOG = ".tlstudio-examples.json"
 _SAFE_CLASS = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}")  # a folder name on every system, no leading dot
@@ -107,3 +110,19 @@ def added_examples(dataset: str | os.PathLike) -> list[AddedExample]:
     """Every example added from the browser, oldest first (who added it, when)."""
     root = resolve_dataset_path(dataset)
     return [AddedExample(**entry) for entry in read_json(root / EXAMPLES_LOG, default={}).get("examples", [])]
+
+
+def class_folders(dataset: str | os.PathLike) -> list[str]:
+    """The class folders of a flat dataset as they are on disk, empty ones included (a new dataset may have none)."""
+    root = resolve_dataset_path(dataset)
+    return sorted(entry.name for entry in root.iterdir()
+                  if entry.is_dir() and not entry.is_symlink() and not entry.name.startswith(("_", ".")))
+
+
+def can_add_examples(dataset: str | os.PathLike) -> bool:
+    """True for a folder under the data root that TL Studio does not manage: examples may start its classes."""
+    try:
+        root = resolve_dataset_path(dataset)
+        return root.is_dir() and not is_read_only(root)
+    except (OSError, ValueError):  # PathOutsideRoot is a ValueError
+        return False
