@@ -14,6 +14,7 @@ import streamlit as st
 
 from pages.shared.auth import start_task_id
 from pages.shared.monitor import task_monitor
+from pages.shared.user_text import escape_markdown, inline_code
 from tlcore import figures, modeling
 from tlcore.backbones import GENERIC_TO_SPECIFIC
 from tlcore.config import TrainConfig
@@ -32,7 +33,7 @@ def _show_outcome(result: dict) -> None:
     """A finished task: an answer that is not a curve (too little data, weights missing) is shown here; a curve is
     drawn by the panel from the cache on the rerun that follows."""
     if result.get("error"):
-        st.error(result["error"], icon=":material/error:")
+        st.error(escape_markdown(result["error"]), icon=":material/error:")
         if result.get("class_counts"):
             st.dataframe([{"class": name, "training images": count} for name, count in result["class_counts"].items()],
                          hide_index=True)
@@ -58,7 +59,8 @@ def freeze_depth_panel(config: TrainConfig, class_count: int, key: str, use_dept
     recommended = probe["recommended_fine_tune_at"]
     where = ("the whole base frozen" if recommended >= probe["layer_count"] else
              f"freeze below layer {recommended}")
-    st.caption(f"**Recommended depth: {where}** (after block `{probe['recommended_block']}`). {probe['rule']}")
+    st.caption(f"**Recommended depth: {where}** (after block {inline_code(probe['recommended_block'])}). "
+               f"{probe['rule']}")
     notes = [f"Probe: {probe['images']:,} training images, {probe['folds']}-fold cross-validation, "
              f"{probe['weights']} weights.", probe["taps_note"], cost["note"],
              f"Device: {cost['device']}, batch {cost['batch_size']}, {cost['image_size']} px."]
