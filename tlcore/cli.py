@@ -790,7 +790,7 @@ def _add_instant_parsers(sub) -> None:
     command = sub.add_parser("instant", help="the instant model: class prototypes on a pretrained base, no training "
                                              "(a finished run, cross-validated and evaluated like any run)")
     command.add_argument("dataset", help="dataset folder (under the data root)")
-    command.add_argument("--backbone", default="MobileNetV2", choices=backbones.names(), metavar="NAME")
+    command.add_argument("--backbone", default="MobileNetV2", choices=backbones.all_names(), metavar="NAME")
     command.add_argument("--image-size", type=int, default=96, help="input size in pixels (default 96)")
     command.add_argument("--weights", default="imagenet",
                          help="imagenet (cached weights, never downloaded), random, or a weights file")

@@ -15,7 +15,7 @@ from tlcore import actions, figures, labeling
 from tlcore.datasets import DatasetScan
 from tlcore.runs import FINISHED, list_runs
 
-NEW_CLASS = "➕ New class…"
+NEW_CLASS = "New class…"
 ORDER_LABELS = {"margin": "Least confident first", "random": "Random", "name": "By file name"}
 SHORTCUT_CLASSES = 9  # number keys 1-9 label the first nine classes
 _ORDER_TASK, _SKIPPED, _ADDED, _ROUND = "label_order_task", "label_skipped", "examples_added", "examples_round"

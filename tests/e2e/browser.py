@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["APP_TIMEOUT_MS", "IDLE_SCRIPT", "sure_test_image", "wait_drawn", "wait_idle"]
+__all__ = ["APP_TIMEOUT_MS", "IDLE_SCRIPT", "camera_film", "sure_test_image", "wait_drawn", "wait_idle"]
 
 APP_TIMEOUT_MS = 60_000
 IDLE_SCRIPT = """() => !document.querySelector('[data-testid=stSkeleton]')
@@ -43,3 +43,18 @@ def sure_test_image(run_folder: Path, data_root: Path) -> tuple[Path, str]:
     index = max((i for i, ok in enumerate(held_out["correct"]) if ok), key=lambda i: held_out["confidence"][i])
     relative, label = split["test"][index]
     return data_root / config["dataset"] / relative, split["class_names"][label]
+
+
+def camera_film(image: Path, film: Path, width: int = 640, height: int = 480) -> Path:
+    """A Y4M video (what Chromium's fake camera plays with --use-file-for-fake-video-capture) of one grey image
+    stretched to the frame: the app squashes a photo back to its input size, so the camera shows that image."""
+    import numpy as np
+    from PIL import Image
+
+    luma = np.asarray(Image.open(image).convert("L").resize((width, height), Image.Resampling.BILINEAR), np.uint8)
+    chroma = np.full((height // 2) * (width // 2), 128, np.uint8).tobytes()  # grey: no colour
+    with open(film, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(2):
+            out.write(b"FRAME\n" + luma.tobytes() + chroma + chroma)
+    return film

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import sure_test_image, wait_idle
+from tests.e2e.browser import camera_film, sure_test_image, wait_idle
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -31,21 +31,6 @@ CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-st
 CONTROL_WORDS = re.compile(r"train|export|cancel|resume|fine-tune|evaluate|delete|mark as best", re.I)
 
 
-def _camera_film(digit: Path, film: Path, width: int = 640, height: int = 480) -> Path:
-    """A Y4M video (what Chromium's fake camera plays) of one digit stretched to the frame: the app squashes a photo
-    back to its input size, so the camera shows the model that digit."""
-    import numpy as np
-    from PIL import Image
-
-    luma = np.asarray(Image.open(digit).convert("L").resize((width, height), Image.Resampling.BILINEAR), np.uint8)
-    chroma = np.full((height // 2) * (width // 2), 128, np.uint8).tobytes()  # grey: no colour
-    with open(film, "wb") as out:
-        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(2):
-            out.write(b"FRAME\n" + luma.tobytes() + chroma + chroma)
-    return film
-
-
 @pytest.fixture(scope="module")
 def camera_browser(served_run, tmp_path_factory):
     """Chromium with a fake camera filming a test digit the run answers surely, allowed without asking."""
@@ -53,7 +38,7 @@ def camera_browser(served_run, tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     digit, _ = _confident_digit(served_run)
-    film = _camera_film(digit, tmp_path_factory.mktemp("camera") / "digit.y4m")
+    film = camera_film(digit, tmp_path_factory.mktemp("camera") / "digit.y4m")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True,

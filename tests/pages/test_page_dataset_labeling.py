@@ -56,7 +56,7 @@ def test_number_buttons_label_skip_and_undo_move_exactly_the_shown_file(open_pag
 
 def test_uploads_are_added_to_a_new_class_and_a_bad_name_is_refused(open_page, mine):
     at = open_page("pages/dataset.py", query_params={"dataset": "mine"})
-    by_label(at.selectbox, "Class to add examples to").set_value("➕ New class…").run()
+    by_label(at.selectbox, "Class to add examples to").set_value("New class…").run()
     by_label(at.text_input, "New class name").set_value("../up").run()
     by_label(at.file_uploader, "Or upload images").set_value([("a.png", _png(10), "image/png"),
                                                          ("b.png", _png(20), "image/png")]).run()
@@ -82,7 +82,7 @@ def test_a_folder_without_classes_starts_its_classes_from_examples(open_page, st
     at = open_page("pages/dataset.py", query_params={"dataset": "empty"})
     assert any("class" in item.value for item in at.error)  # not a dataset yet: said why
     for name, shade in (("a", 10), ("b", 200)):
-        by_label(at.selectbox, "Class to add examples to").set_value("➕ New class…").run()
+        by_label(at.selectbox, "Class to add examples to").set_value("New class…").run()
         by_label(at.text_input, "New class name").set_value(name).run()
         by_label(at.file_uploader, "Or upload images").set_value([(f"{name}.png", _png(shade), "image/png")]).run()
         by_label(at.button, "Add 1 image(s) to this class").click().run()
