@@ -75,12 +75,19 @@ def _capture(page, app_url: str, class_name: str, artifacts_dir: Path) -> None:
     wait_idle(page)
     for frame in range(FRAMES):
         _show_form(page)
-        take = page.locator("[data-testid=stCameraInputButton]")
-        expect(take).to_be_enabled(timeout=APP_TIMEOUT_MS)  # the (fake) camera streams again after each add
-        page.wait_for_timeout(500)
-        take.click()
         add = page.get_by_role("button", name="Add 1 image(s) to this class")
-        expect(add).to_be_enabled(timeout=APP_TIMEOUT_MS)
+        for attempt in range(3):  # a snapshot taken while the camera (re)starts can come back empty: take again
+            take = page.locator("[data-testid=stCameraInputButton]")
+            expect(take).to_be_enabled(timeout=APP_TIMEOUT_MS)  # the (fake) camera streams again after each add
+            page.wait_for_timeout(1000)
+            if take.inner_text().strip().lower().startswith("take"):
+                take.click()
+            try:
+                expect(add).to_be_enabled(timeout=20_000)
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
         add.click()
         expect(page.get_by_text(re.compile(r"^Added 1 image\(s\) to"))).to_have_count(1, timeout=APP_TIMEOUT_MS)
         wait_idle(page)
