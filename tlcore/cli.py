@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 
@@ -554,11 +553,11 @@ def _add_sharing_parsers(sub) -> None:
 
 
 def _cli_user():
-    """The CLI acts as TLSTUDIO_USER (an e-mail, its role from the roles file) or, unset, as the local admin."""
-    from tlcore.access import local_admin, user_from_claims
+    """The CLI acts as the operating system account running it, mapped to a user in roles.toml's [accounts]
+    (no roles file: the local admin). Not an environment variable: anyone can set one."""
+    from tlcore import access
 
-    email = os.environ.get("TLSTUDIO_USER", "").strip()
-    return user_from_claims({"email": email}) if email else local_admin()
+    return access.cli_user(access.sessions.os_account())
 
 
 def _cancel(args) -> int:

@@ -3,13 +3,15 @@
 from tlcore.access.audit import audit_path, read_log, record
 from tlcore.access.policy import ACTIONS, NotAllowed, can, require
 from tlcore.access.quotas import QuotaExceeded, Quotas, check_quota, current_quotas
-from tlcore.access.roles import BadRolesFile, RoleRules, load_rules, roles_path, user_from_claims
+from tlcore.access.roles import BadRolesFile, RoleRules, cli_user, load_rules, roles_path, user_from_claims
+from tlcore.access.sessions import behind_proxy, claims_problem, cookie_secret_problem, os_account, revoke
 from tlcore.access.users import ADMIN, LOCAL_USER_ID, MEMBER, ROLES, VIEWER, User, local_admin
 
 __all__ = [
     "audit_path", "read_log", "record",
     "ACTIONS", "NotAllowed", "can", "require",
     "QuotaExceeded", "Quotas", "check_quota", "current_quotas",
-    "BadRolesFile", "RoleRules", "load_rules", "roles_path", "user_from_claims",
+    "BadRolesFile", "RoleRules", "load_rules", "roles_path", "user_from_claims", "cli_user",
+    "behind_proxy", "claims_problem", "cookie_secret_problem", "os_account", "revoke",
     "ADMIN", "LOCAL_USER_ID", "MEMBER", "ROLES", "VIEWER", "User", "local_admin",
 ]
