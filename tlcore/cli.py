@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_export_parser(sub)
     _add_curation_parsers(sub)
     _add_sharing_parsers(sub)
+    _add_audit_parsers(sub)
     return parser
 
 
@@ -629,3 +630,27 @@ def _confirmed(question: str) -> bool:
 
 _COMMANDS["cancel"] = _cancel
 _COMMANDS["delete"] = _delete
+
+
+
+# --- the audit log: its hash chain checked (tlcore.access.audit) --------------------------------------------------
+def _add_audit_parsers(sub) -> None:
+    audit = sub.add_parser("audit", help="the audit log: verify its hash chain, or print the newest entries (admins)")
+    audit.add_argument("--verify", action="store_true", help="check that no line was changed, removed or inserted")
+    audit.add_argument("--last", type=int, default=20, help="entries to print (default 20)")
+
+
+def _audit(args) -> int:
+    from tlcore import access
+
+    access.require(_cli_user(), "audit")
+    if args.verify:
+        check = access.verify_chain()
+        print(check.message)
+        return 0 if check.ok else 1
+    for entry in access.read_log(limit=args.last):
+        print(json.dumps(entry, ensure_ascii=False))
+    return 0
+
+
+_COMMANDS["audit"] = _audit

@@ -23,6 +23,7 @@ from tlcore.access import (
     load_rules,
     local_admin,
     revoke,
+    sign_in_id,
     user_from_claims,
 )
 from tlcore.datasets import DatasetSettings, SettingsChanged, load_settings
@@ -83,7 +84,7 @@ def current_user(report_problems: bool = False) -> User | None:
             st.warning(escape_markdown(str(error)), icon=":material/warning:")
         rules = RoleRules()
     user = user_from_claims(claims, rules)
-    _remember(user)
+    _remember(user, sign_in=sign_in_id(claims) if claims.get("iat") else None)
     return user
 
 
@@ -92,12 +93,12 @@ def _refuse(message: str) -> None:
     st.stop()
 
 
-def _remember(user: User | None, how: str = "session lost its sign-in") -> None:
+def _remember(user: User | None, how: str = "session lost its sign-in", sign_in: str | None = None) -> None:
     """Audit a sign-in or sign-out when this session's person changed since its last rerun, then remember them."""
     stored = st.session_state.get(_SESSION_USER_KEY)
     previous = User.from_dict(stored) if stored else None
     if (previous.id if previous else None) != (user.id if user else None):
-        actions.session_changed(previous, user, how=how)
+        actions.session_changed(previous, user, how=how, sign_in=sign_in)
     if user is None:
         st.session_state.pop(_SESSION_USER_KEY, None)
     else:

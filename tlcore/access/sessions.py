@@ -23,7 +23,7 @@ from typing import Any, Mapping
 from tlcore.storage.paths import studio_home
 
 __all__ = ["MIN_SECRET_LENGTH", "PLACEHOLDER_SECRETS", "BEHIND_PROXY", "SESSION_HOURS", "cookie_secret_problem",
-           "claims_problem", "revoke", "behind_proxy", "os_account"]
+           "claims_problem", "revoke", "behind_proxy", "os_account", "sign_in_id"]
 
 MIN_SECRET_LENGTH = 32
 PLACEHOLDER_SECRETS = frozenset({"replace-with-a-long-random-string", "changeme", "secret", "test-only"})
@@ -97,6 +97,11 @@ def behind_proxy(headers: Mapping[str, str] | None, environ: Mapping[str, str] |
 def os_account() -> str:
     """The operating system account running this process (the CLI's identity; tests replace this function)."""
     return getpass.getuser()
+
+
+def sign_in_id(claims: Mapping[str, Any]) -> str:
+    """What names one sign-in across browser sessions (reloads, tabs): the subject and the ID token's issue time."""
+    return _signature(claims)
 
 
 def _signature(claims: Mapping[str, Any]) -> str:
