@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 
@@ -112,8 +113,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# commands that run TensorFlow in this process: they take one GPU with memory growth, never all of them
+_TENSORFLOW_COMMANDS = frozenset({"predict", "evaluate", "measure", "probe", "label-issues", "embed", "summary",
+                                  "export"})
+
+
+def _one_gpu_with_growth() -> None:
+    """Before TensorFlow loads: see one GPU (a free one when the queue knows of one) and grow its memory as needed,
+    so a CLI prediction never reserves every GPU a queued training job was given."""
+    if "tensorflow" in sys.modules or "CUDA_VISIBLE_DEVICES" in os.environ:
+        return
+    try:
+        free, every = jobs.free_gpus()
+    except OSError:
+        free, every = [], []
+    if every:
+        os.environ["CUDA_VISIBLE_DEVICES"] = (free or every)[0]
+    os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in _TENSORFLOW_COMMANDS:
+        _one_gpu_with_growth()
     try:
         return _COMMANDS[args.command](args)
     except (DatasetError, PathOutsideRoot, DiskFull, KeyError, ValueError, FileNotFoundError,
