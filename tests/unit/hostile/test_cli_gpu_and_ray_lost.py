@@ -24,3 +24,25 @@ def test_an_explicit_device_choice_is_left_alone(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
     cli._one_gpu_with_growth()
     assert cli.os.environ["CUDA_VISIBLE_DEVICES"] == "3"
+
+
+def test_a_job_unknown_to_a_restarted_ray_head_is_lost_and_its_run_interrupted(monkeypatch, studio_dirs):
+    import time
+
+    from tlcore.config import TrainConfig
+    from tlcore.jobs import ray_backend, scheduler
+    from tlcore.runs.folders import create_run
+
+    class RestartedHead:
+        def get_job_status(self, job_id):
+            raise RuntimeError(f"Request failed with status code 404: Job {job_id} does not exist.")
+
+    monkeypatch.setenv(ray_backend.RAY_ADDRESS_ENV, "http://127.0.0.1:8265")
+    monkeypatch.setattr(ray_backend, "_client", lambda address: RestartedHead())
+    run = create_run(TrainConfig(dataset="d"))
+    run.update_status(state="running", pid=12345, host="gpu-node-7", started_at=time.time(), ray_job_id="raysubmit_1")
+
+    assert ray_backend.ray_job_state("raysubmit_1") == ray_backend.LOST
+    assert scheduler.refresh(run, step=False) == "interrupted"
+    assert "LOST" in run.status()["error"]
+    assert run.status()["state"] in scheduler.RESUMABLE_STATES
