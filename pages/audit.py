@@ -14,16 +14,22 @@ st.title("Audit log")
 if not allowed("audit"):
     st.error("Only admins may read the audit log.", icon=":material/block:")
     st.stop()
-st.caption(f"Append-only, one JSON line per action: `{access.audit_path()}`")
+st.caption(f"One JSON line per action, each carrying the hash of the line before: `{access.audit_path()}`")
+check = access.verify_chain()
+if check.ok:
+    st.success(check.message, icon=":material/verified:")
+else:
+    st.error(f"The audit log was tampered with or damaged: {check.message}", icon=":material/gpp_bad:")
 who = st.text_input("Only this user (e-mail or id)", key="audit_user").strip() or None
 limit = st.number_input("Newest entries shown", 10, 100_000, 500, step=100, key="audit_limit")
 entries = access.read_log(limit=int(limit), user_id=who)
 if not entries:
     st.info("Nothing recorded yet.", icon=":material/info:")
 else:
-    rows = [{"when": datetime.fromtimestamp(entry.get("at", 0)).strftime("%Y-%m-%d %H:%M:%S"),
+    rows = [{"when": datetime.fromtimestamp(entry["at"]).strftime("%Y-%m-%d %H:%M:%S") if entry["at"] else "?",
              "user": entry.get("user"), "role": entry.get("role"), "action": entry.get("action"),
              "target": entry.get("target"),
              "details": ", ".join(f"{key}={value}" for key, value in entry.items()
-                                  if key not in ("at", "user", "role", "action", "target"))} for entry in entries]
+                                  if key not in ("at", "user", "role", "action", "target", "prev"))}
+             for entry in entries]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -8,6 +8,15 @@ from pages.shared.user_text import escape_markdown
 from tlcore import jobs
 from tlcore.runs import list_runs
 
+
+
+def _note(run) -> str:
+    """Why a run stopped (failed: "disk full: …", interrupted: killed), in one line for the table."""
+    status = run.status()
+    error = status.get("error") if status.get("state") in ("failed", "interrupted") else None
+    return error.splitlines()[0] if isinstance(error, str) and error else ""
+
+
 run_through_app()
 st.title("TL Studio")
 st.markdown(
@@ -25,7 +34,7 @@ runs = list_runs()
 for run in runs:
     jobs.refresh(run)
 if runs:
-    table = pd.DataFrame([{**run.describe(), "owner": run.owner} for run in runs])
+    table = pd.DataFrame([{**run.describe(), "owner": run.owner, "note": _note(run)} for run in runs])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"val_accuracy": st.column_config.NumberColumn(format="percent"),
                                 "test_accuracy": st.column_config.NumberColumn(format="percent")})

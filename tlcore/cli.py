@@ -112,11 +112,33 @@ def _parser() -> argparse.ArgumentParser:
     _add_near_duplicate_parsers(sub)
     _add_transferability_parsers(sub)
     _add_instant_parsers(sub)
+    _add_audit_parsers(sub)
     return parser
+
+
+# commands that run TensorFlow in this process: they take one GPU with memory growth, never all of them
+_TENSORFLOW_COMMANDS = frozenset({"predict", "evaluate", "measure", "probe", "label-issues", "embed", "summary",
+                                  "export"})
+
+
+def _one_gpu_with_growth() -> None:
+    """Before TensorFlow loads: see one GPU (a free one when the queue knows of one) and grow its memory as needed,
+    so a CLI prediction never reserves every GPU a queued training job was given."""
+    if "tensorflow" in sys.modules or "CUDA_VISIBLE_DEVICES" in os.environ:
+        return
+    try:
+        free, every = jobs.free_gpus()
+    except OSError:
+        free, every = [], []
+    if every:
+        os.environ["CUDA_VISIBLE_DEVICES"] = (free or every)[0]
+    os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in _TENSORFLOW_COMMANDS:
+        _one_gpu_with_growth()
     try:
         return _COMMANDS[args.command](args)
     except (DatasetError, PathOutsideRoot, DiskFull, KeyError, ValueError, FileNotFoundError,
@@ -599,11 +621,11 @@ def _add_sharing_parsers(sub) -> None:
 
 
 def _cli_user():
-    """The CLI acts as TLSTUDIO_USER (an e-mail, its role from the roles file) or, unset, as the local admin."""
-    from tlcore.access import local_admin, user_from_claims
+    """The CLI acts as the operating system account running it, mapped to a user in roles.toml's [accounts]
+    (no roles file: the local admin). Not an environment variable: anyone can set one."""
+    from tlcore import access
 
-    email = os.environ.get("TLSTUDIO_USER", "").strip()
-    return user_from_claims({"email": email}) if email else local_admin()
+    return access.cli_user(access.sessions.os_account())
 
 
 def _cancel(args) -> int:
@@ -826,3 +848,25 @@ def _instant(args) -> int:
 
 
 _COMMANDS["instant"] = _instant
+
+# --- the audit log: its hash chain checked (tlcore.access.audit) --------------------------------------------------
+def _add_audit_parsers(sub) -> None:
+    audit = sub.add_parser("audit", help="the audit log: verify its hash chain, or print the newest entries (admins)")
+    audit.add_argument("--verify", action="store_true", help="check that no line was changed, removed or inserted")
+    audit.add_argument("--last", type=int, default=20, help="entries to print (default 20)")
+
+
+def _audit(args) -> int:
+    from tlcore import access
+
+    access.require(_cli_user(), "audit")
+    if args.verify:
+        check = access.verify_chain()
+        print(check.message)
+        return 0 if check.ok else 1
+    for entry in access.read_log(limit=args.last):
+        print(json.dumps(entry, ensure_ascii=False))
+    return 0
+
+
+_COMMANDS["audit"] = _audit

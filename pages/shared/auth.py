@@ -16,9 +16,14 @@ from tlcore.access import (
     NotAllowed,
     RoleRules,
     User,
+    behind_proxy,
     can,
+    claims_problem,
+    cookie_secret_problem,
     load_rules,
     local_admin,
+    revoke,
+    sign_in_id,
     user_from_claims,
 )
 from pages.shared.user_text import escape_markdown
@@ -53,9 +58,22 @@ def current_user(report_problems: bool = False) -> User | None:
     if override:
         return User.from_dict(override)
     if not sign_in_configured():
+        if behind_proxy(st.context.headers):  # every visitor comes from loopback: none is this machine's owner
+            _refuse("TL Studio is behind a reverse proxy (X-Forwarded-For, or TLSTUDIO_BEHIND_PROXY=1) without "
+                    "sign-in, so every visitor would be the local admin. Configure sign-in in .streamlit/secrets.toml "
+                    "(docs/shared-server.md).")
         return local_admin()
+    problem = cookie_secret_problem(st.secrets.get("auth", {}).get("cookie_secret"))
+    if problem:  # sessions signed with a known or short secret could be forged: serve nothing
+        _refuse(problem)
     if not st.user.is_logged_in:
         _remember(None)  # signed in on the last rerun and not now (cookie expired or removed): audited once
+        return None
+    claims = st.user.to_dict()
+    problem = claims_problem(claims)
+    if problem:  # unverified e-mail, expired, or signed out elsewhere (a copied cookie): not this person any more
+        _remember(None, how=problem)
+        st.warning(problem, icon=":material/lock_clock:")
         return None
     try:
         rules = load_rules()
@@ -63,17 +81,22 @@ def current_user(report_problems: bool = False) -> User | None:
         if report_problems:
             st.warning(escape_markdown(str(error)), icon=":material/warning:")
         rules = RoleRules()
-    user = user_from_claims(st.user.to_dict(), rules)
-    _remember(user)
+    user = user_from_claims(claims, rules)
+    _remember(user, sign_in=sign_in_id(claims) if claims.get("iat") else None)
     return user
 
 
-def _remember(user: User | None) -> None:
+def _refuse(message: str) -> None:
+    st.error(message, icon=":material/lock_open:")
+    st.stop()
+
+
+def _remember(user: User | None, how: str = "session lost its sign-in", sign_in: str | None = None) -> None:
     """Audit a sign-in or sign-out when this session's person changed since its last rerun, then remember them."""
     stored = st.session_state.get(_SESSION_USER_KEY)
     previous = User.from_dict(stored) if stored else None
     if (previous.id if previous else None) != (user.id if user else None):
-        actions.session_changed(previous, user)
+        actions.session_changed(previous, user, how=how, sign_in=sign_in)
     if user is None:
         st.session_state.pop(_SESSION_USER_KEY, None)
     else:
@@ -101,9 +124,10 @@ def user_badge(user: User) -> None:
     if user.id == LOCAL_USER_ID:
         return  # one person on their own machine: nothing to show, as before sign-in existed
     with st.sidebar:
-        st.caption(f"Signed in as **{user.name or user.id}** ({user.role})")
+        st.caption(f"Signed in as **{escape_markdown(user.name or user.id)}** ({user.role})")
         if sign_in_configured() and not st.session_state.get(TEST_USER_KEY) and st.button("Sign out", key="sign_out"):
             actions.session_changed(user, None, how="sign-out button")
+            revoke(st.user.to_dict())  # server-side: a copy of this session's cookie is refused from now on
             st.session_state.pop(_SESSION_USER_KEY, None)  # recorded: the next rerun finds nobody to sign out
             st.logout()
             st.stop()  # nothing more is drawn for a person who just signed out

@@ -119,7 +119,11 @@ def _finished(folder: Run, status: dict, render_result) -> None:
         if folder.model_path.exists():
             demo_link(folder.id)
         return
-    result = jobs.task_result(folder)
+    try:
+        result = jobs.task_result(folder)
+    except ValueError as error:  # result.json damaged: said as such, never raised
+        st.error(escape_markdown(str(error)), icon=":material/broken_image:")
+        return
     if result is None:
         st.error(f"Task {inline_code(folder.id)} finished without a result file.", icon=":material/error:")
     else:

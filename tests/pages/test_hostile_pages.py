@@ -68,3 +68,19 @@ def test_class_and_file_names_render_as_text_on_the_dataset_page(open_page, stud
 
     assert not at.exception
     assert markup_made_from_user_text(at) == []
+
+
+def test_home_shows_disk_full_and_damaged_as_states(open_page):
+    from page_helpers import make_run
+
+    full = make_run(state="failed", error="disk full: 3 MB free, needs about 40 MB. Free space on the server "
+                                          "(Storage page), then resume the run.")
+    damaged = make_run(state="finished")
+    (damaged.path / "status.json").write_text('{"state": "running", "pid": "abc"}')
+
+    at = open_page("pages/home.py")
+
+    rows = at.dataframe[0].value.set_index("run").to_dict("index")
+    assert rows[full.id]["note"].startswith("disk full: 3 MB free")
+    assert rows[damaged.id]["state"] == "damaged" and "pid" in rows[damaged.id]["damaged"]
+    assert any("damaged" in warning.value for warning in at.warning)

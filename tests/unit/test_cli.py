@@ -120,7 +120,7 @@ def test_train_refuses_an_unknown_config_field(tmp_path):
     done = tlcore("train", "--config", str(tmp_path / "config.json"))
 
     assert done.returncode == 2
-    assert done.stderr.strip() == "error: Unknown config fields: epoch"
+    assert done.stderr.strip() == "error: The config's content has unknown fields: epoch."
 
 
 def test_predict_reports_a_non_image_and_still_predicts_the_image(trained_run, studio_dirs, tmp_path):

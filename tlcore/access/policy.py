@@ -59,6 +59,12 @@ def require(user: User, action: str, owner: str | None = None, what: str = "") -
     """
     if can(user, action, owner):
         return
+    from tlcore.access.audit import record  # a refusal is recorded too: who tried what on whose thing
+
+    try:
+        record(user, "refused", what, attempted=action, owner=owner)
+    except OSError:  # a full disk must not turn a refusal into a crash
+        pass
     verb = _VERBS.get(action, action)
     target = f" {what}" if what else ""
     if user.role not in ACTIONS[action]:

@@ -34,8 +34,9 @@ def current_quotas() -> Quotas:
                   disk_bytes=_as_bytes(_positive("TLSTUDIO_QUOTA_DISK_GB", float)))
 
 
-def check_quota(user: User, active_jobs: int, used_bytes: int, quotas: Quotas | None = None) -> None:
-    """Refuse a new job when the user already has their quota of active jobs or of disk. Admins are not limited.
+def check_quota(user: User, active_jobs: int, used_bytes: int, quotas: Quotas | None = None, adding: int = 1) -> None:
+    """Refuse `adding` new jobs (a sweep adds one per run) when they would take the user over their quota of active
+    jobs, or when the user is at their disk quota. Admins are not limited.
 
     Raises:
         QuotaExceeded: naming the limit, the user's figure and how to free it.
@@ -43,9 +44,10 @@ def check_quota(user: User, active_jobs: int, used_bytes: int, quotas: Quotas | 
     quotas = quotas or current_quotas()
     if user.role == ADMIN:
         return
-    if quotas.jobs is not None and active_jobs >= quotas.jobs:
-        raise QuotaExceeded(f"Job quota reached: {user.id} has {active_jobs} queued or running job(s), the limit is "
-                            f"{quotas.jobs} (TLSTUDIO_QUOTA_JOBS). Wait for one to finish or cancel one.")
+    if quotas.jobs is not None and active_jobs + adding > quotas.jobs:
+        asked = f"; this would add {adding}" if adding > 1 else ""
+        raise QuotaExceeded(f"Job quota reached: {user.id} has {active_jobs} queued or running job(s){asked}, the "
+                            f"limit is {quotas.jobs} (TLSTUDIO_QUOTA_JOBS). Wait for one to finish or cancel one.")
     if quotas.disk_bytes is not None and used_bytes >= quotas.disk_bytes:
         raise QuotaExceeded(f"Disk quota reached: {user.id}'s runs and tasks take {used_bytes / 1e9:.2f} GB, the "
                             f"limit is {quotas.disk_bytes / 1e9:.2f} GB (TLSTUDIO_QUOTA_DISK_GB). Delete runs or "

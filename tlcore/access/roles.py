@@ -7,6 +7,9 @@ The file is `$TLSTUDIO_HOME/roles.toml`, or the path in `TLSTUDIO_ROLES`:
     member = ["@example.com", "group:ml-team"]   # a whole e-mail domain; a value of the groups claim
     viewer = ["guest@example.org"]
 
+    [accounts]                    # operating system accounts → who they are (the CLI's identity)
+    alice = "alice@example.com"
+
 The most powerful matching role wins. A damaged file gives everyone the viewer role (never more) and says why.
 """
 
@@ -18,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from tlcore.access.users import ADMIN, MEMBER, ROLES, VIEWER, User
+from tlcore.access.users import ADMIN, MEMBER, ROLES, VIEWER, User, local_admin
 from tlcore.storage.paths import studio_home
 
-__all__ = ["RoleRules", "BadRolesFile", "roles_path", "load_rules", "user_from_claims"]
+__all__ = ["RoleRules", "BadRolesFile", "roles_path", "load_rules", "user_from_claims", "cli_user"]
 
 GROUP_PREFIX = "group:"
 
@@ -34,6 +37,7 @@ class BadRolesFile(ValueError):
 class RoleRules:
     default: str = VIEWER
     members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role → e-mails, "@domain", "group:x"
+    accounts: Mapping[str, str] = field(default_factory=dict)  # OS login name → user id (e-mail)
 
     def role_for(self, email: str, groups: tuple[str, ...] = ()) -> str:
         email = email.strip().lower()
@@ -64,12 +68,35 @@ def load_rules(path: Path | None = None) -> RoleRules:
         raise BadRolesFile(f"The roles file {path} cannot be read ({error}); everyone is a viewer until it is "
                            "fixed.") from error
     default = data.get("default", VIEWER)
-    unknown = [key for key in data if key not in (*ROLES, "default")]
+    unknown = [key for key in data if key not in (*ROLES, "default", "accounts")]
     if default not in ROLES or unknown:
         raise BadRolesFile(f"The roles file {path} names unknown roles {unknown or [default]}; the roles are "
                            f"{', '.join(ROLES)}.")
     members = {role: tuple(str(entry) for entry in _as_list(data.get(role, []))) for role in ROLES}
-    return RoleRules(default=default, members=members)
+    accounts = data.get("accounts", {})
+    if not isinstance(accounts, dict) or not all(isinstance(value, str) for value in accounts.values()):
+        raise BadRolesFile(f"The roles file {path}: [accounts] maps operating system accounts to e-mails, "
+                           'e.g. alice = "alice@example.com".')
+    return RoleRules(default=default, members=members, accounts=dict(accounts))
+
+
+def cli_user(account: str) -> User:
+    """The CLI's user: the operating system `account` as mapped in the roles file's [accounts].
+
+    No roles file: one person on their own machine, the local admin (as the app without sign-in). With one, an
+    account not mapped is `os:<account>` with the default role; a damaged file gives the viewer role. An environment
+    variable is never trusted: anyone can set one.
+    """
+    try:
+        rules = load_rules()
+    except BadRolesFile:
+        return User(id=f"os:{account}", name=account, role=VIEWER)
+    if not roles_path().exists():
+        return local_admin()
+    email = rules.accounts.get(account)
+    if email:
+        return User(id=email, email=email, name=account, role=rules.role_for(email))
+    return User(id=f"os:{account}", name=account, role=rules.default)
 
 
 def user_from_claims(claims: Mapping[str, Any], rules: RoleRules | None = None) -> User:

@@ -5,7 +5,7 @@ button, a forged request and a script.
 """
 
 from tlcore.actions.cleaning import CLEANING_OPERATIONS, clean_image, retrain_cleaned, undo_cleaning
-from tlcore.actions.datasets import save_dataset_settings, upload_dataset
+from tlcore.actions.datasets import dataset_owner_of, save_dataset_settings, upload_dataset
 from tlcore.actions.labeling import add_examples, label_image, undo_label
 from tlcore.actions.jobs import cancel_job, owner_usage, resume_job, start_sweep, start_task, start_training
 from tlcore.actions.removal import (
@@ -30,7 +30,7 @@ from tlcore.actions.weights import create_custom_backbone, install_weights
 
 __all__ = [
     "CLEANING_OPERATIONS", "clean_image", "retrain_cleaned", "undo_cleaning",
-    "save_dataset_settings", "upload_dataset",
+    "save_dataset_settings", "upload_dataset", "dataset_owner_of",
     "cancel_job", "owner_usage", "resume_job", "start_sweep", "start_task", "start_training",
     "DELETABLE_KINDS", "deletable_items", "deletable_jobs", "item_labels", "delete_item", "delete_custom_backbone",
     "delete_dataset", "delete_export", "delete_job", "delete_upload", "empty", "find_job", "prune", "restore",

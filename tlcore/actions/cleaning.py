@@ -1,7 +1,8 @@
 """Cleaning a dataset's files and retraining on it as a signed-in user: the dataset's owner rule, then the audit.
 
 Moving an image between class folders changes the dataset as much as its stored split does, so the same owner
-rule holds: whoever first stored the dataset's settings (or an admin) may clean it; with no owner yet, any member.
+rule holds: its uploader, else whoever first stored its settings (or an admin) may clean it; with no owner yet,
+any member.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Callable
 
 from tlcore import curation
 from tlcore.access import User, record, require
-from tlcore.datasets import load_settings
+from tlcore.actions.datasets import dataset_owner_of
 from tlcore.runs import Run, get_run
 
 __all__ = ["CLEANING_OPERATIONS", "clean_image", "undo_cleaning", "retrain_cleaned"]
@@ -20,7 +21,7 @@ CLEANING_OPERATIONS: dict[str, Callable[..., curation.Action]] = {
 
 
 def _require_dataset(user: User, dataset: str) -> None:
-    owner = load_settings(dataset).owner or user.id
+    owner = dataset_owner_of(dataset) or user.id  # its uploader, else who first stored its settings
     require(user, "dataset_settings", owner, what=f"the dataset {dataset}")
 
 

@@ -8,10 +8,24 @@ from typing import IO
 
 from tlcore.access import User, record, require
 from tlcore.datasets import DatasetSettings, load_settings, save_settings
-from tlcore.storage import ZipCaps, data_root, extract_zip
-from tlcore.storage.uploads import record_dataset_owner
+from tlcore.storage import ZipCaps, data_root, extract_zip, resolve_dataset_path
+from tlcore.storage.uploads import dataset_owner, record_dataset_owner
 
-__all__ = ["upload_dataset", "save_dataset_settings"]
+__all__ = ["upload_dataset", "save_dataset_settings", "dataset_owner_of"]
+
+
+def dataset_owner_of(dataset: str) -> str:
+    """Who owns a dataset: the member who uploaded it, else whoever first stored its settings; "" when nobody.
+
+    The uploader comes first, so the first other member to save settings on someone's upload does not become its
+    owner, and cleaning (which moves its files) follows the same rule.
+    """
+    try:
+        relative = resolve_dataset_path(dataset).relative_to(data_root())
+    except ValueError:
+        relative = None
+    uploader = dataset_owner(relative.parts[0]) if relative is not None and relative.parts else ""
+    return uploader or load_settings(dataset).owner
 
 
 def upload_dataset(user: User, source: IO[bytes], name: str, caps: ZipCaps | None = None) -> Path:
@@ -38,8 +52,7 @@ def save_dataset_settings(user: User, dataset: str, settings: DatasetSettings,
     Raises:
         NotAllowed: someone else owns this dataset's settings. SettingsChanged: they were saved meanwhile.
     """
-    stored = load_settings(dataset)
-    require(user, "dataset_settings", stored.owner or user.id, what=f"the dataset {dataset}")
+    require(user, "dataset_settings", dataset_owner_of(dataset) or user.id, what=f"the dataset {dataset}")
     version = settings.version if expected_version is None else expected_version
     saved = save_settings(dataset, settings, saved_by=user.id, expected_version=version)
     record(user, "dataset_settings", dataset, version=saved.version)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tlcore import jobs, training
 from tlcore.access import User, check_quota, record, require
 from tlcore.config import TrainConfig
-from tlcore.jobs.scheduler import all_jobs
+from tlcore.jobs.scheduler import all_jobs, scheduler_lock
 from tlcore.runs import ACTIVE_STATES, Run, get_run
 from tlcore.storage import folder_size
 
@@ -24,9 +24,11 @@ def owner_usage(user_id: str) -> tuple[int, int]:
     return active, sum(folder_size(job.path) for job in owned)
 
 
-def _check_quota(user: User) -> None:
+def _check_quota(user: User, adding: int = 1) -> None:
+    """Call with the scheduler lock held, then submit before releasing it: checked and reserved in one step, so
+    concurrent submits (two tabs, a script) cannot all pass the check before any of them is queued."""
     active, used = owner_usage(user.id)
-    check_quota(user, active, used)
+    check_quota(user, active, used, adding=adding)
 
 
 def start_training(user: User, config: TrainConfig, gpus: int | None = None, here: bool = False) -> Run:
@@ -36,8 +38,9 @@ def start_training(user: User, config: TrainConfig, gpus: int | None = None, her
         NotAllowed: the user may not start jobs. QuotaExceeded: over the job or disk quota.
     """
     require(user, "start", what="a training run")
-    _check_quota(user)
-    run = jobs.submit(config, owner=user.id, gpus=gpus, here=here)  # the owner is known from the first scheduler step (fair share)
+    with scheduler_lock():
+        _check_quota(user)
+        run = jobs.submit(config, owner=user.id, gpus=gpus, here=here)  # owner known from the first step (fair share)
     record(user, "start", run.id, backbone=config.backbone, dataset=config.dataset, parent=config.parent_run)
     return run
 
@@ -45,8 +48,9 @@ def start_training(user: User, config: TrainConfig, gpus: int | None = None, her
 def start_sweep(user: User, config: TrainConfig, depths: list[int | None]) -> str:
     """Queue a freeze-depth sweep owned by `user`; returns the sweep id (tlcore.training.submit_sweep)."""
     require(user, "start", what="a sweep")
-    _check_quota(user)
-    sweep_id = training.submit_sweep(config, depths, owner=user.id)
+    with scheduler_lock():  # every run of the sweep counts, reserved at once
+        _check_quota(user, adding=len(set(depths)))
+        sweep_id = training.submit_sweep(config, depths, owner=user.id)
     record(user, "start", sweep_id, backbone=config.backbone, dataset=config.dataset, depths=depths)
     return sweep_id
 
@@ -58,11 +62,11 @@ def start_task(user: User, kind: str, params: dict) -> Run:
     if action == "export":
         owner = get_run(str(params.get("run", ""))).owner
     require(user, action, owner, what=f"a {kind} task" + (f" on {params.get('run')}" if owner else ""))
-    if action != "predict":
-        _check_quota(user)
     if kind == "instant":  # the run it makes belongs to whoever asked, whatever the params say
         params = {**params, "owner": user.id}
-    task = jobs.submit_task(kind, params, owner=user.id)
+    with scheduler_lock():  # every kind counts, a viewer's batch prediction too
+        _check_quota(user)
+        task = jobs.submit_task(kind, params, owner=user.id)
     audited = {"export": "export", "download_weights": "install_weights"}.get(kind, "start")
     record(user, audited, task.id, kind=kind, **({"run": params["run"]} if "run" in params else {}))
     return task

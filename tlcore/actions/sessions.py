@@ -7,20 +7,29 @@ expired or removed identity cookie, or another person signing in over it; nothin
 
 from __future__ import annotations
 
-from tlcore.access import User, record
+from tlcore.access import User, read_log, record
 
 __all__ = ["signed_in", "signed_out", "session_changed"]
 
+_RECENT = 5000  # entries searched for the same sign-in
 
-def signed_in(user: User) -> None:
-    record(user, "sign_in", user.id, email=user.email, groups=list(user.groups))
+
+def signed_in(user: User, sign_in: str | None = None) -> None:
+    """Audit a sign-in once: `sign_in` names it (the provider's subject and issue time), so a page reload or a
+    new tab of the same sign-in, each a new browser session, is not recorded again."""
+    if sign_in and any(entry.get("action") == "sign_in" and entry.get("sign_in") == sign_in
+                       for entry in read_log(limit=_RECENT, user_id=user.id)):
+        return
+    record(user, "sign_in", user.id, email=user.email, groups=list(user.groups),
+           **({"sign_in": sign_in} if sign_in else {}))
 
 
 def signed_out(user: User, how: str = "sign-out button") -> None:
     record(user, "sign_out", user.id, how=how)
 
 
-def session_changed(previous: User | None, current: User | None, how: str = "session lost its sign-in") -> None:
+def session_changed(previous: User | None, current: User | None, how: str = "session lost its sign-in",
+                    sign_in: str | None = None) -> None:
     """Audit the change from `previous` (last rerun's person, or None) to `current` (this rerun's, or None).
 
     Args:
@@ -30,4 +39,4 @@ def session_changed(previous: User | None, current: User | None, how: str = "ses
     if previous is not None and not same:
         signed_out(previous, how=how)
     if current is not None and not same:
-        signed_in(current)
+        signed_in(current, sign_in)

@@ -58,10 +58,10 @@ def settings_path(dataset: str | os.PathLike) -> Path:
 
 def load_settings(dataset: str | os.PathLike) -> DatasetSettings:
     """The stored settings, or the defaults for a dataset never configured (also when the file is unreadable)."""
-    data = read_json(settings_path(dataset))
     try:
+        data = read_json(settings_path(dataset))
         return DatasetSettings.from_dict(data) if data else DatasetSettings()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError, RecursionError):  # damaged: checked by the record's own rules
         return DatasetSettings()
 
 

@@ -19,7 +19,10 @@ BEST_BADGE = "★ best"
 
 
 def _dataset_of(run: Run) -> str:
-    return read_json(run.config_path, default={}).get("dataset", "")
+    try:
+        return run.config().dataset
+    except ValueError:  # a damaged config.json: no dataset it could be best for
+        return ""
 
 
 def is_best(run: Run) -> bool:
@@ -27,10 +30,11 @@ def is_best(run: Run) -> bool:
 
 
 def mark_best(run: Run) -> None:
-    """Make `run` the best of its dataset: the marker moves here from any other run of the same dataset."""
+    """Make `run` its owner's best of its dataset: the marker moves here from that owner's other runs of the same
+    dataset only; another member's mark on the same dataset stays (each marks their own best)."""
     dataset = _dataset_of(run)
     for other in list_runs():
-        if other.path != run.path and is_best(other) and _dataset_of(other) == dataset:
+        if other.path != run.path and is_best(other) and _dataset_of(other) == dataset and other.owner == run.owner:
             (other.path / BEST_MARKER).unlink(missing_ok=True)
     write_json_atomic(run.path / BEST_MARKER, {"dataset": dataset, "marked_at": time.time()})
 

@@ -27,7 +27,8 @@ __all__ = [
 RAY_ADDRESS_ENV = "TLSTUDIO_RAY_ADDRESS"  # a Ray head's dashboard address, e.g. http://head:8265
 RAY_PYTHON_ENV = "TLSTUDIO_RAY_PYTHON"  # the Python on the nodes that has tlcore's requirements (default: python)
 LOG_TO_RUN_ENV = "TLSTUDIO_WORKER_LOG_TO_RUN"  # the worker writes its output to the run's worker.log itself
-TERMINAL_STATES = ("STOPPED", "SUCCEEDED", "FAILED")
+LOST = "LOST"  # the head answers but does not know the job (it restarted and lost its job table)
+TERMINAL_STATES = ("STOPPED", "SUCCEEDED", "FAILED", LOST)
 _FORWARDED = ("KERAS_HOME", "TF_CPP_MIN_LOG_LEVEL", "TF_FORCE_GPU_ALLOW_GROWTH")
 _REPO = Path(__file__).resolve().parents[2]
 
@@ -69,14 +70,17 @@ def submit_to_ray(run: Run, resources: Resources) -> str:
 
 
 def ray_job_state(job_id: str) -> str | None:
-    """Ray's status of the job (PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED), or None when the cluster cannot say."""
+    """Ray's status of the job (PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED), LOST when a reachable head does not
+    know it (restarted: the job will never report again, so the run is interrupted and resumable), or None when the
+    cluster cannot say (unreachable)."""
     address = ray_address()
     if not address:
         return None
     try:
         return str(_client(address).get_job_status(job_id))
-    except Exception:  # noqa: BLE001 - an unreachable head must not stop a page: "cannot tell" is the answer
-        return None
+    except Exception as error:  # noqa: BLE001 - an unreachable head must not stop a page: "cannot tell" is the answer
+        text = str(error).lower()
+        return LOST if "does not exist" in text or "not found" in text or "404" in text else None
 
 
 @dataclass(frozen=True)

@@ -219,9 +219,11 @@ def _check(run: Run) -> tuple[str, bool]:
     ray_job = status.get("ray_job_id")
     ray = ray_backend.liveness(ray_job) if ray_job else None
     if state == RUNNING:
-        if not status.get("pid") and not ray_job:  # a worker records its pid as it claims the job: none can hold
-            return _mark(run, "Recorded as running with no process to check (status.json was written by hand or "
-                              "cut short); it no longer holds a place in the queue."), True  # the slot forever
+        if not status.get("pid") and not ray_job and _silent_for(status) > NEVER_STARTED_S:
+            # a worker records its pid as it claims the job; a record with none and no recent update (written by
+            # hand, cut short) would otherwise hold its slot forever
+            return _mark(run, "Recorded as running with no process to check and no update for "
+                              f"{NEVER_STARTED_S:.0f} s; it no longer holds a place in the queue."), True
         alive = process_alive(status) if status.get("pid") else None  # no pid recorded: nothing to judge by
         if ray is not None and ray.known:
             alive = ray.alive
@@ -250,6 +252,12 @@ def _check(run: Run) -> tuple[str, bool]:
         return _mark(run, f"Its worker never started (handed its devices {waited:.0f} s ago); cancel it or queue it "
                           "again.", never_started=True), True
     return state, False
+
+
+def _silent_for(status: dict) -> float:
+    """Seconds since the status was last written (or the job started); infinite when it records neither."""
+    last = status.get("updated_at") or status.get("started_at")
+    return time.time() - float(last) if last else float("inf")
 
 
 def _mark(run: Run, error: str, **extra: Any) -> str:

@@ -67,10 +67,10 @@ STATUS_RULES: dict[str, Rule] = {
     **{name: optional(_COUNT) for name in ("epoch", "epochs", "batch", "batches", "epochs_done", "first_epoch",
                                            "images_to_evaluate", "evaluated_images", "trainable_params",
                                            "resumed_from_epoch", "stage", "stages")},
-    "eta_seconds": optional(real_number(0)),
+    "eta_seconds": optional(real_number()),  # shown, never computed with: any finite number
     "val_accuracy": optional(_SHARE),
     "test_accuracy": optional(_SHARE),
-    "progress": optional(_SHARE),
+    "progress": optional(real_number()),  # a task's own report; the banner clamps it to 0..1
     "never_started": optional(flag),
     "devices": optional(_device_list),
     "resources": optional(_object({"gpus": whole_number(0, 1024), "lane": text(20)})),

@@ -24,7 +24,7 @@ def test_round_trip_through_a_dict_keeps_every_field_and_ignores_unknown_keys():
 
 @pytest.mark.parametrize("field,value", [("rotation", 1.5), ("crop", -0.1), ("flip", "sideways")])
 def test_out_of_range_values_are_refused_by_name(field, value):
-    with pytest.raises(ValueError, match=field if field != "flip" else "flip mode"):
+    with pytest.raises(ValueError, match=field):  # the message names the field
         AugmentConfig(**{field: value})
 
 

@@ -37,3 +37,4 @@ def test_a_run_that_fills_the_disk_is_failed_with_disk_full_and_leaves_no_partia
         assert cli.main(["runs"]) == 0
         line = [text for text in capsys.readouterr().out.splitlines() if run.id in text]
         assert len(line) == 1 and "disk full" in line[0]
+

@@ -158,7 +158,7 @@ def test_describe_gives_one_table_row(studio_dirs):
 
     assert run.describe() == {"run": run.id, "state": "finished", "backbone": "VGG16", "dataset": "pets",
                               "image_size": 64, "epochs": 4, "val_accuracy": 0.8, "test_accuracy": 0.9,
-                              "fine_tune_of": "2026-01-01_000000_vgg16"}
+                              "fine_tune_of": "2026-01-01_000000_vgg16", "damaged": None}
 
 
 # --- pid_alive -----------------------------------------------------------------------------------------------------
