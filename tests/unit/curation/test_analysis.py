@@ -19,3 +19,4 @@ def test_latest_finished_map_of_that_dataset_and_run():
     assert latest_map_task("mine") == older
     assert latest_map_task("mine", "r1") == of_run
     assert latest_map_task("mine", "r2") is None
+
