@@ -30,7 +30,8 @@ DISTINCTIVE_RATIO = 0.5  # nearest ≤ half the distance of the second nearest: 
 THUMBNAIL_SIZE = 16  # greyscale thumbnail side, then a Gaussian blur of THUMBNAIL_BLUR pixels: every image loses the
 THUMBNAIL_BLUR = 3.0  # detail a small, blurred or JPEG copy has lost, so copy and original meet; then each thumbnail
 # is standardised (its own mean and spread), since a blur or a re-encoding changes contrast. Measured on planted digit
-# copies: 74 % found against 62 % without the standardisation, at 4 false pairs per 1,000 (bench/near_duplicates.py)
+# copies: 71 % found against 58 % without the standardisation (3 seeds), at 4 false pairs per 1,000
+# (bench/near_duplicates.py)
 KIND_EXACT, KIND_PIXELS, KIND_FEATURES = "exact", "pixels", "features"
 RULE = (f"A pair is a near-duplicate when one image's nearest neighbour is at most {DISTINCTIVE_RATIO:.0%} as far as "
         "its second-nearest (a copy stands out from its own neighbourhood, whatever the feature space), in a blurred "
