@@ -57,7 +57,11 @@ def _open_map(open_page, dataset: str, root, task):
 def test_compute_map_queues_the_task_with_the_chosen_settings(open_page, mine):
     at = open_page("pages/dataset.py", query_params={"dataset": "mine"})
     assert not at.warning
-    by_label(at.button, "Compute map").click().run()  # offline: ImageNet weights absent, said, nothing queued
+    # offline: ImageNet weights absent, so random ones are preselected and the page says why
+    assert by_label(at.radio, "Weights").value == "Random (untrained features)"
+    assert any("not cached" in item.value and "weaker" in item.value for item in at.caption)
+    by_label(at.radio, "Weights").set_value("ImageNet (cached weights only)").run()
+    by_label(at.button, "Compute map").click().run()  # asked for anyway: said, nothing queued
     assert any("not cached" in warning.value for warning in at.warning)
     assert f"map_task::{mine.resolve()}" not in at.session_state
     by_label(at.radio, "Weights").set_value("Random (untrained features)")

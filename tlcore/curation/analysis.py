@@ -113,12 +113,22 @@ def analyse(config: EmbedConfig,
     """Features (cached) then `analyse_embeddings`; the config is kept in the result."""
     start = time.perf_counter()
     embeddings = compute_embeddings(config, report)
-    labels_from = label_issue_report(config, lambda fraction, message: report(0.9, message)) if config.run else None
+    labels_from, label_note = None, None
+    if config.run:
+        from tlcore.backbones.weights import WeightsUnavailable
+
+        try:
+            labels_from = label_issue_report(config, lambda fraction, message: report(0.9, message))
+        except WeightsUnavailable:  # said on the page: the map still comes, its label ranking is the weaker one
+            label_note = ("The run's base weights are not available on this server, so label issues come from a "
+                          "cross-validation on the run's own features, which learned these labels: a weaker ranking.")
     features_s = round(time.perf_counter() - start, 2)
     report(0.96, f"projecting {len(embeddings.paths):,} images ({config.method})")
     result = analyse_embeddings(embeddings, config.method, config.seed, config.run, report=report,
                                 labels_from=labels_from)
     result["timings"]["features_s"] = features_s
+    if label_note:
+        result["label_source"] = f"{result['label_source']} {label_note}"
     report(1.0, "done")
     return {"config": config.to_dict(), **result}
 

@@ -28,7 +28,10 @@ DEFAULT_SIMILARITY = 0.98  # cosine of centred features; resized + JPEG copies o
 NEIGHBOURS = 10
 DISTINCTIVE_RATIO = 0.5  # nearest ≤ half the distance of the second nearest: 4-5 false pairs per 1,000 digits
 THUMBNAIL_SIZE = 16  # greyscale thumbnail side, then a Gaussian blur of THUMBNAIL_BLUR pixels: every image loses the
-THUMBNAIL_BLUR = 2.0  # detail a small, blurred or JPEG copy has lost, so copy and original meet
+THUMBNAIL_BLUR = 3.0  # detail a small, blurred or JPEG copy has lost, so copy and original meet; then each thumbnail
+# is standardised (its own mean and spread), since a blur or a re-encoding changes contrast. Measured on planted digit
+# copies: 71 % found against 58 % without the standardisation (3 seeds), at 4 false pairs per 1,000
+# (bench/near_duplicates.py)
 KIND_EXACT, KIND_PIXELS, KIND_FEATURES = "exact", "pixels", "features"
 RULE = (f"A pair is a near-duplicate when one image's nearest neighbour is at most {DISTINCTIVE_RATIO:.0%} as far as "
         "its second-nearest (a copy stands out from its own neighbourhood, whatever the feature space), in a blurred "
@@ -153,7 +156,8 @@ def distinctive_pairs(vectors: np.ndarray, ratio: float = DISTINCTIVE_RATIO) -> 
 
 
 def pixel_thumbnails(root, paths: list[str], report=lambda fraction, message: None) -> np.ndarray:
-    """A blurred THUMBNAIL_SIZE² greyscale thumbnail per image (float32 rows); an unreadable file gets zeros."""
+    """A blurred, standardised THUMBNAIL_SIZE² greyscale thumbnail per image (float32 rows); an unreadable file gets
+    zeros (and a blank image, all one grey, stays zeros: it pairs with nothing but its exact twin)."""
     import time
     from pathlib import Path
 
@@ -166,8 +170,8 @@ def pixel_thumbnails(root, paths: list[str], report=lambda fraction, message: No
         try:
             with Image.open(Path(root) / path) as image:
                 thumbnail = image.convert("L").resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.BILINEAR)
-            rows[index] = gaussian_filter(np.asarray(thumbnail, dtype=np.float32), THUMBNAIL_BLUR,
-                                          mode="nearest").ravel()
+            blurred = gaussian_filter(np.asarray(thumbnail, dtype=np.float32), THUMBNAIL_BLUR, mode="nearest")
+            rows[index] = ((blurred - blurred.mean()) / (blurred.std() + 1e-3)).ravel()
         except (OSError, ValueError):
             pass
         if time.monotonic() - last > 1.0:
@@ -200,8 +204,9 @@ def duplicate_pairs(root, paths: list[str], splits: list[str], features: np.ndar
         found[pair] = (KIND_FEATURES, similarity)
     report(0.0, "pixel thumbnails")
     thumbnails = pixel_thumbnails(root, paths, report)
-    for pair, similarity in distinctive_pairs(thumbnails).items():
-        found[pair] = (KIND_PIXELS, similarity)  # the pixel evidence is the one shown when both agree
+    usable = np.flatnonzero(np.abs(thumbnails).sum(axis=1) > 0)  # unreadable or one flat grey: no pixel evidence
+    for (a, b), similarity in distinctive_pairs(thumbnails[usable]).items():
+        found[(int(usable[a]), int(usable[b]))] = (KIND_PIXELS, similarity)  # shown when both spaces agree
     groups: dict[str, list[int]] = {}
     for index, digest in enumerate(_content_hashes(root, paths)):
         if digest is not None:

@@ -116,3 +116,27 @@ def test_a_copy_of_the_builtin_digits_is_an_ordinary_writable_dataset(studio_dir
     assert (builtin / "0" / "digit_0000.png").is_file()
     undo("my-digits", action.id)
     assert (copy / "0" / "digit_0000.png").is_file()
+
+
+def test_state_after_actions_comes_from_the_log(dataset):
+    """What the page shows after a click (open issues, where files are, what undo offers) is read from the log."""
+    from tlcore.curation import current_paths, describe, open_issues, planned_moves, undoable
+
+    name, root = dataset
+    a, b, c = sorted(str(p.relative_to(root)) for p in root.glob("0/*.png"))[:3]
+    assert planned_moves([a], "relabel", "2") == [f"{a} 0 → 2"]
+    assert planned_moves([b], "exclude") == [f"{b} → {QUARANTINE}/{b}"]
+    moved = relabel(name, a, "2")
+    excluded = exclude(name, b)
+    kept_action = keep(name, c)
+    assert current_paths(name, [a, b, c]) == [moved.target, excluded.target, c]
+    assert open_issues(name, [a, b, c], [True, True, True]) == []
+    assert [describe(action) for action in undoable(name)] == [
+        f"kept {c} as it is", f"excluded {b} (now in {QUARANTINE}/)", f"moved {a} 0 → 2"]
+    undo(name, moved.id)
+    assert open_issues(name, [a, b, c], [True, True, True]) == [0]
+    assert [action.id for action in undoable(name)] == [kept_action.id, excluded.id]
+    again = relabel(name, a, "1")
+    onward = relabel(name, again.target, "2")
+    assert again.id not in {action.id for action in undoable(name)}  # moved again since: undo the later move first
+    assert onward.id in {action.id for action in undoable(name)}

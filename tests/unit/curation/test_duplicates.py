@@ -112,3 +112,25 @@ def test_the_rule_finds_planted_altered_copies_whatever_the_features(digits, tmp
     false = [pair for pair in pairs if frozenset((pair.a, pair.b)) not in planted and pair.kind != "exact"]
     assert len(false) <= 0.02 * len(paths), false  # not every digit's neighbour is a "duplicate"
     assert pairs[0].leakage
+
+
+def test_unreadable_or_blank_files_are_not_pixel_duplicates_of_each_other(tmp_path):
+    """Two different broken files (or two flat images of different greys) share no picture: no pair, unless the bytes
+    are the same (then an exact pair)."""
+    from tlcore.curation import duplicate_pairs
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "a").mkdir()
+    paths = []
+    for index in range(30):
+        Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8), "L").save(tmp_path / "a" / f"{index}.png")
+        paths.append(f"a/{index}.png")
+    (tmp_path / "a" / "broken1.png").write_bytes(b"not an image 1")
+    (tmp_path / "a" / "broken2.png").write_bytes(b"not an image 2")
+    Image.new("L", (8, 8), 40).save(tmp_path / "a" / "flat1.png")
+    Image.new("L", (8, 8), 200).save(tmp_path / "a" / "flat2.png")
+    paths += ["a/broken1.png", "a/broken2.png", "a/flat1.png", "a/flat2.png"]
+    features = rng.normal(size=(len(paths), 16)).astype(np.float32)
+    pairs = duplicate_pairs(tmp_path, paths, ["train"] * len(paths), features)
+    assert not [pair for pair in pairs if {pair.a, pair.b} & {"a/broken1.png", "a/broken2.png", "a/flat1.png",
+                                                              "a/flat2.png"}], pairs
