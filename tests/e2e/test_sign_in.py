@@ -35,7 +35,8 @@ def _provider_ready(url: str) -> bool:
 def provider(artifacts_dir):
     """oidc-provider-mock on loopback with the three users predefined (their e-mail and name as claims)."""
     port = free_port()
-    claims = [json.dumps({"sub": email, "email": email, "name": name.title()}) for name, email in USERS.items()]
+    claims = [json.dumps({"sub": email, "email": email, "email_verified": True, "name": name.title()})
+              for name, email in USERS.items()]
     command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
     for claim in claims:
         command += ["--user-claims", claim]
