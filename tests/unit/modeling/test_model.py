@@ -279,9 +279,9 @@ def test_backbone_without_a_shipped_table_is_measured_once_and_cached(studio_dir
     layer_tables.table_for.cache_clear()
     try:
         table = layer_tables.table_for(REGISTRY["VGG16"])
-        cached = studio_dirs.home / "cache" / "layer_tables" / "VGG16.json"
+        cached = layer_tables._cached_table_path(REGISTRY["VGG16"])  # per Keras version (a new Keras measures again)
 
-        assert cached.is_file()
+        assert cached.is_file() and cached.parent == studio_dirs.home / "cache" / "layer_tables"
         assert LayerTable.from_dict(json.loads(cached.read_text())) == table
         assert table.feature_dim == 512 and sum(r.trainable for r in table.layers) == 14_714_688
 
