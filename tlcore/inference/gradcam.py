@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "MIN_MAP_SIZE", "GRAD_CAM", "GRADIENT_X_INPUT", "GradCamUnavailable", "GradCam", "target_layer", "Explainer", "colourise", "overlay",
+    "MIN_MAP_SIZE", "GRAD_CAM", "GRADIENT_X_INPUT", "GradCamUnavailable", "GradCam", "target_layer", "Explainer",
+    "colourise", "overlay",
     "quadrant_shares"
 ]
 
