@@ -354,7 +354,7 @@ def _predict(args) -> int:
               + (f"; not sure below {confidence.threshold:.1%} ({confidence.support_note()})"
                  if confidence.threshold is not None else "; this run has no not-sure threshold yet"))
         if confidence.support_warning():
-            print(f"warning: {confidence.support_warning()}")
+            print(f"warning: {confidence.support_warning()}", file=sys.stderr)
         for p in predictions:
             print(p.name, p.error or f"{p.answer}: " + ", ".join(f"{c} {prob:.1%}" for c, prob in p.top))
     return 0 if all(p.error is None for p in predictions) else 1

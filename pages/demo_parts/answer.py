@@ -16,8 +16,8 @@ from pages.shared.user_text import escape_markdown
 # Sizes in viewport units with floors and ceilings: large on a projector, still on one line on a phone. The
 # selectors name Streamlit's markdown container so they outrank its own paragraph style.
 STYLE = """<style>
-[data-testid="stMarkdownContainer"] p.demo-answer {font-size: clamp(2.6rem, 9vw, 6.5rem); font-weight: 800;
-  line-height: 1.05; margin: 0.1em 0;}
+[data-testid="stMarkdownContainer"] p.demo-answer {font-size: clamp(3.5rem, 16vw, 7rem); font-weight: 800;
+  line-height: 1.05; margin: 0.1em 0; overflow-wrap: anywhere;}
 [data-testid="stMarkdownContainer"] p.demo-answer.not-sure {color: #757575;}
 [data-testid="stMarkdownContainer"] p.demo-detail {font-size: clamp(1.1rem, 2.4vw, 1.8rem); margin-bottom: 0.4em;}
 </style>"""

@@ -63,7 +63,8 @@ def test_a_photo_gets_its_answer_bars_examples_and_the_card(open_page, demo_run)
     assert by_label(at.radio, "Photo from").value == "Camera"  # the camera first: what a presenter shows
     _no_controls(at)
 
-    by_label(_upload_mode(at).file_uploader, "Drop a photo here, or browse").set_value((relative, data, "image/png")).run()
+    uploader = by_label(_upload_mode(at).file_uploader, "Drop a photo here, or browse")
+    uploader.set_value((relative, data, "image/png")).run()
 
     assert not at.exception and not at.error
     assert _answers(at) == [f'<p class="demo-answer">{truth}</p>']

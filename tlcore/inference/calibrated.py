@@ -70,7 +70,8 @@ class Confidence:
         if self.threshold is None or self.target_accuracy is None or self.met is not False:
             return ""
         needed = answers_needed(self.target_accuracy)
-        bound = "" if self.lower_bound is None else f" (at {SUPPORT_LEVEL:.0%} confidence only {self.lower_bound:.1%} is supported)"
+        bound = "" if self.lower_bound is None else \
+            f" (at {SUPPORT_LEVEL:.0%} confidence only {self.lower_bound:.1%} is supported)"
         if needed is None:
             return (f"A {self.target_accuracy:.0%} target can never be supported by a finite number of validation "
                     f"answers{bound}: treat its answers as less sure than that.")

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "MIN_MAP_SIZE", "GRAD_CAM", "GRADIENT_X_INPUT", "GradCamUnavailable", "GradCam", "target_layer", "Explainer", "colourise", "overlay",
+    "MIN_MAP_SIZE", "GRAD_CAM", "GRADIENT_X_INPUT", "GradCamUnavailable", "GradCam", "target_layer", "Explainer",
+    "colourise", "overlay",
     "quadrant_shares"
 ]
 
@@ -95,9 +96,13 @@ def _map_side(layer) -> int:
 
 
 def _last_usable_map(layers: list) -> object | None:
-    """The deepest 4-D output at least MIN_MAP_SIZE on each side; None when none is (then gradient × input)."""
+    """The deepest 4-D output at least MIN_MAP_SIZE on each side; else a transformer's patch-token grid (its only
+    map, however coarse); else None (then gradient × input)."""
     wide = [layer for layer in layers if _map_side(layer) >= MIN_MAP_SIZE]
-    return wide[-1] if wide else None
+    if wide:
+        return wide[-1]
+    grids = [layer for layer in layers if layer.name == "patch_grid"]
+    return grids[-1] if grids else None
 
 
 def target_layer(model: "keras.Model") -> tuple[object | None, object | None]:

@@ -57,7 +57,8 @@ def chance_level(confusion_matrix: list[list[int]]) -> float:
 
 def chance_warning(evaluation: dict[str, Any] | None) -> str | None:
     """Why a run's answers say nothing about the image, or None: every image got the same answer, or the accuracy is
-    within CHANCE_MARGIN of chance. Shown on Evaluate and in the model card (issue 24: such a run passed every check)."""
+    within CHANCE_MARGIN of chance. Shown on Evaluate and in the model card (issue 24: such a run passed every
+    check)."""
     if not evaluation or not evaluation.get("confusion_matrix") or not evaluation.get("images"):
         return None
     matrix = evaluation["confusion_matrix"]
