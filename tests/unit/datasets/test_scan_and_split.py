@@ -211,14 +211,19 @@ def test_class_made_too_small_by_bad_files_is_a_dataset_error(studio_dirs):
         make_split(scan, SplitConfig(), excluded=find_bad_files(scan))
 
 
+def test_fractions_leaving_too_few_training_images_are_refused(unbalanced):
+    with pytest.raises(DatasetError, match="keep them under 0.9"):
+        make_split(unbalanced, SplitConfig(val_fraction=0.5, test_fraction=0.45))
+
+
 @pytest.mark.parametrize("val, test, message", [
-    (0.5, 0.45, "keep them under 0.9"),
-    (-0.1, 0.2, "must each be between 0 and 1"),
-    (0.2, 1.0, "must each be between 0 and 1"),
+    (-0.1, 0.2, r"val_fraction must be a finite number in \[0, 1\)"),
+    (0.2, 1.0, r"test_fraction must be a finite number in \[0, 1\)"),
 ])
-def test_impossible_fractions_are_refused(unbalanced, val, test, message):
-    with pytest.raises(DatasetError, match=message):
-        make_split(unbalanced, SplitConfig(val_fraction=val, test_fraction=test))
+def test_fractions_out_of_range_are_refused_when_the_split_is_configured(val, test, message):
+    """Checked once, where the config is made (tlcore.config.checks), so no split is ever attempted with them."""
+    with pytest.raises(ValueError, match=message):
+        SplitConfig(val_fraction=val, test_fraction=test)
 
 
 def test_split_round_trips_through_a_dict(unbalanced):
