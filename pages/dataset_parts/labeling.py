@@ -29,9 +29,12 @@ def add_examples_section(dataset: str) -> None:
                           key="examples_class")
     class_name = st.text_input("New class name", key="examples_new_class") if choice == NEW_CLASS else choice
     round_ = st.session_state.setdefault(_ROUND, 0)  # a new key after each add: the widgets come back empty
-    photo = st.camera_input("Take a photo (one snapshot per click)", key=f"examples_camera_{round_}")
-    st.caption("The camera works when the app is opened on localhost or over HTTPS; if the browser blocked it, allow "
-               "it from the address bar, or upload images below instead.")
+    photo = None
+    if st.toggle("Use the camera", key="examples_use_camera",
+                 help="Off until asked: the browser opens the camera only while this is on."):
+        photo = st.camera_input("Take a photo (one snapshot per click)", key=f"examples_camera_{round_}")
+        st.caption("The camera works when the app is opened on localhost or over HTTPS; if the browser blocked it, "
+                   "allow it from the address bar, or upload images below instead.")
     uploads = st.file_uploader("Or upload images", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                                accept_multiple_files=True, key=f"examples_uploads_{round_}")
     batches = {"camera": [photo.getvalue()] if photo is not None else [],

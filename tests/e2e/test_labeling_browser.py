@@ -73,6 +73,8 @@ def _capture(page, app_url: str, class_name: str, artifacts_dir: Path) -> None:
     page.get_by_label("New class name").fill(class_name)
     page.get_by_label("New class name").press("Enter")
     wait_idle(page)
+    page.get_by_text("Use the camera", exact=True).click()  # the browser opens the camera only when asked
+    wait_idle(page)
     for frame in range(FRAMES):
         _show_form(page)
         add = page.get_by_role("button", name="Add 1 image(s) to this class")
