@@ -76,7 +76,7 @@ PLAIN_SCRIPT = textwrap.dedent('''
     base_model.trainable = False
     inputs = keras.Input(shape=(size, size, 3))
     x = data_augmentation(inputs)
-    x = preprocess_input(tf.cast(x, tf.float32))
+    x = preprocess_input(x)
     x = base_model(x, training=False)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(0.2)(x)

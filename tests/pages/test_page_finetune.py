@@ -4,6 +4,7 @@ import os
 
 from page_helpers import by_label, make_run, metric_value, texts
 
+from tlcore import backbones
 from tlcore.backbones.catalog import layer_table
 from tlcore.config.training import TrainConfig
 from tlcore.jobs import scheduler as jobs
@@ -85,7 +86,8 @@ def test_picking_another_run_changes_the_slider_range(open_page):
                       class_names=["a", "b", "c"], model=b"x")
     at = open_page("pages/finetune.py")
     picker = by_label(at.selectbox, "Run to continue")
-    assert sorted(picker.options) == sorted(f"{run.id} · finished" for run in (mobilenet, resnet))
+    assert sorted(picker.options) == sorted(f"{run.id} · {name} · finished" for run, name in (
+        (mobilenet, "MobileNetV2 96 px · frozen"), (resnet, "ResNet50 96 px · frozen")))  # readable beside the stamp
     other = mobilenet if picker.value == resnet.id else resnet
 
     picker.set_value(other.id).run()
@@ -93,7 +95,8 @@ def test_picking_another_run_changes_the_slider_range(open_page):
     backbone = other.config().backbone
     layers = len(layer_table(backbone).layers)
     slider = by_label(at.slider, f"Unfreeze {backbone} from layer", prefix=True)
-    assert (slider.max, slider.value) == (layers - 1, (layers * 2) // 3)
+    assert (slider.max, slider.value) == (layers - 1, backbones.default_fine_tune_at(backbone))
+    assert slider.value == (100 if backbone == "MobileNetV2" else (layers * 2) // 3)
     assert by_label(at.number_input, LEARNING_RATE).value == other.config().learning_rate / 10
     assert at.query_params["run"] == other.id
 

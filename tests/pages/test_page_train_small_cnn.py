@@ -98,3 +98,24 @@ def test_a_finished_run_offers_a_notebook(open_page):
     at = open_page("pages/train.py", query_params={"run": run.id})
     labels = [button.proto.label for button in at.get("download_button")]
     assert f"Download run {run.id} as a notebook (.ipynb)" in labels
+
+
+
+def test_the_head_widgets_show_the_small_cnns_head_as_it_is_and_augmentation_is_set_here(open_page, monkeypatch):
+    """The Small CNN's head is Flatten + its Dense layer: the Head widgets say so (disabled), not "Global average /
+    0"; flip and rotation (the tutorial's 0.2) are set on this page and reach the queued run's config."""
+    monkeypatch.setattr(jobs, "start_worker", [].append)
+    at = _pick_small_cnn(open_page)
+    pooling = at.selectbox(key="head_pooling_flatten")  # the Head's; the shape form has a "Pooling" too
+    hidden = by_label(at.number_input, "Hidden dense units", prefix=True)
+    assert (pooling.value, pooling.disabled, hidden.value, hidden.disabled) == ("flatten", True, 128, True)
+
+    by_label(at.toggle, "Data augmentation", prefix=True).set_value(True).run()
+    at.slider(key="train_aug_rotation").set_value(0.2).run()
+    at.selectbox(key="train_aug_flip").set_value("horizontal").run()
+    by_label(at.button, "Start training").click().run()
+
+    assert not at.exception and not at.error
+    config = get_run(at.query_params["run"]).config()
+    assert (config.augment, config.augmentation.flip, config.augmentation.rotation) == (True, "horizontal", 0.2)
+    assert (config.pooling, config.hidden_units) == ("flatten", 128)

@@ -124,11 +124,16 @@ def registry_rows() -> list[dict]:
             for backbone in map(backbones.get, backbones.all_names())]
 
 
-def imagenet_problem(backbone: Backbone, image_size: int) -> str | None:
-    """Why ImageNet (or preset) weights cannot be used at this size, or None when they can."""
+def imagenet_problem(backbone: Backbone, image_size: int, probe_network: bool = False) -> str | None:
+    """Why ImageNet (or preset) weights cannot be used at this size, or None when they can. `probe_network`: also
+    say so when a KerasHub preset is not on this server and the server is offline (checked where a job is
+    submitted, so the CLI and the page answer in one line instead of a failed job's traceback)."""
     problem = backbone.size_problem(image_size)
     if problem:
         return problem
+    if probe_network and isinstance(backbone, KerasHubBackbone) and local_preset(backbone.preset) is None \
+            and not network.is_online():
+        return offline_advice(backbone.preset)
     if backbone.fixed_weights_size and image_size != backbone.fixed_weights_size:
         return (f"{backbone.name}'s ImageNet weights only load at {backbone.fixed_weights_size}×"
                 f"{backbone.fixed_weights_size}; choose that image size or random initialisation.")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tlcore.backbones.catalog import get
-from tlcore.config.training import TrainConfig
+from tlcore.backbones.weights import imagenet_problem
+from tlcore.config.training import WEIGHTS_IMAGENET, TrainConfig
 
 __all__ = ["check_config"]
 
@@ -17,3 +18,8 @@ def check_config(config: TrainConfig) -> None:
     problem = backbone.size_problem(config.image_size)  # a transformer's patch size
     if problem:
         raise ValueError(problem)
+    if config.weights == WEIGHTS_IMAGENET and not config.is_fine_tune and backbone.has_pretrained_weights \
+            and backbone.own_weights_file is None:
+        problem = imagenet_problem(backbone, config.image_size, probe_network=True)  # e.g. a KerasHub preset offline
+        if problem:
+            raise ValueError(problem)

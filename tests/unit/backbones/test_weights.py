@@ -99,3 +99,18 @@ def test_nasnet_weights_only_at_their_own_size():
     assert weights.imagenet_problem(backbones.get("NASNetLarge"), 224) == (
         "NASNetLarge's ImageNet weights only load at 331×331; choose that image size or random initialisation.")
     assert weights.imagenet_problem(backbones.get("MobileNetV2"), 96) is None
+
+
+def test_a_kerashub_preset_missing_offline_is_refused_at_submission_in_one_line(studio_dirs, pretend_online):
+    """Checked where a job is submitted (CLI and page), not found by a failing job after its traceback."""
+    import pytest
+
+    from tlcore.config.training import TrainConfig
+    from tlcore.modeling import check_config
+
+    pretend_online(False)
+    with pytest.raises(ValueError, match="KerasHub preset `dinov2_small` is not on this server"):
+        check_config(TrainConfig(dataset="d", backbone="DINOv2-S14", image_size=224, weights="imagenet"))
+    check_config(TrainConfig(dataset="d", backbone="DINOv2-S14", image_size=224, weights="random"))  # no error
+    with pytest.raises(ValueError, match="at least 224 px"):  # the docs' 224 px only
+        check_config(TrainConfig(dataset="d", backbone="DINOv2-S14", image_size=84, weights="random"))

@@ -72,6 +72,7 @@ def test_one_markdown_explanation_per_step_and_the_split_embedded(tiny_dataset, 
     assert any("augmentation = keras.Sequential" in cell.source for cell in grid.cells)
 
 
+@pytest.mark.timeout(1800)  # a fine-tuning job plus a notebook kernel training two phases: minutes on a busy box
 def test_a_fine_tuned_runs_notebook_trains_every_phase_and_reproduces_the_run(trained_run, studio_dirs, tmp_path):
     """The shared frozen run (stand-in ImageNet MobileNetV2, 32 px, 1 epoch) fine-tuned from layer 100 for 1 epoch:
     its notebook writes out both phases (`preprocess_input`, the base in inference mode) and, executed, gets the run's
