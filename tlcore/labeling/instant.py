@@ -252,12 +252,13 @@ def _features_for(model, root: Path, items: list[tuple[str, int]], image_size: i
 
 # --- the run ---------------------------------------------------------------------------------------------------------
 def build_instant_run(instant: InstantConfig, report: Report | None = None, owner: str = LOCAL_USER) -> Run:
-    """Make an instant-model run: prototypes from the training split, evaluated on the test split like any run."""
+    """Make an instant-model run: prototypes from the training split, then the end-of-training steps of every run
+    (evaluate on the test split, calibrate on the validation split, model card)."""
     import keras
 
-    from tlcore.evaluation.metrics import evaluate_model
     from tlcore.modeling.model import build_model, keras_param_counts
     from tlcore.training.callbacks import save_model_atomic
+    from tlcore.training.finish import END_OF_TRAINING, Trained, finish_training
     from tlcore.training.fit import prepare_split
 
     report = report or (lambda fraction, message: None)
@@ -290,19 +291,20 @@ def build_instant_run(instant: InstantConfig, report: Report | None = None, owne
     save_model_atomic(model, run.model_path)
     cross_validated = cross_validated_accuracy(train_features, labels, seed=instant.seed)
 
-    report(0.8, "evaluating on the held-out images")
-    split_name, held_out = split.held_out
-    evaluation = evaluate_model(model, root, held_out, split.class_names, config.image_size, split_name=split_name,
-                                run=run)
+    report(0.8, "evaluating, calibrating and writing the model card")
+    # the steps of every trained run but "notify" (its line would land in the CLI's JSON; the status is set below)
+    steps = tuple(step for step in END_OF_TRAINING if step.name != "notify")
+    outcome = finish_training(Trained(run, config, model, root, split, cancelled=False), steps)
+    split_name, _ = split.held_out
     counts = keras_param_counts(model)
     record = {"kind": "instant", "method": "cosine class prototypes", "config": instant.to_dict(),
               "cross_validated": cross_validated, "scale": fit.scale,
               "train_images_per_class": {name: int((labels == label).sum())
                                          for label, name in enumerate(split.class_names)},
-              "held_out": split_name, "held_out_accuracy": evaluation["accuracy"]}
+              "held_out": split_name, "held_out_accuracy": outcome["test_accuracy"]}
     write_json_atomic(run.path / INSTANT_FILE, record)
     run.update_status(state=FINISHED, phase=FINISHED, finished_at=time.time(), eta_seconds=0, epochs_done=0,
-                      test_accuracy=evaluation["accuracy"], total_params=counts.total, trainable_params=0,
+                      test_accuracy=outcome["test_accuracy"], total_params=counts.total, trainable_params=0,
                       non_trainable_params=counts.total, train_images=len(split.train))
     report(1.0, "done")
     return run
