@@ -112,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_near_duplicate_parsers(sub)
     _add_transferability_parsers(sub)
     _add_instant_parsers(sub)
+    _add_label_parsers(sub)
     _add_audit_parsers(sub)
     return parser
 
@@ -870,3 +871,45 @@ def _audit(args) -> int:
 
 
 _COMMANDS["audit"] = _audit
+
+
+def _add_label_parsers(sub) -> None:
+    command = sub.add_parser("label", help="the labeling queue of a dataset's _unlabeled/ folder: the next images to "
+                                           "label, in margin (least confident first), random or name order")
+    command.add_argument("dataset", help="dataset folder (under the data root)")
+    command.add_argument("--next", type=int, default=10, metavar="N", help="how many of the next images (default 10)")
+    command.add_argument("--order", choices=("margin", "random", "name"), default="margin")
+    command.add_argument("--run", help="the run whose predictions order the queue (margin order; an instant model "
+                                       "or a trained run)")
+    command.add_argument("--seed", type=int, default=0, help="random order's seed")
+    command.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _label(args) -> int:
+    from tlcore.labeling import queue_order, unlabeled_files
+    from tlcore.labeling.queue import label_order_task
+
+    if args.order == "margin":
+        if not args.run:
+            print("error: margin order needs --run RUN (make one in seconds: python -m tlcore instant DATASET), or "
+                  "use --order random", file=sys.stderr)
+            return 2
+        quiet = (lambda fraction, message: None) if args.json else \
+            (lambda fraction, message: print(message, file=sys.stderr, flush=True))
+        result = label_order_task({"dataset": args.dataset, "run": args.run, "order": "margin"}, quiet)
+        items = result["items"]
+    else:
+        files = unlabeled_files(args.dataset)
+        items = [{"path": files[index]} for index in queue_order(len(files), args.order, seed=args.seed)]
+    chosen = items[:max(0, args.next)]
+    if args.json:
+        print(json.dumps({"dataset": args.dataset, "order": args.order, "waiting": len(items), "next": chosen}))
+        return 0
+    print(f"{len(items)} image(s) waiting in {args.dataset}/_unlabeled/ ({args.order} order)")
+    for item in chosen:
+        guesses = ", ".join(f"{name} {probability:.0%}" for name, probability in item.get("guesses", []))
+        print(item["path"] + (f"  margin {item['margin']:.2f}: {guesses}" if guesses else ""))
+    return 0
+
+
+_COMMANDS["label"] = _label

@@ -124,6 +124,16 @@ def test_instant_run_on_standin_weights_is_a_finished_run_that_discriminates(tin
     assert len(printed["per_class"]) == 3
     assert len(instant._FeatureStore(instant._base_identity(config.train_config())).features) == cached
 
+    # the labeling queue ordered by this model: least confident first, its guesses named
+    unlabeled = run_dataset_root(run) / "_unlabeled"
+    unlabeled.mkdir()
+    for relative, _ in split.test[:6]:
+        (unlabeled / relative.replace("/", "_")).write_bytes((run_dataset_root(run) / relative).read_bytes())
+    assert main(["label", dataset, "--run", run.id, "--next", "6", "--json"]) == 0
+    queue = json.loads(capsys.readouterr().out)["next"]
+    assert len(queue) == 6 and [item["margin"] for item in queue] == sorted(item["margin"] for item in queue)
+    assert all(item["guesses"][0][0] in ("0", "1", "2") for item in queue)
+
 
 def run_dataset_root(run):
     from tlcore.datasets.scan import scan_folder

@@ -140,3 +140,18 @@ def test_active_learning_curve_labels_each_budget_in_either_order():
     assert all(0.25 < point.accuracy <= 1 for points in curves.values() for point in points)
     with pytest.raises(ValueError, match="Unknown order"):
         active_learning_curve(features, labels, pool, test, "loudest", [20])
+
+
+def test_cli_lists_the_next_images_in_name_or_random_order_and_asks_for_a_run_for_margin(own_dataset, capsys):
+    import json
+
+    from tlcore.cli import main
+
+    assert main(["label", "mine", "--next", "3", "--order", "name", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["waiting"] == 5 and [item["path"] for item in printed["next"]] == [
+        f"{UNLABELED}/u0.png", f"{UNLABELED}/u1.png", f"{UNLABELED}/u2.png"]
+    assert main(["label", "mine", "--order", "random", "--seed", "3", "--json"]) == 0
+    assert sorted(item["path"] for item in json.loads(capsys.readouterr().out)["next"]) == unlabeled_files("mine")
+    assert main(["label", "mine"]) == 2
+    assert "needs --run" in capsys.readouterr().err
