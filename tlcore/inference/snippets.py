@@ -102,7 +102,8 @@ def predict(path):
 ''',
     "openvino": '''import openvino
 
-model = openvino.Core().compile_model(str(HERE / "model.xml"), "CPU")
+# f32 as exported: CPUs with bfloat16 support would otherwise run it in bfloat16 (other answers on a few images)
+model = openvino.Core().compile_model(str(HERE / "model.xml"), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
 
 
 def predict(path):
