@@ -58,7 +58,7 @@ def answer(outputs):
     best = int(p.argmax())
     threshold = META.get("threshold")
     return {"label": META["class_names"][best], "probabilities": p.tolist(),
-            "not_sure": threshold is not None and p[best] < threshold}
+            "not_sure": bool(threshold is not None and p[best] < threshold)}
 '''
 
 _RUN = {
