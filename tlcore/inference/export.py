@@ -379,25 +379,36 @@ def chance_warning(reference: np.ndarray, labels: np.ndarray) -> str | None:
 
 
 def staleness(run: "Run", report: dict[str, Any] | None = None) -> str | None:
-    """Why the exports no longer match the run's calibration (temperature or "not sure" threshold), or None.
+    """Why some exports no longer match the run's calibration (temperature or "not sure" threshold), or None.
 
     `evaluate --target-accuracy` or a new calibration rewrites eval/calibration.json; exports keep what they were
-    made with (the temperature is inside each file), so they are re-exported, not patched.
+    made with (the temperature is inside each file), so they are re-exported, not patched. Each row records the
+    calibration it was made with (older rows: the report's), so re-exporting one format leaves the others stale.
     """
     report = read_report(run) if report is None else report
-    if not report.get("formats"):
-        return None
+    rows = [row for row in report.get("formats", {}).values() if "path" in row]
     current = stored_confidence(run)
+    changes: list[str] = []
+    for row in rows:
+        for change in _calibration_changes({key: row.get(key, report.get(key)) for key in
+                                            ("temperature", "threshold", "target_accuracy")}, current):
+            if change not in changes:
+                changes.append(change)
+    return "; ".join(changes) or None
+
+
+def _calibration_changes(made_with: dict[str, Any], current: Confidence) -> list[str]:
     changes = []
-    if not np.isclose(report.get("temperature", 1.0), current.temperature, rtol=1e-6):
-        changes.append(f"temperature {report.get('temperature', 1.0):.3g} → {current.temperature:.3g}")
-    old, new = report.get("threshold"), current.threshold
+    temperature = made_with.get("temperature") or 1.0
+    if not np.isclose(temperature, current.temperature, rtol=1e-6):
+        changes.append(f"temperature {temperature:.3g} → {current.temperature:.3g}")
+    old, new = made_with.get("threshold"), current.threshold
     if (old is None) != (new is None) or (old is not None and not np.isclose(old, new, rtol=1e-6)):
         changes.append(f"\"not sure\" threshold {_maybe(old)} → {_maybe(new)}")
-    if report.get("target_accuracy") != current.target_accuracy:
-        changes.append(f"target {_maybe(report.get('target_accuracy'), percent=True)} → "
+    if made_with.get("target_accuracy") != current.target_accuracy:
+        changes.append(f"target {_maybe(made_with.get('target_accuracy'), percent=True)} → "
                        f"{_maybe(current.target_accuracy, percent=True)}")
-    return "; ".join(changes) or None
+    return changes
 
 
 def _maybe(value: float | None, percent: bool = False) -> str:
@@ -547,7 +558,8 @@ def _export_one(fmt: ExportFormat, serving: "keras.Model", exports: Path, contex
                 reference, class_names: list[str], metadata: dict[str, Any]) -> dict[str, Any]:
     """Write the format into a staging folder of its own, check it there, and only then swap it into place."""
     staging = Path(tempfile.mkdtemp(prefix=f".{fmt.name}.staging-", dir=exports))
-    row: dict[str, Any] = {"format": fmt.name, "label": fmt.label, "exported_at": time.time()}
+    row: dict[str, Any] = {"format": fmt.name, "label": fmt.label, "exported_at": time.time(),
+                           **{key: metadata[key] for key in ("temperature", "threshold", "target_accuracy")}}
     try:
         artifact = fmt.save(serving, staging, context)
         write_text_atomic(staging / "labels.txt", labels_text(class_names))

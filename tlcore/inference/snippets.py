@@ -58,7 +58,7 @@ def answer(outputs):
     best = int(p.argmax())
     threshold = META.get("threshold")
     return {"label": META["class_names"][best], "probabilities": p.tolist(),
-            "not_sure": threshold is not None and p[best] < threshold}
+            "not_sure": bool(threshold is not None and p[best] < threshold)}
 '''
 
 _RUN = {
@@ -102,7 +102,8 @@ def predict(path):
 ''',
     "openvino": '''import openvino
 
-model = openvino.Core().compile_model(str(HERE / "model.xml"), "CPU")
+# f32 as exported: CPUs with bfloat16 support would otherwise run it in bfloat16 (other answers on a few images)
+model = openvino.Core().compile_model(str(HERE / "model.xml"), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
 
 
 def predict(path):

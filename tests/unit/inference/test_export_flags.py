@@ -29,7 +29,7 @@ def _run_with(tmp_path, report: dict, calibration: dict | None) -> Run:
     return Run(folder)
 
 
-EXPORTED = {"formats": {"onnx": {"format": "onnx"}}, "temperature": 1.5, "threshold": 0.8, "target_accuracy": 0.95}
+EXPORTED = {"formats": {"onnx": {"format": "onnx", "path": "onnx/model.onnx"}}, "temperature": 1.5, "threshold": 0.8, "target_accuracy": 0.95}
 
 
 def test_exports_made_with_the_current_calibration_are_not_stale(tmp_path):
@@ -43,6 +43,20 @@ def test_a_new_threshold_or_temperature_marks_the_exports_stale(tmp_path):
     run = _run_with(tmp_path, EXPORTED, {"temperature": 1.2, "reject": {"threshold": 0.6, "target_accuracy": 0.8}})
 
     assert staleness(run) == 'temperature 1.5 → 1.2; "not sure" threshold 0.8 → 0.6; target 95% → 80%'
+
+
+def test_re_exporting_one_format_leaves_the_others_stale(tmp_path):
+    report = {**EXPORTED, "temperature": 1.2, "threshold": 0.6, "target_accuracy": 0.8, "formats": {
+        "onnx": {"format": "onnx", "path": "onnx/model.onnx", "temperature": 1.2, "threshold": 0.6,
+                 "target_accuracy": 0.8},
+        "keras": {"format": "keras", "path": "keras/model.keras", "temperature": 1.5, "threshold": 0.8,
+                  "target_accuracy": 0.95}}}
+    run = _run_with(tmp_path, report, {"temperature": 1.2, "reject": {"threshold": 0.6, "target_accuracy": 0.8}})
+
+    assert staleness(run) == 'temperature 1.5 → 1.2; "not sure" threshold 0.8 → 0.6; target 95% → 80%'
+    del report["formats"]["keras"]
+    assert staleness(_run_with(tmp_path / "again", report, {"temperature": 1.2, "reject": {
+        "threshold": 0.6, "target_accuracy": 0.8}})) is None
 
 
 def test_a_run_never_exported_is_not_stale(tmp_path):
