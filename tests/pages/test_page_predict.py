@@ -12,6 +12,8 @@ import pytest
 from page_helpers import by_label, make_run, texts
 from PIL import Image
 
+from pages.shared.user_text import escape_markdown
+
 pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 under NumPy 2, on every model call; not ours to fix
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
@@ -217,9 +219,10 @@ def test_a_corrupt_external_upload_gets_a_clear_message(open_page):
                                                                  "application/octet-stream"))
     by_label(at.text_input, "…or class names, comma-separated").set_value("cat, dog").run()
 
-    assert texts(at.error) == ["`mine.keras` is not a Keras model file: a `.keras` file (Keras 3 format) is a zip "
-                               "archive holding the model's config and weights, and this one is not (corrupt, "
-                               "truncated, or another format such as .h5)."]
+    # shown as text (the file name is the user's): its backticks escaped, never a Markdown construct
+    assert texts(at.error) == [escape_markdown(
+        "`mine.keras` is not a Keras model file: a `.keras` file (Keras 3 format) is a zip archive holding the "
+        "model's config and weights, and this one is not (corrupt, truncated, or another format such as .h5).")]
     assert not any(uploader.label == "Images" for uploader in at.file_uploader)
 
 

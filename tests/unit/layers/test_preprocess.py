@@ -58,7 +58,7 @@ def test_uint8_input_is_accepted(keras, ImagePreprocess):
 
 def test_unknown_mode_is_refused_by_name(ImagePreprocess):
     with pytest.raises(ValueError, match=r"Unknown preprocessing mode 'bgr'; expected one of \('tf', 'caffe', 'torch', "
-                                         r"'none'\)"):
+                                         r"'scale01', 'none'\)"):
         ImagePreprocess("bgr")
 
 
