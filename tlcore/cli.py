@@ -25,7 +25,7 @@ from tlcore.datasets import (
 )
 from tlcore.evaluation import evaluate_run, set_target_accuracy, stored_or_fresh_metrics
 from tlcore.inference import FORMATS, Predictor, bundle_run, export_run
-from tlcore.modeling import build_model, keras_param_counts
+from tlcore.modeling import build_model, check_config, keras_param_counts
 from tlcore.runs import ACTIVE_STATES, FINISHED, dataset_changes, get_run, resume_epoch
 from tlcore.storage import DiskFull, PathOutsideRoot
 

@@ -15,7 +15,8 @@ DATASET = "sample-digits"
 
 
 def _errors(at) -> list[str]:
-    return [error.value for error in at.error]
+    """The error texts as a person reads them: names are escaped for Markdown (pages/shared/user_text.py)."""
+    return [error.value.replace("\\", "") for error in at.error]
 
 
 def test_a_stale_save_is_refused_on_the_page_and_nothing_is_overwritten(open_page):
