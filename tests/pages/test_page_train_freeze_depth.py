@@ -98,7 +98,7 @@ def test_finetune_page_shows_the_curves_and_the_button_sets_its_slider(open_page
     at = open_page("pages/finetune.py")
     curves = _curves(at)
     assert curves is not None
-    assert 102 in _slider_marks(curves), "the fine-tune slider's default (2/3 of the base) is marked"
+    assert 100 in _slider_marks(curves), "the fine-tune slider's default (the tutorial's layer 100) is marked"
     by_label(at.button, "Use recommended depth").click().run()
     assert by_label(at.slider, "Unfreeze MobileNetV2 from layer", prefix=True).value == probe["recommended_fine_tune_at"]
     assert probe["recommended_fine_tune_at"] in _slider_marks(_curves(at))
