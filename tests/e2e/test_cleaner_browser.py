@@ -68,7 +68,9 @@ def test_select_points_on_the_map_and_relabel_one(page, app_url, mine, artifacts
     page.screenshot(path=str(artifacts_dir / "cleaner-2-class-chosen.png"))
     expect(chooser.locator("input").first).to_have_value(new_class)
     page.get_by_role("button", name="Relabel").click()
-    expect(page.get_by_text("Relabel: 1 image(s)", exact=False)).to_be_visible(timeout=APP_TIMEOUT_MS)
+    # the message names exactly what moved (tlcore.curation.describe)
+    expect(page.get_by_text(f"Relabel: moved {path} {old_class} → {new_class}", exact=False)).to_be_visible(
+        timeout=APP_TIMEOUT_MS)
     _wait_idle(page)
     page.screenshot(path=str(artifacts_dir / "cleaner-3-relabelled.png"))
     _assert_no_exception(page)
