@@ -20,7 +20,7 @@ def cleaned_run(trained_run_master, studio, studio_dirs, standin_weights_master)
     shutil.copytree(trained_run_master.parent.parent / "data" / dataset, studio.data_root / dataset,
                     copy_function=os.link)
     shutil.copytree(trained_run_master, studio.runs_dir / trained_run_master.name)
-    for keras_models in (studio.keras_models, studio_dirs.keras_home / "models"):
+    for keras_models in {studio.keras_models.resolve(), (studio_dirs.keras_home / "models").resolve()}:  # one now
         shutil.copytree(standin_weights_master, keras_models, copy_function=os.link, dirs_exist_ok=True)
     run = get_run(trained_run_master.name)
     assert run.config().dataset == dataset

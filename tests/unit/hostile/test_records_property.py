@@ -19,6 +19,7 @@ from tlcore.access import audit
 from tlcore.config import ConfigError, TrainConfig, load_config
 from tlcore.config.training import _FIELD_RULES
 from tlcore.jobs import scheduler
+from tlcore.jobs.rows import queue_rows
 from tlcore.jobs.tasks import TASK_KINDS, create_task, task_spec
 from tlcore.runs import job_progress
 from tlcore.runs.folders import create_run
@@ -87,7 +88,7 @@ def test_no_file_content_stops_a_page_the_queue_or_the_cli(status, config, owner
         job.describe()
         job.owner
     scheduler.dispatch()
-    scheduler.queue_rows()
+    queue_rows()
     audit.read_log()
     assert cli.main(["runs"]) == 0
     assert cli.main(["runs", "--json"]) == 0
