@@ -55,7 +55,8 @@ class RunProgress(keras.callbacks.Callback):
             self.cancelled = True
             self.model.stop_training = True
         now = time.monotonic()
-        if now - self.last_write >= PROGRESS_INTERVAL_S:
+        # an epoch's first batch is always written (one write an epoch): the page and a test see the new epoch begin
+        if self.batches_in_epoch == 1 or now - self.last_write >= PROGRESS_INTERVAL_S:
             self.last_write = now
             self.run.update_status(batch=batch + 1, eta_seconds=self._eta(now), batch_metrics=_floats(logs))
 
