@@ -72,4 +72,6 @@ def test_near_duplicates_lists_exact_and_altered_copies_with_parts(tiny_dataset,
     assert exact["kind"] == "exact" and exact["similarity"] == 1.0
     assert frozenset((str(originals[13].relative_to(root)), "1/bigger.jpg")) in pairs
     assert all({"a", "b", "split_a", "split_b", "similarity", "kind", "leakage"} <= set(pair) for pair in pairs.values())
-    assert len(pairs) <= 4  # not every image's neighbour
+    # not every image's neighbour: the 2 planted pairs and at most a few look-alike digits (random features give
+    # 2-3 here; 5 was seen once with two test processes, where TensorFlow's CPU kernels may sum in another order)
+    assert len(pairs) <= 6
