@@ -46,6 +46,7 @@ class RunProgress(keras.callbacks.Callback):
         self.epoch = epoch
         self.epoch_started = time.monotonic()
         self.batches_in_epoch = 0
+        self.last_write = 0.0  # the epoch's first batch is always written: the page (and a test) see the epoch begin
         self.run.update_status(phase="training", epoch=epoch + 1, batch=0, batches=self.steps_per_epoch)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -55,8 +56,7 @@ class RunProgress(keras.callbacks.Callback):
             self.cancelled = True
             self.model.stop_training = True
         now = time.monotonic()
-        # an epoch's first batch is always written (one write an epoch): the page and a test see the new epoch begin
-        if self.batches_in_epoch == 1 or now - self.last_write >= PROGRESS_INTERVAL_S:
+        if now - self.last_write >= PROGRESS_INTERVAL_S:
             self.last_write = now
             self.run.update_status(batch=batch + 1, eta_seconds=self._eta(now), batch_metrics=_floats(logs))
 
