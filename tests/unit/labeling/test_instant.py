@@ -124,6 +124,15 @@ def test_instant_run_on_standin_weights_is_a_finished_run_that_discriminates(tin
     assert len(printed["per_class"]) == 3
     assert len(instant._FeatureStore(instant._base_identity(config.train_config())).features) == cached
 
+    # it exports like any run: each format in its own runtime agrees with the app on every test image
+    from tlcore.inference import export_run
+
+    exported = export_run(run.id, ["keras", "tflite-f32", "onnx"])
+    for name in ("keras", "tflite-f32", "onnx"):
+        row = exported["formats"][name]
+        assert row["parity_passed"] and row["top1_agreement"] == 1.0, (name, row)
+        assert row["test_accuracy"] == pytest.approx(summary["held_out_accuracy"]), (name, row)
+
     # the labeling queue ordered by this model: least confident first, its guesses named
     unlabeled = run_dataset_root(run) / "_unlabeled"
     unlabeled.mkdir()
