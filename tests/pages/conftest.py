@@ -22,7 +22,8 @@ for _folder in (ROOT, Path(__file__).resolve().parent):  # the app's packages; p
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-PAGE_TIMEOUT_S = 30  # AppTest's default of 3 s is too short for a cold import of plotly/sklearn, let alone TF
+PAGE_TIMEOUT_S = 90  # AppTest's default of 3 s is too short for a cold import of plotly/sklearn, let alone TF; with two
+# test processes on two cores one rerun of the Train page (instant model, freeze depth, counts) took over 30 s once
 
 
 @dataclass(frozen=True)
