@@ -9,16 +9,18 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.shared.auth import current_user, start_task_id
-from pages.shared.monitor import task_monitor
+from pages.shared.monitor import get_task, task_monitor
 from pages.shared.user_text import escape_markdown, inline_code
 from tlcore import actions, figures, labeling
 from tlcore.datasets import DatasetScan
-from tlcore.runs import FINISHED, list_runs
+from tlcore.runs import ACTIVE_STATES, FINISHED, list_runs
 
 NEW_CLASS = "New class…"
 ORDER_LABELS = {"margin": "Least confident first", "random": "Random", "name": "By file name"}
 SHORTCUT_CLASSES = 9  # number keys 1-9 label the first nine classes
+REFRESH_EVERY_LABELS = 10  # the queue refreshes the instant model after this many labels
 _ORDER_TASK, _SKIPPED, _ADDED, _ROUND = "label_order_task", "label_skipped", "examples_added", "examples_round"
+_REFRESH, _LABELS_SINCE = "instant_refresh_task", "labels_since_refresh"
 _REFUSALS = (labeling.ExampleRefused, labeling.LabelingRefused, PermissionError, ValueError)
 
 
@@ -47,25 +49,48 @@ def add_examples_section(dataset: str) -> None:
         except _REFUSALS as error:
             st.error(escape_markdown(str(error)), icon=":material/error:")
         else:
-            st.session_state[_ADDED] = (f"Added {len(added)} image(s) to {inline_code(class_name)}. Make the instant "
-                                        "model again (Train page) to see its accuracy with them.")
+            st.session_state[_ADDED] = f"Added {len(added)} image(s) to {inline_code(class_name)}. " + \
+                _refresh_instant_model(dataset)
             st.session_state[_ROUND] = round_ + 1
             st.rerun()  # the scan, the class list and the counts above now include them
     if _ADDED in st.session_state:
         st.success(st.session_state.pop(_ADDED), icon=":material/add_photo_alternate:")
-    curve = _instant_curve(dataset)
+    _instant_model_section(dataset)
+
+
+def _refresh_instant_model(dataset: str) -> str:
+    """Make the instant model again with its last settings on this dataset (a task: features come from the cache,
+    only new images are computed); returns the sentence that tells the user what happens."""
+    config = labeling.latest_instant_config(dataset)
+    if config is None:
+        return "Make the instant model (Train page) to see its accuracy with them."
+    running = st.session_state.get(_REFRESH)
+    if running and (task := get_task(running)) is not None and task.state in ACTIVE_STATES:
+        return "The instant model is still refreshing; the next add or label refreshes it again."
+    task_id = start_task_id("instant", config.to_dict())
+    if task_id is None:
+        return ""
+    st.session_state[_REFRESH] = task_id
+    return "The instant model is refreshing with them (features of the new images only)."
+
+
+def _instant_model_section(dataset: str) -> None:
+    """The refresh in progress (then its accuracy), and the accuracy after each refresh so far on this dataset."""
+    task_id = st.session_state.get(_REFRESH)
+    if task_id:
+        task_monitor(task_id, _show_refresh)
+    curve = labeling.instant_curve(dataset)
     if len(curve) >= 2:
         st.plotly_chart(figures.labeling_curve(curve), key="labeling_curve")
 
 
-def _instant_curve(dataset: str) -> list[tuple[int, float]]:
-    """(training images, held-out accuracy) of every instant model made on this dataset, oldest first."""
-    points = []
-    for run in reversed(list_runs((FINISHED,))):
-        summary = labeling.instant_summary(run)
-        if summary and summary.get("config", {}).get("dataset") == dataset:
-            points.append((sum(summary["train_images_per_class"].values()), summary["held_out_accuracy"]))
-    return points
+def _show_refresh(result: dict) -> None:
+    accuracy = result.get("held_out_accuracy")
+    st.metric(f"Instant model, accuracy on the {result.get('held_out', 'test')} images",
+              f"{accuracy:.1%}" if isinstance(accuracy, (int, float)) else "–")
+    if result.get("run"):
+        st.markdown(f"Run {inline_code(result['run'])}: [Predict](/predict?run={result['run']}) · "
+                    f"[Demo](/demo?run={result['run']})")
 
 
 def labeling_queue_section(dataset: str, scan: DatasetScan) -> None:
@@ -100,7 +125,7 @@ def labeling_queue_section(dataset: str, scan: DatasetScan) -> None:
         shortcut = str(index + 1) if index < SHORTCUT_CLASSES else None
         label = f"{index + 1} · {name}" if shortcut else name
         if columns[index % len(columns)].button(label, key=f"label_as_{index}", shortcut=shortcut):
-            _apply(lambda: actions.label_image(current_user(), dataset, current, name))
+            _apply(lambda: actions.label_image(current_user(), dataset, current, name), dataset)
     left, right = st.columns(2)
     if left.button("Skip (S)", key="label_skip", shortcut="s"):
         skipped.append(current)
@@ -109,12 +134,20 @@ def labeling_queue_section(dataset: str, scan: DatasetScan) -> None:
         _apply(lambda: actions.undo_label(current_user(), dataset))
 
 
-def _apply(action) -> None:
+def _apply(action, labeled_in: str | None = None) -> None:
+    """Run a label or undo; after every REFRESH_EVERY_LABELS labels in `labeled_in`, refresh the instant model."""
     try:
         action()
     except _REFUSALS as error:
         st.error(escape_markdown(str(error)), icon=":material/error:")
     else:
+        if labeled_in is not None:
+            count = st.session_state.get(_LABELS_SINCE, 0) + 1
+            if count >= REFRESH_EVERY_LABELS:
+                count, refreshed = 0, _refresh_instant_model(labeled_in)
+                if refreshed:
+                    st.session_state[_ADDED] = f"{REFRESH_EVERY_LABELS} images labeled. {refreshed}"
+            st.session_state[_LABELS_SINCE] = count
         st.rerun()
 
 

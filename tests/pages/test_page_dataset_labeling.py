@@ -88,3 +88,63 @@ def test_a_folder_without_classes_starts_its_classes_from_examples(open_page, st
         by_label(at.button, "Add 1 image(s) to this class").click().run()
     assert sorted(p.parent.name for p in (studio.data_root / "empty").glob("*/upload_*.png")) == ["a", "b"]
     assert any(item.label == "Images" and item.value == "2" for item in at.metric)  # now a dataset of two classes
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Tasks queued by the page, with no worker process spawned."""
+    from tlcore.jobs import scheduler
+
+    queued = []
+    monkeypatch.setattr(scheduler, "start_worker", queued.append)
+    return queued
+
+
+def _task(folder):
+    import json
+
+    return json.loads((folder.path / "task.json").read_text())
+
+
+def test_without_an_instant_model_adding_says_how_to_make_one_and_starts_nothing(open_page, mine, started):
+    at = open_page("pages/dataset.py", query_params={"dataset": "mine"})
+    by_label(at.file_uploader, "Or upload images").set_value([("a.png", _png(10), "image/png")]).run()
+    by_label(at.button, "Add 1 image(s) to this class").click().run()
+    assert any("Make the instant model (Train page)" in item.value for item in at.success)
+    assert started == []
+
+
+def test_adding_examples_refreshes_the_instant_model_with_its_last_settings(open_page, mine, started):
+    from tests.unit.labeling.test_refresh import fake_instant_run
+
+    from tlcore.labeling import InstantConfig
+
+    settings = InstantConfig(dataset="mine", backbone="MobileNetV2", image_size=64, weights="random", seed=7)
+    fake_instant_run(settings, 0.5, 8)
+    fake_instant_run(InstantConfig(dataset="other", image_size=32, weights="random"), 0.9, 40)
+    at = open_page("pages/dataset.py", query_params={"dataset": "mine"})
+    by_label(at.file_uploader, "Or upload images").set_value([("a.png", _png(10), "image/png")]).run()
+    by_label(at.button, "Add 1 image(s) to this class").click().run()
+
+    assert [_task(folder)["kind"] for folder in started] == ["instant"]
+    params = _task(started[0])["params"]
+    assert {key: params[key] for key in settings.to_dict()} == settings.to_dict()
+    assert any("refreshing" in item.value for item in at.success)
+    assert not at.exception
+
+
+def test_every_n_labels_refresh_the_instant_model_once(open_page, mine, started, monkeypatch):
+    from tests.unit.labeling.test_refresh import fake_instant_run
+
+    from pages.dataset_parts import labeling as labeling_part
+    from tlcore.labeling import InstantConfig
+
+    monkeypatch.setattr(labeling_part, "REFRESH_EVERY_LABELS", 2)
+    fake_instant_run(InstantConfig(dataset="mine", image_size=64, weights="random"), 0.5, 8)
+    at = open_page("pages/dataset.py", query_params={"dataset": "mine"})
+    by_label(at.radio, "Order").set_value("name").run()
+    by_label(at.button, "1 · 0").click().run()
+    assert started == []  # one label: not yet
+    by_label(at.button, "2 · 1").click().run()
+    assert [_task(folder)["kind"] for folder in started] == ["instant"]
+    assert any("2 images labeled" in item.value for item in at.success)

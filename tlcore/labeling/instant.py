@@ -25,14 +25,14 @@ import numpy as np
 
 from tlcore.config.training import WEIGHTS_IMAGENET, TrainConfig
 from tlcore.modeling.checks import check_config
-from tlcore.runs.folders import FINISHED, LOCAL_USER, RUNNING, Run, create_run
+from tlcore.runs.folders import FINISHED, LOCAL_USER, RUNNING, Run, create_run, list_runs
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import cache_root
 
 __all__ = [
     "INSTANT_FILE", "InstantConfig", "PrototypeFit", "normalised_prototypes", "fit_prototypes", "prototype_logits",
-    "cross_validated_accuracy", "head_weights", "is_instant", "instant_summary", "build_instant_run",
-    "instant_task",
+    "cross_validated_accuracy", "head_weights", "is_instant", "instant_summary", "instant_runs_on",
+    "latest_instant_config", "instant_curve", "build_instant_run", "instant_task",
 ]
 
 INSTANT_FILE = "instant.json"  # marks a run as an instant model, with its cross-validated figures
@@ -185,6 +185,41 @@ def is_instant(run: Run) -> bool:
 def instant_summary(run: Run) -> dict[str, Any] | None:
     """The instant model's record (cross-validated figures, images per class), or None for a trained run."""
     return read_json(run.path / INSTANT_FILE) if is_instant(run) else None
+
+
+def instant_runs_on(dataset: str) -> list[Run]:
+    """The finished instant models made on `dataset`, newest first."""
+    found = []
+    for run in list_runs((FINISHED,)):
+        summary = instant_summary(run)
+        if summary and (summary.get("config") or {}).get("dataset") == dataset:
+            found.append(run)
+    return found
+
+
+def latest_instant_config(dataset: str) -> InstantConfig | None:
+    """The settings of the newest instant model on `dataset` (base, weights, size, seed): what a refresh after new
+    examples or labels reuses, so its features come from the cache and only the new images are computed. None when
+    no instant model was made on it yet (the Train page's button makes the first)."""
+    for run in instant_runs_on(dataset):
+        try:
+            return InstantConfig.from_dict(instant_summary(run)["config"])
+        except (KeyError, TypeError, ValueError):  # a damaged record: an older one may still do
+            continue
+    return None
+
+
+def instant_curve(dataset: str) -> list[tuple[int, float]]:
+    """(training images, held-out accuracy) of every instant model made on `dataset`, oldest first: the
+    active-learning curve as the user made it, one point per refresh."""
+    points = []
+    for run in reversed(instant_runs_on(dataset)):
+        summary = instant_summary(run) or {}
+        accuracy = summary.get("held_out_accuracy")
+        per_class = summary.get("train_images_per_class") or {}
+        if isinstance(accuracy, (int, float)) and isinstance(per_class, dict):
+            points.append((int(sum(per_class.values())), float(accuracy)))
+    return points
 
 
 # --- features, cached per image ------------------------------------------------------------------------------------
