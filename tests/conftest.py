@@ -31,12 +31,31 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
+    _heaviest_files_first(items)
     if config.getoption("--run-slow") or "slow" in (config.getoption("markexpr") or ""):
         return
     skip_slow = pytest.mark.skip(reason="slow: run with --run-slow (or -m slow)")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+# Seconds each heavy test file took in a CI run (setup + call + teardown of its tests, `--durations=0`, 2 workers on
+# the 2-core machine; refresh with `python tests/file_seconds.py LOG`). Under pytest-xdist `--dist loadfile
+# --no-loadscope-reorder` (.ci/run) files are handed out in collection order, so starting the heaviest first leaves
+# short files for the end, where they even out the two workers (xdist's own order, most tests first, put the
+# one-test browser and soak files last, one worker then finishing minutes after the other).
+FILE_SECONDS_PATH = Path(__file__).with_name("file_seconds.json")
+
+
+def _heaviest_files_first(items) -> None:
+    """Reorder the collected tests: files by their measured cost, heaviest first; unlisted files after, in collection
+    order; a file's own tests keep their order (the sort is stable)."""
+    try:
+        seconds = json.loads(FILE_SECONDS_PATH.read_text())
+    except (OSError, ValueError):
+        return
+    items.sort(key=lambda item: -float(seconds.get(item.nodeid.split("::", 1)[0], 0)))
 
 
 @dataclass(frozen=True)
