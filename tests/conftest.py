@@ -9,6 +9,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything can import TensorFlow
 
+import functools
 import json
 import shutil
 import sys
@@ -32,12 +33,25 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(config, items):
     _heaviest_files_first(items)
+    _scan_installed_components_once()
     if config.getoption("--run-slow") or "slow" in (config.getoption("markexpr") or ""):
         return
     skip_slow = pytest.mark.skip(reason="slow: run with --run-slow (or -m slow)")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+def _scan_installed_components_once() -> None:
+    """Every new AppTest scans the metadata of every installed distribution (about 800 files here) for Streamlit
+    components, ~0.2 s of CPU per page opened in a test; the installed packages do not change during a test session,
+    so the page tests (whose conftest imported AppTest during collection) scan once per process."""
+    if "streamlit.testing.v1" not in sys.modules:
+        return
+    from streamlit.components.v2 import manifest_scanner
+
+    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
 # Seconds each heavy test file took in a CI run (setup + call + teardown of its tests, `--durations=0`, 2 workers on
