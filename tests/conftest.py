@@ -243,8 +243,9 @@ def standin_weights_master(tmp_path_factory, digits_master) -> Path:
 
     A MobileNetV2 base trained from random weights by the one stand-in recipe the benchmarks use too
     (bench/_standin.py `train_standin_base` with its defaults, STANDIN_EPOCHS at STANDIN_LEARNING_RATE, the settings
-    the benchmarks' `pretrain_base` uses; its BatchNorm moving statistics then set from 512 training images) on the built-in digits at 32 px (all ten classes, leaving out the images the shared trained run uses, so
-    its test images stay unseen). Saved in the legacy h5 layout under every file name Keras looks
+    the benchmarks' `pretrain_base` uses; its BatchNorm moving statistics then set from 512 training images) on the
+    built-in digits at 32 px (all ten classes, leaving out the images the shared trained run uses, so its test images
+    stay unseen). Saved in the legacy h5 layout under every file name Keras looks
     for in `$KERAS_HOME/models` (its weights do not depend on the input size), so `weights="imagenet"` loads it
     offline exactly as a user's cached download. MobileNetV2 is the backbone this works for: it checks no file hash,
     where VGG16 and EfficientNet md5-check a cached file and delete one that differs (tests set their weights in
