@@ -18,13 +18,12 @@ __all__ = ["STANDIN_EPOCHS", "STANDIN_LEARNING_RATE", "TASK_DATASET", "make_task
            "train_standin_base"]
 
 TASK_DATASET = "digits-unseen-half"
-# The one stand-in recipe's settings, used as they are by the test suite (tests/conftest.py standin_weights_master:
-# 2 epochs is ~35-45 s on 2 busy cores and gives its shared run >= 85 % on 3 classes after one epoch of the head).
+# THE stand-in recipe's settings, the same for the test suite (tests/conftest.py standin_weights_master) and every
+# benchmark (`pretrain_base`; `--pretrain-epochs` overrides the epochs for one bench run): 2 epochs at 2e-3 is
+# ~35-45 s on 2 busy cores and gives the tests' shared run >= 85 % on 3 classes after one epoch of the head. (Bench
+# figures dated before 2026-12-08 in bench/README.md were measured with 5 epochs at 1e-3.)
 STANDIN_EPOCHS = 2
 STANDIN_LEARNING_RATE = 2e-3
-# bench/frozen_phase.py --standin: its figures in bench/README.md were measured with this longer pretraining.
-BENCH_EPOCHS = 5
-BENCH_LEARNING_RATE = 1e-3
 
 
 def _halves(digits: Path) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
@@ -78,16 +77,16 @@ def train_standin_base(backbone_name: str, image_size: int, images, labels, *, e
     return base, history
 
 
-def pretrain_base(backbone_name: str, image_size: int, digits: Path, weights_file: Path, epochs: int = BENCH_EPOCHS,
+def pretrain_base(backbone_name: str, image_size: int, digits: Path, weights_file: Path, epochs: int | None = None,
                   seed: int = 0) -> Path:
     """`train_standin_base` on the pretraining half of the digits; saves the base's weights (no top) to
-    `weights_file` (ending .weights.h5), the file `TrainConfig(weights=...)` loads."""
+    `weights_file` (ending .weights.h5), the file `TrainConfig(weights=...)` loads. `epochs` None: STANDIN_EPOCHS."""
     from tlcore.datasets.pipeline import load_arrays
 
+    epochs = STANDIN_EPOCHS if epochs is None else epochs
     items = _halves(digits)[0]
     images, labels = load_arrays(digits, items, image_size)
-    base, history = train_standin_base(backbone_name, image_size, images, labels, epochs=epochs,
-                                       learning_rate=BENCH_LEARNING_RATE, seed=seed)
+    base, history = train_standin_base(backbone_name, image_size, images, labels, epochs=epochs, seed=seed)
     base.save_weights(weights_file)
     print(f"stand-in base: {backbone_name} @ {image_size}px trained {epochs} epochs on half the digits "
           f"({len(items)} images, training accuracy {history['accuracy'][-1]:.1%}); the task is the other half",

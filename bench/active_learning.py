@@ -26,7 +26,8 @@ def main() -> int:
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budgets", type=int, nargs="+", default=[50, 100, 200])
-    parser.add_argument("--pretrain-epochs", type=int, default=5)
+    parser.add_argument("--pretrain-epochs", type=int, default=None,
+                        help="epochs of the stand-in base's pretraining (default: bench/_standin.py STANDIN_EPOCHS)")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="tlstudio-active-"))

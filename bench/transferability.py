@@ -44,7 +44,8 @@ def main() -> None:
     parser.add_argument("--backbone", default="MobileNetV2")
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=8, help="epochs of each sweep run")
-    parser.add_argument("--pretrain-epochs", type=int, default=5, help="epochs of the stand-in base's pretraining")
+    parser.add_argument("--pretrain-epochs", type=int, default=None,
+                        help="epochs of the stand-in base's pretraining (default: bench/_standin.py STANDIN_EPOCHS)")
     parser.add_argument("--depths", type=int, default=4, help="sweep runs besides the recommended depth (about)")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     args = parser.parse_args()

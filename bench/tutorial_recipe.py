@@ -175,7 +175,8 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=42)
     parser.add_argument("--views", type=int, default=0, help="TL Studio's augmented views per image (fast frozen "
                         "phase); 0 = augment every epoch")
-    parser.add_argument("--pretrain-epochs", type=int, default=5)
+    parser.add_argument("--pretrain-epochs", type=int, default=None,
+                        help="epochs of the stand-in base's pretraining (default: bench/_standin.py STANDIN_EPOCHS)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
     args = parser.parse_args()
 

@@ -9,6 +9,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything can import TensorFlow
 
+import functools
 import json
 import shutil
 import sys
@@ -31,12 +32,44 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
+    _heaviest_files_first(items)
+    _scan_installed_components_once()
     if config.getoption("--run-slow") or "slow" in (config.getoption("markexpr") or ""):
         return
     skip_slow = pytest.mark.skip(reason="slow: run with --run-slow (or -m slow)")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+def _scan_installed_components_once() -> None:
+    """Every new AppTest scans the metadata of every installed distribution (about 800 files here) for Streamlit
+    components, ~0.2 s of CPU per page opened in a test; the installed packages do not change during a test session,
+    so the page tests (whose conftest imported AppTest during collection) scan once per process."""
+    if "streamlit.testing.v1" not in sys.modules:
+        return
+    from streamlit.components.v2 import manifest_scanner
+
+    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+
+
+# Seconds each heavy test file took in a CI run (setup + call + teardown of its tests, `--durations=0`, 2 workers on
+# the 2-core machine; refresh with `python tests/file_seconds.py LOG`). Under pytest-xdist `--dist loadfile
+# --no-loadscope-reorder` (.ci/run) files are handed out in collection order, so starting the heaviest first leaves
+# short files for the end, where they even out the two workers (xdist's own order, most tests first, put the
+# one-test browser and soak files last, one worker then finishing minutes after the other).
+FILE_SECONDS_PATH = Path(__file__).with_name("file_seconds.json")
+
+
+def _heaviest_files_first(items) -> None:
+    """Reorder the collected tests: files by their measured cost, heaviest first; unlisted files after, in collection
+    order; a file's own tests keep their order (the sort is stable)."""
+    try:
+        seconds = json.loads(FILE_SECONDS_PATH.read_text())
+    except (OSError, ValueError):
+        return
+    items.sort(key=lambda item: -float(seconds.get(item.nodeid.split("::", 1)[0], 0)))
 
 
 @dataclass(frozen=True)
@@ -209,9 +242,10 @@ def standin_weights_master(tmp_path_factory, digits_master) -> Path:
     """A STAND-IN for MobileNetV2's ImageNet weights, NOT ImageNet weights: made here, never shipped.
 
     A MobileNetV2 base trained from random weights by the one stand-in recipe the benchmarks use too
-    (bench/_standin.py `train_standin_base`: 2 epochs, its BatchNorm moving statistics then set from 512 training
-    images) on the built-in digits at 32 px (all ten classes, leaving out the images the shared trained run uses, so
-    its test images stay unseen). Saved in the legacy h5 layout under every file name Keras looks
+    (bench/_standin.py `train_standin_base` with its defaults, STANDIN_EPOCHS at STANDIN_LEARNING_RATE, the settings
+    the benchmarks' `pretrain_base` uses; its BatchNorm moving statistics then set from 512 training images) on the
+    built-in digits at 32 px (all ten classes, leaving out the images the shared trained run uses, so its test images
+    stay unseen). Saved in the legacy h5 layout under every file name Keras looks
     for in `$KERAS_HOME/models` (its weights do not depend on the input size), so `weights="imagenet"` loads it
     offline exactly as a user's cached download. MobileNetV2 is the backbone this works for: it checks no file hash,
     where VGG16 and EfficientNet md5-check a cached file and delete one that differs (tests set their weights in

@@ -1,17 +1,22 @@
 """The whole workflow in a real browser, as a person would use it offline: look at the built-in dataset, train a
-small model from random initialisation, re-attach to the run after a reload, evaluate it, and predict on uploads.
+small model from random initialisation, see its learning curves and TensorBoard command, re-attach to the run after a
+reload, evaluate it, and predict on uploads. Also freeze by block on the Train page (its index and counts follow).
+The one browser test that trains through the Train page's Start button (the others serve the session's trained runs).
 
 Screenshots of every step go to test-artifacts/e2e/.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.browser import wait_idle
+from tlcore.backbones import freeze_blocks as freeze
+from tlcore.modeling.model import count_params
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -103,7 +108,15 @@ def test_offline_workflow(page, app_url, studio_env, artifacts_dir, tmp_path):
     step.shot("3d-train-finished", show=finished)
     accuracy = float(re.search(r"test accuracy (\d+(?:\.\d+)?)%", finished.inner_text()).group(1)) / 100
     assert accuracy > CHANCE, f"test accuracy {accuracy:.1%} is not above chance after {EPOCHS} epoch(s)"
-    assert (studio_env["runs"] / run_id / "model.keras").is_file()
+    run_folder = studio_env["runs"] / run_id
+    assert (run_folder / "model.keras").is_file()
+    assert json.loads((run_folder / "config.json").read_text())["fine_tune_at"] == 0  # the slider reached the job
+    # Its learning curves and the TensorBoard command, with the events the worker wrote there
+    curves = page.locator("[data-testid=stPlotlyChart]").filter(has_text="Learning curves")
+    expect(curves).to_be_visible(timeout=APP_TIMEOUT_MS)
+    expect(page.get_by_text(f"tensorboard --logdir {run_folder / 'tensorboard'}")).to_be_visible()
+    assert list((run_folder / "tensorboard" / "train").glob("events.out.tfevents.*"))
+    step.shot("3d-train-curves", show=curves)
 
     # A reload is a new session: the run id in the URL re-attaches the monitor
     page.reload()
@@ -142,6 +155,49 @@ def test_offline_workflow(page, app_url, studio_env, artifacts_dir, tmp_path):
         timeout=APP_TIMEOUT_MS)
     step.shot("5b-predict-bad-file")
     _assert_no_exception(page)
+
+
+def _small_dataset(root: Path) -> str:
+    """Two classes of 16 generated 32 px images (dark / bright)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name, low in (("dark", 0), ("bright", 128)):
+        (root / "small" / name).mkdir(parents=True)
+        for index in range(16):
+            pixels = rng.integers(low, low + 128, size=(32, 32, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / "small" / name / f"{index}.png")
+    return "small"
+
+
+def test_freeze_by_block_sets_the_index_and_the_counts(page, app_url, studio_env, artifacts_dir):
+    """Pick a block to train from: the freeze slider moves to its first layer, the counts follow, the strip names it.
+    (Its own 1-epoch training moved into test_offline_workflow, which starts a run from this page already: the slider
+    reaching the job's config, the learning curves and the TensorBoard command are checked there.)"""
+    step = _Steps(page, artifacts_dir)
+    dataset = _small_dataset(studio_env["data"])
+    page.goto(f"{app_url}/train?dataset={dataset}")
+    _wait_for_app(page)
+    random_weights = page.get_by_text("Random initialisation (no pretrained weights)")
+    expect(random_weights).to_be_visible(timeout=APP_TIMEOUT_MS)
+    random_weights.click()
+    _wait_idle(page)
+    _set_number(page, "Image size (px)", 32)
+
+    page.locator("[data-testid=stSelectbox]").filter(has_text="Train from block").click()
+    page.get_by_role("option", name=re.compile(r"^block_16 ")).click()
+    _wait_idle(page)
+
+    at = freeze.fine_tune_at_for_block("MobileNetV2", "block_16")
+    slider = page.locator("[data-testid=stSlider]").filter(has_text="Freeze base layers").get_by_role("slider")
+    expect(slider).to_have_value(str(at), timeout=APP_TIMEOUT_MS)
+    expected = count_params("MobileNetV2", 2, at)
+    assert (_metric_number(page, "Trainable"), _metric_number(page, "Total parameters")) == (
+        expected.trainable, expected.total)
+    strip = page.locator("[data-testid=stPlotlyChart]").first
+    expect(strip).to_contain_text("block_16")
+    step.shot("training-1-block-chosen", show=strip)
 
 
 class _Steps:

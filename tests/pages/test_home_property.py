@@ -19,15 +19,20 @@ status_values = json_values | st.dictionaries(st.sampled_from(list(STATUS_RULES)
 config_values = json_values | st.dictionaries(st.sampled_from(list(_FIELD_RULES)), json_values, max_size=6)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
-@given(status=status_values, config=config_values)
-def test_home_lists_runs_whatever_their_files_hold(open_page, status, config):
-    run = make_run(state="finished")
-    (run.path / "status.json").write_text(json.dumps(status))
-    (run.path / "config.json").write_text(json.dumps(config))
+# Several runs' files per example, one Home render for all of them: as many file contents as twelve one-run examples
+# went through Home before, with a third of the renders (each is an AppTest run of the page, seconds on a busy core).
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(files=st.lists(st.tuples(status_values, config_values), min_size=2, max_size=4))
+def test_home_lists_runs_whatever_their_files_hold(open_page, files):
+    runs = []
+    for status, config in files:
+        run = make_run(state="finished")
+        (run.path / "status.json").write_text(json.dumps(status))
+        (run.path / "config.json").write_text(json.dumps(config))
+        runs.append(run)
 
     at = open_page("pages/home.py")  # asserts no exception
 
     table = at.dataframe[0].value
-    assert run.id in set(table["run"])
+    assert {run.id for run in runs} <= set(table["run"])
