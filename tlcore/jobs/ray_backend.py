@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import os
 import shlex
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from tlcore.jobs.resources import TRAINING_LANE, Resources
 from tlcore.runs.folders import Run
 
 __all__ = [
     "RAY_ADDRESS_ENV", "RAY_PYTHON_ENV", "LOG_TO_RUN_ENV", "TERMINAL_STATES", "ray_address", "submit_to_ray",
-    "ray_job_state", "RayLiveness", "liveness", "stop_ray_job", "job_info"
+    "ray_job_state", "RayLiveness", "liveness", "stop_ray_job", "job_info", "ClusterGpus", "gpus_of_nodes",
+    "cluster_gpus", "CLUSTER_CACHE_S"
 ]
 
 RAY_ADDRESS_ENV = "TLSTUDIO_RAY_ADDRESS"  # a Ray head's dashboard address, e.g. http://head:8265
@@ -31,6 +34,9 @@ LOST = "LOST"  # the head answers but does not know the job (it restarted and lo
 TERMINAL_STATES = ("STOPPED", "SUCCEEDED", "FAILED", LOST)
 _FORWARDED = ("KERAS_HOME", "TF_CPP_MIN_LOG_LEVEL", "TF_FORCE_GPU_ALLOW_GROWTH")
 _REPO = Path(__file__).resolve().parents[2]
+CLUSTER_CACHE_S = 30.0  # how long the cluster's GPUs read for the Train page stay valid (a page reruns every click)
+_cluster_cache: dict[str, tuple[float, "ClusterGpus | None"]] = {}
+_cluster_lock = threading.Lock()
 
 
 def ray_address() -> str | None:
@@ -137,3 +143,70 @@ def job_info(job_id: str) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001
         return None
     return {"status": str(info.status), "message": info.message, "driver_node_id": info.driver_node_id}
+
+
+@dataclass(frozen=True)
+class ClusterGpus:
+    """The GPUs of a Ray cluster's alive nodes. A job runs on one node, so the most one run can ask for is what the
+    largest node has: a request above it would wait in Ray's queue forever."""
+
+    per_node: tuple[int, ...]
+
+    @property
+    def largest_node(self) -> int:
+        return max(self.per_node, default=0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_node)
+
+    def describe(self) -> str:
+        """One line for the Train page and the CLI."""
+        nodes = len(self.per_node)
+        where = f"{nodes} node" + ("s" if nodes != 1 else "")
+        if not self.total:
+            return f"The Ray cluster has no GPU ({where}): runs train on a CPU node."
+        return (f"The Ray cluster has {self.total} GPU" + ("s" if self.total != 1 else "") + f" on {where}; "
+                f"one run can use at most {self.largest_node} (the most on one node).")
+
+
+def gpus_of_nodes(nodes: Iterable[Any]) -> ClusterGpus:
+    """The GPUs of the alive nodes among Ray's node records (`ray.util.state.list_nodes`: a `state` and a
+    `resources_total` such as {"CPU": 8.0, "GPU": 2.0}); dead nodes, fractions of a GPU and odd values count 0."""
+    counts = []
+    for node in nodes:
+        record = node if isinstance(node, Mapping) else getattr(node, "__dict__", {})
+        if str(record.get("state", "ALIVE")).upper() != "ALIVE":
+            continue
+        resources = record.get("resources_total")
+        gpus = resources.get("GPU", 0) if isinstance(resources, Mapping) else 0
+        try:
+            counts.append(max(0, int(float(gpus))))
+        except (TypeError, ValueError, OverflowError):
+            counts.append(0)
+    return ClusterGpus(tuple(counts))
+
+
+def cluster_gpus(max_age_s: float = CLUSTER_CACHE_S) -> ClusterGpus | None:
+    """The configured Ray cluster's GPUs (read through its dashboard, cached `max_age_s`), or None when there is no
+    cluster or it cannot be read (the head is down): never raises, never blocks a page for more than a few seconds."""
+    address = ray_address()
+    if not address:
+        return None
+    with _cluster_lock:
+        cached = _cluster_cache.get(address)
+        if cached is not None and time.monotonic() - cached[0] < max_age_s:
+            return cached[1]
+        try:
+            gpus: ClusterGpus | None = gpus_of_nodes(_list_nodes(address))
+        except Exception:  # noqa: BLE001 - Ray missing or the head unreachable: "cannot tell", said by the caller
+            gpus = None
+        _cluster_cache[address] = (time.monotonic(), gpus)
+        return gpus
+
+
+def _list_nodes(address: str) -> list[Any]:
+    """Ray's node records, asked of the head's dashboard (no `ray.init`: the web server never joins the cluster)."""
+    from ray.util.state import list_nodes
+
+    return list_nodes(address=address, timeout=5, raise_on_missing_output=False)

@@ -53,7 +53,7 @@ from tlcore.storage.paths import studio_home
 __all__ = [
     "RESUMABLE_STATES", "NEVER_STARTED_S", "max_parallel_jobs", "submit", "submit_task", "start_worker", "resume",
     "cancel", "scheduler_lock", "refresh", "all_jobs", "queue", "queue_position", "wait_for_slot", "dispatch",
-    "resources_of", "free_gpus", "runs_here", "lane_of"
+    "resources_of", "free_gpus", "runs_here", "lane_of", "gpus_available"
 ]
 
 RESUMABLE_STATES = (INTERRUPTED, FAILED)
@@ -74,7 +74,8 @@ def submit(config: TrainConfig, owner: str = LOCAL_USER, gpus: int | None = None
     Raises ValueError for a config training cannot use or more GPUs than the machine has.
     """
     check_config(config)
-    resources = resources_for_training(gpus, len(inventory.gpu_ids()), check_available=not ray_backend.ray_address())
+    available, known, where = gpus_available()
+    resources = resources_for_training(gpus, available, check_available=known, where=where)
     with scheduler_lock():  # created and given its needs in one step: a concurrent dispatch never sees it half-made
         run = create_run(config, owner)
         if prepare is not None:
@@ -82,6 +83,18 @@ def submit(config: TrainConfig, owner: str = LOCAL_USER, gpus: int | None = None
         run.update_status(resources=resources.to_dict(), **_waiting_here(here))
     dispatch()
     return run
+
+
+def gpus_available() -> tuple[int, bool, str]:
+    """(the most GPUs one job can get, whether that is known, what it counts): this machine's GPUs, or with Ray the
+    largest node's (a job runs on one node; 0 on a CPU-only cluster, so the default there is a CPU run, not a
+    1-GPU request that Ray would keep pending forever). A cluster that cannot be read counts 0, unchecked."""
+    if ray_backend.ray_address():
+        cluster = ray_backend.cluster_gpus()
+        if cluster is None:
+            return 0, False, "the Ray cluster has"
+        return cluster.largest_node, True, "the largest node of the Ray cluster has"
+    return len(inventory.gpu_ids()), True, "this machine has"
 
 
 def _waiting_here(here: bool) -> dict[str, Any]:
@@ -102,7 +115,7 @@ def submit_task(kind: str, params: dict, owner: str = LOCAL_USER, gpus: int | No
     """
     if kind == "lr_finder":  # a training config inside a task: checked here, where it is submitted, as training's is
         check_config(load_config((params or {}).get("config")))
-    resources = resources_for_task(kind, len(inventory.gpu_ids()), gpus, lane)
+    resources = resources_for_task(kind, gpus_available()[0], gpus, lane)
     with scheduler_lock():
         task = create_task(kind, params, owner)
         task.update_status(resources=resources.to_dict())
