@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import pytest
 
@@ -29,8 +29,11 @@ CRASH_TEXT = "This app has encountered an error"
 
 
 @pytest.fixture(scope="module")
-def hostile_runs(studio_env) -> dict[str, str]:
-    """A run failed on a full disk (as the worker records it) and a damaged one, in the server's runs folder."""
+def hostile_runs(studio_env, app_url) -> dict[str, str]:
+    """A run failed on a full disk (as the worker records it) and a damaged one, in the server's runs folder.
+
+    Torn down before the server (it asks for `app_url`): the damaged status is then emptied, because the shared
+    teardown (tests/e2e/conftest.py `_stop_workers`) reads every status's pid as a number."""
     from tlcore.config.training import TrainConfig
     from tlcore.runs.disk_space import disk_full_message
     from tlcore.runs.folders import FAILED, create_run
@@ -44,7 +47,8 @@ def hostile_runs(studio_env) -> dict[str, str]:
                            error_type="DiskFull", finished_at=1.0)
         damaged = create_run(config)
         (damaged.path / "status.json").write_text(DAMAGED_STATUS)
-    return {"disk full": full.id, "damaged": damaged.id}
+    yield {"disk full": full.id, "damaged": damaged.id}
+    (damaged.path / "status.json").write_text("{}")
 
 
 def _open(page, url: str) -> None:
@@ -103,7 +107,8 @@ def test_train_shows_each_run_in_its_state(page, app_url, hostile_runs, artifact
 @pytest.mark.parametrize("injection", INJECTIONS[:5])
 def test_an_injection_in_a_demo_link_shows_as_plain_text(page, app_url, hostile_runs, artifacts_dir, injection):
     fetched = []
-    page.on("request", lambda request: fetched.append(request.url) if "evil.example" in request.url else None)
+    page.on("request", lambda request: fetched.append(request.url)
+            if (urlparse(request.url).hostname or "").endswith("evil.example") else None)
     _open(page, f"{app_url}/demo?run={quote(injection, safe='')}")
     message = page.locator("[data-testid=stMain] [data-testid=stAlert]").filter(has_text="No model named")
     expect(message).to_be_visible(timeout=APP_TIMEOUT_MS)

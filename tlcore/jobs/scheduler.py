@@ -316,7 +316,7 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
     """
     started: list[Run] = []
     with scheduler_lock():
-        jobs, last_start = [], {}
+        jobs, started_jobs = [], []
         for job in all_jobs():
             try:
                 state, _ = _check(job)
@@ -326,7 +326,7 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
             status = job.status()
             if state in ACTIVE_STATES:
                 jobs.append((job, status))
-            _note_start(last_start, job, status)
+            started_jobs.append((job, status))
         holding = [(job, status) for job, status in jobs if _holds_devices(status)]
         waiting = [(job, status) for job, status in jobs if status.get("state") == QUEUED and
                    not status.get("dispatched_at")]
@@ -341,8 +341,7 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
         limits = {"cpu": cpu_lane_slots(), "training": max_parallel_jobs()}
         blocked: set[str] = set()
         by_key = {str(job.path): (job, status) for job, status in waiting}
-        order = fair_order([Waiting(str(job.path), job.owner, float(status.get("queued_at") or 0))
-                            for job, status in waiting], Counter(job.owner for job, _ in holding), last_start)
+        order = _fair_order_by_turns(waiting, holding, started_jobs)
         for entry in order:
             job, status = by_key[entry.key]
             needs = resources_of(job, status)
@@ -367,6 +366,29 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
                 job.update_status(worker_pid=process.pid, host=process_identity(process.pid)["host"])
             started.append(job)
     return started
+
+
+def _turns(job: Run, status: dict) -> str:
+    """Whose turns a job takes: CPU-lane jobs (exports, batch predictions, health checks) take turns of their own, so
+    an export running never costs its owner a training turn, nor a training their next export."""
+    return "cpu" if lane_of(resources_of(job, status)) == "cpu" else "devices"
+
+
+def _fair_order_by_turns(waiting: list[tuple[Run, dict]], holding: list[tuple[Run, dict]],
+                         every: list[tuple[Run, dict]]) -> list[Waiting]:
+    """Fair-share order within the device turns, then within the CPU lane's (lanes never block each other, so the
+    two orders only need to be right each on its own)."""
+    order: list[Waiting] = []
+    for turns in ("devices", "cpu"):
+        last_start: dict[str, float] = {}
+        for job, status in every:
+            if _turns(job, status) == turns:
+                _note_start(last_start, job, status)
+        order += fair_order([Waiting(str(job.path), job.owner, float(status.get("queued_at") or 0))
+                             for job, status in waiting if _turns(job, status) == turns],
+                            Counter(job.owner for job, status in holding if _turns(job, status) == turns),
+                            last_start)
+    return order
 
 
 def _note_start(last_start: dict[str, float], job: Run, status: dict) -> None:
@@ -416,14 +438,9 @@ def queue() -> list[Run]:
     handed = sorted((pair for pair in jobs if pair[1].get("dispatched_at")),
                     key=lambda pair: (float(pair[1]["dispatched_at"]), pair[0].id))
     waiting = {str(job.path): job for job, status in jobs if not status.get("dispatched_at")}
-    running: Counter = Counter()
-    last_start: dict[str, float] = {}
-    for job in all_jobs():
-        status = job.status()
-        running[job.owner] += _holds_devices(status)
-        _note_start(last_start, job, status)
-    order = fair_order([Waiting(key, job.owner, float(job.status().get("queued_at") or 0))
-                        for key, job in waiting.items()], running, last_start)
+    every = [(job, job.status()) for job in all_jobs()]
+    order = _fair_order_by_turns([(job, job.status()) for job in waiting.values()],
+                                 [(job, status) for job, status in every if _holds_devices(status)], every)
     return [job for job, _ in handed] + [waiting[entry.key] for entry in order]
 
 

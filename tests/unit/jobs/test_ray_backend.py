@@ -169,7 +169,18 @@ def test_the_cluster_gpus_are_read_and_a_killed_head_leaves_the_run_interrupted(
         # Ours (the worker saw its supervisor die) or, if Ray's own watcher killed the worker first, the pid check's
         assert ended["error"] in (HEAD_LOST_MESSAGE, "The job process ended without finishing (killed or crashed).")
         print("killed head, run error:", ended["error"])
-        assert not Path(f"/proc/{hanging['pid']}").exists(), "the worker outlived the head (an orphan)"
+        deadline = time.monotonic() + 30  # the run is recorded first, then the worker ends (or Ray's watcher ends it)
+        while _running(hanging["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _running(hanging["pid"]), "the worker outlived the head (an orphan)"
     finally:
         _kill(_pids_mentioning(str(studio_dirs.runs)))
 
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (a killed orphan may wait to be reaped by an init that never does)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
