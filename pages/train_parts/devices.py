@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.shared.queue import free_gpus_caption
+from pages.shared.user_text import inline_code
 from tlcore import jobs
 
 __all__ = ["gpu_request"]
@@ -31,7 +32,7 @@ def gpu_request() -> int | None:
 
 def _cluster_gpu_request() -> int:
     """On Ray: what the cluster's nodes have (a run fits on one node), 0 (a CPU node) when it has none."""
-    free_gpus_caption()
+    st.caption(f"Jobs run on the Ray cluster at {inline_code(jobs.ray_address() or '')}; Ray places them.")
     cluster = jobs.cluster_gpus()
     if cluster is None:
         st.warning("The Ray cluster's GPUs cannot be read now (is its head up?): this run asks for none unless you "
