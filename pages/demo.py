@@ -25,15 +25,15 @@ hide_navigation_for_audience()
 run = linked_run()
 dataset = Path(run.config().dataset).name
 st.set_page_config(page_title=f"Demo · {dataset}", initial_sidebar_state="collapsed")
-st.subheader(f"What is it? · {dataset}")  # smaller than the answer: the answer is what the room reads
+st.subheader(f"What is it? · {escape_markdown(dataset)}")  # smaller than the answer: the answer is what the room reads
 # Answer first (left on a laptop or projector, on top on a phone), then the photo: the camera or an upload.
 answer_column, photo_column = st.columns([1.2, 1], gap="large")
 with photo_column:
     photo = chosen_photo()
 if photo is None:
+    classes = escape_markdown(", ".join(run.class_names()))  # folder names: shown as text, never as markup
     answer_column.caption(f"Show the camera something, or drop a photo: the model answers one of "
-                          f"{len(run.class_names())} classes ({', '.join(run.class_names())}), or says it is not "
-                          "sure.")
+                          f"{len(run.class_names())} classes ({classes}), or says it is not sure.")
 else:
     with answer_column, st.spinner("Looking…"):
         try:  # loaded once per server: cached by model file and modification time

@@ -38,7 +38,7 @@ if runs:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"val_accuracy": st.column_config.NumberColumn(format="percent"),
                                 "test_accuracy": st.column_config.NumberColumn(format="percent")})
-    damaged = [row for row in table.to_dict("records") if row["damaged"]]
+    damaged = [row for row in table.to_dict("records") if isinstance(row["damaged"], str)]  # NaN where none
     if damaged:  # one bad folder is shown as such; every other run and the queue go on
         st.warning(f"{len(damaged)} run folder(s) damaged (see the damaged column); other runs are not affected.",
                    icon=":material/broken_image:")

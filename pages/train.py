@@ -25,6 +25,7 @@ from pages.train_parts.small_cnn import small_cnn_shape
 from tlcore import actions, backbones
 from tlcore.backbones import imagenet_problem, status
 from tlcore.config import WEIGHTS_IMAGENET, WEIGHTS_RANDOM, TrainConfig
+from tlcore.storage import DiskFull
 from pages.shared.user_text import escape_markdown
 
 run_through_app()
@@ -91,7 +92,7 @@ notebook_download(config)
 if st.button("Start training", type="primary", disabled=not (weights_ok and head_ok)):
     try:
         run = actions.start_training(current_user(), config, gpus=gpus)
-    except (ValueError, PermissionError) as error:  # a bad config; not allowed or over quota (tlcore.access)
+    except (ValueError, PermissionError, DiskFull) as error:  # a bad config; not allowed, over quota; disk full
         st.error(escape_markdown(str(error)), icon=":material/error:")
     else:
         remember_run(run.id)

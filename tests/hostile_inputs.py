@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Hostile", "STATUS_FILES", "CONFIG_FILES", "OWNER_FILES", "TASK_FILES", "INJECTIONS", "LONG_ID",
-           "ALL_INPUTS"]
+           "ALL_INPUTS", "FROM_THE_ISSUE"]
 
 NOT_JSON = object()  # marker: write `text` verbatim instead of JSON
 
@@ -132,3 +132,50 @@ LONG_ID = "r" * 5000
 
 ALL_INPUTS = STATUS_FILES + CONFIG_FILES + OWNER_FILES + TASK_FILES
 assert len(ALL_INPUTS) + len(INJECTIONS) + 2 >= 60, "issue 31 asks for a list of at least 60 hostile inputs"
+
+_HOSTILE = "tests/unit/hostile/test_hostile_inputs.py::"
+_PAGES = "tests/pages/test_hostile_pages.py::"
+# The 26 inputs issue 31 found mishandled: each names the entry above that holds it (or the input itself) and the test
+# that feeds it to the app (tests/unit/hostile/test_hostile_list.py checks both exist).
+FROM_THE_ISSUE: dict[str, tuple[str, str]] = {
+    "status pid 'abc'": ("status:pid text", _HOSTILE + "test_a_damaged_status_is_shown_as_damaged_and_the_queue_goes_on"),
+    "status pid 1e20": ("status:pid 1e20", _HOSTILE + "test_a_damaged_status_is_shown_as_damaged_and_the_queue_goes_on"),
+    "status queued_at 'yesterday'": ("status:queued_at yesterday",
+                                     _HOSTILE + "test_a_damaged_status_is_shown_as_damaged_and_the_queue_goes_on"),
+    "status dispatched_at 'x'": ("status:dispatched_at x",
+                                 _HOSTILE + "test_a_damaged_status_is_shown_as_damaged_and_the_queue_goes_on"),
+    "status epochs '2'": ("status:epochs text", _HOSTILE + "test_a_damaged_status_is_shown_as_damaged_and_the_queue_goes_on"),
+    "config dataset 5 (Home)": ("config:dataset number",
+                                _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "running status with no start time": ("RUNNING_WITHOUT_PROCESS",
+                                          _HOSTILE + "test_a_running_status_without_a_process_does_not_hold_the_slot"),
+    "config epochs 'two'": ("config:epochs two", _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "config image_size '32'": ("config:image_size text",
+                               _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "config dataset ['a']": ("config:dataset list", _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "config null": ("config:null", _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "config [1, 2]": ("config:list", _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "config split {'val': 1}": ("config:split with unknown key",
+                                _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "config image_size 100000": ("config:image_size 100000",
+                                 _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "config hidden_units 1e9": ("config:hidden_units 1e9",
+                                _HOSTILE + "test_a_damaged_config_is_refused_in_one_line_naming_the_field"),
+    "/train?run=<markup>": ("INJECTIONS[0]", _PAGES + "test_injection_in_the_url_is_shown_as_text"),
+    "/demo?run=<markup>": ("INJECTIONS[0]", "tests/e2e/test_hostile_states_browser.py::"
+                                            "test_an_injection_in_a_demo_link_shows_as_plain_text"),
+    "/finetune?job=<markup>": ("INJECTIONS[0]", _PAGES + "test_injection_in_the_url_is_shown_as_text"),
+    "class-folder names on Evaluate and Demo": ("INJECTIONS[0]", "tests/pages/test_hostile_class_names.py::"
+                                                                 "test_demo_shows_class_and_dataset_names_as_text"),
+    "class and file names on the Dataset thumbnails": (
+        "INJECTIONS[0]", _PAGES + "test_class_and_file_names_render_as_text_on_the_dataset_page"),
+    "javascript: links in names": ("INJECTIONS[1]", _PAGES + "test_class_and_file_names_render_as_text_on_the_dataset_page"),
+    "HTML in a Plotly chart label": ("INJECTIONS[3]", "tests/unit/figures/test_chart_labels_plain.py::"
+                                                      "test_confusion_matrix_labels_and_hover_are_plain_but_clicks_keep_the_real_name"),
+    "5,000-character ?run=": ("LONG_ID", _PAGES + "test_a_5000_character_run_id_gets_a_clear_message"),
+    "tlcore resume <5,000 characters>": ("LONG_ID", _HOSTILE + "test_a_5000_character_run_id_gets_one_line"),
+    "disk full while training": ("disk full", "tests/unit/hostile/test_disk_full_state.py::"
+                                              "test_a_run_that_fills_the_disk_is_failed_with_disk_full_and_leaves_no_partial_file"),
+    "disk full on Start training": ("disk full", "tests/pages/test_train_disk_full.py::"
+                                                 "test_start_training_on_a_full_disk_says_disk_full"),
+}

@@ -9,7 +9,8 @@ import time
 import traceback
 from pathlib import Path
 
-from tlcore.jobs.ray_backend import LOG_TO_RUN_ENV
+from tlcore.jobs import ray_backend
+from tlcore.jobs.ray_backend import LOG_TO_RUN_ENV, ON_RAY_ENV
 from tlcore.jobs.scheduler import dispatch, wait_for_slot
 from tlcore.jobs.tasks import is_task, run_task
 from tlcore.runs.folders import CANCELLED, FAILED, FINISHED, RUNNING, Run
@@ -72,6 +73,8 @@ def main(argv: list[str]) -> int:
     run = Run(Path(argv[0]).resolve())
     if os.environ.get(LOG_TO_RUN_ENV):
         _log_to_run_folder(run)
+    if os.environ.get(ON_RAY_ENV):  # a Ray job: it must not outlive the head that placed it (interrupted, not finished)
+        ray_backend.watch_supervision(run)
     state = run_job(run)
     try:
         dispatch()  # the devices this job held are free: start whoever waits

@@ -68,18 +68,21 @@ def _positive_env(name: str, default: int) -> int:
         return default
 
 
-def resources_for_training(gpus: int | None, available: int, check_available: bool = True) -> Resources:
+def resources_for_training(gpus: int | None, available: int, check_available: bool = True,
+                           where: str = "this machine has") -> Resources:
     """A training job's needs: `gpus` when asked (checked against the `available` GPUs), else 1 GPU if any exist.
 
+    `where` names what `available` counts in the refusal ("the largest node of the Ray cluster has").
+
     Raises:
-        ValueError: a negative count, or more GPUs than this machine has (`check_available`; off for a cluster).
+        ValueError: a negative count, or more GPUs than are available (`check_available`; off when unknown).
     """
     if gpus is None:
         return Resources(gpus=1 if available else 0)
     if gpus < 0:
         raise ValueError("The number of GPUs cannot be negative.")
     if check_available and gpus > available:
-        raise ValueError(f"This job asks for {gpus} GPU(s) but this machine has {available}.")
+        raise ValueError(f"This job asks for {gpus} GPU(s) but {where} {available}.")
     return Resources(gpus=gpus)
 
 

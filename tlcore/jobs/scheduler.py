@@ -53,7 +53,7 @@ from tlcore.storage.paths import studio_home
 __all__ = [
     "RESUMABLE_STATES", "NEVER_STARTED_S", "max_parallel_jobs", "submit", "submit_task", "start_worker", "resume",
     "cancel", "scheduler_lock", "refresh", "all_jobs", "queue", "queue_position", "wait_for_slot", "dispatch",
-    "resources_of", "free_gpus", "runs_here", "lane_of"
+    "resources_of", "free_gpus", "runs_here", "lane_of", "gpus_available"
 ]
 
 RESUMABLE_STATES = (INTERRUPTED, FAILED)
@@ -74,7 +74,8 @@ def submit(config: TrainConfig, owner: str = LOCAL_USER, gpus: int | None = None
     Raises ValueError for a config training cannot use or more GPUs than the machine has.
     """
     check_config(config)
-    resources = resources_for_training(gpus, len(inventory.gpu_ids()), check_available=not ray_backend.ray_address())
+    available, known, where = gpus_available()
+    resources = resources_for_training(gpus, available, check_available=known, where=where)
     with scheduler_lock():  # created and given its needs in one step: a concurrent dispatch never sees it half-made
         run = create_run(config, owner)
         if prepare is not None:
@@ -82,6 +83,18 @@ def submit(config: TrainConfig, owner: str = LOCAL_USER, gpus: int | None = None
         run.update_status(resources=resources.to_dict(), **_waiting_here(here))
     dispatch()
     return run
+
+
+def gpus_available() -> tuple[int, bool, str]:
+    """(the most GPUs one job can get, whether that is known, what it counts): this machine's GPUs, or with Ray the
+    largest node's (a job runs on one node; 0 on a CPU-only cluster, so the default there is a CPU run, not a
+    1-GPU request that Ray would keep pending forever). A cluster that cannot be read counts 0, unchecked."""
+    if ray_backend.ray_address():
+        cluster = ray_backend.cluster_gpus()
+        if cluster is None:
+            return 0, False, "the Ray cluster has"
+        return cluster.largest_node, True, "the largest node of the Ray cluster has"
+    return len(inventory.gpu_ids()), True, "this machine has"
 
 
 def _waiting_here(here: bool) -> dict[str, Any]:
@@ -102,7 +115,7 @@ def submit_task(kind: str, params: dict, owner: str = LOCAL_USER, gpus: int | No
     """
     if kind == "lr_finder":  # a training config inside a task: checked here, where it is submitted, as training's is
         check_config(load_config((params or {}).get("config")))
-    resources = resources_for_task(kind, len(inventory.gpu_ids()), gpus, lane)
+    resources = resources_for_task(kind, gpus_available()[0], gpus, lane)
     with scheduler_lock():
         task = create_task(kind, params, owner)
         task.update_status(resources=resources.to_dict())
@@ -303,7 +316,7 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
     """
     started: list[Run] = []
     with scheduler_lock():
-        jobs, last_start = [], {}
+        jobs, started_jobs = [], []
         for job in all_jobs():
             try:
                 state, _ = _check(job)
@@ -313,7 +326,7 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
             status = job.status()
             if state in ACTIVE_STATES:
                 jobs.append((job, status))
-            _note_start(last_start, job, status)
+            started_jobs.append((job, status))
         holding = [(job, status) for job, status in jobs if _holds_devices(status)]
         waiting = [(job, status) for job, status in jobs if status.get("state") == QUEUED and
                    not status.get("dispatched_at")]
@@ -328,8 +341,7 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
         limits = {"cpu": cpu_lane_slots(), "training": max_parallel_jobs()}
         blocked: set[str] = set()
         by_key = {str(job.path): (job, status) for job, status in waiting}
-        order = fair_order([Waiting(str(job.path), job.owner, float(status.get("queued_at") or 0))
-                            for job, status in waiting], Counter(job.owner for job, _ in holding), last_start)
+        order = _fair_order_by_turns(waiting, holding, started_jobs)
         for entry in order:
             job, status = by_key[entry.key]
             needs = resources_of(job, status)
@@ -354,6 +366,29 @@ def dispatch(claim_for: Run | None = None) -> list[Run]:
                 job.update_status(worker_pid=process.pid, host=process_identity(process.pid)["host"])
             started.append(job)
     return started
+
+
+def _turns(job: Run, status: dict) -> str:
+    """Whose turns a job takes: CPU-lane jobs (exports, batch predictions, health checks) take turns of their own, so
+    an export running never costs its owner a training turn, nor a training their next export."""
+    return "cpu" if lane_of(resources_of(job, status)) == "cpu" else "devices"
+
+
+def _fair_order_by_turns(waiting: list[tuple[Run, dict]], holding: list[tuple[Run, dict]],
+                         every: list[tuple[Run, dict]]) -> list[Waiting]:
+    """Fair-share order within the device turns, then within the CPU lane's (lanes never block each other, so the
+    two orders only need to be right each on its own)."""
+    order: list[Waiting] = []
+    for turns in ("devices", "cpu"):
+        last_start: dict[str, float] = {}
+        for job, status in every:
+            if _turns(job, status) == turns:
+                _note_start(last_start, job, status)
+        order += fair_order([Waiting(str(job.path), job.owner, float(status.get("queued_at") or 0))
+                             for job, status in waiting if _turns(job, status) == turns],
+                            Counter(job.owner for job, status in holding if _turns(job, status) == turns),
+                            last_start)
+    return order
 
 
 def _note_start(last_start: dict[str, float], job: Run, status: dict) -> None:
@@ -403,14 +438,9 @@ def queue() -> list[Run]:
     handed = sorted((pair for pair in jobs if pair[1].get("dispatched_at")),
                     key=lambda pair: (float(pair[1]["dispatched_at"]), pair[0].id))
     waiting = {str(job.path): job for job, status in jobs if not status.get("dispatched_at")}
-    running: Counter = Counter()
-    last_start: dict[str, float] = {}
-    for job in all_jobs():
-        status = job.status()
-        running[job.owner] += _holds_devices(status)
-        _note_start(last_start, job, status)
-    order = fair_order([Waiting(key, job.owner, float(job.status().get("queued_at") or 0))
-                        for key, job in waiting.items()], running, last_start)
+    every = [(job, job.status()) for job in all_jobs()]
+    order = _fair_order_by_turns([(job, job.status()) for job in waiting.values()],
+                                 [(job, status) for job, status in every if _holds_devices(status)], every)
     return [job for job, _ in handed] + [waiting[entry.key] for entry in order]
 
 

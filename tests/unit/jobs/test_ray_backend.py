@@ -22,6 +22,7 @@ from tlcore.jobs import ray_backend, scheduler  # noqa: E402
 from tlcore.training.fault_injection import FAULT_ENV  # noqa: E402
 
 RAY = Path(sys.executable).with_name("ray")
+HEAD_TEMP_DIRS: dict[str, str] = {}  # each head's dashboard address → its temp dir (every head process names it)
 
 
 def _free_port() -> int:
@@ -67,6 +68,7 @@ def ray_head():
     try:
         assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
         address = f"http://127.0.0.1:{dashboard}"
+        HEAD_TEMP_DIRS[address] = temp_dir
         from ray.job_submission import JobSubmissionClient
 
         deadline = time.monotonic() + 60
@@ -134,3 +136,51 @@ def test_runs_on_ray_finish_are_interrupted_when_killed_resume_and_cancel(on_ray
         assert wait.state(killed, "cancelled", "interrupted", "failed", "finished", timeout=30)["state"] == "cancelled"
     finally:
         _kill(_pids_mentioning(str(studio_dirs.runs)))  # any worker this test left running
+
+
+def test_the_cluster_gpus_are_read_and_a_killed_head_leaves_the_run_interrupted(on_ray, ray_head, tiny_dataset,
+                                                                              make_config, wait, monkeypatch,
+                                                                              studio_dirs):
+    """Last in this module: it kills the module's head. The head's node list is read through its dashboard (a CPU-only
+    head: no GPU to offer, so the run asks for none); the head is then killed with SIGKILL under the running job."""
+    from tlcore.jobs.ray_backend import HEAD_LOST_MESSAGE, ClusterGpus
+
+    ray_backend._cluster_cache.clear()
+    assert ray_backend.cluster_gpus() == ClusterGpus((0,))
+    dataset = tiny_dataset("tiny", classes=("0", "1"), per_class=40)
+    monkeypatch.setenv(FAULT_ENV, "hang_in_epoch:1")
+    run = scheduler.submit(make_config(dataset, epochs=2, batch_size=16))
+    monkeypatch.delenv(FAULT_ENV)
+    try:
+        assert run.status()["resources"] == {"gpus": 0, "lane": "training"}
+        hanging = wait.until(run, lambda s: s.get("state") != "queued" and (s.get("batch")
+                                                                             or s.get("state") != "running"),
+                             timeout=150, what="epoch 1 on Ray")
+        assert hanging["state"] == "running", hanging
+        head_dir = HEAD_TEMP_DIRS[ray_head]
+        for pid in _pids_mentioning(head_dir):  # the head dies: GCS, raylet, dashboard, the job's supervisor actor
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        ended = wait.state(run, "interrupted", "failed", "finished", "cancelled", timeout=90)
+        assert ended["state"] == "interrupted", ended
+        # Ours (the worker saw its supervisor die) or, if Ray's own watcher killed the worker first, the pid check's
+        assert ended["error"] in (HEAD_LOST_MESSAGE, "The job process ended without finishing (killed or crashed).")
+        print("killed head, run error:", ended["error"])
+        deadline = time.monotonic() + 30  # the run is recorded first, then the worker ends (or Ray's watcher ends it)
+        while _running(hanging["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _running(hanging["pid"]), "the worker outlived the head (an orphan)"
+    finally:
+        _kill(_pids_mentioning(str(studio_dirs.runs)))
+
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (a killed orphan may wait to be reaped by an init that never does)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -51,3 +51,22 @@ def test_liveness_reads_rays_states():
     assert ray_backend.RayLiveness("SUCCEEDED").ended and not ray_backend.RayLiveness("SUCCEEDED").alive
     assert not ray_backend.RayLiveness(None).known and not ray_backend.RayLiveness(None).ended
     assert ray_backend.RayLiveness(None).reported == ""
+
+
+def test_a_queued_job_a_restarted_head_lost_is_interrupted_not_queued_forever(make_config, monkeypatch):
+    """Issue 31: "jobs lost with a restarted head stay queued". Handed to Ray (dispatched, no worker claimed it yet),
+    then the head restarts and answers 404 for the job: it leaves the queue as interrupted and can be queued again."""
+    import time
+
+    class RestartedHead:
+        def get_job_status(self, job_id):
+            raise RuntimeError(f"Request failed with status code 404: Job {job_id} does not exist.")
+
+    monkeypatch.setenv(ray_backend.RAY_ADDRESS_ENV, "http://127.0.0.1:8265")
+    monkeypatch.setattr(ray_backend, "_client", lambda address: RestartedHead())
+    run = create_run(make_config("anything"))
+    run.update_status(state="queued", dispatched_at=time.time(), ray_job_id="tlstudio-lost", pid=None)
+
+    assert scheduler.refresh(run, step=False) == "interrupted"
+    assert run.status()["never_started"] is True
+    assert scheduler.resume(run, start=False).status()["state"] == "queued"
