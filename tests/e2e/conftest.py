@@ -61,12 +61,14 @@ def _stop_workers(runs_dir: Path) -> None:
             status = json.loads(status_path.read_text())
         except (OSError, ValueError):
             continue
+        if not isinstance(status, dict):  # a damaged status a hostile-input test planted
+            continue
         if status.get("state") == "queued":
             (status_path.parent / "cancel.request").write_text("e2e teardown\n")  # the worker leaves the queue
         if status.get("state") in ("queued", "running") and status.get("pid"):
             try:
                 os.killpg(int(status["pid"]), signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
+            except (ProcessLookupError, PermissionError, TypeError, ValueError):  # gone, or a damaged pid
                 pass
 
 
