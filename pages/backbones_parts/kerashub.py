@@ -23,7 +23,7 @@ def kerashub_section() -> None:
     states = {backbone: status(backbone, backbone.default_size, probe_network=True)
               for backbone in backbones.KERASHUB.values()}
     st.dataframe([{"Backbone": backbone.name, "Preset": backbone.preset, "On this server": state.label,
-                   "Folder": str(state.path), "Source of the figures": backbone.source}
+                   "Folder": f"{state.path.name}/ (in the presets folder)", "Source of the figures": backbone.source}
                   for backbone, state in states.items()], hide_index=True, width="stretch", key="kerashub_table")
     for state in states.values():
         if not state.cached:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages.shared import task_monitor
@@ -52,8 +54,8 @@ def _weights_row(backbone: backbones.Backbone, online: bool) -> None:
 
 def _show_download(result: dict) -> None:
     check = "its Keras hash checked" if result["hash_checked"] else "checked by loading it (Keras gives no hash)"
-    st.success(f"Installed `{result['path']}` ({result['bytes'] / 1e6:,.1f} MB, {check}). {result['backbone']} "
-               "can now use ImageNet backbones.", icon=":material/check_circle:")
+    st.success(f"Installed `{Path(result['path']).name}` ({result['bytes'] / 1e6:,.1f} MB, {check}). "
+               f"{result['backbone']} can now use ImageNet backbones.", icon=":material/check_circle:")
 
 
 def _upload_form() -> None:

@@ -147,7 +147,8 @@ class WeightsFileRejected(ValueError):
     """An uploaded weights file does not load into the backbone it was offered for; the message names the architecture."""
 
 
-def install_weights(backbone: Backbone | str, image_size: int, data: bytes | IO[bytes], owner: str = "") -> Path:
+def install_weights(backbone: Backbone | str, image_size: int, data: bytes | IO[bytes],
+                    owner: str = "") -> Path:
     """Install an uploaded ImageNet weights file (`.h5` or Keras 3 `.weights.h5`) for an offline server.
 
     The file is first loaded into the base (include_top=False) by path. It is then stored where Keras's own loading
