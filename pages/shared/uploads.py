@@ -44,6 +44,7 @@ def drop_upload(key: str, uploaded) -> None:
         if isinstance(manager, MemoryUploadedFileManager) and getattr(file, "file_id", None):
             manager.remove_file(session_id=context.session_id, file_id=file.file_id)
         file.close()  # the UploadedFile's own buffer
+    st.session_state.pop(uploader_key(key), None)  # the widget's value (Streamlit drops it later, not always at once)
     st.session_state[_generation_key(key)] = st.session_state.get(_generation_key(key), 0) + 1
 
 

@@ -5,7 +5,7 @@ import io
 import zipfile
 
 import pytest
-from page_helpers import by_label, make_run, texts
+from page_helpers import by_label, make_run, texts, uploads_held
 
 from pages.shared.user_text import escape_markdown
 from tests.disk_full import fill_disk
@@ -85,23 +85,6 @@ def test_archives_inside_the_zip_are_named_as_not_opened(batch_page):
     assert not at.button(key="batch_go").disabled
 
 
-def _uploads_held(at) -> list[str]:
-    """Names of the uploaded files anything in the session still holds (widget values and the page's own keys)."""
-    from streamlit.runtime.uploaded_file_manager import UploadedFile
-
-    state = at.session_state._state._state  # every key, widget states under their ids included
-    held = []
-    for key in list(state._keys()):
-        try:
-            value = state[key]
-        except KeyError:
-            continue
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(item, UploadedFile):
-                held.append(item.name)
-    return held
-
-
 def test_a_stored_zip_is_dropped_from_the_session_and_from_streamlits_memory(batch_page, studio, monkeypatch):
     from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 
@@ -119,11 +102,11 @@ def test_a_stored_zip_is_dropped_from_the_session_and_from_streamlits_memory(bat
     kept = list((studio.home / "cache" / "uploads").glob("*.zip"))
     assert len(kept) == 1 and kept[0].read_bytes() == data
     assert len(removed) == 1  # Streamlit's in-memory copy of the bytes is let go
-    assert _uploads_held(at) == []
+    assert uploads_held(at) == []
     assert not any(uploader.label == "Zip of images" for uploader in at.file_uploader)
 
     at.run()  # a later rerun holds nothing either, and still knows the stored zip
-    assert _uploads_held(at) == [] and "2 images in photos.zip." in texts(at.caption)
+    assert uploads_held(at) == [] and "2 images in photos.zip." in texts(at.caption)
 
     at.button(key="batch_zip__another").click().run()  # another zip: an empty uploader again
     assert by_label(at.file_uploader, "Zip of images").value is None
@@ -134,5 +117,5 @@ def test_a_refused_zip_is_dropped_too_and_its_message_stays(batch_page):
     at = _upload(batch_page, _zip([("Cat.png", PNG), ("cat.png", PNG)]))
 
     assert len(at.error) == 1 and at.error[0].value.startswith("photos.zip was refused: names in the zip collide")
-    assert _uploads_held(at) == []
+    assert uploads_held(at) == []
     assert by_label(at.file_uploader, "Zip of images").value is None
