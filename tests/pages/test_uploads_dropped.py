@@ -66,3 +66,16 @@ def test_a_kept_external_model_is_dropped_from_the_session(open_page, studio, re
     assert any(caption.value.startswith("Stored on the server: mine.keras") for caption in at.caption)
     kept = list((studio.home / "cache" / "external-models").glob("*.keras"))
     assert len(kept) == 1 and kept[0].read_bytes() == b"PK\x03\x04 half a file"
+
+
+def test_a_refused_weights_file_is_dropped_and_its_message_stays(open_page, studio, removed_from_streamlit):
+    at = open_page("pages/backbones.py", timeout=120)
+
+    at.file_uploader(key="weights_upload").set_value(("mobilenet.h5", b"not an HDF5 file", "application/x-hdf5")).run()
+    at.button(key="install_weights").click().run(timeout=180)
+
+    assert not at.exception
+    assert any("This file does not fit MobileNetV2" in error.value for error in at.error)
+    assert len(removed_from_streamlit) == 1 and uploads_held(at) == []
+    assert at.file_uploader(key="weights_upload__1").value is None  # an empty uploader for the next file
+    assert not studio.keras_models.exists() or not list(studio.keras_models.glob("*.h5"))  # nothing installed
