@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import IDLE_SCRIPT
 from tests.e2e.fake_camera import camera_chromium, camera_context
 from tests.e2e.servers import REPO_ROOT, free_port, healthy, serve, streamlit_command, studio_server_env
 
@@ -65,12 +66,9 @@ def _a_digit(run_folder: Path) -> Path:
 
 
 def _wait_idle(page, timeout_ms: int) -> None:
+    """tests/e2e/browser.wait_idle, polled every 500 ms: requestAnimationFrame stops in a page that is not in front."""
     page.wait_for_timeout(500)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid=stSkeleton]')
-               && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
-               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
-        timeout=timeout_ms, polling=500)  # not requestAnimationFrame: it stops in a page that is not in front
+    page.wait_for_function(IDLE_SCRIPT, timeout=timeout_ms, polling=500)
 
 
 def _assert_no_crash(page, where: str) -> None:
