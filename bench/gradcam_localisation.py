@@ -21,42 +21,9 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CANVAS, DIGIT, CLASSES = 64, 16, (0, 1, 2, 3)
+from bench._localisation import CANVAS, heat_ratio, localisation_task, small_cnn  # noqa: E402
 
-
-def localisation_task(digits: np.ndarray, labels: np.ndarray, seed: int):
-    """(images uint8 (n, 64, 64, 3), labels, boxes (row, column)): dark-ink digits on light noisy paper."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(190, 256, (len(digits), CANVAS, CANVAS, 1)).astype(np.uint8)
-    boxes = rng.integers(0, CANVAS - DIGIT + 1, (len(digits), 2))
-    for image, digit, (row, column) in zip(images, digits, boxes):
-        big = np.kron(digit, np.ones((DIGIT // digit.shape[0], DIGIT // digit.shape[1])))
-        patch = image[row:row + DIGIT, column:column + DIGIT, 0]
-        image[row:row + DIGIT, column:column + DIGIT, 0] = np.minimum(patch, big.astype(np.uint8))
-    return np.repeat(images, 3, axis=-1), labels, boxes
-
-
-def small_cnn():
-    """64 px → maps of 64, 32, 16, 8 (`conv_8x8`) and 4 (`conv_4x4`) cells → max-pooled → softmax."""
-    import keras
-
-    inputs = keras.Input((CANVAS, CANVAS, 3))
-    x = keras.layers.Rescaling(-1 / 255.0, offset=1.0)(inputs)  # ink high, paper near 0
-    for filters, name in ((16, "conv_64"), (32, "conv_32"), (48, "conv_16"), (64, "conv_8x8"), (64, "conv_4x4")):
-        if name != "conv_64":
-            x = keras.layers.MaxPooling2D()(x)
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=name)(x)
-    x = keras.layers.GlobalMaxPooling2D()(x)  # the digit is one small place: its strongest response counts
-    outputs = keras.layers.Dense(len(CLASSES), activation="softmax")(x)
-    return keras.Model(inputs, outputs)
-
-
-def heat_ratio(heatmap: np.ndarray, box) -> float:
-    """Share of heat inside the digit's box over the box's share of the canvas."""
-    row, column = box
-    total = float(heatmap.sum())
-    inside = float(heatmap[row:row + DIGIT, column:column + DIGIT].sum())
-    return (inside / total) / (DIGIT * DIGIT / CANVAS ** 2) if total > 0 else 0.0
+CLASSES = (0, 1, 2, 3)
 
 
 def main() -> None:
@@ -81,7 +48,7 @@ def main() -> None:
                                                       np.concatenate([labels_all[fit]] * copies), args.seed)
     images, labels, boxes = localisation_task(ink[held], labels_all[held], args.seed + 1)
     keras.utils.set_random_seed(args.seed)
-    model = small_cnn()
+    model = small_cnn(len(CLASSES))
     model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(train_images.astype("float32"), train_labels, epochs=args.epochs, batch_size=32, verbose=0)
     accuracy = float((model.predict(images.astype("float32"), verbose=0).argmax(1) == labels).mean())

@@ -12,7 +12,6 @@ from pages.shared import current_dataset, run_through_app, task_monitor
 from pages.shared.auth import start_task_id
 from tlcore import backbones, figures
 from tlcore.backbones import PUBLISHED_SOURCE, registry_rows
-from tlcore.storage import keras_models_dir
 
 PUBLISHED_COLUMNS = {
     "name": "Backbone", "family": "Family", "default_size": "Default px", "min_size": "Min px",
@@ -36,8 +35,8 @@ if families:
     table = table[table["family"].isin(families)]
 st.dataframe(table, hide_index=True, width="stretch", column_config=PUBLISHED_COLUMNS)
 st.caption(f"Source: {PUBLISHED_SOURCE}; KerasHub backbones: the sources under **KerasHub presets** below. Empty "
-           f"cells: the source gives no figure. Keras weights are looked for in `{keras_models_dir()}`, KerasHub "
-           f"preset folders in `{backbones.kerashub_presets_root()}`.")
+           "cells: the source gives no figure. Keras weights are looked for in the server's Keras weights folder, "
+           "KerasHub preset folders in its KerasHub presets folder (the server's admin knows where).")
 
 axis = st.radio("Plot top-1 against", ["cpu_ms", "size_mb"], horizontal=True, key="scatter_axis",
                 format_func={"cpu_ms": "published CPU latency", "size_mb": "size (MB)"}.get)

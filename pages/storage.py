@@ -4,7 +4,7 @@ pruning caches."""
 import pandas as pd
 import streamlit as st
 
-from pages.shared import run_through_app
+from pages.shared import escape_markdown, run_through_app
 from pages.shared.auth import allowed, current_user, refusal
 from tlcore import actions, storage
 from tlcore.access import NotAllowed
@@ -67,11 +67,11 @@ else:
         back = st.selectbox("Item to restore", restorable, key="restore_choice")
         if st.button("Restore", key="restore_go", icon=":material/restore_from_trash:"):
             try:
-                path = actions.restore(user, back)
+                actions.restore(user, back)
             except (NotAllowed, storage.TrashError) as error:
                 refusal(error)
             else:
-                st.toast(f"Restored to {path}.")
+                st.toast(f"Restored {escape_markdown(back)} where it was.")
                 st.rerun()
     if allowed("empty_trash"):
         sure_empty = st.checkbox("Yes, delete everything in the trash for good", key="empty_sure")

@@ -11,9 +11,11 @@ import streamlit as st
 
 from pages.backbones_parts.own_model import run_as_backbone_button
 from pages.shared.auth import current_user
+from pages.shared.uploads import upload_once
 from tlcore import actions, backbones
 from tlcore.layers import BadModelFile
 from tlcore.runs import get_run, list_runs
+from tlcore.storage import DiskFull
 from pages.shared.user_text import escape_markdown
 
 PREPROCESS_LABELS = {"none": "none: the model scales its input itself (or took raw 0–255 pixels)",
@@ -88,15 +90,9 @@ def _pick_model():
         run_id = st.selectbox("Run", run_ids, key="custom_run")
         run_as_backbone_button(run_id, get_run(run_id).model_path)  # the lab's cut in one click; the form: any cut
         return get_run(run_id).model_path, f"run {run_id}"
-    uploaded = st.file_uploader("Model file", type=["keras"], key="custom_upload")
-    if uploaded is None:
+    stored = upload_once("custom_upload", "Model file",  # checked, streamed to disk, then dropped from the session
+                         lambda file: backbones.save_model_upload(file.name, file, owner=current_user().id),
+                         refusals=(BadModelFile, DiskFull), type=["keras"])
+    if stored is None:
         return None, None
-    saved = st.session_state.setdefault("custom_uploads", {})
-    if uploaded.file_id not in saved:
-        try:
-            saved[uploaded.file_id] = backbones.save_model_upload(uploaded.name, uploaded.getvalue(),
-                                                                   owner=current_user().id)
-        except BadModelFile as error:
-            st.error(escape_markdown(str(error)), icon=":material/error:")
-            return None, None
-    return saved[uploaded.file_id], f"uploaded {uploaded.name}"
+    return stored.value, f"uploaded {stored.name}"

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages.shared import task_monitor
 from pages.shared.auth import allowed, current_user
+from pages.shared.uploads import drop_upload, uploader_key
 from tlcore import actions, backbones, storage
 from tlcore.backbones import WeightsFileRejected, status
-from tlcore.storage import weights_host
+from tlcore.storage import DiskFull, weights_host
 from pages.shared.user_text import escape_markdown
 
 TRAIN_IMAGE_SIZE_KEY = "last_train_image_size"  # the image size last set on the Train page (pages/train.py)
 TRAIN_DEFAULT_SIZE = 96  # the Train page's default for MobileNetV2
+_OUTCOME_KEY = "weights_upload_outcome"
 
 
 def weights_section(selected: list[str]) -> None:
@@ -50,8 +54,8 @@ def _weights_row(backbone: backbones.Backbone, online: bool) -> None:
 
 def _show_download(result: dict) -> None:
     check = "its Keras hash checked" if result["hash_checked"] else "checked by loading it (Keras gives no hash)"
-    st.success(f"Installed `{result['path']}` ({result['bytes'] / 1e6:,.1f} MB, {check}). {result['backbone']} "
-               "can now use ImageNet backbones.", icon=":material/check_circle:")
+    st.success(f"Installed `{Path(result['path']).name}` ({result['bytes'] / 1e6:,.1f} MB, {check}). "
+               f"{result['backbone']} can now use ImageNet backbones.", icon=":material/check_circle:")
 
 
 def _upload_form() -> None:
@@ -74,15 +78,21 @@ def _upload_form() -> None:
             check = (f"Keras checks its hash (`{source['file_hash']}`)" if source.get("file_hash")
                      else "Keras checks no hash for it")
             st.markdown(f"Download it on a machine with internet from {source['url']} ({check}).")
-        uploaded = st.file_uploader("Weights file", type=["h5"], key="weights_upload")
+        outcome = st.session_state.get(_OUTCOME_KEY)  # the last install's message (its upload is dropped)
+        uploaded = st.file_uploader("Weights file", type=["h5"], key=uploader_key("weights_upload"))
+        if outcome and uploaded is None:
+            (st.success if outcome[0] == "installed" else st.error)(outcome[1], icon=outcome[2])
         if uploaded is not None and allowed("install_weights") and \
                 st.button("Validate and install", key="install_weights"):
             with st.spinner("Loading the file into the architecture (starts TensorFlow; ~20 s the first time)…"):
-                try:
-                    path = actions.install_weights(current_user(), upload_backbone, int(upload_size),
-                                                   uploaded.getvalue())
-                except WeightsFileRejected as error:
-                    st.error(escape_markdown(str(error)), icon=":material/error:")
+                try:  # the upload is streamed to disk in chunks, then dropped from the session either way
+                    path = actions.install_weights(current_user(), upload_backbone, int(upload_size), uploaded)
+                except (WeightsFileRejected, DiskFull) as error:
+                    outcome = ("refused", escape_markdown(str(error)), ":material/error:")
                 else:
-                    st.success(f"Installed: `{path}`, and {upload_name} built from it as training will. "
-                               f"{upload_name} can now use ImageNet weights offline.", icon=":material/check_circle:")
+                    outcome = ("installed", f"Installed {escape_markdown(uploaded.name)} as `{path.name}`, and "
+                               f"{upload_name} built from it as training will. {upload_name} can now use ImageNet "
+                               "weights offline.", ":material/check_circle:")
+            st.session_state[_OUTCOME_KEY] = outcome
+            drop_upload("weights_upload", uploaded)
+            st.rerun()

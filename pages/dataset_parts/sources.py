@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.shared import escape_markdown, inline_code, set_dataset, task_monitor
 from pages.shared.auth import current_user, start_task_id
+from pages.shared.uploads import forget_upload, upload_once
 from tlcore import actions
 from tlcore.access import NotAllowed
 from tlcore.datasets import CATALOG, SAMPLE_NAME, folder_name, is_ready, offline_message, sample_dataset_path
@@ -43,8 +44,9 @@ def _switch_to_folder(relative: str) -> None:
 def _folder(current: str) -> str | None:
     root = data_root()
     folders = sorted(entry.name for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith("."))
-    st.caption(f"Data root: `{root}` — one sub-folder per class (`my-pets/cats/*.jpg`), or `train/`, `val/` (or "
-               "`valid/`) and `test/` folders each holding the class folders; such a split is used as is.")
+    st.caption("The data root is the folder this server reads datasets from. A dataset is a folder in it with one "
+               "sub-folder per class (`my-pets/cats/*.jpg`), or `train/`, `val/` (or `valid/`) and `test/` folders "
+               "each holding the class folders; such a split is used as is.")
     typed = st.text_input("Folder (under the data root)", value=current if current != SAMPLE_NAME else "",
                           placeholder=folders[0] if folders else "my-images", key="dataset_folder")
     if folders:
@@ -53,22 +55,20 @@ def _folder(current: str) -> str | None:
 
 
 def _upload() -> None:
-    uploaded = st.file_uploader("Dataset .zip (class folders, or train/ val/ test/ folders of class folders)",
-                                type="zip", key="dataset_zip")
     caps = ZipCaps()
+    stored = upload_once(
+        "dataset_zip", "Dataset .zip (class folders, or train/ val/ test/ folders of class folders)",
+        lambda uploaded: actions.upload_dataset(current_user(), uploaded, uploaded.name, caps=caps),  # uploader kept
+        refusals=(ArchiveError, DiskFull, NotAllowed), icon=":material/folder_zip:", type="zip")
     st.caption(f"Unpacked into the data root. Refused: paths that leave the zip's folder, names that collide once "
                f"unpacked, encrypted or damaged entries, more than {caps.max_files:,} files, more than "
                f"{caps.max_total_bytes / 1024**3:.0f} GB unpacked, or compression no image reaches "
                f"({caps.max_ratio:.0f}× per file, {caps.max_archive_ratio:.0f}× for the zip).")
-    if uploaded is None:
+    if stored is None:
         return None
-    try:
-        folder = actions.upload_dataset(current_user(), uploaded, uploaded.name, caps=caps)  # uploader recorded
-    except (ArchiveError, DiskFull, NotAllowed) as error:
-        st.error(escape_markdown(str(error)), icon=":material/folder_zip:")
-        return None
-    relative = str(folder.relative_to(data_root()))
-    st.toast(f"Unpacked {escape_markdown(uploaded.name)} as {inline_code(relative)} in the data root")
+    forget_upload("dataset_zip")  # unpacked: the next visit to this tab starts with an empty uploader
+    relative = str(stored.value.relative_to(data_root()))
+    st.toast(f"Unpacked {escape_markdown(stored.name)} as {inline_code(relative)} in the data root")
     _switch_to_folder(relative)
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.shared import current_dataset, escape_markdown, inline_code, task_monitor
 from pages.shared.auth import current_user, start_task_id
+from pages.shared.uploads import upload_once
 from tlcore.figures import predicted_class_counts
 from tlcore.inference import BatchInputError, check_batch_zip, rows_to_csv, store_zip
 from tlcore.storage import DiskFull
@@ -20,18 +21,15 @@ def batch_section(model_source: dict, class_names: list[str], top_k: int) -> Non
                         key="batch_kind")
         params = {"model": model_source, "top_k": top_k}
         if kind == "Zip upload":
-            upload = st.file_uploader("Zip of images", type=["zip"], key="batch_zip")
-            if upload is not None:
-                try:
-                    zip_path = store_zip(upload.getvalue(), owner=current_user().id, shown_name=upload.name)
-                    checked = check_batch_zip(zip_path, upload.name)
-                    nested = (f" Not opened: {len(checked.nested_archives)} archive(s) inside it ("
-                              + ", ".join(inline_code(name) for name in checked.nested_archives[:5]) + ")."
-                              if checked.nested_archives else "")
-                    st.caption(f"{len(checked.images):,} images in {escape_markdown(upload.name)}.{nested}")
-                    params.update(zip=str(zip_path), zip_name=upload.name)
-                except (BatchInputError, DiskFull) as error:  # refused before any task starts
-                    st.error(escape_markdown(str(error)), icon=":material/error:")
+            stored = upload_once("batch_zip", "Zip of images", _store_and_check,  # refused before any task starts
+                                 refusals=(BatchInputError, DiskFull), type=["zip"])
+            if stored is not None:
+                zip_path, images, nested_archives = stored.value
+                nested = (f" Not opened: {len(nested_archives)} archive(s) inside it ("
+                          + ", ".join(inline_code(name) for name in nested_archives[:5]) + ")."
+                          if nested_archives else "")
+                st.caption(f"{images:,} images in {escape_markdown(stored.name)}.{nested}")
+                params.update(zip=zip_path, zip_name=stored.name)
         else:
             params["folder"] = st.text_input("Folder", value=current_dataset(), key="batch_folder",
                                              help="Every image under it, sub-folders included.")
@@ -39,6 +37,13 @@ def batch_section(model_source: dict, class_names: list[str], top_k: int) -> Non
             st.session_state[TASK_KEY] = start_task_id("batch_predict", params)
         if st.session_state.get(TASK_KEY):
             task_monitor(st.session_state[TASK_KEY], lambda result: _show(result, class_names))
+
+
+def _store_and_check(upload) -> tuple[str, int, list[str]]:
+    """Stream the upload to disk and check it: (stored path, image count, archives inside it)."""
+    zip_path = store_zip(upload, owner=current_user().id, shown_name=upload.name)
+    checked = check_batch_zip(zip_path, upload.name)
+    return str(zip_path), len(checked.images), list(checked.nested_archives)
 
 
 def _show(result: dict, class_names: list[str]) -> None:

@@ -7,6 +7,8 @@ widget has that key, so a browser cannot set it.
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from tlcore import actions
@@ -36,6 +38,8 @@ _AUTH_SETTINGS = {"redirect_uri", "cookie_secret", "client_id", "client_secret",
 __all__ = ["TEST_USER_KEY", "sign_in_configured", "providers", "current_user", "allowed", "sign_in_screen",
            "user_badge", "refusal", "start_task_id"]
 
+_log = logging.getLogger(__name__)  # details for admins (settings, server folders), never shown on a page
+
 
 def sign_in_configured() -> bool:
     """True when .streamlit/secrets.toml has an [auth] section (st.login then works)."""
@@ -59,9 +63,10 @@ def current_user(report_problems: bool = False) -> User | None:
         return User.from_dict(override)
     if not sign_in_configured():
         if behind_proxy(st.context.headers):  # every visitor comes from loopback: none is this machine's owner
-            _refuse("TL Studio is behind a reverse proxy (X-Forwarded-For, or TLSTUDIO_BEHIND_PROXY=1) without "
-                    "sign-in, so every visitor would be the local admin. Configure sign-in in .streamlit/secrets.toml "
-                    "(docs/shared-server.md).")
+            _log.warning("behind a reverse proxy (X-Forwarded-For, or TLSTUDIO_BEHIND_PROXY=1) without sign-in: "
+                         "configure [auth] in .streamlit/secrets.toml (docs/shared-server.md)")
+            _refuse("TL Studio is behind a reverse proxy without sign-in, so every visitor would be the local admin. "
+                    "The server's admin must configure sign-in (the server's log says how).")
         return local_admin()
     problem = cookie_secret_problem(st.secrets.get("auth", {}).get("cookie_secret"))
     if problem:  # sessions signed with a known or short secret could be forged: serve nothing

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages.shared.auth import current_user
+from pages.shared.uploads import upload_once
 from tlcore.inference import model_path_under_data_root, parse_class_names, store_upload
 from tlcore.layers import BadModelFile
 from tlcore.storage import DiskFull, PathOutsideRoot
@@ -33,7 +34,9 @@ def pick_external_model(key: str = "external") -> ExternalChoice | None:
     st.caption("A `.keras` file that takes raw RGB pixels (0–255) at a fixed square size and outputs probabilities. "
                "It is loaded in Keras safe mode: models with Lambda layers are refused.")
     left, right = st.columns(2)
-    upload = left.file_uploader("Model file (.keras)", type=["keras"], key=f"{key}_upload")
+    upload = upload_once(f"{key}_upload", "Model file (.keras)",  # streamed to disk, then dropped from the session
+                         lambda file: store_upload(file, owner=current_user().id, shown_name=file.name),
+                         refusals=(BadModelFile, DiskFull), container=left, type=["keras"])
     typed_path = left.text_input("…or its path under the data root", key=f"{key}_path",
                                  placeholder="models/my-model.keras")
     labels = right.file_uploader("labels.txt (one class a line, in output order)", type=["txt"], key=f"{key}_labels")
@@ -42,8 +45,7 @@ def pick_external_model(key: str = "external") -> ExternalChoice | None:
         st.info("Choose a model file and give its class names.", icon=":material/info:")
         return None
     try:
-        path = (store_upload(upload.getvalue(), owner=current_user().id, shown_name=upload.name) if upload
-                else model_path_under_data_root(typed_path))
+        path = upload.value if upload else model_path_under_data_root(typed_path)
         names = parse_class_names(labels.getvalue().decode("utf-8", errors="replace") if labels else typed_names)
         load_checked(path, names, upload.name if upload else Path(typed_path).name)
     except (BadModelFile, PathOutsideRoot, DiskFull) as error:

@@ -7,14 +7,13 @@ Screenshots go to test-artifacts/e2e/demo-*.png.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.browser import camera_film, sure_test_image, wait_idle
+from tests.e2e.fake_camera import camera_chromium, camera_context
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -22,31 +21,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 APP_TIMEOUT_MS = 60_000
 PREDICT_TIMEOUT_MS = 120_000  # the server loads TensorFlow and the model on the first photo
-# As tests/e2e/conftest.py starts Chromium (not imported: with tests/pages in the same session, `conftest` names
-# another module), plus a fake camera that is allowed without asking.
-CHROMIUM = Path(os.environ.get("TLSTUDIO_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 CONTROL_WORDS = re.compile(r"train|export|cancel|resume|fine-tune|evaluate|delete|mark as best", re.I)
 
 
 @pytest.fixture(scope="module")
 def camera_browser(served_run, tmp_path_factory):
     """Chromium with a fake camera filming a test digit the run answers surely, allowed without asking."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
     digit, _ = _confident_digit(served_run)
-    film = camera_film(digit, tmp_path_factory.mktemp("camera") / "digit.y4m")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=[*CHROMIUM_ARGS, *CAMERA_ARGS, f"--use-file-for-fake-video-capture={film}"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with camera_chromium(camera_film(digit, tmp_path_factory.mktemp("camera") / "digit.y4m")) as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +46,7 @@ def _confident_digit(run_folder) -> tuple[object, str]:
 
 
 def _new_page(browser, width: int, height: int):
-    context = browser.new_context(viewport={"width": width, "height": height}, permissions=["camera"])
-    context.set_default_timeout(30_000)
+    context = camera_context(browser, width, height, timeout_ms=30_000)
     return context, context.new_page()
 
 

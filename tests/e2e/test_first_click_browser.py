@@ -3,17 +3,24 @@ and, within the first seconds (while the server is still importing TensorFlow), 
 control. The reruns this fires import TensorFlow at the same time; none may crash the page (issue 24: "This app has
 encountered an error", `partially initialized module 'tensorflow' has no attribute 'config'`).
 
-One server start for the module (tests/e2e/conftest.py's `app_url`), requested after the run is in place so the
-pages are opened seconds after the server answers. Screenshots go to test-artifacts/e2e/first-click-*.png.
+Each repetition starts a server of its own (a fresh process that has not imported TensorFlow), after the run is in
+place, so the pages are opened seconds after the server answers. `TLSTUDIO_FIRST_CLICK_REPEATS=10` repeats it (what
+bench/first_click_repeat.py runs: "passes 10 times in a row on a freshly started server"); the default is once.
+Screenshots go to test-artifacts/e2e/first-click-<page>-<n>.png, each server's log to first-click-streamlit-<n>.log.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.browser import IDLE_SCRIPT
+from tests.e2e.fake_camera import camera_chromium, camera_context
+from tests.e2e.servers import REPO_ROOT, free_port, healthy, serve, streamlit_command, studio_server_env
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -21,32 +28,37 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]  # the session fixture
 
 APP_TIMEOUT_MS = 60_000
 SETTLE_TIMEOUT_MS = 240_000  # TensorFlow, the model and Grad-CAM on a loaded 2-core machine
-CHROMIUM = Path(os.environ.get("TLSTUDIO_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run",
-                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 CRASH_TEXT = "This app has encountered an error"
+REPEATS = max(1, int(os.environ.get("TLSTUDIO_FIRST_CLICK_REPEATS", "1")))
 
 
 @pytest.fixture(scope="module")
 def camera_browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with camera_chromium() as chromium:  # Chromium's own test pattern: nothing here is classified from the camera
+        yield chromium
 
 
-@pytest.fixture(scope="module")
-def served_run(calibrated_run_master, studio_env):
-    """The session's discriminating, calibrated run in the server's folders, before the server starts."""
-    shutil.copytree(calibrated_run_master.parent.parent / "data" / "digits3", studio_env["data"] / "digits3")
-    shutil.copytree(calibrated_run_master, studio_env["runs"] / calibrated_run_master.name)
-    return studio_env["runs"] / calibrated_run_master.name
+@pytest.fixture
+def served_run(calibrated_run_master, tmp_path) -> Path:
+    """The session's discriminating, calibrated run in this repetition's own server folders, before it starts."""
+    studio = {name: tmp_path / name for name in ("home", "data", "runs", "keras")}
+    for folder in studio.values():
+        folder.mkdir()
+    shutil.copytree(calibrated_run_master.parent.parent / "data" / "digits3", studio["data"] / "digits3")
+    shutil.copytree(calibrated_run_master, studio["runs"] / calibrated_run_master.name)
+    return studio["runs"] / calibrated_run_master.name
+
+
+@pytest.fixture
+def fresh_app_url(served_run, artifacts_dir, request):
+    """A server started for this repetition only, on the repetition's folders (tests/e2e/servers.py)."""
+    base = served_run.parent.parent
+    studio = {name: base / name for name in ("home", "data", "runs", "keras")}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = artifacts_dir / f"first-click-streamlit-{request.node.callspec.params['repetition']}.log"
+    yield from serve(streamlit_command(sys.executable, port), log, "streamlit", lambda: healthy(url), url,
+                     cwd=REPO_ROOT, env=studio_server_env(studio))
 
 
 def _a_digit(run_folder: Path) -> Path:
@@ -54,12 +66,9 @@ def _a_digit(run_folder: Path) -> Path:
 
 
 def _wait_idle(page, timeout_ms: int) -> None:
+    """tests/e2e/browser.wait_idle, polled every 500 ms: requestAnimationFrame stops in a page that is not in front."""
     page.wait_for_timeout(500)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid=stSkeleton]')
-               && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')
-               && !document.querySelector('[data-testid=stElementContainer][data-stale=true]')""",
-        timeout=timeout_ms, polling=500)  # not requestAnimationFrame: it stops in a page that is not in front
+    page.wait_for_function(IDLE_SCRIPT, timeout=timeout_ms, polling=500)
 
 
 def _assert_no_crash(page, where: str) -> None:
@@ -68,14 +77,13 @@ def _assert_no_crash(page, where: str) -> None:
     assert page.get_by_text(CRASH_TEXT).count() == 0, where
 
 
-def test_every_first_click_on_demo_and_predict_right_after_start(camera_browser, served_run, app_url,
-                                                                 artifacts_dir):
+@pytest.mark.parametrize("repetition", range(1, REPEATS + 1))
+def test_every_first_click_on_demo_and_predict_right_after_start(camera_browser, served_run, fresh_app_url,
+                                                                 artifacts_dir, repetition):
+    app_url = fresh_app_url
     digit = _a_digit(served_run)
     # One context (one window) per page: a background tab of a shared window is throttled by Chromium.
-    contexts = [camera_browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["camera"])
-                for _ in range(2)]
-    for context in contexts:
-        context.set_default_timeout(APP_TIMEOUT_MS)
+    contexts = [camera_context(camera_browser, 1400, 1100, APP_TIMEOUT_MS) for _ in range(2)]
     try:
         demo, predict = (context.new_page() for context in contexts)
         demo.goto(f"{app_url}/demo?run={served_run.name}")
@@ -96,7 +104,7 @@ def test_every_first_click_on_demo_and_predict_right_after_start(camera_browser,
         for name, page in (("demo", demo), ("predict", predict)):
             page.bring_to_front()
             _wait_idle(page, SETTLE_TIMEOUT_MS)
-            page.screenshot(path=str(artifacts_dir / f"first-click-{name}.png"), full_page=True)
+            page.screenshot(path=str(artifacts_dir / f"first-click-{name}-{repetition}.png"), full_page=True)
             _assert_no_crash(page, name)
         expect(demo.locator("p.demo-answer")).to_have_count(1, timeout=SETTLE_TIMEOUT_MS)  # it did answer
         demo.get_by_text("Show where it looked (Grad-CAM)", exact=True).click()

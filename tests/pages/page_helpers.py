@@ -21,6 +21,23 @@ def texts(elements) -> list[str]:
     return [element.value for element in elements]
 
 
+def uploads_held(at: AppTest) -> list[str]:
+    """Names of the uploaded files anything in the session still holds (widget values and the page's own keys)."""
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    state = at.session_state._state._state  # every key, widget states under their ids included
+    held = []
+    for key in list(state._keys()):
+        try:
+            value = state[key]
+        except KeyError:
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, UploadedFile):
+                held.append(item.name)
+    return held
+
+
 # --- run folders written by hand (no training) ---------------------------------------------------------------------
 
 def make_run(config=None, *, state: str = "finished", class_names: list[str] | None = None, model: bytes | None = None,

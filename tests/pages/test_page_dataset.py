@@ -471,4 +471,4 @@ def test_an_image_over_the_pixel_budget_is_listed_not_decoded(open_page, studio,
                for text in texts(at.warning))
     bad_table = next(frame.value for frame in at.dataframe if "reason" in frame.value.columns)
     assert bad_table["message"].tolist() == ["too many pixels to decode on this server (200×200 = 40,000 pixels; "
-                                             "at most 20,000 are decoded here, set by TLSTUDIO_MAX_IMAGE_PIXELS)"]
+                                             "at most 20,000 are decoded here, the server's pixel limit)"]

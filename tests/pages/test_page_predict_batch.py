@@ -5,7 +5,7 @@ import io
 import zipfile
 
 import pytest
-from page_helpers import by_label, make_run, texts
+from page_helpers import by_label, make_run, texts, uploads_held
 
 from pages.shared.user_text import escape_markdown
 from tests.disk_full import fill_disk
@@ -65,8 +65,10 @@ def test_a_hostile_batch_zip_is_refused_before_any_task(batch_page, studio, entr
 
 def test_a_full_disk_while_keeping_the_zip_says_disk_full_and_keeps_nothing(batch_page, studio, monkeypatch):
     import tlcore.storage.atomic
+    import tlcore.storage.uploads
 
     fill_disk(monkeypatch, tlcore.storage.atomic, room=10)
+    fill_disk(monkeypatch, tlcore.storage.uploads, room=10)  # the upload is streamed by uploads' own writer
 
     at = _upload(batch_page, _zip([("a.png", PNG)]))
 
@@ -81,3 +83,39 @@ def test_archives_inside_the_zip_are_named_as_not_opened(batch_page):
 
     assert "2 images in photos.zip. Not opened: 1 archive(s) inside it (`more/inner.zip`)." in texts(at.caption)
     assert not at.button(key="batch_go").disabled
+
+
+def test_a_stored_zip_is_dropped_from_the_session_and_from_streamlits_memory(batch_page, studio, monkeypatch):
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+    removed = []
+    real_remove = MemoryUploadedFileManager.remove_file
+    monkeypatch.setattr(MemoryUploadedFileManager, "remove_file",
+                        lambda self, session_id, file_id: (removed.append(file_id), real_remove(self, session_id,
+                                                                                                file_id))[1])
+    data = _zip([("a.png", PNG), ("b.png", PNG[::-1])])
+
+    at = _upload(batch_page, data)
+
+    assert "2 images in photos.zip." in texts(at.caption)
+    assert not at.button(key="batch_go").disabled  # stored: ready to predict
+    kept = list((studio.home / "cache" / "uploads").glob("*.zip"))
+    assert len(kept) == 1 and kept[0].read_bytes() == data
+    assert len(removed) == 1  # Streamlit's in-memory copy of the bytes is let go
+    assert uploads_held(at) == []
+    assert not any(uploader.label == "Zip of images" for uploader in at.file_uploader)
+
+    at.run()  # a later rerun holds nothing either, and still knows the stored zip
+    assert uploads_held(at) == [] and "2 images in photos.zip." in texts(at.caption)
+
+    at.button(key="batch_zip__another").click().run()  # another zip: an empty uploader again
+    assert by_label(at.file_uploader, "Zip of images").value is None
+    assert at.button(key="batch_go").disabled
+
+
+def test_a_refused_zip_is_dropped_too_and_its_message_stays(batch_page):
+    at = _upload(batch_page, _zip([("Cat.png", PNG), ("cat.png", PNG)]))
+
+    assert len(at.error) == 1 and at.error[0].value.startswith("photos.zip was refused: names in the zip collide")
+    assert uploads_held(at) == []
+    assert by_label(at.file_uploader, "Zip of images").value is None

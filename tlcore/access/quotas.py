@@ -47,10 +47,11 @@ def check_quota(user: User, active_jobs: int, used_bytes: int, quotas: Quotas | 
     if quotas.jobs is not None and active_jobs + adding > quotas.jobs:
         asked = f"; this would add {adding}" if adding > 1 else ""
         raise QuotaExceeded(f"Job quota reached: {user.id} has {active_jobs} queued or running job(s){asked}, the "
-                            f"limit is {quotas.jobs} (TLSTUDIO_QUOTA_JOBS). Wait for one to finish or cancel one.")
+                            f"limit is {quotas.jobs} (the job quota the server's admin set). Wait for one to finish or "
+                            "cancel one.")
     if quotas.disk_bytes is not None and used_bytes >= quotas.disk_bytes:
         raise QuotaExceeded(f"Disk quota reached: {user.id}'s runs and tasks take {used_bytes / 1e9:.2f} GB, the "
-                            f"limit is {quotas.disk_bytes / 1e9:.2f} GB (TLSTUDIO_QUOTA_DISK_GB). Delete runs or "
+                            f"limit is {quotas.disk_bytes / 1e9:.2f} GB (the disk quota the server's admin set). Delete runs or "
                             "exports you no longer need (Storage page or `python -m tlcore delete RUN`), then ask "
                             "an admin to empty the trash.")
 

@@ -15,6 +15,7 @@ The most powerful matching role wins. A damaged file gives everyone the viewer r
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from tlcore.access.users import ADMIN, MEMBER, ROLES, VIEWER, User, local_admin
 from tlcore.storage.paths import studio_home
 
 __all__ = ["RoleRules", "BadRolesFile", "roles_path", "load_rules", "user_from_claims", "cli_user"]
+
+_log = logging.getLogger(__name__)  # details for admins (the file's path), never shown on a page
 
 GROUP_PREFIX = "group:"
 
@@ -65,17 +68,21 @@ def load_rules(path: Path | None = None) -> RoleRules:
     except FileNotFoundError:
         return RoleRules()
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise BadRolesFile(f"The roles file {path} cannot be read ({error}); everyone is a viewer until it is "
-                           "fixed.") from error
+        _log.warning("the roles file %s cannot be read: %s", path, error)
+        reason = error if isinstance(error, tomllib.TOMLDecodeError) else type(error).__name__  # OSError: a path
+        raise BadRolesFile(f"The roles file ({path.name}) cannot be read ({reason}); everyone is a viewer until the "
+                           "server's admin fixes it (the server's log says where it is and why).") from error
     default = data.get("default", VIEWER)
     unknown = [key for key in data if key not in (*ROLES, "default", "accounts")]
     if default not in ROLES or unknown:
-        raise BadRolesFile(f"The roles file {path} names unknown roles {unknown or [default]}; the roles are "
+        _log.warning("the roles file %s names unknown roles %s", path, unknown or [default])
+        raise BadRolesFile(f"The roles file ({path.name}) names unknown roles {unknown or [default]}; the roles are "
                            f"{', '.join(ROLES)}.")
     members = {role: tuple(str(entry) for entry in _as_list(data.get(role, []))) for role in ROLES}
     accounts = data.get("accounts", {})
     if not isinstance(accounts, dict) or not all(isinstance(value, str) for value in accounts.values()):
-        raise BadRolesFile(f"The roles file {path}: [accounts] maps operating system accounts to e-mails, "
+        _log.warning("the roles file %s has a bad [accounts] table", path)
+        raise BadRolesFile(f"The roles file ({path.name}): [accounts] maps operating system accounts to e-mails, "
                            'e.g. alice = "alice@example.com".')
     return RoleRules(default=default, members=members, accounts=dict(accounts))
 

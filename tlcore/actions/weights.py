@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 from tlcore import backbones
 from tlcore.access import User, record, require
@@ -11,7 +12,7 @@ from tlcore.backbones.registry import Backbone
 __all__ = ["install_weights", "create_custom_backbone"]
 
 
-def install_weights(user: User, backbone: Backbone | str, image_size: int, data: bytes) -> Path:
+def install_weights(user: User, backbone: Backbone | str, image_size: int, data: bytes | IO[bytes]) -> Path:
     """Validate and install an uploaded weights file (admins: it changes every later run on this server)."""
     name = backbone if isinstance(backbone, str) else backbone.name
     require(user, "install_weights", what=f"for {name}")

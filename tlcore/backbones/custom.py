@@ -19,14 +19,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tlcore.backbones import layer_tables
 from tlcore.backbones.registry import Backbone, PublishedFigures
 from tlcore.layers.loading import BadModelFile, load_model
 from tlcore.storage.atomic import read_json, write_json_atomic
 from tlcore.storage.paths import studio_home
-from tlcore.storage.uploads import keep_upload
+from tlcore.storage.uploads import copy_in_chunks, keep_upload
 
 if TYPE_CHECKING:
     import keras
@@ -229,21 +229,23 @@ def create_from_run(name: str, model_path: str | Path, source: str) -> Backbone:
     return create_custom(name, model_path, points[-1].name, source)
 
 
-def save_model_upload(filename: str, data: bytes, owner: str = "") -> Path:
+def save_model_upload(filename: str, data: bytes | IO[bytes], owner: str = "") -> Path:
     """Check an uploaded model by loading it in safe mode, then keep it as an upload: named by its content (two
     people's `model.keras` never replace each other) and with its owner, so the Storage page lists it and its owner
-    may delete it. Returns its path."""
+    may delete it. Returns its path. A file object (the page's upload) is streamed to disk in chunks, never copied
+    whole in memory."""
     checking = custom_root() / ".uploads"
     checking.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=checking, prefix=".upload-", suffix=".keras")
-    with open(handle, "wb") as out:
-        out.write(data)
     try:
+        with open(handle, "wb") as out:
+            copy_in_chunks(data, out)
         load_model(temp, shown_name=filename)
+        with open(temp, "rb") as checked:
+            return keep_upload(checked, "external-models", ".keras", what=f"the uploaded model {filename}",
+                               owner=owner, shown_name=Path(filename).name)
     finally:
         Path(temp).unlink(missing_ok=True)
-    return keep_upload(data, "external-models", ".keras", what=f"the uploaded model {filename}", owner=owner,
-                       shown_name=Path(filename).name)
 
 
 def delete_custom(name: str) -> None:

@@ -48,8 +48,8 @@ def local_preset(preset: str) -> Path | None:
 def offline_advice(preset: str) -> str:
     return (f"The KerasHub preset `{preset}` is not on this server and it cannot download it. Download the preset "
             f"elsewhere (`keras_hub.models.Backbone.from_preset(\"{preset}\").save_to_preset(\"{preset}\")`, or "
-            f"the files of kaggle.com/models/keras), copy the folder to `{presets_root() / preset}/` (it must hold "
-            f"config.json and model.weights.h5; set {PRESETS_DIR_ENV} to look elsewhere), and reload. Or choose "
+            f"the files of kaggle.com/models/keras), have the server's admin copy the folder into the KerasHub "
+            f"presets folder as `{preset}/` (it must hold config.json and model.weights.h5), and reload. Or choose "
             "random initialisation.")
 
 

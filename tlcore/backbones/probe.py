@@ -90,7 +90,7 @@ def resolve_weights(backbone_name: str, image_size: int, weights: str) -> str | 
     state = weights_module.status(backbone, image_size)
     if not state.cached:
         raise weights_module.WeightsUnavailable(
-            f"ImageNet weights for {backbone.name} are not cached on this server ({state.path}); the probe does not "
+            f"ImageNet weights for {backbone.name} are not cached on this server; the probe does not "
             "download. Upload the weights file on the Backbones page, or tick 'random weights' to probe "
             "untrained features.")
     return weights_module.keras_weights(backbone, image_size)  # "imagenet", or an installed upload's path

@@ -157,7 +157,7 @@ def _keras_weights(backbone_name: str, image_size: int, weights: str) -> tuple[s
     state = weights_module.status(backbone, image_size)
     if not state.cached:
         raise weights_module.WeightsUnavailable(
-            f"Pretrained weights for {backbone.name} are not on this server ({state.path}); the transferability "
+            f"Pretrained weights for {backbone.name} are not on this server; the transferability "
             "probe does not download. Install them on the Backbones page, or choose random weights.")
     return WEIGHTS_IMAGENET, state.path
 

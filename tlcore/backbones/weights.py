@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from tlcore.backbones import catalog as backbones
 from tlcore.backbones.kerashub import KerasHubBackbone, local_preset, offline_advice, presets_root
@@ -16,6 +17,7 @@ from tlcore.backbones.registry import Backbone
 from tlcore.storage import network
 from tlcore.storage.atomic import write_json_atomic
 from tlcore.storage.paths import keras_models_dir
+from tlcore.storage.uploads import copy_in_chunks
 
 __all__ = [
     "WeightsUnavailable", "WeightsStatus", "status", "registry_rows", "imagenet_problem", "WeightsFileRejected",
@@ -77,12 +79,13 @@ class WeightsStatus:
     @property
     def advice(self) -> str:
         if self.own:
-            return f"{self.backbone} starts from its own trained weights, saved in {self.path}."
+            return f"{self.backbone} starts from its own trained weights, saved with the run it was cut from."
         if self.preset:
             return self._preset_advice()
         if self.cached:
-            return f"ImageNet weights for {self.backbone} are cached at {self.path}."
-        where = f"copy `{self.filename}` into `{self.path.parent}/`"
+            return f"ImageNet weights for {self.backbone} are cached on this server."
+        where = (f"upload `{self.filename}` on the Backbones page (Upload a weights file), or have the server's admin "
+                 "copy it into the Keras weights folder")
         if self.online:
             return f"ImageNet weights for {self.backbone} will be downloaded on first use (or {where})."
         return (f"ImageNet weights for {self.backbone} are not cached and this server cannot download them. "
@@ -91,10 +94,10 @@ class WeightsStatus:
 
     def _preset_advice(self) -> str:
         if self.cached:
-            return f"{self.backbone} loads the KerasHub preset `{self.filename}` from the folder {self.path}."
+            return f"{self.backbone} loads the KerasHub preset `{self.filename}` from its folder on this server."
         if self.online:
             return (f"{self.backbone} downloads the KerasHub preset `{self.filename}` (from Kaggle) on first use; or "
-                    f"place the preset folder at `{self.path}/`.")
+                    "the server's admin places the preset folder in the KerasHub presets folder.")
         return offline_advice(self.filename)
 
 
@@ -144,7 +147,8 @@ class WeightsFileRejected(ValueError):
     """An uploaded weights file does not load into the backbone it was offered for; the message names the architecture."""
 
 
-def install_weights(backbone: Backbone | str, image_size: int, data: bytes, owner: str = "") -> Path:
+def install_weights(backbone: Backbone | str, image_size: int, data: bytes | IO[bytes],
+                    owner: str = "") -> Path:
     """Install an uploaded ImageNet weights file (`.h5` or Keras 3 `.weights.h5`) for an offline server.
 
     The file is first loaded into the base (include_top=False) by path. It is then stored where Keras's own loading
@@ -162,15 +166,16 @@ def install_weights(backbone: Backbone | str, image_size: int, data: bytes, owne
     filename = backbone.weights_filename(image_size)
     expected = (f"{backbone.name} without its top (include_top=False) at {rows}×{rows} px, "
                 f"as Keras saves it in `{filename}`")
-    if not data:
-        raise WeightsFileRejected(f"The file is empty. Expected ImageNet weights for {expected}.")
     keras_target = keras_models_dir() / filename
     keras_target.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(dir=keras_target.parent, prefix=".upload-"))
     target = keras_target
     try:
         legacy = workdir / "upload.h5"  # the format keras.applications reads from its cache
-        legacy.write_bytes(data)
+        with open(legacy, "wb") as out:  # a file object (the page's upload) is streamed, never copied whole
+            copied = copy_in_chunks(data, out)
+        if not copied:
+            raise WeightsFileRejected(f"The file is empty. Expected ImageNet weights for {expected}.")
         problem = _convert_if_keras3_format(backbone, rows, legacy)
         try:
             backbone.build_base(rows, weights=str(legacy))

@@ -138,7 +138,7 @@ def _fit_budget(image: Image.Image) -> None:
             if image.width * image.height <= budget:
                 return
     raise BadImage(f"too many pixels to decode on this server ({image.width:,}×{image.height:,} = {pixels:,} pixels; "
-                   f"at most {budget:,} are decoded here, set by TLSTUDIO_MAX_IMAGE_PIXELS)", TOO_MANY_PIXELS)
+                   f"at most {budget:,} are decoded here, the server's pixel limit)", TOO_MANY_PIXELS)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -15,7 +15,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import IO, Any, BinaryIO, Callable, Iterator
 
 from tlcore.datasets.scan import open_dataset_file
 from tlcore.inference.sources import predictor_for
@@ -23,7 +23,7 @@ from tlcore.storage.archive import ArchiveError, ZipCaps, check_zip, open_zip, r
 from tlcore.storage.atomic import disk_full_guard
 from tlcore.datasets.images import BadImage, is_image_name
 from tlcore.storage.paths import data_root, resolve_dataset_path
-from tlcore.storage.uploads import keep_upload
+from tlcore.storage.uploads import keep_upload, owner_file
 
 __all__ = [
     "CHUNK", "CSV_COLUMNS", "BatchInputError", "BatchZip", "Unreadable", "folder_sources", "unsafe_entry",
@@ -110,16 +110,20 @@ def check_batch_zip(path: Path, label: str | None = None, caps: ZipCaps | None =
     return BatchZip(sorted(images), listing.nested_archives)
 
 
-def store_zip(data: bytes, owner: str = "", shown_name: str = "") -> Path:
-    """Keep an uploaded zip where the task process can read it, named by its content, with who uploaded it.
+def store_zip(source: bytes | IO[bytes], owner: str = "", shown_name: str = "") -> Path:
+    """Keep an uploaded zip where the task process can read it, named by its content, with who uploaded it. A file
+    object (the page's upload) is streamed to disk in chunks, never copied whole in memory.
 
     Raises:
         BatchInputError: the upload is empty.
         DiskFull: the disk is full; no partial file is left.
     """
-    if not data:
+    path = keep_upload(source, "uploads", ".zip", what="the uploaded zip", owner=owner, shown_name=shown_name)
+    if path.stat().st_size == 0:  # nothing to keep
+        path.unlink(missing_ok=True)
+        owner_file(path).unlink(missing_ok=True)
         raise BatchInputError("The uploaded zip is empty (0 bytes).")
-    return keep_upload(data, "uploads", ".zip", what="the uploaded zip", owner=owner, shown_name=shown_name)
+    return path
 
 
 def _zip_chunks(path: Path, names: list[str], caps: ZipCaps) -> Iterator[list[tuple[str, BinaryIO | Unreadable]]]:

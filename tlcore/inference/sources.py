@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from tlcore.inference.predictor import Predictor
 from tlcore.layers.loading import BadModelFile, load_model
 from tlcore.modeling.model import head_units
 from tlcore.storage.paths import resolve_dataset_path
-from tlcore.storage.uploads import keep_upload
+from tlcore.storage.uploads import keep_upload, owner_file
 
 __all__ = [
     "MAX_CLASSES_SHOWN", "parse_class_names", "store_upload", "model_path_under_data_root", "load_external",
@@ -36,12 +37,16 @@ def parse_class_names(text: str) -> list[str]:
     return names
 
 
-def store_upload(data: bytes, owner: str = "", shown_name: str = "") -> Path:
+def store_upload(source: bytes | IO[bytes], owner: str = "", shown_name: str = "") -> Path:
     """Keep an uploaded model under the cache folder, named by its content (an upload twice is stored once), with
-    who uploaded it."""
-    if not data:
+    who uploaded it. A file object (the page's upload) is streamed to disk in chunks, never copied whole in memory."""
+    path = keep_upload(source, "external-models", ".keras", what="the uploaded model", owner=owner,
+                       shown_name=shown_name)
+    if path.stat().st_size == 0:  # nothing to keep
+        path.unlink(missing_ok=True)
+        owner_file(path).unlink(missing_ok=True)
         raise BadModelFile("The uploaded model file is empty (0 bytes).")
-    return keep_upload(data, "external-models", ".keras", owner=owner, shown_name=shown_name)
+    return path
 
 
 def model_path_under_data_root(user_path: str) -> Path:

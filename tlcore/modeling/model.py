@@ -9,6 +9,7 @@ smoothing goes into the loss.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ __all__ = [
     "uses_one_hot_labels", "make_loss", "make_optimizer", "compile_model", "keras_param_counts", "base_of",
     "runs_base_in_inference_mode",
 ]
+
+_log = logging.getLogger(__name__)  # details for admins (server folders), never shown on a page
 
 BASE_LAYER_NAME = "base"
 BATCHNORM_KINDS = frozenset({"BatchNormalization"})
@@ -121,9 +124,11 @@ def build_base(config: TrainConfig, load_weights: bool = True) -> "keras.Model":
         weights_state = weights_module.status(backbone, config.image_size)
         if weights_state.cached:
             raise
+        _log.warning("ImageNet weights for %s missing: Keras looks for %s", backbone.name, weights_state.path)
         raise WeightsUnavailable(
             f"Could not download ImageNet weights for {backbone.name} ({type(error).__name__}: {error}). "
-            f"Copy `{weights_state.filename}` into `{weights_state.path.parent}/`, or choose random initialisation."
+            f"Upload `{weights_state.filename}` on the Backbones page (Upload a weights file), or choose random "
+            "initialisation."
         ) from error
     base.name = BASE_LAYER_NAME
     return base

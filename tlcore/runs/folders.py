@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import csv
 import io
 import os
@@ -25,6 +26,8 @@ __all__ = [
     "LOCAL_USER", "OWNER_FILE", "Run", "new_folder", "create_run", "check_folder_id", "get_run", "list_runs", "pid_alive",
     "DAMAGED", "damaged_reason", "MAX_ID_LENGTH", "folder_holds"
 ]
+
+_log = logging.getLogger(__name__)  # details for admins (server folders), never shown on a page
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED, INTERRUPTED = (
     "queued", "running", "finished", "cancelled", "failed", "interrupted")
@@ -222,7 +225,8 @@ def get_run(run_id: str) -> Run:
     check_folder_id(run_id)
     path = runs_root() / run_id
     if not (path / "config.json").exists():
-        raise KeyError(f"No run '{run_id}' in {runs_root()}.")
+        _log.info("no run %r: %s has no config.json", run_id, path)
+        raise KeyError(f"No run '{run_id}' on this server.")
     return Run(path)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import errno
 import os
 from pathlib import Path
@@ -11,6 +12,8 @@ __all__ = [
     "tasks_root", "cache_root", "keras_models_dir", "shown_name", "is_inside", "resolve_dataset_path",
     "resolve_inside_root"
 ]
+
+_log = logging.getLogger(__name__)  # details for admins (server folders), never shown on a page
 
 MAX_NAME_BYTES = 255  # one file or folder name (NAME_MAX on Linux, macOS and Windows alike)
 MAX_PATH_BYTES = 4096  # a whole path (PATH_MAX on Linux)
@@ -91,9 +94,10 @@ def resolve_dataset_path(user_path: str | os.PathLike) -> Path:
         candidate = root / candidate
     resolved = _resolve(candidate, user_path)
     if not is_inside(resolved, root):
+        _log.info("refused %s: outside the data root %s", resolved, root)
         raise PathOutsideRoot(
-            f"{shown_name(user_path)} is outside the data root {root}. Put the dataset under the data root "
-            f"(or start the app with TLSTUDIO_DATA_ROOT pointing at its parent)."
+            f"{shown_name(user_path)} is outside the data root (the folder this server reads datasets from). Give "
+            "a folder under it, as the Dataset page lists them, or ask the server's admin to move the data root."
         )
     return resolved
 

@@ -8,19 +8,23 @@ dataset (a file inside would show up in its scan): `$TLSTUDIO_HOME/datasets/uplo
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, BinaryIO
 
-from tlcore.storage.atomic import read_json, write_bytes_atomic, write_json_atomic
+from tlcore.storage.atomic import disk_full_guard, fsync_folder, read_json, write_json_atomic
 from tlcore.storage.paths import cache_root, studio_home
 
-__all__ = ["UPLOAD_FOLDERS", "Upload", "keep_upload", "owner_file", "list_uploads", "get_upload",
-           "dataset_owner_file", "record_dataset_owner", "dataset_owner"]
+__all__ = ["UPLOAD_FOLDERS", "STREAM_CHUNK_BYTES", "Upload", "keep_upload", "copy_in_chunks", "owner_file",
+           "list_uploads", "get_upload", "dataset_owner_file", "record_dataset_owner", "dataset_owner"]
 
 # folder under the cache root → what the Storage page and the CLI call an upload kept there
 UPLOAD_FOLDERS = {"uploads": "uploaded zip", "external-models": "uploaded model"}
 OWNER_SUFFIX = ".owner.json"
+STREAM_CHUNK_BYTES = 1024 * 1024  # an upload goes to disk 1 MB at a time: never a second full-size copy in memory
 
 
 @dataclass(frozen=True)
@@ -40,14 +44,18 @@ class Upload:
         return UPLOAD_FOLDERS[self.folder]
 
 
-def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the upload", owner: str = "",
-                shown_name: str = "") -> Path:
-    """Write the bytes once per owner (the same upload twice is stored once); the file appears whole or not at all.
+def keep_upload(source: bytes | IO[bytes], folder_name: str, suffix: str, *, what: str = "the upload",
+                owner: str = "", shown_name: str = "") -> Path:
+    """Stream the upload to disk once per owner (the same upload twice is stored once); the file appears whole or
+    not at all.
 
-    The name hashes the owner with the bytes: two people uploading the same file each own their copy, so neither can
-    delete (or take over) the other's.
+    The bytes are copied `STREAM_CHUNK_BYTES` at a time into a temporary file beside the target while they are hashed,
+    so a 400 MB zip never needs a second 400 MB in memory (`getvalue()` would); a file object is read from where it
+    stands. The name hashes the owner with the bytes: two people uploading the same file each own their copy, so
+    neither can delete (or take over) the other's.
 
     Args:
+        source: the bytes, or a binary file object (Streamlit's UploadedFile) read to its end.
         owner: who uploaded it; recorded with `shown_name` (their file name) beside the file, so the Storage page
             can say whose upload it is and which.
 
@@ -55,15 +63,46 @@ def keep_upload(data: bytes, folder_name: str, suffix: str, *, what: str = "the 
         DiskFull: the disk filled up while writing; the partial file is removed.
     """
     folder = cache_root() / folder_name
-    digest = hashlib.sha256(data)
+    digest = hashlib.sha256()
+    with disk_full_guard(what):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=folder, prefix=".upload.", suffix=".partial")
+        try:
+            with open(fd, "wb") as handle:
+                copy_in_chunks(source, handle, digest.update)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if owner:
+                digest.update(b"\0owner:" + owner.encode("utf-8"))
+            path = folder / f"{digest.hexdigest()[:16]}{suffix}"
+            if path.exists():
+                os.unlink(partial)  # stored before: the copy on disk is the same bytes
+            else:
+                os.replace(partial, path)
+                fsync_folder(folder)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
     if owner:
-        digest.update(b"\0owner:" + owner.encode("utf-8"))
-    path = folder / f"{digest.hexdigest()[:16]}{suffix}"
-    if not path.exists():
-        write_bytes_atomic(path, data, what=what)
-    if owner:
-        write_json_atomic(owner_file(path), {"owner": owner, "uploaded_at": time.time(), "name": shown_name})
+        write_json_atomic(owner_file(path), {"owner": owner, "uploaded_at": time.time(), "name": shown_name},
+                          what=what)
     return path
+
+
+def copy_in_chunks(source: bytes | IO[bytes], target: BinaryIO, on_chunk=None,
+                   chunk_bytes: int = STREAM_CHUNK_BYTES) -> int:
+    """Copy bytes or a file object into `target` `chunk_bytes` at a time (calling `on_chunk` with each piece, e.g. a
+    hash's update); returns how many bytes were copied."""
+    view = memoryview(source) if isinstance(source, (bytes, bytearray, memoryview)) else None
+    copied = 0
+    while True:
+        piece = view[copied:copied + chunk_bytes] if view is not None else source.read(chunk_bytes)
+        if not piece:
+            return copied
+        target.write(piece)
+        if on_chunk is not None:
+            on_chunk(piece)
+        copied += len(piece)
 
 
 def owner_file(path: Path) -> Path:

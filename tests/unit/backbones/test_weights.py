@@ -36,7 +36,8 @@ def test_a_cached_weights_file_is_found_where_keras_looks(studio_dirs):
     status = weights.status(backbones.get("MobileNetV2"), 100)  # 100 px loads the 224 px file
 
     assert status.cached and status.label == "cached"
-    assert status.advice == f"ImageNet weights for MobileNetV2 are cached at {status.path}."
+    assert status.advice == "ImageNet weights for MobileNetV2 are cached on this server."  # no server folder shown
+    assert status.path == models / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
     assert not weights.status(backbones.get("MobileNetV2"), 160).cached
 
 
@@ -48,14 +49,14 @@ def test_an_empty_file_does_not_count_as_cached(studio_dirs):
     assert weights.status(backbones.get("VGG16"), 224).cached is False
 
 
-def test_offline_answer_says_which_file_to_copy_where(studio_dirs, offline):
+def test_offline_answer_says_which_file_to_upload_without_the_server_folder(studio_dirs, offline):
     status = weights.status(backbones.get("VGG16"), 224, probe_network=True)
 
     assert status.online is False and status.label == "missing (offline)"
     assert status.advice == (
         "ImageNet weights for VGG16 are not cached and this server cannot download them. To use them offline, "
-        f"copy `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5` into `{studio_dirs.keras_home / 'models'}/` "
-        "(the file Keras would download), then reload. Or train from random initialisation, which needs far more "
+        "upload `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5` on the Backbones page (Upload a weights file), "
+        "or have the server's admin copy it into the Keras weights folder (the file Keras would download), then reload. Or train from random initialisation, which needs far more "
         "data and epochs.")
     assert offline == [("storage.googleapis.com", 443)]
 

@@ -220,11 +220,12 @@ def test_a_folder_never_reads_outside_the_data_root_nor_opens_a_pipe(tmp_path, s
 def test_a_full_disk_while_keeping_the_upload_leaves_no_partial_file(studio_dirs, monkeypatch):
     from tests.disk_full import fill_disk
     from tlcore.inference.batch import store_zip
-    from tlcore.storage import atomic
+    from tlcore.storage import atomic, uploads
     from tlcore.storage.atomic import DiskFull
 
     fill_disk(monkeypatch, atomic, room=100)
+    fill_disk(monkeypatch, uploads, room=100)  # the upload itself is streamed by uploads' own writer
 
     with pytest.raises(DiskFull, match="^Disk full: the uploaded zip could not be saved"):
-        store_zip(b"PK" + b"x" * 4096)
+        store_zip(io.BytesIO(b"PK" + b"x" * 4096))  # as the page hands it over: a file object
     assert list((studio_dirs.home / "cache" / "uploads").iterdir()) == []

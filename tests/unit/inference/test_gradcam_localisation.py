@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench._localisation import CANVAS, heat_ratio, localisation_task, small_cnn
 from tlcore.inference import gradcam
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
-CANVAS, DIGIT, CLASSES = 64, 16, ("0", "1", "2", "3")
+CLASSES = ("0", "1", "2", "3")
 
 
 def _digits(folder: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -27,36 +28,6 @@ def _digits(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), np.asarray(labels)
 
 
-def _localisation_task(digits: np.ndarray, labels: np.ndarray, seed: int):
-    """Dark-ink digits on light noisy paper at random places: (images (n, 64, 64, 3) uint8, labels, boxes)."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(190, 256, (len(digits), CANVAS, CANVAS)).astype(np.uint8)
-    boxes = rng.integers(0, CANVAS - DIGIT + 1, (len(digits), 2))
-    for image, digit, (row, column) in zip(images, digits, boxes):
-        big = np.kron(digit, np.ones((DIGIT // digit.shape[0], DIGIT // digit.shape[1]))).astype(np.uint8)
-        image[row:row + DIGIT, column:column + DIGIT] = np.minimum(image[row:row + DIGIT, column:column + DIGIT], big)
-    return np.repeat(images[..., None], 3, axis=-1), labels, boxes
-
-
-def _small_cnn():
-    import keras
-
-    inputs = keras.Input((CANVAS, CANVAS, 3))
-    x = keras.layers.Rescaling(-1 / 255.0, offset=1.0)(inputs)  # ink high, paper near 0
-    for filters, name in ((16, "conv_64"), (32, "conv_32"), (48, "conv_16"), (64, "conv_8x8"), (64, "conv_4x4")):
-        if name != "conv_64":
-            x = keras.layers.MaxPooling2D()(x)
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=name)(x)
-    x = keras.layers.GlobalMaxPooling2D()(x)  # the digit is one small place: its strongest response counts
-    return keras.Model(inputs, keras.layers.Dense(len(CLASSES), activation="softmax")(x))
-
-
-def _heat_ratio(heatmap: np.ndarray, box) -> float:
-    row, column = box
-    inside = float(heatmap[row:row + DIGIT, column:column + DIGIT].sum()) / max(float(heatmap.sum()), 1e-12)
-    return inside / (DIGIT * DIGIT / CANVAS ** 2)
-
-
 @pytest.fixture(scope="module")
 def localisation_model(digits_master):
     """Trained on three placements of 75 % of the digits; held out: the other digits, each at one random place."""
@@ -66,13 +37,13 @@ def localisation_model(digits_master):
     order = np.random.default_rng(0).permutation(len(digits))
     cut = int(0.75 * len(digits))
     fit, held = order[:cut], order[cut:]
-    train_images, train_labels, _ = _localisation_task(np.concatenate([digits[fit]] * 3),
-                                                       np.concatenate([labels[fit]] * 3), seed=0)
+    train_images, train_labels, _ = localisation_task(np.concatenate([digits[fit]] * 3),
+                                                      np.concatenate([labels[fit]] * 3), seed=0)
     keras.utils.set_random_seed(0)
-    model = _small_cnn()
+    model = small_cnn(len(CLASSES))
     model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy")
     model.fit(train_images.astype("float32"), train_labels, epochs=10, batch_size=32, verbose=0)
-    return (model, *_localisation_task(digits[held], labels[held], seed=1))
+    return (model, *localisation_task(digits[held], labels[held], seed=1))
 
 
 def test_grad_cam_heat_sits_on_the_digit_at_least_twice_its_share(localisation_model, monkeypatch):
@@ -83,7 +54,7 @@ def test_grad_cam_heat_sits_on_the_digit_at_least_twice_its_share(localisation_m
 
     explainer = gradcam.Explainer(model)
     cams = [explainer.explain(image) for image in images]
-    ratios = np.array([_heat_ratio(cam.heatmap, box) for cam, box in zip(cams, boxes)])
+    ratios = np.array([heat_ratio(cam.heatmap, box) for cam, box in zip(cams, boxes)])
 
     assert explainer.layer_name == "conv_8x8" and cams[0].map_size == (8, 8)  # the deepest map ≥ 7×7
     assert cams[0].describe() == "Grad-CAM · layer conv_8x8 (8×8 map)"
@@ -92,7 +63,7 @@ def test_grad_cam_heat_sits_on_the_digit_at_least_twice_its_share(localisation_m
     monkeypatch.setattr(gradcam, "MIN_MAP_SIZE", 4)
     coarse = gradcam.Explainer(model)
     assert coarse.layer_name == "conv_4x4"
-    coarse_ratios = np.array([_heat_ratio(coarse.explain(image).heatmap, box) for image, box in zip(images, boxes)])
+    coarse_ratios = np.array([heat_ratio(coarse.explain(image).heatmap, box) for image, box in zip(images, boxes)])
     assert ratios.mean() >= 1.3 * coarse_ratios.mean(), (ratios.mean(), coarse_ratios.mean())
 
 
@@ -106,4 +77,4 @@ def test_without_a_fine_enough_map_gradient_x_input_is_used_and_named(localisati
     assert explainer.method == gradcam.GRADIENT_X_INPUT and cams[0].layer == "image"
     assert cams[0].describe().startswith("gradient × input on the pixels")
     assert cams[0].heatmap.shape == (CANVAS, CANVAS)
-    assert np.mean([_heat_ratio(cam.heatmap, box) for cam, box in zip(cams, boxes)]) >= 2.0
+    assert np.mean([heat_ratio(cam.heatmap, box) for cam, box in zip(cams, boxes)]) >= 2.0

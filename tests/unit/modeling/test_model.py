@@ -104,7 +104,7 @@ def _failing_download(monkeypatch):
     monkeypatch.setattr(Backbone, "build_base", refuse)
 
 
-def test_failed_imagenet_download_names_the_file_and_folder_to_copy(monkeypatch, studio_dirs):
+def test_failed_imagenet_download_names_the_file_to_upload_and_logs_the_folder(monkeypatch, studio_dirs, caplog):
     from tlcore.modeling.model import build_base
 
     _failing_download(monkeypatch)
@@ -113,8 +113,10 @@ def test_failed_imagenet_download_names_the_file_and_folder_to_copy(monkeypatch,
 
     message = str(refused.value)
     assert "Could not download ImageNet weights for MobileNetV2 (OSError: URL fetch failure" in message
-    assert (f"Copy `mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5` into "
-            f"`{studio_dirs.keras_home / 'models'}/`, or choose random initialisation.") in message
+    assert ("Upload `mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5` on the Backbones page (Upload "
+            "a weights file), or choose random initialisation.") in message
+    assert str(studio_dirs.keras_home) not in message  # the folder is for admins: in the log
+    assert str(studio_dirs.keras_home / "models") in caplog.text
 
 
 def test_a_failure_with_cached_weights_is_not_blamed_on_the_download(monkeypatch, studio_dirs):

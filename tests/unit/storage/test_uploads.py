@@ -3,9 +3,9 @@
 import pytest
 
 from tests.disk_full import fill_disk
-from tlcore.storage import atomic
+from tlcore.storage import atomic, uploads
 from tlcore.storage.atomic import DiskFull
-from tlcore.storage.uploads import keep_upload
+from tlcore.storage.uploads import STREAM_CHUNK_BYTES, keep_upload
 
 
 def test_the_same_upload_is_stored_once_under_its_content_hash(studio_dirs):
@@ -18,6 +18,7 @@ def test_the_same_upload_is_stored_once_under_its_content_hash(studio_dirs):
 
 def test_a_full_disk_removes_the_partial_upload_and_says_disk_full(studio_dirs, monkeypatch):
     fill_disk(monkeypatch, atomic, room=10)
+    fill_disk(monkeypatch, uploads, room=10)  # the upload itself is streamed by uploads' own writer
 
     with pytest.raises(DiskFull, match="^Disk full: the zip of images could not be saved"):
         keep_upload(b"x" * 4096, "uploads", ".zip", what="the zip of images")
@@ -50,3 +51,40 @@ def test_two_people_uploading_the_same_bytes_each_own_their_copy(studio_dirs):
     assert sorted((upload.name, upload.owner) for upload in list_uploads()) == sorted(
         [(alices.name, "alice@example.com"), (bobs.name, "bob@example.com")])
     assert keep_upload(b"same zip", "uploads", ".zip", owner="alice@example.com") == alices  # still once per owner
+
+
+class _UploadStream:
+    """A file object like Streamlit's UploadedFile that records how much each read asks for and refuses to hand out
+    its whole content at once (what `getvalue()` or `read()` with no size would do)."""
+
+    def __init__(self, data: bytes):
+        import io
+
+        self._stream, self.asked = io.BytesIO(data), []
+
+    def read(self, size: int = -1) -> bytes:
+        assert size is not None and 0 < size <= STREAM_CHUNK_BYTES, f"read({size}): the whole upload at once"
+        self.asked.append(size)
+        return self._stream.read(size)
+
+    def getvalue(self) -> bytes:
+        raise AssertionError("getvalue(): a second full-size copy of the upload in memory")
+
+
+def test_an_upload_is_streamed_to_disk_in_chunks_and_named_as_its_bytes_would_be(studio_dirs):
+    data = bytes(range(256)) * (STREAM_CHUNK_BYTES // 256 * 2 + 7)  # two chunks and a bit
+    stream = _UploadStream(data)
+
+    path = keep_upload(stream, "uploads", ".zip", owner="alice@example.com", shown_name="big.zip")
+
+    assert path.read_bytes() == data
+    assert len(stream.asked) >= 3  # chunk by chunk, never the whole at once
+    assert keep_upload(data, "uploads", ".zip", owner="alice@example.com") == path  # same content, same name
+    assert sorted(entry.name for entry in path.parent.iterdir()) == sorted([path.name, path.name + ".owner.json"])
+
+
+def test_an_upload_stream_already_kept_leaves_no_partial_file(studio_dirs):
+    first = keep_upload(_UploadStream(b"zip bytes"), "uploads", ".zip")
+
+    assert keep_upload(_UploadStream(b"zip bytes"), "uploads", ".zip") == first
+    assert [entry.name for entry in first.parent.iterdir()] == [first.name]
