@@ -72,7 +72,7 @@ def _wait_for_marks(page, slider_at: int) -> dict:
 
 def test_curves_follow_the_slider_and_set_the_recommended_depth(page, app_url, standin_weights_on_server,
                                                                   artifacts_dir):
-    page.goto(f"{app_url}/train?dataset=sample-digits")
+    page.goto(f"{app_url}/train")  # the built-in digits: the default dataset, written on first use
     page.locator("[data-testid=stApp]").wait_for(timeout=APP_TIMEOUT_MS)
     wait_idle(page)
     expect(page.get_by_role("heading", name="Train")).to_be_visible(timeout=APP_TIMEOUT_MS)
