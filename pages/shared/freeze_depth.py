@@ -48,8 +48,9 @@ def freeze_depth_panel(config: TrainConfig, class_count: int, key: str, use_dept
         params = modeling.freeze_depth_task_params(config, class_count)
         task_key = _task_key(params)
         if st.button(MEASURE, key=f"measure_{key}",
-                     help="One pass over up to 2,000 training images and a cross-validated linear probe per block, "
-                          "then a few timed training steps: a background job, seconds to minutes."):
+                     help="One pass over up to 2,000 training images and a cross-validated linear probe per block "
+                          "(the pass also times this server, for the step-time estimate): a background job, "
+                          "seconds to a minute."):
             st.session_state[task_key] = start_task_id("transferability", params)
         if st.session_state.get(task_key):
             task_monitor(st.session_state[task_key], _show_outcome)

@@ -78,22 +78,11 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def resolve_weights(backbone_name: str, image_size: int, weights: str) -> str | None:
-    """The `weights=` for Keras: "imagenet" only if cached (this server may be offline), None if random was chosen."""
-    backbone = backbones.get(backbone_name)
-    if weights == WEIGHTS_RANDOM:
-        return None
-    if weights != WEIGHTS_IMAGENET:
+    """The `weights=` for Keras (`weights.pretrained_weights`: cached weights only, never a download, never random
+    instead); only the words "imagenet" and "random", which name the probe's cache entries."""
+    if weights not in (WEIGHTS_IMAGENET, WEIGHTS_RANDOM):
         raise ValueError(f"Unknown weights '{weights}': use 'imagenet' or 'random'.")
-    problem = weights_module.imagenet_problem(backbone, image_size)
-    if problem:
-        raise weights_module.WeightsUnavailable(problem)
-    state = weights_module.status(backbone, image_size)
-    if not state.cached:
-        raise weights_module.WeightsUnavailable(
-            f"ImageNet weights for {backbone.name} are not cached on this server; the probe does not "
-            "download. Upload the weights file on the Backbones page, or tick 'random weights' to probe "
-            "untrained features.")
-    return weights_module.keras_weights(backbone, image_size)  # "imagenet", or an installed upload's path
+    return weights_module.pretrained_weights(backbone_name, image_size, weights, who="The probe")
 
 
 def extract_features(backbone_name: str, image_size: int, weights: str | None, images: np.ndarray, seed: int = 0,

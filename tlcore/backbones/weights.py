@@ -14,6 +14,7 @@ from typing import IO
 from tlcore.backbones import catalog as backbones
 from tlcore.backbones.kerashub import KerasHubBackbone, local_preset, offline_advice, presets_root
 from tlcore.backbones.registry import Backbone
+from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM
 from tlcore.storage import network
 from tlcore.storage.atomic import write_json_atomic
 from tlcore.storage.paths import keras_models_dir
@@ -21,7 +22,8 @@ from tlcore.storage.uploads import copy_in_chunks
 
 __all__ = [
     "WeightsUnavailable", "WeightsStatus", "status", "registry_rows", "imagenet_problem", "WeightsFileRejected",
-    "INSTALLED_FOLDER", "SOURCES_FILE", "download_source", "installed_path", "keras_weights", "install_weights"
+    "INSTALLED_FOLDER", "SOURCES_FILE", "download_source", "installed_path", "keras_weights", "pretrained_weights",
+    "install_weights"
 ]
 
 SOURCES_FILE = Path(__file__).parent / "weights_sources.json"  # written by `python -m tlcore.backbones.download`
@@ -141,6 +143,32 @@ def imagenet_problem(backbone: Backbone, image_size: int, probe_network: bool = 
         return (f"{backbone.name}'s ImageNet weights only load at {backbone.fixed_weights_size}×"
                 f"{backbone.fixed_weights_size}; choose that image size or random initialisation.")
     return None
+
+
+def pretrained_weights(backbone: Backbone | str, image_size: int, weights: str, who: str = "This") -> str | None:
+    """The `weights=` to build the base with from what is already on this server, for the tools that must not
+    download (the backbone probe, transferability by depth, the embedding map): None for "random"; for "imagenet"
+    `keras_weights` (an installed upload by path, else "imagenet") once the file is cached; any other value is a
+    weights file, which must exist. Raises WeightsUnavailable rather than falling back to random weights, and
+    ValueError for a weights file that is not there. `who` starts the message ("The probe")."""
+    backbone = backbones.get(backbone) if isinstance(backbone, str) else backbone
+    if weights == WEIGHTS_RANDOM:
+        return None
+    if weights != WEIGHTS_IMAGENET:
+        if not Path(weights).expanduser().is_file():
+            raise ValueError(f"Weights file not found: {weights} (use 'imagenet', 'random' or a weights file).")
+        return str(Path(weights).expanduser())
+    if not backbone.has_pretrained_weights:
+        raise WeightsUnavailable(f"{backbone.name} has no pretrained weights: choose random weights.")
+    problem = imagenet_problem(backbone, image_size)
+    if problem:
+        raise WeightsUnavailable(problem)
+    state = status(backbone, image_size)
+    if not state.cached:
+        raise WeightsUnavailable(
+            f"Pretrained weights for {backbone.name} are not cached on this server; {who.lower()} does not download. "
+            "Upload the weights file on the Backbones page, or choose random weights.")
+    return keras_weights(backbone, image_size)
 
 
 class WeightsFileRejected(ValueError):

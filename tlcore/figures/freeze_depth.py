@@ -17,7 +17,7 @@ RECOMMENDED_COLOUR = "#2e7d32"
 
 def freeze_depth_curves(report: dict[str, Any], fine_tune_at: int | None) -> go.Figure:
     """Accuracy by depth (probe mean, error bars one fold-spread, chance dotted) above seconds per step by depth
-    (timed points filled, interpolated hollow), sharing the x-axis [0, layer count] of `figures.freeze_strip`; the
+    (the timed point filled, estimated ones hollow), sharing the x-axis [0, layer count] of `figures.freeze_strip`; the
     slider's position (None = whole base frozen) and the recommended depth marked on both."""
     from plotly.subplots import make_subplots
 
@@ -43,7 +43,7 @@ def freeze_depth_curves(report: dict[str, Any], fine_tune_at: int | None) -> go.
         x=[row["fine_tune_at"] for row in cost_rows], y=[row["seconds_per_step"] for row in cost_rows],
         mode="lines+markers", name="seconds per step", line=dict(color="#ef6c00"),
         marker=dict(symbol=["circle" if row["timed"] else "circle-open" for row in cost_rows], size=8),
-        customdata=[[row["trainable_params"], "timed" if row["timed"] else "interpolated",
+        customdata=[[row["trainable_params"], "timed" if row["timed"] else "estimated",
                      f"{value / 2**20:,.0f} MiB" if value else cost.get("memory_note") or "not reported"]
                     for row, value in zip(cost_rows, memory)],
         hovertemplate="freeze below %{x}: %{y:.3f} s per step (%{customdata[1]})<br>%{customdata[0]:,} trainable "

@@ -3,16 +3,24 @@
 Cost by depth, at every block boundary the probe taps (and at 0, the whole base trained):
 - trainable parameters if the base is frozen below it: exact, from the layer table (`count_params`, as the counts
   above the strip);
-- seconds per training step at the run's batch and image size on this device: a few steps timed at a handful of
-  depths and linearly interpolated between them by layer index (each row says whether it was measured);
-- peak memory of a step where TensorFlow reports it (GPUs); on the CPU it is not reported.
+- seconds per training step at the run's batch and image size on this device: an ESTIMATE from one timing, the
+  probe's own forward pass over the sample (steady seconds per image on this device, `forward_seconds_per_image`).
+  A step with the whole base frozen is that forward pass for a batch; each shallower depth adds the backward pass of
+  the base layers that train, about twice their forward compute (BACKWARD_FACTOR), in proportion to their share of
+  the base's compute (`transferability.layer_compute`: multiply-adds from each layer's weights and output size).
+  Timing real training steps meant tracing a training graph per depth, which cost most of the curve's time (3
+  graphs: 150 s of 180 s on 2 busy cores); `time_training_step` (the real thing) is what the bench checks the
+  estimate against;
+- peak memory: not measured (no training step runs), said so.
+
+No TensorFlow here beyond the probe and `time_training_step`: the cost is computed from the probe's result, so a
+stored probe gives the whole report to the pages.
 
 The task "transferability" runs both in a job process; `cached_report` gives the stored result without TensorFlow.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import replace
 from typing import Any, Callable
@@ -25,34 +33,24 @@ from tlcore.backbones.weights import WeightsUnavailable
 from tlcore.config.training import TrainConfig
 from tlcore.datasets.scan import DatasetError
 from tlcore.modeling.model import build_model, compile_model, count_params
-from tlcore.storage.atomic import read_json, write_json_atomic
-from tlcore.storage.paths import cache_root
 
 __all__ = [
-    "TIMED_DEPTHS", "TIMED_STEPS", "MEMORY_NOT_REPORTED", "INTERPOLATION_NOTE", "cost_depths", "timed_depths",
-    "trainable_by_depth", "time_training_step", "interpolate", "cost_by_depth", "cost_cache_path", "cached_report",
-    "freeze_depth_report", "transferability_task", "task_params", "config_from_params",
+    "TIMED_STEPS", "BACKWARD_FACTOR", "MEMORY_NOT_MEASURED", "ESTIMATE_NOTE", "cost_depths", "trainable_by_depth",
+    "time_training_step", "estimate_step_seconds", "cost_by_depth", "cached_report", "freeze_depth_report",
+    "transferability_task", "task_params", "config_from_params",
 ]
 
-TIMED_DEPTHS = 3
 TIMED_STEPS = 3
-MEMORY_NOT_REPORTED = "not reported on CPU"
-INTERPOLATION_NOTE = (f"Seconds per step: {TIMED_STEPS} training steps timed at {TIMED_DEPTHS} depths on this "
-                      "server's device, linearly interpolated between them by layer index.")
+BACKWARD_FACTOR = 2.0  # a layer's backward pass (gradients for its input and its weights) ≈ twice its forward
+MEMORY_NOT_MEASURED = "not measured (no training step runs for this estimate)"
+ESTIMATE_NOTE = ("Seconds per step are an estimate, not a measurement: the probe's forward pass timed on this "
+                 "server's device, plus the backward pass of the layers that train at each depth (about twice their "
+                 "share of the base's multiply-adds).")
 
 
 def cost_depths(probe_result: dict[str, Any]) -> list[int]:
     """0 (the whole base trains) and every tapped boundary, in order."""
     return sorted({0, *(row["fine_tune_at"] for row in probe_result["rows"])})
-
-
-def timed_depths(depths: list[int], count: int = TIMED_DEPTHS) -> list[int]:
-    """`count` depths spread over the list, always its first and last (timing every boundary would cost more than
-    the probe)."""
-    if len(depths) <= count:
-        return list(depths)
-    picks = {round(index * (len(depths) - 1) / (count - 1)) for index in range(count)}
-    return [depths[index] for index in sorted(picks)]
 
 
 def _config_fine_tune_at(depth: int, layer_count: int) -> int | None:
@@ -96,79 +94,44 @@ def time_training_step(config: TrainConfig, class_count: int, depth: int,
     return seconds, peak
 
 
-def interpolate(depths: list[int], measured: dict[int, float]) -> list[float]:
-    """Linear interpolation by layer index between the measured depths (constant beyond the ends)."""
-    known = sorted(measured)
-    return [float(np.interp(depth, known, [measured[d] for d in known])) for depth in depths]
+def estimate_step_seconds(frozen_seconds: float, costs: list[float], depths: list[int]) -> list[float]:
+    """Seconds per step at each depth from a step with the whole base frozen (its forward pass): plus
+    BACKWARD_FACTOR × the forward share of the base layers from the depth on (their share of `costs`)."""
+    total = sum(costs) or 1.0
+    suffix = np.concatenate([np.cumsum(costs[::-1])[::-1], [0.0]])  # suffix[d]: cost of layers d and later
+    return [frozen_seconds * (1 + BACKWARD_FACTOR * float(suffix[min(depth, len(costs))]) / total)
+            for depth in depths]
 
 
-def _device_name() -> str:
-    import tensorflow as tf
-
-    gpus = tf.config.list_logical_devices("GPU")
-    return f"GPU ({gpus[0].name})" if gpus else "CPU"
-
-
-def cost_cache_path(config: TrainConfig, class_count: int) -> Any:
-    """Costs depend on the architecture, batch, image size and device kind, not on the weights' values or the data."""
-    key = (f"{config.backbone}|{config.image_size}|{config.batch_size}|{class_count}|{config.pooling}|"
-           f"{config.hidden_units}|{config.weights == 'random'}|{config.optimizer}|{config.mixed_precision}|"
-           f"{config.xla}")
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return cache_root() / "freeze_depth_cost" / f"{digest}.json"
-
-
-def cost_by_depth(config: TrainConfig, class_count: int, depths: list[int], use_cache: bool = True,
-                  report: Callable[[float, str], None] = lambda fraction, message: None) -> dict[str, Any]:
-    """Trainable parameters (exact), seconds per step (timed at a few depths, interpolated) and peak memory (GPU)."""
-    path = cost_cache_path(config, class_count)
-    cached = read_json(path) if use_cache else None
-    if cached and cached.get("depths") == depths:
-        return {**cached, "cached": True}
-    to_time = timed_depths(depths)
-    seconds: dict[int, float] = {}
-    peaks: dict[int, int | None] = {}
-    for index, depth in enumerate(to_time):
-        report(index / len(to_time), f"timing {TIMED_STEPS} training steps with the base frozen below {depth} "
-                                     f"({index + 1}/{len(to_time)})")
-        seconds[depth], peaks[depth] = time_training_step(config, class_count, depth)
-    step_seconds = interpolate(depths, seconds)
-    measured_peaks = {depth: peak for depth, peak in peaks.items() if peak is not None}
-    peak_bytes = [int(value) for value in interpolate(depths, measured_peaks)] if measured_peaks else None
+def cost_by_depth(config: TrainConfig, class_count: int, probe_result: dict[str, Any]) -> dict[str, Any]:
+    """Trainable parameters (exact) and estimated seconds per step at every depth of `cost_depths(probe_result)`,
+    from the probe's forward timing and layer compute (`estimate_step_seconds`). No TensorFlow."""
+    depths = cost_depths(probe_result)
+    frozen_seconds = probe_result["forward_seconds_per_image"] * config.batch_size
+    step_seconds = estimate_step_seconds(frozen_seconds, probe_result["layer_compute"], depths)
     rows = [{"fine_tune_at": depth, "trainable_params": trainable, "seconds_per_step": round(step, 5),
-             "timed": depth in seconds, "peak_memory_bytes": peak_bytes[index] if peak_bytes else None}
-            for index, (depth, trainable, step) in enumerate(zip(depths, trainable_by_depth(config, class_count,
-                                                                                             depths), step_seconds))]
-    result = {"depths": depths, "rows": rows, "batch_size": config.batch_size, "image_size": config.image_size,
-              "device": _device_name(), "timed_depths": to_time, "note": INTERPOLATION_NOTE,
-              "memory_note": None if measured_peaks else MEMORY_NOT_REPORTED}
-    write_json_atomic(path, result)
-    report(1.0, "done")
-    return {**result, "cached": False}
+             "timed": False, "peak_memory_bytes": None}
+            for depth, trainable, step in zip(depths, trainable_by_depth(config, class_count, depths), step_seconds)]
+    return {"depths": depths, "rows": rows, "batch_size": config.batch_size, "image_size": config.image_size,
+            "device": probe_result.get("device", "this server"), "estimated": True, "note": ESTIMATE_NOTE,
+            "memory_note": MEMORY_NOT_MEASURED}
 
 
 def cached_report(config: TrainConfig, class_count: int) -> dict[str, Any] | None:
-    """The probe and cost for this config if both are stored, else None. No TensorFlow (pages call it)."""
+    """The probe and cost for this config if the probe is stored, else None. No TensorFlow (pages call it)."""
     probe = probing.cached_probe(config.dataset, config.backbone, config.image_size, config.weights, config.split)
     if probe is None:
         return None
-    cost = read_json(cost_cache_path(config, class_count))
-    if not cost or cost.get("depths") != cost_depths(probe):
-        return None
-    return {"probe": probe, "cost": cost}
+    return {"probe": probe, "cost": cost_by_depth(config, class_count, probe)}
 
 
 def freeze_depth_report(config: TrainConfig, class_count: int, use_cache: bool = True,
                         report: Callable[[float, str], None] = lambda fraction, message: None,
                         max_images: int = probing.DEFAULT_MAX_IMAGES) -> dict[str, Any]:
-    """Probe then cost (probe 70 % of the progress bar, cost the rest)."""
+    """The probe (its forward pass also times this device), then the cost computed from it."""
     probe = probing.probe_by_depth(config.dataset, config.backbone, config.image_size, config.weights, config.split,
-                                   max_images=max_images, use_cache=use_cache,
-                                   report=lambda fraction, message: report(0.7 * fraction, message))
-    cost = cost_by_depth(config, class_count, cost_depths(probe), use_cache,
-                         report=lambda fraction, message: report(0.7 + 0.3 * fraction, message))
-    report(1.0, "done")
-    return {"probe": probe, "cost": cost}
+                                   max_images=max_images, use_cache=use_cache, report=report)
+    return {"probe": probe, "cost": cost_by_depth(config, class_count, probe)}
 
 
 def task_params(config: TrainConfig, class_count: int) -> dict[str, Any]:

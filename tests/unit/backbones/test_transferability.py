@@ -12,7 +12,7 @@ from tlcore.backbones.transferability import (
     probe_by_depth,
     recommended_row,
     tap_points,
-    weights_identity,
+    weights_key,
 )
 
 
@@ -79,29 +79,48 @@ def test_a_class_with_one_image_is_refused_with_the_counts():
 
 
 # --- weights identity and the cache --------------------------------------------------------------------------------
-def test_weights_identity_is_the_content_not_the_name(tmp_path):
+def test_the_cache_key_is_the_weights_content_not_the_name(tmp_path):
     first, same, other = tmp_path / "a.weights.h5", tmp_path / "b.weights.h5", tmp_path / "c.weights.h5"
     first.write_bytes(b"one")
     same.write_bytes(b"one")
     other.write_bytes(b"two")
-    identity = weights_identity("MobileNetV2", 32, str(first))
-    assert identity == weights_identity("MobileNetV2", 32, str(same))
-    assert identity != weights_identity("MobileNetV2", 32, str(other))
-    assert weights_identity("MobileNetV2", 32, "random") == "random-s0"
+    key = weights_key("MobileNetV2", 32, str(first))
+    assert key == weights_key("MobileNetV2", 32, str(same))
+    assert key != weights_key("MobileNetV2", 32, str(other))
+    assert weights_key("MobileNetV2", 32, None) != weights_key("MobileNetV2", 32, None, seed=1)
     with pytest.raises(ValueError, match="not found"):
-        weights_identity("MobileNetV2", 32, str(tmp_path / "missing.h5"))
+        transferability._cache_key(str(tmp_path), "MobileNetV2", 32, str(tmp_path / "missing.h5"), None, 10, 0)
 
 
-def test_imagenet_identity_follows_the_cached_file(standin_imagenet):
+def test_imagenet_key_follows_the_cached_file(standin_imagenet):
     from tlcore.backbones import catalog
+    from tlcore.backbones.weights import pretrained_weights
 
-    identity = weights_identity("MobileNetV2", 32, "imagenet")
-    assert identity != "imagenet"
+    key = weights_key("MobileNetV2", 32, pretrained_weights("MobileNetV2", 32, "imagenet"))
     cached = standin_imagenet / catalog.get("MobileNetV2").weights_filename(32)
     data = cached.read_bytes()
     cached.unlink()  # a hard link to the session's file: write a changed copy in its place
     cached.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
-    assert weights_identity("MobileNetV2", 32, "imagenet") != identity
+    assert weights_key("MobileNetV2", 32, pretrained_weights("MobileNetV2", 32, "imagenet")) != key
+
+
+def test_an_installed_upload_is_probed_from_where_it_was_installed(standin_imagenet, tiny_dataset):
+    """Weights Keras would delete under its own name (VGG16's, not the published bytes) are installed under
+    `tlstudio-installed/` and given to Keras by path: the probe must find them there, not ask Keras for "imagenet"
+    (which looks only under its own name, and offline fails)."""
+    from tlcore.backbones import catalog
+    from tlcore.backbones.weights import installed_path
+
+    backbone = catalog.get("MobileNetV2")
+    keras_name = standin_imagenet / backbone.weights_filename(32)
+    installed = installed_path(backbone, 32)
+    installed.parent.mkdir(parents=True, exist_ok=True)
+    keras_name.replace(installed)
+    dataset = tiny_dataset("tiny-installed", classes=("3", "4"), per_class=10)
+    result = probe_by_depth(dataset, "MobileNetV2", 32, "imagenet")
+    assert not result["cached"] and len(result["rows"]) == len(tap_points("MobileNetV2")[0])
+    assert result["weights_identity"].startswith("sha256:")
+    assert transferability.cached_probe(dataset, "MobileNetV2", 32, "imagenet")["rows"] == result["rows"]
 
 
 def test_probe_follows_the_weights_and_is_cached_per_weights(standin_imagenet, tiny_dataset):
@@ -119,6 +138,21 @@ def test_probe_follows_the_weights_and_is_cached_per_weights(standin_imagenet, t
     differences = [abs(a["accuracy"] - b["accuracy"]) for a, b in zip(pretrained["rows"], random["rows"])]
     assert max(differences) > 0.1, "other weights, other probe accuracies"
     assert pretrained["recommended_fine_tune_at"] == recommended_row(pretrained["rows"])["fine_tune_at"]
+    from tlcore.backbones import layer_count
+
+    assert pretrained["forward_seconds_per_image"] > 0, "the pass times this device for the step-time estimate"
+    assert len(pretrained["layer_compute"]) == layer_count("MobileNetV2") and min(pretrained["layer_compute"]) >= 0
     again = probe_by_depth(dataset, "MobileNetV2", 32, "imagenet")
     assert again["cached"] and again["rows"] == pretrained["rows"]
     assert transferability.cached_probe(dataset, "MobileNetV2", 32, "random")["rows"] == random["rows"]
+
+
+def test_layer_compute_counts_weights_times_positions_plus_outputs():
+    import keras
+
+    inputs = keras.Input(shape=(8, 8, 3))
+    convolved = keras.layers.Conv2D(4, 3, padding="same")(inputs)  # 3·3·3·4 + 4 = 112 weights at 8×8 positions
+    pooled = keras.layers.GlobalAveragePooling2D()(convolved)
+    model = keras.Model(inputs, keras.layers.Dense(2)(pooled))  # 4·2 + 2 = 10 weights, once
+    compute = transferability.layer_compute(model)
+    assert compute == [8 * 8 * 3, 112 * 64 + 8 * 8 * 4, 4, 10 + 2]

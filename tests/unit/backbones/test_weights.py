@@ -115,3 +115,38 @@ def test_a_kerashub_preset_missing_offline_is_refused_at_submission_in_one_line(
     check_config(TrainConfig(dataset="d", backbone="DINOv2-S14", image_size=224, weights="random"))  # no error
     with pytest.raises(ValueError, match="at least 224 px"):  # the docs' 224 px only
         check_config(TrainConfig(dataset="d", backbone="DINOv2-S14", image_size=84, weights="random"))
+
+
+def test_pretrained_weights_are_what_is_on_this_server_never_a_download_never_random(studio_dirs, tmp_path):
+    """The one answer the probe and transferability share: an upload installed under `tlstudio-installed/` (weights
+    Keras would delete under its own name) is given by path; the file under Keras's name as "imagenet"; nothing
+    cached is WeightsUnavailable, not random weights."""
+    backbone = backbones.get("VGG16")
+    with pytest.raises(weights.WeightsUnavailable, match="not cached on this server.*random weights"):
+        weights.pretrained_weights(backbone, 32, "imagenet", who="The probe")
+    installed = weights.installed_path(backbone, 32)
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(b"uploaded weights")
+    assert weights.pretrained_weights("VGG16", 32, "imagenet") == str(installed)
+    installed.unlink()
+    keras_name = studio_dirs.keras_home / "models" / backbone.weights_filename(32)
+    keras_name.write_bytes(b"published weights")
+    assert weights.pretrained_weights("VGG16", 32, "imagenet") == "imagenet"
+    assert weights.pretrained_weights("VGG16", 32, "random") is None
+    own_file = tmp_path / "mine.weights.h5"
+    own_file.write_bytes(b"x")
+    assert weights.pretrained_weights("VGG16", 32, str(own_file)) == str(own_file)
+    with pytest.raises(ValueError, match="not found"):
+        weights.pretrained_weights("VGG16", 32, str(tmp_path / "missing.h5"))
+
+
+def test_the_probe_and_transferability_resolve_weights_alike(studio_dirs):
+    from tlcore.backbones import probe, transferability
+
+    installed = weights.installed_path(backbones.get("VGG16"), 32)
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(b"uploaded weights")
+    assert probe.resolve_weights("VGG16", 32, "imagenet") == str(installed)
+    assert transferability.weights_module.pretrained_weights is weights.pretrained_weights
+    with pytest.raises(ValueError, match="Unknown weights"):
+        probe.resolve_weights("VGG16", 32, "/some/file.h5")

@@ -22,7 +22,7 @@ def test_both_panels_share_the_strips_axis_and_mark_slider_and_recommendation():
     accuracy, seconds, star = figure.data
     assert list(accuracy.x) == [10, 20, 30] and list(accuracy.error_y.array) == [0.02] * 3
     assert list(seconds.x) == [0, 10, 20, 30]
-    assert list(seconds.marker.symbol) == ["circle", "circle-open", "circle-open", "circle"]  # timed vs interpolated
+    assert list(seconds.marker.symbol) == ["circle", "circle-open", "circle-open", "circle"]  # timed vs estimated
     assert list(star.x) == [20] and star.y[0] == 0.7
     lines = _vertical_lines(figure)
     assert sorted(x for x, dash, _ in lines if dash != "dash") == [10, 10], "the slider on both panels"

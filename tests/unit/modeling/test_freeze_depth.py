@@ -1,4 +1,4 @@
-"""Cost by depth (exact trainable counts, timed-and-interpolated step seconds), the stored report the pages read, the
+"""Cost by depth (exact trainable counts, step seconds estimated from the probe's forward timing), the stored report the pages read, the
 task's answer for too little data, and the CLI command."""
 
 import json
@@ -12,11 +12,11 @@ from tlcore.config import TrainConfig
 from tlcore.modeling import count_params, freeze_depth
 
 
-def test_timed_depths_keep_both_ends_and_interpolation_is_linear_by_layer_index():
-    depths = [0, 9, 18, 27, 36, 45, 154]
-    assert freeze_depth.timed_depths(depths, 3) == [0, 27, 154]
-    assert freeze_depth.timed_depths([0, 5], 3) == [0, 5]
-    assert freeze_depth.interpolate([0, 50, 100, 150], {0: 1.0, 100: 0.5}) == [1.0, 0.75, 0.5, 0.5]
+def test_the_step_estimate_adds_the_backward_pass_of_the_layers_that_train():
+    # compute 1, 1, 2 (total 4): from depth d the layers d.. train, each adding BACKWARD_FACTOR × its forward share
+    assert freeze_depth.BACKWARD_FACTOR == 2.0
+    assert freeze_depth.estimate_step_seconds(1.0, [1.0, 1.0, 2.0], [0, 1, 2, 3]) == pytest.approx([3.0, 2.5, 2.0, 1.0])
+    assert freeze_depth.estimate_step_seconds(0.5, [1.0, 3.0], [0, 2, 5]) == pytest.approx([1.5, 0.5, 0.5])
 
 
 def test_trainable_by_depth_is_the_exact_count():
@@ -27,20 +27,29 @@ def test_trainable_by_depth_is_the_exact_count():
         count_params("MobileNetV2", 10, None).trainable]
 
 
-def test_cost_times_a_few_depths_and_interpolates_the_rest(monkeypatch):
-    timed = []
-    monkeypatch.setattr(freeze_depth, "time_training_step",
-                        lambda config, classes, depth: (timed.append(depth) or 1.0 - depth / 200, None))
-    monkeypatch.setattr(freeze_depth, "_device_name", lambda: "CPU")
-    config = TrainConfig(dataset="x", backbone="MobileNetV2", image_size=32)
-    depths = [0, 9, 18, 81, 154]
-    cost = freeze_depth.cost_by_depth(config, 10, depths)
-    assert timed == [0, 18, 154]
+def test_cost_is_estimated_from_the_probes_forward_timing_without_tensorflow():
+    """A stored probe is enough for the whole report: the frozen step is the probe's forward time for a batch, every
+    shallower depth adds the backward pass of the layers that train; counts are exact; said to be an estimate."""
+    count = layer_count("MobileNetV2")
+    compute = [1.0] * count
+    probe = {"rows": [{"fine_tune_at": 9}, {"fine_tune_at": 81}, {"fine_tune_at": count}],
+             "forward_seconds_per_image": 0.01, "layer_compute": compute, "device": "CPU"}
+    config = TrainConfig(dataset="x", backbone="MobileNetV2", image_size=32, batch_size=16)
+    cost = freeze_depth.cost_by_depth(config, 10, probe)
     rows = {row["fine_tune_at"]: row for row in cost["rows"]}
-    assert rows[9]["seconds_per_step"] == pytest.approx(1.0 - 9 / 200) and not rows[9]["timed"]
-    assert rows[18]["timed"] and cost["memory_note"] == freeze_depth.MEMORY_NOT_REPORTED
-    assert freeze_depth.cost_by_depth(config, 10, depths)["cached"]
-    assert len(timed) == 3, "the second call reads the cache"
+    assert sorted(rows) == [0, 9, 81, count]
+    frozen = 0.01 * 16
+    assert rows[count]["seconds_per_step"] == pytest.approx(frozen)
+    assert rows[0]["seconds_per_step"] == pytest.approx(frozen * 3)
+    assert rows[81]["seconds_per_step"] == pytest.approx(frozen * (1 + 2 * (count - 81) / count), abs=1e-5)
+    assert rows[9]["seconds_per_step"] > rows[81]["seconds_per_step"] > rows[count]["seconds_per_step"]
+    assert [row["trainable_params"] for row in cost["rows"]] == freeze_depth.trainable_by_depth(config, 10,
+                                                                                                 sorted(rows))
+    assert "estimate" in cost["note"] and cost["device"] == "CPU"
+    assert cost["memory_note"] == freeze_depth.MEMORY_NOT_MEASURED and not any(row["timed"] for row in cost["rows"])
+    doubled = freeze_depth.cost_by_depth(TrainConfig(dataset="x", backbone="MobileNetV2", image_size=32,
+                                                     batch_size=32), 10, probe)
+    assert doubled["rows"][0]["seconds_per_step"] == pytest.approx(2 * rows[0]["seconds_per_step"])
 
 
 def test_the_task_answers_too_little_data_with_the_counts(monkeypatch):
@@ -55,7 +64,6 @@ def test_the_task_answers_too_little_data_with_the_counts(monkeypatch):
 
 def test_cli_prints_the_probe_cost_and_recommendation(tiny_dataset, monkeypatch, capsys):
     dataset = tiny_dataset("tiny-cli", classes=("0", "1"), per_class=12)
-    monkeypatch.setattr(freeze_depth, "time_training_step", lambda config, classes, depth: (0.2 - depth / 1000, None))
     assert cli.main(["transferability", dataset, "--backbone", "MobileNetV2", "--image-size", "32",
                      "--weights", "random", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
