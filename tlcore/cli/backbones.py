@@ -73,7 +73,7 @@ def add_transferability_parser(sub) -> None:
     command.add_argument("--weights", default="imagenet", metavar="imagenet|random|PATH",
                          help="imagenet (or a preset/custom base's own weights; cached only, never downloaded), "
                               "random, or a weights file (default: imagenet)")
-    command.add_argument("--batch-size", type=int, default=32, help="batch size the step time is measured at")
+    command.add_argument("--batch-size", type=int, default=32, help="batch size the step time is estimated for")
     command.add_argument("--max-images", type=int, default=2000,
                          help="at most this many training images in the probe (default 2000)")
     command.add_argument("--no-cache", action="store_true", help="compute again even if a result is stored")
