@@ -141,6 +141,7 @@ class LabelIssueReport:
     paths: list[str] = field(default_factory=list)
     probabilities: np.ndarray | None = None
     class_names: list[str] = field(default_factory=list)
+    note: str = ""  # why a source was set aside (a run whose held-out answers are worse than the cross-validated ones)
 
     @property
     def flagged(self) -> int:
@@ -149,7 +150,7 @@ class LabelIssueReport:
     def describe(self) -> str:
         """One line for the page and the CLI: which probabilities ranked the images."""
         parts = [f"{source} for {count:,}" for source, count in self.sources.items() if count]
-        return f"Probabilities: {'; '.join(parts)} ({self.features})."
+        return f"Probabilities: {'; '.join(parts)} ({self.features}).{' ' + self.note if self.note else ''}"
 
 
 def base_config_for(config):
@@ -202,6 +203,15 @@ def label_issue_report(config, report: Report = _silent, folds: int = DEFAULT_FO
     probabilities = out_of_sample_probabilities(embeddings.features, labels, len(names), folds, config.seed,
                                                 lambda fraction, message: report(0.8 + 0.15 * fraction, message))
     held_out = _held_out_rows(config.run, embeddings.paths, labels, names) if config.run else {}
+    note = ""
+    if held_out:
+        rows = np.array(sorted(held_out))
+        run_agrees = float(np.mean(np.array([held_out[i] for i in rows]).argmax(axis=1) == labels[rows]))
+        cross_agrees = float(np.mean(probabilities[rows].argmax(axis=1) == labels[rows]))
+        if run_agrees < cross_agrees:  # a run worse than a regression on base features would only blur the ranking
+            note = (f"The run's held-out predictions were set aside: on its {len(rows):,} test files they match the "
+                    f"given labels less often ({run_agrees:.0%}) than the cross-validated ones ({cross_agrees:.0%}).")
+            held_out = {}
     for index, values in held_out.items():
         probabilities[index] = values
     with heartbeat(report, 0.96, "label issues: cleanlab ranking"):
@@ -210,4 +220,4 @@ def label_issue_report(config, report: Report = _silent, folds: int = DEFAULT_FO
     features = f"{base.backbone} {base.image_size} px, {base.weights} weights"
     sources = {SOURCE_HELD_OUT: len(held_out), SOURCE_CROSS_VALIDATED: len(labels) - len(held_out)}
     return LabelIssueReport(embeddings.root, len(labels), issues, sources, features, embeddings.paths, probabilities,
-                            names)
+                            names, note)
