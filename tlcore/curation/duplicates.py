@@ -239,8 +239,11 @@ class _SideComparison:
         (a bank row per query, or -1) is left out (the query itself)."""
         _, rows = self.finder.kneighbors(queries)
         distances = np.full(rows.shape, np.inf)
-        for bank in self.banks:
-            distances = np.minimum(distances, np.linalg.norm(bank[rows] - queries[:, None, :], axis=2))
+        for start in range(0, len(queries), 2_048):  # chunks: 50k queries × 11 candidates × 256 floats is 560 MB
+            part = slice(start, start + 2_048)
+            for bank in self.banks:
+                distances[part] = np.minimum(distances[part], np.linalg.norm(
+                    bank[rows[part]] - queries[part, None, :], axis=2))
         distances[rows == exclude[:, None]] = np.inf
         order = np.argsort(distances, axis=1)
         return np.take_along_axis(distances, order, axis=1), np.take_along_axis(rows, order, axis=1)
