@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["DEFAULT_FOLDS", "MAX_DIMENSIONS", "HEARTBEAT_S", "SOURCE_HELD_OUT", "SOURCE_CROSS_VALIDATED", "LabelIssue",
+__all__ = ["DEFAULT_FOLDS", "HELD_OUT_MARGIN", "MAX_DIMENSIONS", "HEARTBEAT_S", "SOURCE_HELD_OUT", "SOURCE_CROSS_VALIDATED", "LabelIssue",
            "LabelIssueReport", "out_of_sample_probabilities", "issue_scores", "rank_label_issues",
            "base_config_for", "label_issue_report", "heartbeat"]
 
@@ -52,6 +52,8 @@ def heartbeat(report: Report, fraction: float, message: str, every_s: float = HE
         thread.join()
 
 DEFAULT_FOLDS = 5
+HELD_OUT_MARGIN = 0.10  # a run's held-out predictions are set aside when they match the given labels of its test files
+# more than 10 points less often than the cross-validated ones (a run left at chance, 10 % against 80 %, measured)
 MAX_DIMENSIONS = 128  # features are reduced to this by PCA (fitted inside each fold) before the regression: 1,280-dim
 # features of 50k images would make five regressions take minutes; the ranking barely changes
 
@@ -141,6 +143,7 @@ class LabelIssueReport:
     paths: list[str] = field(default_factory=list)
     probabilities: np.ndarray | None = None
     class_names: list[str] = field(default_factory=list)
+    note: str = ""  # why a source was set aside (a run whose held-out answers are worse than the cross-validated ones)
 
     @property
     def flagged(self) -> int:
@@ -149,7 +152,7 @@ class LabelIssueReport:
     def describe(self) -> str:
         """One line for the page and the CLI: which probabilities ranked the images."""
         parts = [f"{source} for {count:,}" for source, count in self.sources.items() if count]
-        return f"Probabilities: {'; '.join(parts)} ({self.features})."
+        return f"Probabilities: {'; '.join(parts)} ({self.features}).{' ' + self.note if self.note else ''}"
 
 
 def base_config_for(config):
@@ -202,6 +205,16 @@ def label_issue_report(config, report: Report = _silent, folds: int = DEFAULT_FO
     probabilities = out_of_sample_probabilities(embeddings.features, labels, len(names), folds, config.seed,
                                                 lambda fraction, message: report(0.8 + 0.15 * fraction, message))
     held_out = _held_out_rows(config.run, embeddings.paths, labels, names) if config.run else {}
+    note = ""
+    if held_out:
+        rows = np.array(sorted(held_out))
+        run_agrees = float(np.mean(np.array([held_out[i] for i in rows]).argmax(axis=1) == labels[rows]))
+        cross_agrees = float(np.mean(probabilities[rows].argmax(axis=1) == labels[rows]))
+        if run_agrees < cross_agrees - HELD_OUT_MARGIN:  # a run clearly worse than a regression on base features
+            # (one left at chance) would only blur the ranking
+            note = (f"The run's held-out predictions were set aside: on its {len(rows):,} test files they match the "
+                    f"given labels far less often ({run_agrees:.0%}) than the cross-validated ones ({cross_agrees:.0%}).")
+            held_out = {}
     for index, values in held_out.items():
         probabilities[index] = values
     with heartbeat(report, 0.96, "label issues: cleanlab ranking"):
@@ -210,4 +223,4 @@ def label_issue_report(config, report: Report = _silent, folds: int = DEFAULT_FO
     features = f"{base.backbone} {base.image_size} px, {base.weights} weights"
     sources = {SOURCE_HELD_OUT: len(held_out), SOURCE_CROSS_VALIDATED: len(labels) - len(held_out)}
     return LabelIssueReport(embeddings.root, len(labels), issues, sources, features, embeddings.paths, probabilities,
-                            names)
+                            names, note)

@@ -67,3 +67,30 @@ def test_probabilities_rows_sum_to_one_and_keep_absent_classes():
     assert probabilities.shape == (20, 3)
     assert np.allclose(probabilities.sum(axis=1), 1) and (probabilities[:, 1] == 0).all()
     assert (probabilities[:10, 0] > 0.5).all() and (probabilities[10:, 2] > 0.5).all()
+
+
+@pytest.mark.parametrize("run_is_good", [True, False], ids=["a run that learned", "a run left at chance"])
+def test_a_runs_held_out_predictions_are_used_unless_far_worse_than_cross_validation(monkeypatch, run_is_good):
+    """A run's held-out predictions replace the cross-validated ones for its test files, unless they match the given
+    labels more than HELD_OUT_MARGIN less often (a run at chance would bury the moved files among random scores)."""
+    from tlcore.curation import EmbedConfig
+    from tlcore.curation import label_issues as module
+    from tlcore.curation.embeddings import Embeddings
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40)
+    features = np.eye(3)[labels] * 3 + rng.normal(scale=0.5, size=(120, 3))  # classes a regression tells apart
+    paths = [f"{label}/{index}.png" for index, label in enumerate(labels)]
+    embeddings = Embeddings("root", ["0", "1", "2"], paths, labels, ["train"] * 120, features.astype(np.float32))
+    test_rows = list(range(0, 120, 4))
+    answers = np.eye(3)[labels] * 0.9 + 0.1 / 3 if run_is_good else np.eye(3)[(labels + 1) % 3] * 0.9 + 0.1 / 3
+    monkeypatch.setattr(module, "base_config_for", lambda config: EmbedConfig("root", run=None))
+    monkeypatch.setattr("tlcore.curation.embeddings.compute_embeddings", lambda config, report: embeddings)
+    monkeypatch.setattr(module, "_held_out_rows", lambda *args: {row: answers[row] for row in test_rows})
+
+    found = module.label_issue_report(EmbedConfig("root", run="some-run"))
+
+    used = found.sources[module.SOURCE_HELD_OUT]
+    assert used == (len(test_rows) if run_is_good else 0)
+    assert found.sources[module.SOURCE_CROSS_VALIDATED] == 120 - used
+    assert ("set aside" in found.describe()) is not run_is_good
