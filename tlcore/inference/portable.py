@@ -42,7 +42,21 @@ def portable_model(model: "keras.Model") -> "keras.Model":
 
     portable = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
     portable.name = model.name
+    _loadable_kerashub_layers(portable)
     return portable
+
+
+def _loadable_kerashub_layers(model: "keras.Model") -> None:
+    """keras_hub's ViT layers write config keys their constructors refuse, so a saved ViT would not load again.
+
+    A run's model.keras was saved with those keys left out (`tlcore.backbones.kerashub`), but a model loaded from it
+    has fresh layer instances that write them again: the export leaves them out the same way (measured: a ViT run's
+    `.keras` export failed to load with "Unrecognized keyword arguments passed to ViTPatchingAndEmbedding").
+    """
+    from tlcore.backbones.kerashub import _loadable
+
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        _loadable(layer)
 
 
 def _standard_preprocess(mode: str, name: str, images):

@@ -32,9 +32,9 @@ RUNTIMES = {"keras": "keras", "savedmodel": "tensorflow", "tflite-f32": "ai-edge
             "tflite-f16": "ai-edge-litert", "tflite-int8": "ai-edge-litert", "onnx": "onnxruntime",
             "openvino": "openvino"}
 INT8_AGREEMENT_FLOOR = 0.97  # issue 30: int8 agrees on ≥ 97 % of test images; a broken calibration is ~chance
-# NOT met on the binary runs (83 % accurate, many images near p = 0.5): int8 agreed on 96.3 % (4 of 108 flipped; its
-# accuracy rose 83.3 → 85.2 %). The report then says parity FAILED for int8, which is asserted instead.
-INT8_AGREEMENT_MEASURED_FLOOR = {"binary": 0.95}
+# The binary runs (83 % accurate, many images near p = 0.5) are the hard case: calibrated on 100 random training
+# images int8 agreed on 96.3 % (4 of 108 flipped); on all 196 training images, balanced by class, 98.1 % (2 flipped).
+LATENCY_REPEATS = 5  # one-image calls timed per format here: the spread is a bench figure (bench/export_runtimes.py)
 
 KINDS = {  # digits used as classes, and the test accuracy the model must beat (chance: 1/3 and 1/2)
     "multi": (("0", "1", "2"), 0.75),
@@ -160,7 +160,8 @@ class ExportStudio:
             with _studio_env(self.base):
                 progress = []
                 report = export_run(predicted["run"].id, ALL_FORMATS,
-                                    lambda fraction, message: progress.append((fraction, message)))
+                                    lambda fraction, message: progress.append((fraction, message)),
+                                    latency_repeats=LATENCY_REPEATS)
             self._exports[key] = dict(predicted, report=report, progress=progress)
         return self._exports[key]
 
@@ -207,12 +208,16 @@ def test_every_export_predicts_what_the_app_predicts(studio, kind, augmented, fm
         assert row["max_probability_difference"] < MAX_PROBABILITY_DIFFERENCE[fmt]
     else:  # int8: ≥ 97 % agreement; accuracy within 1 point of float32, or the quantization-aware row is shown
         assert row["parity_required"] == 0.97
-        assert row["top1_agreement"] >= INT8_AGREEMENT_MEASURED_FLOOR.get(kind, INT8_AGREEMENT_FLOOR), row
-        assert row["parity_passed"] is (row["top1_agreement"] >= INT8_AGREEMENT_FLOOR), row
-        assert row["representative_images"] == 100
+        assert row["top1_agreement"] >= INT8_AGREEMENT_FLOOR and row["parity_passed"] is True, row
+        from tlcore.inference.export import REPRESENTATIVE_IMAGES
+
+        train = exported["run"].split().train  # calibrated on up to REPRESENTATIVE_IMAGES of them
+        assert row["representative_images"] == min(REPRESENTATIVE_IMAGES, len(train)) == \
+            report["representative_images"]
         drop = report["formats"]["tflite-f32"]["test_accuracy"] - row["test_accuracy"]
         assert drop <= 0.01 or "unavailable" in report["formats"]["tflite-int8-qat"], (drop, report["formats"])
-    assert row["latency_p10_ms"] <= row["latency_ms"] <= row["latency_p90_ms"] and row["latency_repeats"] >= 20
+    assert row["latency_p10_ms"] <= row["latency_ms"] <= row["latency_p90_ms"]
+    assert row["latency_repeats"] == LATENCY_REPEATS
     assert row["throughput_images_per_s"] > 0
     # Accuracy can differ from the app's only on the images where the two disagree.
     assert abs(row["test_accuracy"] - app_accuracy) <= 1 - row["top1_agreement"] + 1e-9

@@ -12,6 +12,7 @@ from tlcore.inference.export import (
     _offer_qat,
     chance_warning,
     export_metadata,
+    representative_items,
     staleness,
 )
 from tlcore.inference.calibrated import Confidence
@@ -118,3 +119,18 @@ def test_latency_is_a_median_of_repeats_with_its_spread():
     assert len(calls) == 3 + 11  # three warm-up calls, then the timed ones
     assert stats["latency_repeats"] == 11
     assert stats["latency_p10_ms"] <= stats["latency_ms"] <= stats["latency_p90_ms"]
+
+
+def test_the_int8_calibration_set_is_balanced_by_class_and_all_of_a_small_split():
+    """A rare class still sets the int8 ranges: items are taken round-robin over the classes, seeded."""
+    train = [(f"a/{i}.png", 0) for i in range(50)] + [(f"b/{i}.png", 1) for i in range(5)] + \
+        [(f"c/{i}.png", 2) for i in range(20)]
+
+    chosen = representative_items(train, 12)
+    assert len(chosen) == 12 and len(set(chosen)) == 12
+    assert [sum(1 for _, label in chosen if label == k) for k in range(3)] == [4, 4, 4]
+    assert [label for _, label in chosen[:6]] == [0, 1, 2, 0, 1, 2]
+    rare_first = representative_items(train, 30)
+    assert sum(1 for _, label in rare_first if label == 1) == 5  # every image of the rare class
+    assert sorted(representative_items(train, 1000)) == sorted(train)  # a small split: all of it
+    assert representative_items(train, 12) == chosen and representative_items([], 10) == []
