@@ -82,7 +82,7 @@ def label_issues(args) -> int:
     shown = issues[:args.top] if args.top is not None else [issue for issue in issues if issue.flagged]
     if args.json:
         print(json.dumps({"dataset": found.dataset, "images": found.images, "flagged": found.flagged,
-                          "probabilities": found.sources, "features": found.features,
+                          "probabilities": found.sources, "note": found.note, "features": found.features,
                           "issues": [issue.to_dict() for issue in shown]}))
         return 0
     print(f"{found.flagged} likely label issue(s) among {found.images} images")
