@@ -123,6 +123,10 @@ class RunTensorBoard(keras.callbacks.TensorBoard):
     def summary(self):
         return _summary_api()
 
+    def on_train_batch_end(self, batch, logs=None):
+        """Nothing per batch: the logs are per epoch (no graph, no profiler), yet Keras 3.15's callback makes one
+        summary call per metric per batch anyway (a tensor each, written nowhere): a few ms a batch, skipped."""
+
 
 def _summary_api():
     import tensorflow as tf
