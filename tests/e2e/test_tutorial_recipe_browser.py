@@ -77,9 +77,10 @@ def test_the_tutorial_recipe_is_set_up_on_train_and_fine_tune_alone(page, app_ur
     rate.fill(f"{TUTORIAL_RATE:.5f}")
     rate.press("Enter")
     _wait_idle(page)
-    augment = page.get_by_role("checkbox", name=re.compile(r"^Data augmentation"))
+    toggle = page.locator("label").filter(has_text=re.compile(r"^Data augmentation \("))  # st.toggle: input in label
+    augment = toggle.locator("input")
     if not augment.is_checked():
-        page.locator("[data-testid=stCheckbox]").filter(has_text="Data augmentation").locator("label").click()
+        toggle.click()
         _wait_idle(page)
     expect(augment).to_be_checked()
     page.locator("[data-testid=stExpander]").filter(has_text="Augmentation strengths").locator("summary").click()
