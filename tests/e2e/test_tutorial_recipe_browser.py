@@ -46,7 +46,7 @@ def _slide_to(page, label: str, steps_from_start: int, value: str) -> None:
     slider.press("Home")
     for _ in range(steps_from_start):
         slider.press("ArrowRight")
-    expect(slider).to_have_attribute("aria-valuenow", value, timeout=APP_TIMEOUT_MS)
+    expect(slider).to_have_value(value, timeout=APP_TIMEOUT_MS)
     _wait_idle(page)
 
 
@@ -107,8 +107,8 @@ def test_the_tutorial_recipe_is_set_up_on_train_and_fine_tune_alone(page, app_ur
     page.goto(f"{app_url}/finetune?run={parent_id}")
     _wait_for_app(page)
     expect(page.get_by_role("heading", name="Fine-tune")).to_be_visible(timeout=APP_TIMEOUT_MS)
-    expect(_slider(page, "Unfreeze MobileNetV2 from layer")).to_have_attribute(
-        "aria-valuenow", str(TUTORIAL_FINE_TUNE_AT), timeout=APP_TIMEOUT_MS)
+    expect(_slider(page, "Unfreeze MobileNetV2 from layer")).to_have_value(
+        str(TUTORIAL_FINE_TUNE_AT), timeout=APP_TIMEOUT_MS)
     new_rate = page.locator("[data-testid=stNumberInput]").filter(has_text="Learning rate").locator("input")
     assert float(new_rate.input_value()) == pytest.approx(TUTORIAL_RATE / 10)
     _set_number(page, "More epochs", 1)
