@@ -109,7 +109,7 @@ def test_the_tutorial_recipe_is_set_up_on_train_and_fine_tune_alone(page, app_ur
     expect(page.get_by_role("heading", name="Fine-tune")).to_be_visible(timeout=APP_TIMEOUT_MS)
     expect(_slider(page, "Unfreeze MobileNetV2 from layer")).to_have_value(
         str(TUTORIAL_FINE_TUNE_AT), timeout=APP_TIMEOUT_MS)
-    new_rate = page.locator("[data-testid=stNumberInput]").filter(has_text="Learning rate").locator("input")
+    new_rate = page.get_by_label("Learning rate (default: 10× lower than the run's)")  # the "Fine-tune once" tab
     assert float(new_rate.input_value()) == pytest.approx(TUTORIAL_RATE / 10)
     _set_number(page, "More epochs", 1)
     page.screenshot(path=str(artifacts_dir / "recipe-3-finetune.png"))
