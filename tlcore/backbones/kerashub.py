@@ -67,6 +67,23 @@ class KerasHubBackbone(Backbone):
     prefix_tokens: int = 0  # class and register tokens before the patch tokens
     feature_layer: str = ""  # the layer whose output is the token sequence; "" = the backbone's output
     source: str = ""  # where the published figures come from (overrides Backbone.source)
+    embedding_layer: str = ""  # the layer holding the position table (one row per token, sized for the image)
+    saves_position_ids: bool = False  # CLIP keeps its position ids as a (non-trainable) weight too
+
+    def tokens(self, image_size: int) -> int:
+        """Patch tokens plus class (and register) tokens at this image size: the position table's rows."""
+        return (image_size // self.patch_size) ** 2 + self.prefix_tokens
+
+    def params_change_at(self, image_size: int) -> tuple[str, int, int] | None:
+        """(layer, trainable, non-trainable) weights the base has at `image_size` beyond its layer table's, which was
+        measured at `default_size`: the position table has one row of `hidden_dim` per token, so the base's counts
+        depend on the image size (DINOv2 at 84 px: 37 tokens, 84,480 weights fewer than at 224 px). None when the
+        counts do not change."""
+        hidden = dict(self.architecture).get("hidden_dim")
+        if not self.embedding_layer or not hidden or image_size == self.default_size:
+            return None
+        rows = self.tokens(image_size) - self.tokens(self.default_size)
+        return self.embedding_layer, rows * int(hidden), rows if self.saves_position_ids else 0
 
     @property
     def pretrained_label(self) -> str:
@@ -167,14 +184,14 @@ KERASHUB: dict[str, KerasHubBackbone] = {entry.name: entry for entry in (
            "(github.com/facebookresearch/dinov2; Oquab et al. 2023); parameters: KerasHub preset metadata "
            "(22,582,656, with its 518 px position table; at 224 px the base holds 22,155,264). 224 px only in TL "
            "Studio: its position table is interpolated to the image size, which would change the counts",
-           fixed_weights_size=224),
+           fixed_weights_size=224, embedding_layer="embeddings"),
     _entry("ViT-B16", "vit_base_patch16_224_imagenet", "ViTBackbone", 224, 224, "tf",
            (None, None, None, 85.8, 12, None, None),
            dict(patch_size=16, num_layers=12, num_heads=12, hidden_dim=768, mlp_dim=3072), 16, 1,
            "parameters: KerasHub ViT model card presets table (vit_base_patch16_224_imagenet, 85,798,656; it gives "
            "no accuracy, so none is shown); architecture: Dosovitskiy et al. 2021 (ViT-B/16). Its position table is "
            "learnt for 224 px, so 224 px only",
-           fixed_weights_size=224),
+           fixed_weights_size=224, embedding_layer="vit_patching_and_embedding"),
     # CLIP, not SigLIP: keras_hub 0.32's SigLIPVisionEmbedding reports one token more than it returns (docs/backbones.md)
     _entry("CLIP-B16-vision", "clip_vit_base_patch16", "CLIPVisionEncoder", 224, 224, "torch",
            (None, 0.683, None, 149.6, 12, None, None),
@@ -184,7 +201,7 @@ KERASHUB: dict[str, KerasHubBackbone] = {entry.name: entry for entry in (
            "preset metadata (149,620,934, vision and text towers). Preprocessing: ImageNet mean/std, close to but "
            "not exactly CLIP's own. Position table learnt for 224 px, so 224 px only",
            preset_class="CLIPBackbone", preset_attribute="vision_encoder", feature_layer="layer_norm",
-           fixed_weights_size=224),
+           fixed_weights_size=224, embedding_layer="embedding", saves_position_ids=True),
 )}
 
 

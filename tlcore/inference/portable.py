@@ -77,6 +77,8 @@ def _standard_preprocess(mode: str, name: str, images):
         out = layer(images)
         layer.set_weights([swap, -np.asarray(_CAFFE_MEAN_BGR, dtype="float32")])
         return out
+    if mode == "scale01":
+        return keras.layers.Rescaling(1 / 255.0, name=name)(images)
     return images  # "none": the backbone takes raw pixels
 
 

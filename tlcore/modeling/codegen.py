@@ -4,16 +4,17 @@ data → inputs and augmentation → preprocessing → base → freeze → head 
 (fine-tuning, the stages of gradual unfreezing: unfreeze, compile at its rate, fit on) and save, each step written as
 `build_model`, `set_freeze` and `training.fit` do it: every augmentation layer with its settings, the run's own split
 (read from split.json beside the script), the same layer names, seed and construction order, so the same seed gives
-the same initial weights and the same first epoch. TL Studio's two layers (preprocessing, and the pretrained base in
-inference mode) are copied from tlcore/layers as they are, each with the lab's idiom it stands for
-(`preprocess_input`, `base_model(x, training=False)`) and why TL Studio wraps the base. It needs only
-TensorFlow (Keras 3), NumPy and Pillow, so a student can run it outside TL Studio and map every control of the
-Train and Fine-tune pages to one of its lines.
+the same initial weights and the same first epoch. It is plain Keras: Keras's own layers only, as in the portable
+export (`tlcore.inference.portable`). TL Studio's preprocessing layer is written as the standard layers that compute
+the lab's `preprocess_input` (`Rescaling`, `Normalization`, a fixed `Dense` for the BGR "caffe" mode), and its
+inference-mode wrapper as the lab's `base_model(x, training=False)` plus the one line Keras 3 needs to keep that
+flag during `fit` (and a note on why TL Studio wraps the base). It needs only TensorFlow (Keras 3), NumPy and Pillow,
+so a student can run it outside TL Studio and map every control of the Train and Fine-tune pages to one of its
+lines; its model.keras loads in any Keras, without tlcore.
 """
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import zipfile
@@ -37,7 +38,7 @@ from tlcore.modeling.model import (
 )
 
 __all__ = [
-    "SCRIPT_NAME", "SPLIT_FILE_NAME", "Phase", "phase_plan", "layer_class_source", "keras_script", "script_sections",
+    "SCRIPT_NAME", "SPLIT_FILE_NAME", "Phase", "phase_plan", "preprocess_lines", "base_call_lines", "keras_script", "script_sections",
     "script_files", "write_script", "script_zip",
 ]
 
@@ -56,27 +57,11 @@ _FAMILIES_WITH_PREPROCESSING_FLAG = {"EfficientNetV2", "MobileNetV3", "ConvNeXt"
 _PLATEAU = "factor=0.5, patience=2"  # tlcore.training.fit.PLATEAU_FACTOR / PLATEAU_PATIENCE
 _IN_MEMORY_CACHE_LIMIT = "2 * 1024**3"  # tlcore.datasets.pipeline caches decoded images up to this many bytes
 
-_LAYERS_DIR = Path(__file__).resolve().parents[1] / "layers"
 _INFERENCE_MODE_NOTE = """# The lab writes `x = base_model(x, training=False)` so BatchNorm keeps its ImageNet statistics. In Keras 3 `fit`
-# hands its own training=True to every layer of a nested model (keras/src/models/functional.py), so while
-# fine-tuning BatchNorm would move its statistics anyway. TL Studio therefore wraps the base in a layer that calls
-# it with training=False always; unfrozen layers (BatchNorm's gamma and beta too) still train."""
-
-
-def layer_class_source(module_file: str, class_name: str) -> str:
-    """TL Studio's own class `class_name`, as written in `tlcore/layers/<module_file>`, with the module constants it
-    uses, so the script's copy is the app's code and cannot drift from it. Read with `ast`: Keras is not imported."""
-    path = _LAYERS_DIR / module_file
-    text = path.read_text(encoding="utf-8")
-    tree = ast.parse(text)
-    node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
-    first_line = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list])
-    body = "\n".join(text.splitlines()[first_line - 1:node.end_lineno])
-    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    constants = [ast.get_source_segment(text, n) for n in tree.body
-                 if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id in used for t in n.targets)]
-    origin = f"# tlcore/layers/{module_file}: {class_name}, copied as it is.\n"
-    return origin + "".join(f"{constant}\n" for constant in constants) + ("\n\n" if constants else "") + body
+# hands its own training=True to every layer of a nested model (keras/src/models/functional.py, `operation_fn`), so
+# once base layers are unfrozen BatchNorm would move its statistics anyway. TL Studio therefore wraps the base in a
+# layer that calls it with training=False always; plain Keras gets the same by giving the base's own `call` that
+# flag. Unfrozen layers (BatchNorm's gamma and beta too) still train, and model.keras stays plain Keras."""
 
 
 def keras_script(config: TrainConfig, data_dir: Path | str, class_count: int,
@@ -118,7 +103,7 @@ def phase_plan(config: TrainConfig, earlier: Sequence[TrainConfig] = ()) -> list
 
 def script_sections(config: TrainConfig, data_dir: Path | str, class_count: int,
                     here: str = "Path(__file__).resolve().parent", earlier: Sequence[TrainConfig] = ()) -> list[str]:
-    """The script's sections in order (header, layers, data, inputs, base, freeze, head, compile, fit, then one per
+    """The script's sections in order (header, data, inputs, base, freeze, head, compile, fit, then one per
     later phase, then save and measure): the notebook makes a cell of each. `here` is the expression for the folder
     split.json and the outputs live in; `earlier` the configs of the phases before this one (see `phase_plan`)."""
     phases = phase_plan(config, earlier)
@@ -126,7 +111,7 @@ def script_sections(config: TrainConfig, data_dir: Path | str, class_count: int,
     backbone = backbones.get(first.backbone)
     sections = [_header(config, first, backbone, data_dir, class_count, len(phases)).replace(
                     "Path(__file__).resolve().parent", here),
-                _layers(first), _data(first, class_count), _inputs(first), _base(first, backbone), _freeze(first),
+                _data(first, class_count), _inputs(first), _base(first, backbone), _freeze(first),
                 _head(first, backbone, class_count), _compile(first, class_count), _fit(first, phases)]
     epochs_before = first.epochs
     for number, phase in enumerate(phases[1:], start=2):
@@ -185,7 +170,6 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import ops
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
@@ -198,14 +182,6 @@ NUM_CLASSES = {class_count}
 SEED = {first.split.seed}
 assert len(SPLIT["class_names"]) == NUM_CLASSES, "{SPLIT_FILE_NAME} belongs to another dataset"
 keras.utils.set_random_seed(SEED)  # the app's seed: same initial weights, shuffling, augmentation and dropout{precision}'''
-
-
-def _layers(config: TrainConfig) -> str:
-    classes = [layer_class_source("preprocess.py", "ImagePreprocess")]
-    if is_pretrained(config):
-        classes.append(layer_class_source("inference_mode.py", "InferenceModeBase"))
-    return ("# TL Studio's own layers, as small classes of the same name (so model.keras loads in TL Studio too).\n"
-            + "\n\n".join(classes))
 
 
 def _data(config: TrainConfig, class_count: int) -> str:
@@ -327,18 +303,39 @@ def _base(config: TrainConfig, backbone: Backbone) -> str:
 
 
 def _preprocess_line(backbone: Backbone) -> str:
-    """TL Studio's preprocessing layer, with the lab's `preprocess_input` it equals named beside it."""
-    layer = f'x = ImagePreprocess("{backbone.preprocess}", name="preprocess")(x)'
+    """The lab's preprocessing, as Keras's own code inside the model (see `preprocess_lines`)."""
+    lines = preprocess_lines(backbone.preprocess, backbone.module)
     if backbone.preprocess == "none":
-        return f"{layer}  # raw 0..255 pixels: {backbone.name} scales its input itself"
-    if backbone.preprocess == "scale01":
-        return f"{layer}  # the lab's keras.layers.Rescaling(1 / 255): pixels to [0, 1]"
-    if backbone.module:
-        lab = f"keras.applications.{backbone.module}.preprocess_input(x)"
-    else:
-        lab = f'keras.applications.imagenet_utils.preprocess_input(x, mode="{backbone.preprocess}")'
-    return (f"# The lab writes `x = {lab}`.\n# ImagePreprocess computes exactly that, as a layer of the model, so "
-            f"model.keras (and every export of it)\n# takes raw 0..255 pixels and loads in TL Studio.\n{layer}")
+        return f"# No preprocessing: {backbone.name} takes raw 0..255 pixels and scales them itself."
+    return "\n".join(["# Pixels scaled as the base was trained, inside the model: model.keras (and every export of it) takes",
+                      "# raw 0..255 pixels, as TL Studio's models do.", *lines])
+
+
+def preprocess_lines(mode: str, module: str | None = None) -> list[str]:
+    """Plain-Keras lines that turn `x` (raw 0..255 pixels) into what TL Studio's `ImagePreprocess(mode)` gives: the
+    lab's `keras.applications.<module>.preprocess_input(x)` (Keras 3 records it as operations of the functional model;
+    they save and load in safe mode, with no weights), or `Rescaling(1 / 255)` for "scale01", nothing for "none"."""
+    if mode == "none":
+        return []
+    if mode == "scale01":
+        return ['x = keras.layers.Rescaling(1 / 255.0, name="preprocess")(x)  # the lab\'s Rescaling(1./255): '
+                "pixels to [0, 1]"]
+    if module:
+        return [f"x = keras.applications.{module}.preprocess_input(x)  # the lab's idiom: {_MODE_NOTES[mode]}"]
+    return [f'x = keras.applications.imagenet_utils.preprocess_input(x, mode="{mode}")  # {_MODE_NOTES[mode]}']
+
+
+def base_call_lines() -> list[str]:
+    """The pretrained base called as the lab calls it, with the line that keeps it in inference mode during `fit`
+    in Keras 3 (what TL Studio's `InferenceModeBase` does), and the note saying why."""
+    return [_INFERENCE_MODE_NOTE,
+            "inference_call = base_model.call",
+            "base_model.call = lambda inputs, training=None, **kwargs: inference_call(inputs, training=False, **kwargs)",
+            "x = base_model(x, training=False)  # the lab's idiom, kept during fit by the line above"]
+
+
+_MODE_NOTES = {"tf": "pixels to [-1, 1]", "torch": "pixels to [0, 1], then ImageNet mean and std per channel",
+               "caffe": "RGB to BGR, minus the ImageNet mean per channel"}
 
 
 def _freeze(config: TrainConfig) -> str:
@@ -362,9 +359,7 @@ def _head(config: TrainConfig, backbone: Backbone, class_count: int) -> str:
     units = head_units(class_count)
     activation = "sigmoid" if units == 1 else "softmax"
     if is_pretrained(config):
-        base_call = [_INFERENCE_MODE_NOTE,
-                     f'x = InferenceModeBase(base_model, name="{BASE_LAYER_NAME}")(x)  # the lab\'s '
-                     "base_model(x, training=False), kept during fit"]
+        base_call = base_call_lines()
     else:
         base_call = ["x = base_model(x)  # from random weights the base trains as the model does: BatchNorm learns"]
     lines = ["# 5. The base in the model, and a new head on top: pooling, dropout and the classifier (probabilities).",

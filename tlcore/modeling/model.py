@@ -66,9 +66,23 @@ def count_params(backbone_name: str, class_count: int, fine_tune_at: int | None,
     frozen_upto = len(table.layers) if fine_tune_at is None else max(0, min(fine_tune_at, len(table.layers)))
     base_trainable = sum(layer.trainable for layer in table.layers[frozen_upto:])
     base_total = sum(layer.trainable + layer.non_trainable for layer in table.layers)
+    change = _params_change_at(backbone_name, image_size)
+    if change is not None:  # a transformer's position table grows with the image (the table was measured at one size)
+        layer_name, trainable_change, non_trainable_change = change
+        base_total += trainable_change + non_trainable_change
+        position = next(index for index, row in enumerate(table.layers) if row.name == layer_name)
+        if position >= frozen_upto:
+            base_trainable += trainable_change
     trainable = base_trainable + head
     total = base_total + head
     return ParamCounts(total=total, trainable=trainable, non_trainable=total - trainable)
+
+
+def _params_change_at(backbone_name: str, image_size: int | None) -> tuple[str, int, int] | None:
+    """What the backbone's weights at `image_size` add to its layer table's (KerasHub transformers only)."""
+    backbone = backbones.get(backbone_name)
+    changes_with_size = getattr(backbone, "params_change_at", None)
+    return changes_with_size(image_size) if changes_with_size and image_size else None
 
 
 def config_param_counts(config: TrainConfig, class_count: int) -> ParamCounts:

@@ -23,15 +23,11 @@ __all__ = ["RESULTS_FILE", "notebook", "notebook_bytes"]
 
 RESULTS_FILE = "notebook_results.json"
 
-# Why each script section is there, in the order codegen writes them (header, layers, data, inputs, base, freeze, head,
+# Why each script section is there, in the order codegen writes them (header, data, inputs, base, freeze, head,
 # compile, fit of the first phase; then one section per later phase, then save and measure).
 _EXPLANATIONS = (
     "**Settings.** The run's image size, batch size, epochs and seed. The seed makes the initial weights, the "
     "shuffling, the augmentation and dropout the same as in TL Studio.",
-    "**TL Studio's own layers.** Preprocessing lives inside the model, so every export of it takes raw 0–255 "
-    "pixels (the lab's `preprocess_input`, as a layer); and the pretrained base runs in inference mode during `fit` "
-    "too (the lab's `base_model(x, training=False)`, which Keras 3 overrides while training). Written here as small "
-    "classes of the same name so `model.keras` also loads in TL Studio.",
     "**1. Data.** The run's exact train / validation / test files, decoded as TL Studio decodes them. The split "
     "is embedded in this notebook, so it does not depend on a new random split.",
     "**2. Inputs and augmentation.** Augmentation is a layer of the model: active while training, a no-op when "
@@ -39,8 +35,8 @@ _EXPLANATIONS = (
     "**3. The base.** Raw 0–255 pixels scaled as the base was trained (the lab's `preprocess_input`), then the "
     "feature extractor without its ImageNet classifier, built as the app builds it.",
     "**4. Freezing.** Which base layers train. Compile again after every change to `trainable`.",
-    "**5. The head.** The base called in inference mode (the lab's `base_model(x, training=False)`; the short "
-    "layer around it keeps that true during `fit` in Keras 3), pooling, dropout and the classifier; "
+    "**5. The head.** The base called in inference mode (the lab's `base_model(x, training=False)`; one line before "
+    "it keeps that true during `fit` in Keras 3), pooling, dropout and the classifier; "
     "`model.summary()` shows the parameter counts the Train page showed.",
     "**6. Compile.** Optimizer, learning rate and loss, as set on the form.",
     "**7. Train.** `fit` with the run's epochs and callbacks.",

@@ -1,4 +1,4 @@
-"""Nothing lost: per-epoch backups (Keras `BackupAndRestore`) inside the run folder, and resuming from them.
+"""Nothing lost: per-epoch backups (Keras `BackupAndRestore`, saving only the state training changes) inside the run folder, and resuming from them.
 
 A phase backs up its weights and epoch into `backup/phase-N/` at the end of every epoch. When the job process dies
 (kill -9, a crash, a reboot), the run is marked interrupted; resuming re-runs the same config, Keras restores the last
@@ -26,10 +26,11 @@ def backup_dir(run: Run, phase: int) -> Path:
 
 
 def backup_callback(run: Run, phase: int) -> "keras.callbacks.Callback":
-    """Keras' own BackupAndRestore, kept after the phase ends so a job killed while evaluating resumes there too."""
-    import keras
+    """Keras's BackupAndRestore saving only what training changes (`callbacks.ChangingStateBackup`), kept after the
+    phase ends so a job killed while evaluating resumes there too."""
+    from tlcore.training.callbacks import ChangingStateBackup
 
-    return keras.callbacks.BackupAndRestore(str(backup_dir(run, phase)), save_freq="epoch", delete_checkpoint=False)
+    return ChangingStateBackup(str(backup_dir(run, phase)))
 
 
 def history_to_continue(run: Run, earlier_phases: list[dict[str, Any]]) -> list[dict[str, Any]]:

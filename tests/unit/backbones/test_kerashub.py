@@ -242,3 +242,27 @@ def test_the_fast_frozen_phase_trains_the_head_on_cached_pooled_features(tiny, p
     assert all(np.array_equal(a, b) for a, b in zip(base_before, base_of(model).get_weights()))
     predicted = model.predict(images, verbose=0)[:, 0]
     assert np.mean((predicted > 0.5) == labels) >= 0.9 and predicted.std() > 0.1
+
+
+@pytest.mark.parametrize("name", list(TINY))
+@pytest.mark.parametrize("fine_tune_at", [None, 0], ids=["frozen", "all-trainable"])
+def test_counts_at_another_image_size_equal_what_keras_builds(name, fine_tune_at, tiny):
+    """A transformer's position table has one row per token, so its weights grow with the image: the Train page's
+    counts (from the table measured at the default size) follow, frozen or trainable (position ids: non-trainable)."""
+    from tlcore.modeling.model import build_model, count_params, keras_param_counts
+
+    backbone = kerashub.KERASHUB[tiny(name)]
+    for size in (2 * SIZE, SIZE // 2):
+        config = _config(backbone.name, image_size=size, fine_tune_at=fine_tune_at)
+        assert count_params(backbone.name, 3, fine_tune_at, image_size=size) == keras_param_counts(
+            build_model(config, 3)), size
+
+
+def test_dinov2_counts_at_84_px_are_what_keras_counted():
+    """The figures measured with Keras for DINOv2-S14 and 10 classes: 22,159,114 at 224 px (the preset's size) and
+    22,074,634 at 84 px (37 tokens instead of 257: 220 rows of 384 fewer). The page once showed 22,159,114 for both."""
+    from tlcore.modeling.model import count_params
+
+    assert count_params("DINOv2-S14", 10, None, image_size=224).total == 22_159_114
+    assert count_params("DINOv2-S14", 10, None, image_size=84).total == 22_074_634
+    assert count_params("DINOv2-S14", 10, 0, image_size=84).non_trainable == 526_080  # the 518-px table, kept as is

@@ -2,14 +2,18 @@
 
 The script runs as a program on the split it is given (split.json beside it) and the app trains the same config
 through `tlcore.worker.run_job`; the two saved models must match layer by layer (type, name, trainable, weight shapes,
-every setting) and their first epoch must give the same loss, within a stated tolerance.
+every setting; the app's model in its portable form, TL Studio's layers replaced by Keras's own) and their first epoch
+must give the same loss, within a stated tolerance. The script is plain Keras: no TL Studio class in it or in its model.
 """
+
+import ast
 
 import importlib.util
 import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -82,15 +86,28 @@ def _script_and_app(config: TrainConfig, folder: Path, data_dir: Path):
     return stdout, run
 
 
+def _without_preprocessing(rows: list[tuple]) -> list[tuple]:
+    """The script preprocesses with the lab's `preprocess_input` (Keras operations, not layers); the app with its own
+    layer. That they compute the same is checked by test_the_scripts_preprocessing_computes_what_the_app_computes."""
+    return [row for row in rows if not row[1].startswith("preprocess")]
+
+
 def _assert_same_training(config: TrainConfig, class_count: int, stdout: str, folder: Path, run) -> None:
+    import keras
+
+    from tlcore.inference.portable import nonstandard_layer_classes, portable_model
     from tlcore.layers.loading import load_model
 
-    app_model, script_model = load_model(run.model_path), load_model(folder / "model.keras")
-    app_rows, script_rows = _layer_rows(app_model), _layer_rows(script_model)
+    script_model = keras.saving.load_model(folder / "model.keras")  # plain Keras: loads without tlcore's classes
+    assert nonstandard_layer_classes(script_model) == []
+    app_model = portable_model(load_model(run.model_path))
+    app_rows, script_rows = _without_preprocessing(_layer_rows(app_model)), _without_preprocessing(
+        _layer_rows(script_model))
     assert len(app_rows) == len(script_rows)
     for app_row, script_row in zip(app_rows, script_rows):
         assert app_row == script_row
-    assert [layer.name for layer in script_model.layers] == [layer.name for layer in app_model.layers]
+    assert [layer.name for layer in script_model.layers if not layer.name.startswith("preprocess")] == \
+        [layer.name for layer in app_model.layers if not layer.name.startswith("preprocess")]
     counts = config_param_counts(config, class_count)
     shown = {name: int(number.replace(",", "")) for name, number in
              re.findall(r"(Total|Trainable|Non-trainable) params: ([\d,]+)", stdout)}
@@ -148,29 +165,94 @@ def test_a_custom_backbone_script_loads_its_base_and_trains_the_same(lab_backbon
     _assert_same_training(config, 2, stdout, tmp_path / "script", run)
 
 
-def test_the_scripts_layers_compute_what_tlcore_layers_compute():
-    """The script's ImagePreprocess (every mode) and InferenceModeBase are TL Studio's, run side by side."""
+@pytest.mark.parametrize("mode, module", [("tf", "mobilenet_v2"), ("caffe", "vgg16"), ("torch", "densenet"),
+                                          ("tf", None), ("caffe", None), ("torch", None), ("scale01", None),
+                                          ("none", None)])
+def test_the_scripts_preprocessing_computes_what_the_app_computes(mode, module, tmp_path):
+    """The script's preprocessing lines, in a model saved and loaded back (safe mode, plain Keras), give what the
+    app's ImagePreprocess gives, and add no weights (the parameter counts stay the app's)."""
     import keras
 
     from tlcore.layers.preprocess import ImagePreprocess
-    from tlcore.modeling import codegen
+    from tlcore.modeling.codegen import preprocess_lines
 
-    namespace = {"keras": keras, "ops": keras.ops}
-    registered = dict(keras.saving.get_custom_objects())
-    try:
-        exec(codegen.layer_class_source("preprocess.py", "ImagePreprocess") + "\n\n"
-             + codegen.layer_class_source("inference_mode.py", "InferenceModeBase"), namespace)
-    finally:  # the script's classes register under TL Studio's names; give the real ones back to this process
-        keras.saving.get_custom_objects().clear()
-        keras.saving.get_custom_objects().update(registered)
+    inputs = keras.Input((8, 8, 3))
+    namespace = {"keras": keras, "x": inputs}
+    exec("\n".join(preprocess_lines(mode, module)), namespace)
+    model = keras.Model(inputs, namespace["x"])
     images = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
-    for mode in ImagePreprocess.MODES:
-        np.testing.assert_allclose(np.asarray(namespace["ImagePreprocess"](mode)(images)),
-                                   np.asarray(ImagePreprocess(mode)(images)), rtol=1e-6)
-    base_input = keras.Input((8, 8, 3))
-    base = keras.Model(base_input, keras.layers.Dropout(0.5)(keras.layers.BatchNormalization()(base_input)))
-    wrapped = namespace["InferenceModeBase"](base)
-    np.testing.assert_allclose(np.asarray(wrapped(images, training=True)), np.asarray(base(images, training=False)))
+    expected = np.asarray(ImagePreprocess(mode)(images))
+    np.testing.assert_allclose(np.asarray(model(images)), expected, rtol=1e-6, atol=1e-5)
+    assert model.count_params() == 0
+    path = tmp_path / "preprocess.keras"
+    model.save(path)
+    np.testing.assert_allclose(np.asarray(keras.saving.load_model(path)(images)), expected, rtol=1e-6, atol=1e-5)
+
+
+def test_the_scripts_base_call_keeps_batchnorm_in_inference_mode_while_its_weights_train():
+    """The script's lines around `base_model(x, training=False)`: during `fit` with every base layer unfrozen,
+    BatchNorm keeps its moving statistics and Dropout stays off (as TL Studio's InferenceModeBase), while gamma, beta
+    and the kernels train. Without the line that sets `base_model.call`, Keras 3 moves the statistics."""
+    import keras
+
+    from tlcore.modeling.codegen import base_call_lines
+
+    base_input = keras.Input((4,))
+    base_model = keras.Model(base_input, keras.layers.Dropout(0.9)(keras.layers.BatchNormalization()(
+        keras.layers.Dense(4)(base_input))))
+    base_model.trainable = True
+    inputs = keras.Input((4,))
+    namespace = {"keras": keras, "base_model": base_model, "x": inputs}
+    exec("\n".join(base_call_lines()), namespace)
+    model = keras.Model(inputs, keras.layers.Dense(1)(namespace["x"]))
+    model.compile("sgd", "mse")
+    batchnorm = base_model.layers[2]
+    before = [np.array(weight) for weight in batchnorm.weights]  # gamma, beta, moving mean, moving variance
+    data = np.random.default_rng(1).uniform(0, 5, (64, 4)).astype("float32")
+    model.fit(data, data[:, :1], epochs=1, batch_size=16, verbose=0)
+    after = [np.array(weight) for weight in batchnorm.weights]
+    assert not np.allclose(before[0], after[0]) and not np.allclose(before[1], after[1])  # gamma and beta train
+    np.testing.assert_array_equal(before[2], after[2])
+    np.testing.assert_array_equal(before[3], after[3])
+    np.testing.assert_allclose(np.asarray(model(data, training=True)), np.asarray(model(data, training=False)),
+                               rtol=1e-5)  # Dropout(0.9) inside the base is off
+
+
+def _tlstudio_class_names() -> set[str]:
+    """Every class TL Studio defines for its models (tlcore/layers/*.py)."""
+    import tlcore.layers
+
+    names = set()
+    for path in Path(tlcore.layers.__file__).parent.glob("*.py"):
+        names |= {node.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef)}
+    return names
+
+
+@pytest.mark.parametrize("config", [
+    TrainConfig(dataset="d", backbone="MobileNetV2", image_size=32, fine_tune_at=100, augment=True),
+    TrainConfig(dataset="d", backbone="VGG16", image_size=32),
+    TrainConfig(dataset="d", backbone="DenseNet121", image_size=32, fine_tune_at=300),
+    TrainConfig(dataset="d", backbone="EfficientNetB0", image_size=32),
+    TrainConfig(dataset="d", backbone="MobileNetV2", image_size=32, weights="random"),
+    TrainConfig(dataset="d", backbone="SmallCNN", image_size=32, weights="random"),
+], ids=["mobilenet_v2-fine-tuned", "vgg16-caffe", "densenet-torch", "efficientnet-none", "random", "small-cnn"])
+def test_the_script_is_plain_keras(config):
+    """No TL Studio class is defined, copied or used in the script: Keras's own layers, the lab's preprocess_input."""
+    from tlcore.modeling.codegen import keras_script
+
+    script = keras_script(config, "/data/d", 3, earlier=[replace(config, fine_tune_at=None)]
+                          if config.fine_tune_at is not None else ())
+
+    tree = ast.parse(script)
+    assert not [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} | {
+        node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    assert not used & _tlstudio_class_names()
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names} | {node.module.split(".")[0] for node in ast.walk(tree)
+                                            if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= {"json", "pathlib", "keras", "numpy", "tensorflow", "PIL", "tensorboard", "Path", "Image"}
+    assert "register_keras_serializable" not in script and "tlcore" not in script
 
 
 def test_every_augmentation_setting_reaches_the_script():
