@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-__all__ = ["ConfigError", "Rule", "shown_value", "whole_number", "real_number", "text", "optional", "one_of", "flag", "problems_of"]
+__all__ = ["ConfigError", "Rule", "shown_value", "whole_number", "real_number", "text", "optional", "one_of", "flag",
+           "object_of", "problems_of"]
 
 Rule = Callable[[Any], "str | None"]
 _SHOWN = 40  # characters of a bad value quoted in a reason
@@ -79,6 +80,17 @@ def one_of(*allowed: Any) -> Rule:
 def optional(rule: Rule) -> Rule:
     """`rule`, or null."""
     return lambda value: None if value is None else rule(value)
+
+
+def object_of(rules: dict[str, Rule]) -> Rule:
+    """A JSON object whose fields follow `rules` (a nested record: a status's resources, a task's step); its first
+    problem is the reason."""
+    def rule(value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return f"must be an object (got {shown_value(value)})"
+        problems = problems_of(value, rules)
+        return f"holds {problems[0]}" if problems else None
+    return rule
 
 
 def problems_of(data: dict, rules: dict[str, Rule], prefix: str = "") -> list[str]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import csv
 import io
+import json
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from tlcore.config.checks import shown_value
 from tlcore.config.training import TrainConfig, load_config
@@ -38,11 +40,33 @@ LOCAL_USER = "local"  # the owner of what was made with no sign-in configured (o
 OWNER_FILE = "owner.json"  # {"owner": user id (e-mail when signed in), "created_at": epoch seconds}
 _RUN_ID = re.compile(r"[A-Za-z0-9_.-]+")  # matched whole (fullmatch): "$" alone would let a trailing newline in
 MAX_ID_LENGTH = 200  # folder names stay well under the file system's 255 bytes (a 5,000-character ?run= is refused)
+# A file last changed at least this long before it was read is "settled": a later change gets a later mtime (file
+# clocks tick in jiffies, at most 10 ms), so an unchanged (inode, size, mtime, ctime) means unchanged content. A file
+# changed just before it was read may change again within the same tick unseen (git's "racily clean" index entries):
+# its content is not kept. Atomic replaces (every tlcore write) always change the inode, whatever the clock.
+_SETTLED_NS = 100_000_000
+
+_Value = TypeVar("_Value")
+
+
+def _file_version(path: Path) -> tuple[int, int, int, int] | None:
+    """(inode, size, mtime, ctime) of a file, or None when it cannot be looked at."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 @dataclass(frozen=True)
 class Run:
+    """One run folder. What it reads (config, status, owner, history, split, class names) is kept per version of the
+    file, so a job step that asks ten times reads each file once: a stat tells whether the file changed since (another
+    process wrote it, e.g. the worker's progress or the scheduler), and the run's own writes are kept as written."""
+
     path: Path
+    _read: dict[str, tuple[tuple[int, int, int, int], Any]] = field(default_factory=dict, init=False, repr=False,
+                                                                   compare=False)
 
     @property
     def id(self) -> str:
@@ -65,9 +89,33 @@ class Run:
     def log_path(self) -> Path:
         return self.path / "worker.log"
 
+    # --- reads kept per file version -------------------------------------------------------------------------------
+    def _cached(self, name: str, read: Callable[[Path], _Value]) -> _Value:
+        """`read(path)` of the run's file `name`, read again only when the file changed since (its version)."""
+        path = self.path / name
+        version = _file_version(path)
+        kept = self._read.get(name)
+        if version is not None and kept is not None and kept[0] == version:
+            return kept[1]
+        read_at = time.time_ns()
+        value = read(path)  # raises for a damaged file: nothing is kept, the next call reads (and raises) again
+        if version is not None and version[2] < read_at - _SETTLED_NS:
+            self._read[name] = (version, value)
+        else:
+            self._read.pop(name, None)
+        return value
+
+    def _wrote(self, name: str, value: Any) -> None:
+        """After the run's own write of `name`: a read until the file changes again gives `value`."""
+        version = _file_version(self.path / name)
+        if version is None:
+            self._read.pop(name, None)
+        else:
+            self._read[name] = (version, value)
+
     def config(self) -> TrainConfig:
         """The run's config, checked (tlcore.config.load_config); ConfigError names every damaged field."""
-        return load_config(self.config_path)
+        return self._cached("config.json", load_config)  # frozen: shared, never copied
 
     def config_problem(self) -> str | None:
         """Why config.json cannot be used, in one line ("damaged: epochs must be …"), or None when it can."""
@@ -81,23 +129,26 @@ class Run:
     def owner(self) -> str:
         """Who made this run or task: the id in owner.json; LOCAL_USER when absent (made before owners existed)."""
         try:
-            record = read_json(self.path / OWNER_FILE, None)
+            record = self._cached(OWNER_FILE, lambda path: read_json(path, None))
         except (OSError, ValueError):  # a damaged owner file: nobody but an admin may act on it
             return "unknown"
         return parse_owner(record, LOCAL_USER)
 
     def record_owner(self, owner: str) -> None:
-        write_json_atomic(self.path / OWNER_FILE, {"owner": owner, "created_at": time.time()})
+        record = {"owner": owner, "created_at": time.time()}
+        write_json_atomic(self.path / OWNER_FILE, record)
+        self._wrote(OWNER_FILE, record)
 
     def status(self) -> dict[str, Any]:
         """status.json as a dict; a damaged file reads as {"state": "damaged", "damaged": reason} so that one bad
         folder never stops a page, the monitor or a scheduler step."""
         path = self.path / "status.json"
         try:
-            status = read_json(path, default={"state": "unknown"})
+            # every known field typed and in bounds, else damaged with the field's reason
+            status = self._cached("status.json", lambda path: parse_status(read_json(path, {"state": "unknown"})))
         except (OSError, ValueError, RecursionError) as error:  # RecursionError: "[[[[…" nested too deep
             return {"state": DAMAGED, "damaged": damaged_reason(path, error)}
-        return parse_status(status)  # every known field typed and in bounds, else damaged with the field's reason
+        return copy.deepcopy(status)  # the caller's to change
 
     @property
     def state(self) -> str:
@@ -110,31 +161,30 @@ class Run:
             current = {"was_damaged": current.get("damaged")}
         current.update(changes, updated_at=time.time())
         write_json_atomic(self.path / "status.json", current)
+        self._wrote("status.json", parse_status(json.loads(json.dumps(current, default=str))))  # as a read gives it
         return current
 
     def class_names(self) -> list[str]:
-        names = read_json(self.path / "classes.json", default=[])
+        names = self._cached("classes.json", lambda path: read_json(path, default=[]))
         if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
             raise ValueError(f"classes.json of {self.id} is damaged: it must be a list of class names.")
-        return names
+        return list(names)
 
     def split(self) -> Split | None:
-        data = read_json(self.path / "split.json")
-        return Split.from_dict(data) if data else None
+        split = self._cached("split.json", _read_split)
+        return None if split is None else Split(list(split.class_names), list(split.train), list(split.val),
+                                                list(split.test), list(split.excluded))  # items are immutable
 
     def write_split(self, split: Split) -> None:
         write_json_atomic(self.path / "split.json", split.to_dict())
         write_json_atomic(self.path / "classes.json", split.class_names)
+        self._read.pop("split.json", None)
+        self._read.pop("classes.json", None)
 
     def history(self) -> list[dict[str, float]]:
         """Per-epoch rows across all phases (epochs numbered on from earlier phases)."""
-        path = self.path / "history.csv"
-        if not path.exists():
-            return []
-        rows = []
-        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
-            rows.append({key: _number(value) for key, value in row.items()})
-        return rows
+        rows = self._cached("history.csv", _read_history)
+        return [dict(row) for row in rows]
 
     def write_history(self, rows: list[dict[str, Any]]) -> None:
         buffer = io.StringIO()
@@ -143,6 +193,7 @@ class Run:
         for row in rows:
             writer.writerow({key: row.get(key, "") for key in HISTORY_COLUMNS})
         write_text_atomic(self.path / "history.csv", buffer.getvalue())
+        self._read.pop("history.csv", None)
 
     def evaluation(self, split_name: str = "test") -> dict[str, Any] | None:
         return read_json(self.path / "eval" / f"{split_name}.json")
@@ -176,6 +227,19 @@ class Run:
             "fine_tune_of": config.parent_run if config else None,
             "damaged": damaged,
         }
+
+
+def _read_split(path: Path) -> Split | None:
+    data = read_json(path)
+    return Split.from_dict(data) if data else None
+
+
+def _read_history(path: Path) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(io.StringIO(text))]
 
 
 def _number(value: str) -> float | str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from tlcore.config.checks import (
     Rule,
     flag,
+    object_of,
     one_of,
     optional,
     problems_of,
@@ -33,15 +34,6 @@ _PID = whole_number(1, 2**31 - 1)
 _TIME = real_number(0, 1e11)  # epoch seconds, up to the year 5138: "yesterday", NaN and 1e300 are refused
 _COUNT = whole_number(0, 10**12)
 _SHARE = real_number(0, 1)
-
-
-def _object(rules: dict[str, Rule]) -> Rule:
-    def rule(value: Any) -> str | None:
-        if not isinstance(value, dict):
-            return f"must be an object (got {shown_value(value)})"
-        problems = problems_of(value, rules)
-        return f"holds {problems[0]}" if problems else None
-    return rule
 
 
 def _device_list(value: Any) -> str | None:
@@ -73,12 +65,12 @@ STATUS_RULES: dict[str, Rule] = {
     "progress": optional(real_number()),  # a task's own report; the banner clamps it to 0..1
     "never_started": optional(flag),
     "devices": optional(_device_list),
-    "resources": optional(_object({"gpus": whole_number(0, 1024), "lane": text(20)})),
-    "waiting_process": optional(_object({"pid": optional(_PID), "pid_started": optional(whole_number(0)),
+    "resources": optional(object_of({"gpus": whole_number(0, 1024), "lane": text(20)})),
+    "waiting_process": optional(object_of({"pid": optional(_PID), "pid_started": optional(whole_number(0)),
                                          "host": optional(text(255))})),
-    "step": optional(_object({"phase": optional(text(2000)), "fraction": optional(real_number()),
+    "step": optional(object_of({"phase": optional(text(2000)), "fraction": optional(real_number()),
                               "message": optional(text(2000))})),
-    "dataset_changes": optional(_object({"message": optional(text(100_000))})),
+    "dataset_changes": optional(object_of({"message": optional(text(100_000))})),
 }
 
 
