@@ -110,13 +110,12 @@ def _stop_leftover_workers(test_folder: Path) -> None:
 
 @pytest.fixture
 def pretend_online(monkeypatch):
-    """`pretend_online(True | False)`: every network probe of tlcore answers that (module and package surface)."""
+    """`pretend_online(True | False)`: every network probe of tlcore (`tlcore.network.is_online`) answers that."""
     def answer(online: bool) -> None:
         def probe(*args, **kwargs):
             return online
 
-        monkeypatch.setattr("tlcore.storage.network.is_online", probe)
-        monkeypatch.setattr("tlcore.storage.is_online", probe)
+        monkeypatch.setattr("tlcore.network.is_online", probe)
 
     return answer
 
@@ -124,7 +123,7 @@ def pretend_online(monkeypatch):
 @pytest.fixture(autouse=True)
 def studio_dirs(tmp_path, monkeypatch) -> StudioDirs:
     """Point every folder tlcore uses into this test's tmp_path, and forget any network probe."""
-    from tlcore.storage import network as weights
+    from tlcore import network as weights
 
     dirs = _point_env_at(monkeypatch, tmp_path / "studio")
     monkeypatch.delenv("TLSTUDIO_MAX_JOBS", raising=False)

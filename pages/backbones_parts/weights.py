@@ -9,9 +9,9 @@ import streamlit as st
 from pages.shared import task_monitor
 from pages.shared.auth import allowed, current_user
 from pages.shared.uploads import drop_upload, uploader_key
-from tlcore import actions, backbones, storage
+from tlcore import actions, backbones, network
 from tlcore.backbones import WeightsFileRejected, status
-from tlcore.storage import DiskFull, weights_host
+from tlcore.storage import DiskFull
 from pages.shared.user_text import escape_markdown
 
 TRAIN_IMAGE_SIZE_KEY = "last_train_image_size"  # the image size last set on the Train page (pages/train.py)
@@ -21,8 +21,8 @@ _OUTCOME_KEY = "weights_upload_outcome"
 
 def weights_section(selected: list[str]) -> None:
     st.header("ImageNet weights")
-    online = storage.is_online()  # looked up at call time: tests replace it
-    host = weights_host()[0]
+    online = network.is_online()  # looked up at call time: tests replace it
+    host = network.weights_host()[0]
     if online:
         st.markdown(f"This server can reach `{host}`: download a backbone's weights here. The file is checked "
                     "against the hash Keras publishes for it before it is installed where Keras looks.")

@@ -80,7 +80,7 @@ def _tfds() -> None:
         if st.button("Use it", key="tfds_use"):
             _switch_to_folder(folder_name(name))
         return None
-    from tlcore.storage import is_online
+    from tlcore.network import is_online
 
     online = is_online()
     if not online:

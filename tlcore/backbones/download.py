@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from tlcore.backbones import catalog, registry
 from tlcore.backbones.weights import WeightsUnavailable, install_weights, installed_path
-from tlcore.storage import network
+from tlcore import network
 from tlcore.storage.paths import keras_models_dir
 
 __all__ = [

@@ -111,7 +111,7 @@ class KerasHubBackbone(Backbone):
             return build(**extra, image_shape=(image_size, image_size, 3))
         source = local_preset(self.preset)
         if source is None:
-            from tlcore.storage import network
+            from tlcore import network
 
             if not network.is_online():
                 raise ValueError(offline_advice(self.preset))

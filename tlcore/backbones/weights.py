@@ -15,7 +15,7 @@ from tlcore.backbones import catalog as backbones
 from tlcore.backbones.kerashub import KerasHubBackbone, local_preset, offline_advice, presets_root
 from tlcore.backbones.registry import Backbone
 from tlcore.config.training import WEIGHTS_IMAGENET, WEIGHTS_RANDOM
-from tlcore.storage import network
+from tlcore import network
 from tlcore.storage.atomic import write_json_atomic
 from tlcore.storage.paths import keras_models_dir
 from tlcore.storage.uploads import copy_in_chunks

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from tlcore.storage import network
+from tlcore import network
 from tlcore.storage.file_lock import file_lock
 from tlcore.storage.paths import cache_root, data_root
 

@@ -12,7 +12,6 @@ from tlcore.storage.archive import (
     inspect_keras_archive,
 )
 from tlcore.storage.atomic import DiskFull
-from tlcore.storage.network import is_online, weights_host
 from tlcore.storage.paths import (
     PathOutsideRoot,
     UnusablePath,
@@ -43,8 +42,6 @@ __all__ = [
     "extract_zip",
     "inspect_keras_archive",
     "DiskFull",
-    "is_online",
-    "weights_host",
     "PathOutsideRoot",
     "UnusablePath",
     "data_root",

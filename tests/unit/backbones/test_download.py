@@ -12,7 +12,7 @@ from tlcore.backbones import catalog, registry, weights
 from tlcore.backbones import download as weights_download
 from tlcore.backbones.weights import WeightsUnavailable
 from tlcore.jobs import tasks
-from tlcore.storage import network
+from tlcore import network
 
 VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 VGG16_PATH = "/tensorflow/keras-applications/vgg16/" + VGG16_FILE

@@ -4,7 +4,7 @@ import pytest
 
 from tlcore.backbones import catalog as backbones
 from tlcore.backbones import weights
-from tlcore.storage import network
+from tlcore import network
 
 
 @pytest.fixture
