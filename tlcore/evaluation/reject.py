@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import beta
 
 from tlcore.inference.calibrated import SUPPORT_LEVEL, answers_needed
 
@@ -33,6 +32,8 @@ BOUND_NAME = "Clopper–Pearson"
 def accuracy_lower_bound(right, answered, level: float = BOUND_LEVEL) -> np.ndarray:
     """One-sided exact (Clopper–Pearson) lower bound on the accuracy behind `right` of `answered`: with probability
     `level` the true accuracy is at least this. Element-wise; 0 where nothing is right or nothing answered."""
+    from scipy.stats import beta  # imported here: scipy.stats costs seconds at every page, CLI and job start
+
     right = np.asarray(right, dtype=np.float64)
     answered = np.asarray(answered, dtype=np.float64)
     safe = right > 0
