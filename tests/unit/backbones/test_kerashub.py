@@ -92,8 +92,10 @@ def test_offline_pretrained_names_the_preset_and_the_folder(pretend_online, tiny
     pretend_online(False)
     state = status(kerashub.KERASHUB[tiny("DINOv2-S14")], SIZE, probe_network=True)
     assert not state.cached and state.label == "missing (offline)"
-    assert "`dinov2_small`" in state.advice and "kerashub/dinov2_small/" in state.advice
-    with pytest.raises(WeightsUnavailable, match=r"`dinov2_small`.*kerashub/dinov2_small/") as error:
+    # the preset and the folder name to copy it in as; no server path (the admin's log has it)
+    assert "`dinov2_small`" in state.advice and "presets folder as `dinov2_small/`" in state.advice
+    assert str(kerashub.presets_root()) not in state.advice
+    with pytest.raises(WeightsUnavailable, match=r"`dinov2_small`.*presets folder as `dinov2_small/`") as error:
         build_model(_config(tiny("DINOv2-S14"), weights=WEIGHTS_IMAGENET), 2)
     assert "random initialisation" in str(error.value)
     with pytest.raises(ValueError, match="multiple of 8"):
