@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _folders import scratch_studio  # noqa: E402 (bench/, the script's folder, is on sys.path)
 
 
 def main() -> int:
@@ -30,11 +31,7 @@ def main() -> int:
                         help="epochs of the stand-in base's pretraining (default: bench/_standin.py STANDIN_EPOCHS)")
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="tlstudio-active-"))
-    for variable, name in (("TLSTUDIO_HOME", "home"), ("TLSTUDIO_DATA_ROOT", "data"), ("TLSTUDIO_RUNS_DIR", "runs"),
-                           ("KERAS_HOME", "keras")):
-        (home / name).mkdir()
-        os.environ[variable] = str(home / name)
+    home = scratch_studio("tlstudio-active-")
 
     import numpy as np
     from _standin import make_task_dataset, pretrain_base

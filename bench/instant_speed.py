@@ -24,13 +24,14 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _folders import scratch_studio  # noqa: E402 (bench/, the script's folder, is on sys.path)
 
 TARGETS = {"cold": 30.0, "warm": 2.0, "add": 1.0}
 
@@ -86,11 +87,7 @@ def main() -> int:
     parser.add_argument("--pretrain-epochs", type=int, default=1)
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="tlstudio-instant-speed-"))
-    for variable, name in (("TLSTUDIO_HOME", "home"), ("TLSTUDIO_DATA_ROOT", "data"), ("TLSTUDIO_RUNS_DIR", "runs"),
-                           ("KERAS_HOME", "keras")):
-        (home / name).mkdir()
-        os.environ[variable] = str(home / name)
+    home = scratch_studio("tlstudio-instant-speed-")
 
     from _standin import make_task_dataset, pretrain_base
 

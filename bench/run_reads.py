@@ -11,18 +11,15 @@ from __future__ import annotations
 import collections
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _folders import scratch_studio  # noqa: E402 (bench/, the script's folder, is on sys.path)
+
 
 def main() -> None:
-    root = Path(tempfile.mkdtemp(prefix="tlstudio-bench-"))
-    for variable, name in (("TLSTUDIO_HOME", "home"), ("TLSTUDIO_DATA_ROOT", "data"), ("TLSTUDIO_RUNS_DIR", "runs"),
-                           ("KERAS_HOME", "keras")):
-        (root / name).mkdir()
-        os.environ[variable] = str(root / name)
+    root = scratch_studio("tlstudio-bench-")
     from tlcore.config import TrainConfig
     from tlcore.datasets.sample import sample_dataset_path
     from tlcore.runs.folders import create_run
