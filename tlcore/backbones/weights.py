@@ -85,7 +85,7 @@ class WeightsStatus:
         if self.preset:
             return self._preset_advice()
         if self.cached:
-            return f"ImageNet weights for {self.backbone} are cached on this server."
+            return f"ImageNet weights for {self.backbone} are cached on this server (`{self.filename}`)."
         where = (f"upload `{self.filename}` on the Backbones page (Upload a weights file), or have the server's admin "
                  "copy it into the Keras weights folder")
         if self.online:

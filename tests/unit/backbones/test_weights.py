@@ -36,7 +36,8 @@ def test_a_cached_weights_file_is_found_where_keras_looks(studio_dirs):
     status = weights.status(backbones.get("MobileNetV2"), 100)  # 100 px loads the 224 px file
 
     assert status.cached and status.label == "cached"
-    assert status.advice == "ImageNet weights for MobileNetV2 are cached on this server."  # no server folder shown
+    assert status.advice == ("ImageNet weights for MobileNetV2 are cached on this server "
+                             "(`mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5`).")  # no folder
     assert status.path == models / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
     assert not weights.status(backbones.get("MobileNetV2"), 160).cached
 
