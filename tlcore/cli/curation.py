@@ -52,12 +52,11 @@ def _curation_config(args):
                        method=getattr(args, "method", "pca"), seed=args.seed)
 
 
-def _embeddings_or_message(args):
-    from tlcore.curation import compute_embeddings
-
+def _computed_or_message(compute, args):
+    """`compute(config, progress)` for a curation command, progress on stderr; None after printing the offline way
+    round when the features' weights are not on this server (the command then exits 2)."""
     try:
-        return compute_embeddings(_curation_config(args),
-                                  lambda fraction, message: print(message, file=sys.stderr, flush=True))
+        return compute(_curation_config(args), lambda fraction, message: print(message, file=sys.stderr, flush=True))
     except WeightsUnavailable as error:
         print(f"error: {_offline_hint(error)}", file=sys.stderr)
         return None
@@ -72,11 +71,8 @@ def _offline_hint(error) -> str:
 def label_issues(args) -> int:
     from tlcore.curation import label_issue_report
 
-    try:
-        found = label_issue_report(_curation_config(args),
-                                   lambda fraction, message: print(message, file=sys.stderr, flush=True))
-    except WeightsUnavailable as error:
-        print(f"error: {_offline_hint(error)}", file=sys.stderr)
+    found = _computed_or_message(label_issue_report, args)
+    if found is None:
         return 2
     issues = found.issues
     shown = issues[:args.top] if args.top is not None else [issue for issue in issues if issue.flagged]
@@ -98,9 +94,9 @@ def label_issues(args) -> int:
 def embed(args) -> int:
     import csv
 
-    from tlcore.curation import analyse_embeddings
+    from tlcore.curation import analyse_embeddings, compute_embeddings
 
-    embeddings = _embeddings_or_message(args)
+    embeddings = _computed_or_message(compute_embeddings, args)
     if embeddings is None:
         return 2
     result = analyse_embeddings(embeddings, args.method, args.seed, args.run)
@@ -123,11 +119,8 @@ def embed(args) -> int:
 def near_duplicates(args) -> int:
     from tlcore.curation import find_near_duplicates
 
-    try:
-        found = find_near_duplicates(_curation_config(args),
-                                     lambda fraction, message: print(message, file=sys.stderr, flush=True))
-    except WeightsUnavailable as error:
-        print(f"error: {_offline_hint(error)}", file=sys.stderr)
+    found = _computed_or_message(find_near_duplicates, args)
+    if found is None:
         return 2
     if args.json:
         print(json.dumps(found.to_dict()))
